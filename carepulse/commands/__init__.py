@@ -1,0 +1,1 @@
+"""Subcommands of the ``carepulse`` CLI, one module each (see :mod:`carepulse.cli`)."""

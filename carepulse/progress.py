@@ -1,0 +1,73 @@
+"""Progress for long work: a bar with records/s and ETA on a terminal, silence elsewhere.
+
+Used by etl and the demo; it is UI-free enough for any layer (it only writes to stderr).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+
+def enabled() -> bool:
+    return sys.stderr.isatty()
+
+
+def bar(total: float | None, desc: str, unit: str = "rec", **kwargs: Any) -> tqdm:
+    """A tqdm bar that disables itself when stderr is not a terminal."""
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=not enabled(),
+                file=sys.stderr, leave=False, dynamic_ncols=True, **kwargs)
+
+
+def run_polled(work: Callable[[], T], poll: Callable[[], float], total: float, desc: str,
+               unit: str = "rec") -> T:
+    """Run ``work`` in a thread while a bar follows ``poll()`` (0..1 of ``total``).
+
+    DuckDB runs one statement at a time, and its ``query_progress()`` can be read from another
+    thread, so a long ``read_csv`` can show records/s and an ETA without Python touching rows.
+    """
+    if not enabled():
+        return work()
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:
+            error.append(exc)
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    with bar(total, desc, unit) as progress:
+        done = 0.0
+        while worker.is_alive():
+            worker.join(0.2)
+            fraction = poll()
+            if fraction and fraction > 0:
+                now = min(total, fraction * total)
+                if now > done:
+                    progress.update(now - done)
+                    done = now
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def duckdb_fraction(con: Any) -> Callable[[], float]:
+    """A poll function for :func:`run_polled` reading DuckDB's progress of the running statement."""
+
+    def poll() -> float:
+        try:
+            value = con.query_progress()
+        except Exception:
+            return 0.0
+        return max(0.0, float(value) / 100.0) if value is not None and value >= 0 else 0.0
+
+    return poll
