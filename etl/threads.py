@@ -1,0 +1,203 @@
+"""Conversations and threads, rebuilt incrementally as the agreed definitions say.
+
+Only conversations touched by new tweets are rebuilt. The touched set is closed under parent
+links: a new tweet touches the conversation of its parent, the conversations of existing tweets
+that reply to it (a late-arriving parent merges them), its API ``conversation_id``, and every
+conversation of an author who just became a brand account. Roots are found by pointer jumping
+(``log2(depth)`` set-wise passes), not a Python walk per tweet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+MAX_JUMPS = 64
+
+TWEET_COLUMNS = (
+    "tweet_id, source, author_id, author_handle, is_brand, created_at, text, lang, in_reply_to_tweet_id, "
+    "in_reply_to_user_id, api_conversation_id, parent_id, conversation_id, author_followers, "
+    "retweet_count, reply_count, like_count, quote_count, run_id, record_no"
+)
+
+
+@dataclass(frozen=True)
+class RebuildStats:
+    conversations: int
+    threads: int
+    tweets: int
+    seconds: float = 0.0
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> RebuildStats:
+    """Fold the temp table ``new_tweets`` (columns of ``tweets``) into ``tweets`` and ``threads``.
+
+    ``new_brand_authors(author_id)`` lists authors that just became brand accounts.
+    Works inside the caller's transaction; on return ``new_tweets`` has been consumed.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE touched_convs AS
+        SELECT DISTINCT conversation_id FROM (
+            SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.tweet_id = n.in_reply_to_tweet_id
+            UNION ALL
+            SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.in_reply_to_tweet_id = n.tweet_id
+            UNION ALL
+            SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.conversation_id = n.api_conversation_id
+            UNION ALL
+            SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b ON t.author_id = b.author_id
+        ) WHERE conversation_id IS NOT NULL
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE work AS
+        SELECT * FROM new_tweets
+        UNION ALL BY NAME
+        SELECT {TWEET_COLUMNS} FROM tweets WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
+        """
+    )
+    con.execute(
+        """
+        UPDATE work SET is_brand = true
+        WHERE NOT is_brand AND (author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
+                                OR lower(author_handle) IN (SELECT handle_key FROM accounts))
+        """
+    )
+    _link_parents_and_roots(con)
+    con.execute("DELETE FROM tweets WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)")
+    con.execute(f"INSERT INTO tweets SELECT {TWEET_COLUMNS} FROM work ORDER BY conversation_id, created_at")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rebuilt_convs AS
+        SELECT conversation_id FROM touched_convs UNION SELECT DISTINCT conversation_id FROM work
+        """
+    )
+    con.execute("DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM rebuilt_convs)")
+    con.execute(THREADS_SQL)
+    stats = RebuildStats(
+        conversations=_count(con, "SELECT count(DISTINCT conversation_id) FROM work"),
+        threads=_count(con, "SELECT count(*) FROM threads WHERE conversation_id IN (SELECT conversation_id FROM work)"),
+        tweets=_count(con, "SELECT count(*) FROM work"),
+    )
+    con.execute("DROP TABLE work; DROP TABLE touched_convs; DROP TABLE rebuilt_convs")
+    return stats
+
+
+def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
+    """Set ``parent_id`` (only when the parent is present) and ``conversation_id`` on ``work``."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE anc AS
+        SELECT w.tweet_id, p.tweet_id AS parent_id,
+               coalesce(p.tweet_id, w.tweet_id) AS anc, p.tweet_id IS NULL AS done
+        FROM work w LEFT JOIN work p ON p.tweet_id = w.in_reply_to_tweet_id AND p.tweet_id <> w.tweet_id
+        """
+    )
+    for _ in range(MAX_JUMPS):
+        pending = _count(con, "SELECT count(*) FROM anc WHERE NOT done")
+        if pending == 0:
+            break
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE anc AS
+            SELECT a.tweet_id, a.parent_id,
+                   CASE WHEN a.done THEN a.anc ELSE b.anc END AS anc,
+                   CASE WHEN a.done THEN true ELSE b.done END AS done
+            FROM anc a LEFT JOIN anc b ON NOT a.done AND b.tweet_id = a.anc
+            """
+        )
+    else:
+        log.warning("reply cycle: %d tweets never reach a root; their root is where the walk stopped",
+                    _count(con, "SELECT count(*) FROM anc WHERE NOT done"))
+    con.execute(
+        """
+        UPDATE work SET parent_id = anc.parent_id,
+                        conversation_id = coalesce(work.api_conversation_id, anc.anc)
+        FROM anc WHERE work.tweet_id = anc.tweet_id
+        """
+    )
+    con.execute("DROP TABLE anc")
+
+
+THREADS_SQL = """
+INSERT INTO threads
+WITH customer_tweets AS (
+    SELECT * FROM work WHERE NOT is_brand
+),
+customers AS (
+    SELECT conversation_id, author_id AS customer_id,
+           arg_min(author_handle, (created_at, tweet_id)) AS customer_handle,
+           min(created_at) AS started_at,
+           arg_min(tweet_id, (created_at, tweet_id)) AS first_customer_tweet_id,
+           arg_min(text, (created_at, tweet_id)) AS first_text,
+           arg_min(lang, (created_at, tweet_id)) AS lang,
+           count(*) AS customer_tweets,
+           max(created_at) AS last_customer_tweet_at,
+           max(author_followers) AS customer_followers
+    FROM customer_tweets GROUP BY conversation_id, author_id
+),
+replies AS (
+    SELECT p.conversation_id, p.author_id AS customer_id, b.tweet_id, b.created_at, b.author_handle
+    FROM work b JOIN work p ON b.parent_id = p.tweet_id AND b.conversation_id = p.conversation_id
+    WHERE b.is_brand AND NOT p.is_brand
+),
+responses AS (
+    SELECT r.conversation_id, r.customer_id,
+           count(*) AS brand_replies,
+           max(r.created_at) AS last_brand_reply_at,
+           min(r.created_at) FILTER (WHERE r.created_at >= c.started_at) AS first_response_at,
+           arg_min(r.tweet_id, (r.created_at, r.tweet_id)) FILTER (WHERE r.created_at >= c.started_at)
+               AS first_response_tweet_id,
+           arg_min(r.author_handle, (r.created_at, r.tweet_id)) FILTER (WHERE r.created_at >= c.started_at)
+               AS responder
+    FROM replies r JOIN customers c USING (conversation_id, customer_id)
+    GROUP BY r.conversation_id, r.customer_id
+),
+conversations AS (
+    SELECT conversation_id, count(*) AS conversation_tweets, max(created_at) AS last_tweet_at,
+           arg_min(author_handle, (created_at, tweet_id)) FILTER (WHERE is_brand) AS earliest_brand
+    FROM work GROUP BY conversation_id
+),
+needs_mention AS (
+    SELECT c.conversation_id, c.customer_id, regexp_extract_all(c.first_text, '@(\\w+)', 1) AS handles
+    FROM customers c
+    JOIN conversations v USING (conversation_id)
+    LEFT JOIN responses r USING (conversation_id, customer_id)
+    WHERE r.first_response_at IS NULL AND v.earliest_brand IS NULL
+),
+mentions AS (
+    SELECT conversation_id, customer_id, arg_min(a.handle, m.pos) AS mentioned
+    FROM (SELECT conversation_id, customer_id, unnest(handles) AS handle,
+                 unnest(range(1, len(handles) + 1)) AS pos
+          FROM needs_mention) m
+    JOIN accounts a ON a.handle_key = lower(m.handle)
+    GROUP BY conversation_id, customer_id
+)
+SELECT c.conversation_id || '-' || c.customer_id AS thread_id,
+       c.conversation_id, c.customer_id, c.customer_handle,
+       coalesce(r.responder, v.earliest_brand, m.mentioned) AS account,
+       CASE WHEN r.responder IS NOT NULL THEN 'first_response'
+            WHEN v.earliest_brand IS NOT NULL THEN 'earliest_brand_tweet'
+            WHEN m.mentioned IS NOT NULL THEN 'mention' END AS account_rule,
+       CASE WHEN r.first_response_at IS NULL THEN 'unanswered' ELSE 'answered' END AS status,
+       c.started_at, c.first_customer_tweet_id,
+       r.first_response_at, r.first_response_tweet_id,
+       epoch(r.first_response_at) - epoch(c.started_at) AS first_response_seconds,
+       c.customer_tweets, coalesce(r.brand_replies, 0) AS brand_replies, v.conversation_tweets,
+       c.last_customer_tweet_at, r.last_brand_reply_at, v.last_tweet_at, c.lang, c.customer_followers
+FROM customers c
+JOIN conversations v USING (conversation_id)
+LEFT JOIN responses r USING (conversation_id, customer_id)
+LEFT JOIN mentions m USING (conversation_id, customer_id)
+ORDER BY c.started_at
+"""
