@@ -116,7 +116,9 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
     TWCS marks brand tweets with ``inbound = False``; API data has no such flag, so brand
     handles come from ``--account`` and the config (matched case-insensitively).
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE known_brand_ids AS SELECT author_id FROM accounts WHERE author_id IS NOT NULL")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE known_brands AS SELECT handle_key, author_id FROM accounts"
+    )
     con.execute(
         """
         INSERT INTO users
@@ -151,10 +153,11 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE new_brand_authors AS
-        SELECT author_id FROM accounts WHERE author_id IS NOT NULL
-        EXCEPT SELECT author_id FROM known_brand_ids
+        SELECT handle_key, author_id FROM accounts
+        EXCEPT SELECT handle_key, author_id FROM known_brands
         """
     )
+    con.execute("DROP TABLE known_brands")
 
 
 SAME_CONTENT = """(a.author_id IS NOT DISTINCT FROM b.author_id AND a.created_at IS NOT DISTINCT FROM b.created_at

@@ -84,9 +84,9 @@ def record_run(con: duckdb.DuckDBPyConnection, report: FileReport, batch_id: int
     if not report.balanced():
         raise AssertionError(f"accounting does not add up for {report.file}: {report}")
     con.execute(
-        """INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [report.run_id, batch_id, report.source, report.file, path.stat().st_size, None,
-         report.started_at, report.records_read, report.loaded, report.updated, report.duplicate,
+         report.started_at, datetime.now(UTC), report.records_read, report.loaded, report.updated, report.duplicate,
          report.quarantined, status if not report.quarantined or status != "ok" else "ok_with_quarantine",
          message],
     )

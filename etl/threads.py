@@ -2,8 +2,9 @@
 
 Only conversations touched by new tweets are rebuilt. The touched set is closed under parent
 links: a new tweet touches the conversation of its parent, the conversations of existing tweets
-that reply to it (a late-arriving parent merges them), its API ``conversation_id``, and every
-conversation of an author who just became a brand account. Roots are found by pointer jumping
+that reply to it (a late-arriving parent merges them), its API ``conversation_id``, every
+conversation of an author who just became a brand account, and, when brands were added, the
+threads attributed by mention or not at all. Roots are found by pointer jumping
 (``log2(depth)`` set-wise passes), not a Python walk per tweet.
 """
 
@@ -41,8 +42,9 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def rebuild(con: duckdb.DuckDBPyConnection) -> RebuildStats:
     """Fold the temp table ``new_tweets`` (columns of ``tweets``) into ``tweets`` and ``threads``.
 
-    ``new_brand_authors(author_id)`` lists authors that just became brand accounts.
-    Works inside the caller's transaction; on return ``new_tweets`` has been consumed.
+    ``new_brand_authors(handle_key, author_id)`` lists accounts that just became brands (their
+    conversations change roles, and unanswered threads may now mention a brand).
+    Works inside the caller's transaction.
     """
     con.execute(
         """
@@ -54,7 +56,12 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> RebuildStats:
             UNION ALL
             SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.conversation_id = n.api_conversation_id
             UNION ALL
-            SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b ON t.author_id = b.author_id
+            SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b
+                ON t.author_id = b.author_id OR lower(t.author_handle) = b.handle_key
+            UNION ALL
+            SELECT conversation_id FROM threads
+            WHERE coalesce(account_rule, 'none') IN ('mention', 'none')
+              AND EXISTS (SELECT 1 FROM new_brand_authors)
         ) WHERE conversation_id IS NOT NULL
         """
     )

@@ -187,7 +187,9 @@ class Reader:
                     closer = threading.Timer(60.0, old.close)
                     closer.daemon = True
                     closer.start()
-            return self._con.cursor()
+            cursor = self._con.cursor()
+        cursor.execute("SET TimeZone = 'UTC'; USE wh")
+        return cursor
 
     def close(self) -> None:
         with self._lock:
