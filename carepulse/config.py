@@ -91,6 +91,10 @@ class Settings:
     cost: CostModel = field(default_factory=CostModel)
     twitter_bearer_token: str | None = field(default=None, repr=False)
     twitter_full_archive: bool = False
+    # Metrics (docs/metrics.md): the channel Twitter is compared with, and the fewest weeks a
+    # trend or forecast is computed from (below it the verdict is "not enough data").
+    hotline_channel: str = "phone"
+    min_weeks: int = 8
 
 
 def _parse_hours(value: Any, key: str) -> tuple[time, time] | None:
@@ -142,7 +146,8 @@ def _cost_model(raw: dict[str, Any]) -> CostModel:
 
 
 _SIMPLE = {"timezone": str, "locale": str, "sla_minutes": float, "crm_link_window_hours": float,
-           "recontact_days": float, "min_sample": int, "twitter_full_archive": bool}
+           "recontact_days": float, "min_sample": int, "twitter_full_archive": bool,
+           "hotline_channel": str, "min_weeks": int}
 
 
 def settings_from_mapping(raw: dict[str, Any]) -> Settings:

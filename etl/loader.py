@@ -73,12 +73,13 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             report = FileReport(source=source, file=str(path), run_id=first_run + offset)
             report.records_read = module.stage(con, Path(path), report.run_id)
             reports.append(report)
+        _quarantine_invalid(con)
         _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
         _classify(con)
-        _insert_new(con, source)
-        stats = threads.rebuild(con)
-        links = relink_crm(con, settings)
+        _select_new(con)
         _account_for(con, reports)
+        stats = threads.rebuild(con, source)
+        links = relink_crm(con, settings)
         _write_runs(con, reports, batch_id, files)
         totals = table_totals(con)
     return BatchReport(
@@ -108,6 +109,14 @@ def table_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     assert row is not None
     return dict(zip(("tweets", "threads", "answered_threads", "brand_accounts", "crm_cases"), map(int, row),
                     strict=True))
+
+
+def _quarantine_invalid(con: duckdb.DuckDBPyConnection) -> None:
+    """Move records a source flagged with a reason into the quarantine staging table."""
+    con.execute(
+        """INSERT INTO stg_quarantine SELECT run_id, line, record_no, reason, raw
+           FROM stg_tweets WHERE reason IS NOT NULL"""
+    )
 
 
 def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Sequence[str], run_id: int) -> None:
@@ -140,7 +149,7 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
         f"""
         INSERT INTO accounts
         SELECT lower(author_id), arg_min(author_id, record_no), arg_min(author_id, record_no), '{source}', {run_id}
-        FROM stg_tweets WHERE inbound = false GROUP BY lower(author_id)
+        FROM stg_tweets WHERE inbound = false AND reason IS NULL GROUP BY lower(author_id)
         ON CONFLICT (handle_key) DO UPDATE SET author_id = coalesce(accounts.author_id, excluded.author_id)
         """
     )
@@ -177,7 +186,7 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
         WITH multi AS (SELECT tweet_id FROM stg_tweets GROUP BY tweet_id HAVING count(*) > 1),
         ranked AS (
             SELECT s.*, row_number() OVER (PARTITION BY s.tweet_id ORDER BY s.run_id, s.record_no) AS rn
-            FROM stg_tweets s WHERE s.tweet_id IN (SELECT tweet_id FROM multi)
+            FROM stg_tweets s WHERE s.reason IS NULL AND s.tweet_id IN (SELECT tweet_id FROM multi)
         )
         SELECT a.run_id, a.record_no, a.line, a.tweet_id, {SAME_CONTENT} AS same,
                'conflicting duplicate of tweet ' || a.tweet_id || ' (first seen in this load, run '
@@ -193,7 +202,7 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
                'conflicting duplicate of tweet ' || a.tweet_id || ' (loaded earlier by run ' || b.run_id
                    || '): ' || {DIFFERENCES} || ' differ'
         FROM stg_tweets a JOIN tweets b ON a.tweet_id = b.tweet_id
-        WHERE NOT EXISTS (SELECT 1 FROM stg_repeats r WHERE r.run_id = a.run_id AND r.record_no = a.record_no)
+        WHERE a.reason IS NULL AND NOT EXISTS (SELECT 1 FROM stg_repeats r WHERE r.run_id = a.run_id AND r.record_no = a.record_no)
         """
     )
     con.execute(
@@ -207,29 +216,30 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Put the records that are neither repeats nor quarantined into ``new_tweets`` for the rebuild."""
+def _select_new(con: duckdb.DuckDBPyConnection) -> None:
+    """The narrow ``work`` table of new tweets (no text) that the thread rebuild starts from."""
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE new_tweets AS
-        SELECT s.tweet_id, '{source}' AS source, s.author_id,
+        """
+        CREATE OR REPLACE TEMP TABLE work AS
+        SELECT s.tweet_id, s.run_id, s.record_no, s.author_id,
                coalesce(s.author_handle, u.handle, s.author_id) AS author_handle,
-               (s.inbound = false OR s.author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
+               (coalesce(s.inbound = false, false)
+                OR s.author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
                 OR lower(coalesce(s.author_handle, u.handle)) IN (SELECT handle_key FROM accounts)) AS is_brand,
-               s.created_at, s.text, s.lang, s.in_reply_to_tweet_id, s.in_reply_to_user_id,
-               s.api_conversation_id, NULL::BIGINT AS parent_id, NULL::BIGINT AS conversation_id,
+               s.created_at, s.lang, s.in_reply_to_tweet_id, s.api_conversation_id,
                coalesce(s.author_followers, u.followers_count) AS author_followers,
-               s.retweet_count, s.reply_count, s.like_count, s.quote_count, s.run_id, s.record_no
+               NULL::BIGINT AS parent_id, NULL::BIGINT AS conversation_id, true AS is_new
         FROM stg_tweets s
         LEFT JOIN users u ON u.author_id = s.author_id
-        WHERE NOT EXISTS (SELECT 1 FROM stg_repeats r WHERE r.run_id = s.run_id AND r.record_no = s.record_no)
+        WHERE s.reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM stg_repeats r WHERE r.run_id = s.run_id AND r.record_no = s.record_no)
         """
     )
 
 
 def _account_for(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> None:
     by_run = {r.run_id: r for r in reports}
-    for run_id, loaded in _rows(con, "SELECT run_id, count(*) FROM new_tweets GROUP BY run_id"):
+    for run_id, loaded in _rows(con, "SELECT run_id, count(*) FROM work GROUP BY run_id"):
         by_run[run_id].loaded = int(loaded)
     for run_id, dup in _rows(con, "SELECT run_id, count(*) FROM stg_repeats WHERE same GROUP BY run_id"):
         by_run[run_id].duplicate = int(dup)
@@ -249,4 +259,4 @@ def _write_runs(con: duckdb.DuckDBPyConnection, reports: list[FileReport], batch
                FROM stg_quarantine WHERE run_id = ? ORDER BY coalesce(line, record_no)""",
             [report.source, report.file, report.run_id],
         )
-    con.execute("DROP TABLE IF EXISTS new_tweets; DROP TABLE IF EXISTS stg_repeats")
+    con.execute("DROP TABLE IF EXISTS stg_repeats")

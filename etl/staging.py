@@ -3,6 +3,9 @@
 A tweet source's ``stage(con, path, run_id)`` parses one file, inserts each good record into
 ``stg_tweets``, each unparseable record into ``stg_quarantine`` (with line or record number and
 the reason), each user object it sees into ``stg_users``, and returns how many records it read.
+A source that validates set-wise may instead put a bad record into ``stg_tweets`` with ``reason``
+(and ``raw``) set: the loader moves such rows to the quarantine. That saves a second copy of
+millions of rows when one SQL pass both parses and validates.
 Records are tweets: a twarc2 page line holding 100 tweets is 100 records. A line that is not
 JSON at all is one quarantined record.
 """
@@ -16,11 +19,11 @@ CREATE OR REPLACE TEMP TABLE stg_tweets (
     run_id               INTEGER NOT NULL,
     record_no            BIGINT NOT NULL,
     line                 BIGINT,
-    tweet_id             BIGINT NOT NULL,
-    author_id            VARCHAR NOT NULL,
+    tweet_id             BIGINT,
+    author_id            VARCHAR,
     author_handle        VARCHAR,
     inbound              BOOLEAN,
-    created_at           TIMESTAMPTZ NOT NULL,
+    created_at           TIMESTAMPTZ,
     text                 VARCHAR,
     lang                 VARCHAR,
     in_reply_to_tweet_id BIGINT,
@@ -30,7 +33,9 @@ CREATE OR REPLACE TEMP TABLE stg_tweets (
     retweet_count        BIGINT,
     reply_count          BIGINT,
     like_count           BIGINT,
-    quote_count          BIGINT
+    quote_count          BIGINT,
+    reason               VARCHAR,
+    raw                  VARCHAR
 );
 CREATE OR REPLACE TEMP TABLE stg_users (
     run_id          INTEGER NOT NULL,

@@ -19,13 +19,6 @@ log = logging.getLogger(__name__)
 
 MAX_JUMPS = 64
 
-TWEET_COLUMNS = (
-    "tweet_id, source, author_id, author_handle, is_brand, created_at, text, lang, in_reply_to_tweet_id, "
-    "in_reply_to_user_id, api_conversation_id, parent_id, conversation_id, author_followers, "
-    "retweet_count, reply_count, like_count, quote_count, run_id, record_no"
-)
-
-
 @dataclass(frozen=True)
 class RebuildStats:
     conversations: int
@@ -39,22 +32,31 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def rebuild(con: duckdb.DuckDBPyConnection) -> RebuildStats:
-    """Fold the temp table ``new_tweets`` (columns of ``tweets``) into ``tweets`` and ``threads``.
+WORK_COLUMNS = (
+    "tweet_id, run_id, record_no, author_id, author_handle, is_brand, created_at, lang, in_reply_to_tweet_id, "
+    "api_conversation_id, author_followers, parent_id, conversation_id"
+)
 
-    ``new_brand_authors(handle_key, author_id)`` lists accounts that just became brands (their
+
+def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
+    """Fold the new tweets into ``tweets`` and rebuild ``threads`` of every touched conversation.
+
+    Expects the temp table ``work`` (narrow columns, ``is_new = true``) listing the new tweets,
+    whose full records are in ``stg_tweets`` keyed by ``(run_id, record_no)``, and
+    ``new_brand_authors(handle_key, author_id)``: accounts that just became brands (their
     conversations change roles, and unanswered threads may now mention a brand).
-    Works inside the caller's transaction.
+    Text is never copied into ``work``: only narrow columns move through the graph passes, and
+    each new tweet's text is written once, into ``tweets``.
     """
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE touched_convs AS
         SELECT DISTINCT conversation_id FROM (
-            SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.tweet_id = n.in_reply_to_tweet_id
+            SELECT t.conversation_id FROM tweets t JOIN work n ON t.tweet_id = n.in_reply_to_tweet_id
             UNION ALL
-            SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.in_reply_to_tweet_id = n.tweet_id
+            SELECT t.conversation_id FROM tweets t JOIN work n ON t.in_reply_to_tweet_id = n.tweet_id
             UNION ALL
-            SELECT t.conversation_id FROM tweets t JOIN new_tweets n ON t.conversation_id = n.api_conversation_id
+            SELECT t.conversation_id FROM tweets t JOIN work n ON t.conversation_id = n.api_conversation_id
             UNION ALL
             SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b
                 ON t.author_id = b.author_id OR lower(t.author_handle) = b.handle_key
@@ -67,10 +69,9 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> RebuildStats:
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE work AS
-        SELECT * FROM new_tweets
-        UNION ALL BY NAME
-        SELECT {TWEET_COLUMNS} FROM tweets WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
+        INSERT INTO work BY NAME
+        SELECT {WORK_COLUMNS}, false AS is_new FROM tweets
+        WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
         """
     )
     con.execute(
@@ -81,8 +82,26 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> RebuildStats:
         """
     )
     _link_parents_and_roots(con)
-    con.execute("DELETE FROM tweets WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)")
-    con.execute(f"INSERT INTO tweets SELECT {TWEET_COLUMNS} FROM work ORDER BY conversation_id, created_at")
+    con.execute(
+        f"""
+        INSERT INTO tweets
+        SELECT w.tweet_id, '{source}', w.author_id, w.author_handle, w.is_brand, w.created_at, s.text, w.lang,
+               w.in_reply_to_tweet_id, s.in_reply_to_user_id, w.api_conversation_id, w.parent_id,
+               w.conversation_id, w.author_followers, s.retweet_count, s.reply_count, s.like_count,
+               s.quote_count, w.run_id, w.record_no
+        FROM work w JOIN stg_tweets s ON s.run_id = w.run_id AND s.record_no = w.record_no
+        WHERE w.is_new
+        """
+    )
+    con.execute(
+        """
+        UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand
+        FROM work w
+        WHERE NOT w.is_new AND tweets.tweet_id = w.tweet_id
+          AND (tweets.parent_id IS DISTINCT FROM w.parent_id OR tweets.conversation_id <> w.conversation_id
+               OR tweets.is_brand <> w.is_brand)
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE rebuilt_convs AS
@@ -146,7 +165,6 @@ customers AS (
            arg_min(author_handle, (created_at, tweet_id)) AS customer_handle,
            min(created_at) AS started_at,
            arg_min(tweet_id, (created_at, tweet_id)) AS first_customer_tweet_id,
-           arg_min(text, (created_at, tweet_id)) AS first_text,
            arg_min(lang, (created_at, tweet_id)) AS lang,
            count(*) AS customer_tweets,
            max(created_at) AS last_customer_tweet_at,
@@ -176,10 +194,11 @@ conversations AS (
     FROM work GROUP BY conversation_id
 ),
 needs_mention AS (
-    SELECT c.conversation_id, c.customer_id, regexp_extract_all(c.first_text, '@(\\w+)', 1) AS handles
+    SELECT c.conversation_id, c.customer_id, regexp_extract_all(t.text, '@(\\w+)', 1) AS handles
     FROM customers c
-    JOIN conversations v USING (conversation_id)
-    LEFT JOIN responses r USING (conversation_id, customer_id)
+    JOIN tweets t ON t.tweet_id = c.first_customer_tweet_id
+    JOIN conversations v ON v.conversation_id = c.conversation_id
+    LEFT JOIN responses r ON r.conversation_id = c.conversation_id AND r.customer_id = c.customer_id
     WHERE r.first_response_at IS NULL AND v.earliest_brand IS NULL
 ),
 mentions AS (

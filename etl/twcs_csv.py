@@ -62,105 +62,85 @@ def _column_spec(names: list[str]) -> tuple[str, list[str]]:
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, run_id: int) -> int:
-    """Parse one TWCS file into the staging tables; return the number of records read."""
+    """Parse and validate one TWCS file into ``stg_tweets`` in a single pass; return records read."""
     check_readable(path)
     check_text(path, "a TWCS CSV file")
     names, delimiter, newline, bytes_per_record = _sniff(path)
     spec, _ = _column_spec(names)
     con.execute("DROP TABLE IF EXISTS twcs_rejects; DROP TABLE IF EXISTS twcs_reject_scans")
     path_sql = str(path).replace("'", "''")
-    read_sql = f"""
-        CREATE OR REPLACE TEMP TABLE twcs_raw AS
-        SELECT tweet_id, author_id, inbound, created_at, text, in_response_to_tweet_id
-        FROM read_csv('{path_sql}', columns = {spec}, auto_detect = false, header = true,
-                      delim = '{delimiter}', quote = '"', escape = '"', new_line = '{newline}',
-                      store_rejects = true, rejects_table = 'twcs_rejects',
-                      rejects_scan = 'twcs_reject_scans', max_line_size = 16777216,
-                      parallel = true)
+    source = f"""
+        read_csv('{path_sql}', columns = {spec}, auto_detect = false, header = true,
+                 delim = '{delimiter}', quote = '"', escape = '"', new_line = '{newline}',
+                 store_rejects = true, rejects_table = 'twcs_rejects', rejects_scan = 'twcs_reject_scans',
+                 max_line_size = 16777216, parallel = true)
     """
-    size = path.stat().st_size
+    sql = (
+        _STAGE_SQL.replace("{run_id}", str(run_id))
+        .replace("{source}", source)
+        .replace("{time_format}", TWITTER_TIME)
+        .replace("{id_pattern}", ID_PATTERN)
+    )
     try:
         progress.run_polled(
-            lambda: con.execute(read_sql),
+            lambda: con.execute(sql),
             progress.duckdb_fraction(con),
-            total=size / bytes_per_record,
+            total=path.stat().st_size / bytes_per_record,
             desc=f"reading {path.name}",
         )
     except duckdb.Error as exc:
         raise DataError(f"{path}: cannot be parsed as CSV: {str(exc).splitlines()[0]}") from exc
-    _validate(con, run_id)
-    parsed = _scalar(con, "SELECT count(*) FROM twcs_raw")
-    rejected = _scalar(
-        con,
-        f"""
-        INSERT INTO stg_quarantine
-        SELECT {run_id}, line, NULL, 'malformed CSV row (' || lower(error_type) || '): ' || error_message,
-               left(csv_line, 4000)
-        FROM (SELECT DISTINCT ON (line) line, error_type, error_message, csv_line
-              FROM twcs_rejects ORDER BY line, column_idx)
-        RETURNING 1
-        """,
-        count_rows=True,
+    parsed = _count(con, f"SELECT count(*) FROM stg_tweets WHERE run_id = {run_id}")
+    rejected = len(
+        con.execute(
+            f"""
+            INSERT INTO stg_quarantine
+            SELECT {run_id}, line, NULL, 'malformed CSV row (' || lower(error_type) || '): ' || error_message,
+                   left(csv_line, 4000)
+            FROM (SELECT DISTINCT ON (line) line, error_type, error_message, csv_line
+                  FROM twcs_rejects ORDER BY line, column_idx)
+            RETURNING 1
+            """
+        ).fetchall()
     )
-    con.execute("DROP TABLE twcs_raw")
     return parsed + rejected
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, *, count_rows: bool = False) -> int:
-    if count_rows:
-        return len(con.execute(sql).fetchall())
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
 
-def _validate(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    """Turn text columns into typed rows, or into quarantine rows with the first reason that applies."""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE twcs_typed AS
-        SELECT rowid + 1 AS record_no, *,
-               TRY_CAST(regexp_extract(tweet_id, '{ID_PATTERN}', 1) AS BIGINT) AS id_v,
-               nullif(regexp_replace(trim(author_id), '^(\\d+)\\.0+$', '\\1'), '') AS author_v,
-               CASE lower(trim(inbound)) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false
-                    WHEN '0' THEN false END AS inbound_v,
-               coalesce(try_strptime(trim(created_at), '{TWITTER_TIME}'),
-                        TRY_CAST(trim(created_at) AS TIMESTAMPTZ)) AS created_v,
-               TRY_CAST(regexp_extract(in_response_to_tweet_id, '{ID_PATTERN}', 1) AS BIGINT) AS parent_v,
-               nullif(trim(coalesce(in_response_to_tweet_id, '')), '') IS NULL AS no_parent
-        FROM twcs_raw
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE twcs_checked AS
-        SELECT *, CASE
-            WHEN id_v IS NULL THEN 'invalid tweet_id ' || coalesce('''' || tweet_id || '''', '(empty)')
-                                  || ': expected a whole number'
-            WHEN author_v IS NULL THEN 'missing author_id'
-            WHEN inbound_v IS NULL THEN 'invalid inbound ' || coalesce('''' || inbound || '''', '(empty)')
-                                       || ': expected True or False'
-            WHEN created_v IS NULL THEN 'unparseable created_at ' || coalesce('''' || created_at || '''', '(empty)')
-                                        || ': expected like ''Tue Oct 31 22:10:47 +0000 2017'''
-            WHEN parent_v IS NULL AND NOT no_parent THEN 'invalid in_response_to_tweet_id '''
-                                        || in_response_to_tweet_id || ''': expected a whole number'
-            END AS reason
-        FROM twcs_typed
-        """
-    )
-    con.execute(
-        f"""
-        INSERT INTO stg_tweets (run_id, record_no, line, tweet_id, author_id, author_handle, inbound,
-                                created_at, text, in_reply_to_tweet_id)
-        SELECT {run_id}, record_no, NULL, id_v, author_v, author_v, inbound_v, created_v, text, parent_v
-        FROM twcs_checked WHERE reason IS NULL
-        """
-    )
-    con.execute(
-        f"""
-        INSERT INTO stg_quarantine
-        SELECT {run_id}, NULL, record_no, reason,
-               left(concat_ws(',', tweet_id, author_id, inbound, created_at, text, in_response_to_tweet_id), 4000)
-        FROM twcs_checked WHERE reason IS NOT NULL
-        """
-    )
-    con.execute("DROP TABLE twcs_typed; DROP TABLE twcs_checked")
+_STAGE_SQL = r"""
+INSERT INTO stg_tweets (run_id, record_no, line, tweet_id, author_id, author_handle, inbound, created_at, text,
+                        in_reply_to_tweet_id, reason, raw)
+WITH typed AS (
+    SELECT row_number() OVER () AS record_no, *,
+           TRY_CAST(regexp_extract(tweet_id, '{id_pattern}', 1) AS BIGINT) AS id_v,
+           nullif(regexp_replace(trim(author_id), '^(\d+)\.0+$', '\1'), '') AS author_v,
+           CASE lower(trim(inbound)) WHEN 'true' THEN true WHEN '1' THEN true
+                WHEN 'false' THEN false WHEN '0' THEN false END AS inbound_v,
+           coalesce(try_strptime(trim(created_at), '{time_format}'),
+                    TRY_CAST(trim(created_at) AS TIMESTAMPTZ)) AS created_v,
+           TRY_CAST(regexp_extract(in_response_to_tweet_id, '{id_pattern}', 1) AS BIGINT) AS parent_v,
+           nullif(trim(coalesce(in_response_to_tweet_id, '')), '') IS NULL AS no_parent
+    FROM {source}
+), checked AS (
+    SELECT *, CASE
+        WHEN id_v IS NULL THEN 'invalid tweet_id ' || coalesce('''' || tweet_id || '''', '(empty)')
+                               || ': expected a whole number'
+        WHEN author_v IS NULL THEN 'missing author_id'
+        WHEN inbound_v IS NULL THEN 'invalid inbound ' || coalesce('''' || inbound || '''', '(empty)')
+                                    || ': expected True or False'
+        WHEN created_v IS NULL THEN 'unparseable created_at ' || coalesce('''' || created_at || '''', '(empty)')
+                                    || ': expected like ''Tue Oct 31 22:10:47 +0000 2017'''
+        WHEN parent_v IS NULL AND NOT no_parent THEN 'invalid in_response_to_tweet_id '''
+                                    || in_response_to_tweet_id || ''': expected a whole number'
+        END AS reason
+    FROM typed
+)
+SELECT {run_id}, record_no, NULL, id_v, author_v, author_v, inbound_v, created_v, text, parent_v, reason,
+       CASE WHEN reason IS NOT NULL THEN left(concat_ws(',', tweet_id, author_id, inbound, created_at, text,
+                                                        in_response_to_tweet_id), 4000) END
+FROM checked
+"""
