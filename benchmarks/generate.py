@@ -41,12 +41,14 @@ def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 
         f"""
         CREATE OR REPLACE TEMP TABLE conv AS
         SELECT c,
-               'Brand' || lpad(CAST(CAST(1 + floor({brands} * pow({_rnd('c', 1, seed)}, 2.2)) AS INTEGER) AS VARCHAR), 3, '0') AS brand,
+               'Brand' || lpad(CAST(CAST(1 + floor({brands} * pow({_rnd('c', 1, seed)}, 2.2)) AS INTEGER) AS VARCHAR),
+                                3, '0') AS brand,
                {_rnd('c', 2, seed)} < 0.004 AS broadcast,
                CAST(1 + floor(19 * pow({_rnd('c', 3, seed)}, 4.0)) AS INTEGER) AS chain_len,
                CAST(5 + floor(195 * pow({_rnd('c', 4, seed)}, 2.0)) AS INTEGER) AS fan_out,
                CASE WHEN {_rnd('c', 5, seed)} < 0.15
-                    THEN TIMESTAMPTZ '2017-10-01 00:00:00+00' + to_days(CAST(floor({_rnd('c', 6, seed)} * 8) * 21 AS INTEGER))
+                    THEN TIMESTAMPTZ '2017-10-01 00:00:00+00'
+                         + to_days(CAST(floor({_rnd('c', 6, seed)} * 8) * 21 AS INTEGER))
                          + to_seconds(CAST(floor({_rnd('c', 7, seed)} * 21600) AS BIGINT))
                     ELSE TIMESTAMPTZ '2017-10-01 00:00:00+00'
                          + to_seconds(CAST(floor({_rnd('c', 8, seed)} * 86400 * 180) AS BIGINT)) END AS started,
@@ -57,7 +59,7 @@ def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 
         """
     )
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE conv2 AS
         SELECT *, CASE WHEN broadcast THEN 1 + 2 * fan_out ELSE chain_len END AS n,
                sum(CASE WHEN broadcast THEN 1 + 2 * fan_out ELSE chain_len END) OVER (ORDER BY c) AS upto
@@ -82,7 +84,10 @@ def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 
                     ELSE '@' || brand || ' ' END
                  || substr('{WORDS}', 1 + CAST(floor({_rnd('tweet_id', 12, seed)} * 200) AS INTEGER),
                            CAST(15 + floor(260 * pow({_rnd('tweet_id', 13, seed)}, 1.6)) AS INTEGER))
-                 || CASE WHEN is_brand AND {_rnd('tweet_id', 14, seed)} < 0.5 THEN ' ^' || chr(65 + CAST(floor({_rnd('tweet_id', 15, seed)} * 26) AS INTEGER)) || chr(65 + CAST(floor({_rnd('tweet_id', 16, seed)} * 26) AS INTEGER)) ELSE '' END
+                 || CASE WHEN is_brand AND {_rnd('tweet_id', 14, seed)} < 0.5
+                         THEN ' ^' || chr(65 + CAST(floor({_rnd('tweet_id', 15, seed)} * 26) AS INTEGER))
+                                   || chr(65 + CAST(floor({_rnd('tweet_id', 16, seed)} * 26) AS INTEGER))
+                         ELSE '' END
                  AS text,
                CASE WHEN pos = 0 AND orphan THEN {total} + 1000 + c
                     WHEN pos = 0 THEN NULL

@@ -216,4 +216,4 @@ def describe(settings: Settings) -> dict[str, Any]:
             return str(value)
         return value
 
-    return plain(settings)  # type: ignore[no-any-return]
+    return dict(plain(settings))

@@ -202,7 +202,8 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
                'conflicting duplicate of tweet ' || a.tweet_id || ' (loaded earlier by run ' || b.run_id
                    || '): ' || {DIFFERENCES} || ' differ'
         FROM stg_tweets a JOIN tweets b ON a.tweet_id = b.tweet_id
-        WHERE a.reason IS NULL AND NOT EXISTS (SELECT 1 FROM stg_repeats r WHERE r.run_id = a.run_id AND r.record_no = a.record_no)
+        WHERE a.reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM stg_repeats r WHERE r.run_id = a.run_id AND r.record_no = a.record_no)
         """
     )
     con.execute(
@@ -260,3 +261,19 @@ def _write_runs(con: duckdb.DuckDBPyConnection, reports: list[FileReport], batch
             [report.source, report.file, report.run_id],
         )
     con.execute("DROP TABLE IF EXISTS stg_repeats")
+
+
+def ingest_crm(warehouse: Warehouse, files: Sequence[Path], mapping_path: Path | None,
+               settings: Settings) -> BatchReport:
+    """Load CRM exports as one transaction, then re-link every case to its thread."""
+    from etl.crm_files import link_crm_cases, load_crm_files
+    from etl.mapping import load_mapping
+
+    mapping = load_mapping(mapping_path) if mapping_path else None
+    started = time.perf_counter()
+    with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish") as con:
+        first_run, batch_id = next_ids(con)
+        reports = load_crm_files(con, [Path(f) for f in files], mapping, first_run, batch_id)
+        links = link_crm_cases(con, settings.crm_link_window_hours)
+        totals = table_totals(con)
+    return BatchReport(files=reports, totals=totals, links=links, seconds=time.perf_counter() - started)

@@ -33,10 +33,8 @@ def _sniff(path: Path) -> tuple[list[str], str, str, float]:
         head = fh.read(1 << 20)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     cr, lf = text.find("\r"), text.find("\n")
-    if cr != -1 and (lf == -1 or cr < lf):
-        newline = "\\r\\n" if text[cr : cr + 2] == "\r\n" else "\\r"
-    else:
-        newline = "\\n"
+    cr_first = cr != -1 and (lf == -1 or cr < lf)
+    newline = ("\\r\\n" if text[cr : cr + 2] == "\r\n" else "\\r") if cr_first else "\\n"
     first_line = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from carepulse.config import load_settings
-from etl.loader import BatchReport, ingest_tweets
+from carepulse.errors import ConfigError
+from etl.loader import BatchReport, ingest_crm, ingest_tweets
 from warehouse import Warehouse
 
 
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     crm.add_argument("--mapping", type=Path, default=None, help="TOML mapping of the export's headers and values")
 
     for p in (twcs, jsonl, crm):
-        p.add_argument("--db", type=Path, default=None, help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+        p.add_argument("--db", type=Path, default=None,
+                       help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
         p.set_defaults(func=run)
 
 
@@ -38,13 +40,9 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)
     warehouse = Warehouse(settings.db)
     if args.kind == "crm":
-        from etl.crm_files import ingest_crm
-
         report = ingest_crm(warehouse, list(args.files), args.mapping, settings)
     else:
         if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
-            from carepulse.errors import ConfigError
-
             raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
         report = ingest_tweets(warehouse, args.kind, list(args.files), settings, accounts=args.account)
     print_report(report, settings.db)

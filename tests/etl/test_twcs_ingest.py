@@ -10,7 +10,6 @@ import pytest
 
 from carepulse.cli import main
 from carepulse.config import Settings
-from carepulse.errors import DataError
 from etl.loader import ingest_tweets
 from tests.twcs_helpers import HEADER, at, row, twitter_time, write_twcs
 from warehouse import Warehouse
@@ -56,7 +55,9 @@ def test_the_cli_prints_the_accounting_and_stores_the_run(shared_sample: Path, s
     out = capsys.readouterr().out
     assert "read 1,000 = loaded 1,000 + duplicate 0 + quarantined 0" in out
     assert "281 threads (263 answered), 43 brand accounts" in out
-    runs = reader(settings).execute("SELECT source, records_read, loaded, duplicate, quarantined FROM ingest_runs").fetchall()
+    runs = reader(settings).execute(
+        "SELECT source, records_read, loaded, duplicate, quarantined FROM ingest_runs"
+    ).fetchall()
     assert runs == [("twcs", 1000, 1000, 0, 0)]
 
 
@@ -118,7 +119,9 @@ def test_bad_records_are_quarantined_with_reasons_and_the_rest_loads(tmp_path: P
     report = ingest(settings, path)
     f = report.files[0]
     assert (f.records_read, f.loaded, f.duplicate, f.quarantined) == (11, 3, 1, 7)
-    reasons = reader(settings).execute("SELECT line, record_no, reason FROM quarantine ORDER BY record_no, line").fetchall()
+    reasons = reader(settings).execute(
+        "SELECT line, record_no, reason FROM quarantine ORDER BY record_no, line"
+    ).fetchall()
     text = " | ".join(r[2] for r in reasons)
     for expected in ("invalid tweet_id 'x7'", "invalid inbound 'maybe'", "unparseable created_at 'yesterday-ish'",
                      "invalid in_response_to_tweet_id 'abc'", "missing author_id",

@@ -1,0 +1,94 @@
+"""``carepulse demo``: the main job on embedded data, from nothing to a dashboard in one command.
+
+It simulates a seeded six-month pilot of a German telco's Twitter support, writes the raw files a
+real installation would have (API v2 JSONL pages and a German CRM export with its mapping) into
+``data/demo/``, loads them through the same code as ``carepulse ingest``, prints the headline
+figures and serves the dashboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import duckdb
+
+from carepulse.commands.ingest import print_report
+from carepulse.config import load_settings
+from carepulse.errors import DataError
+from etl.loader import ingest_crm, ingest_tweets
+from warehouse import Warehouse
+
+DEMO_DIR = Path("data") / "demo"
+DEMO_DB = DEMO_DIR / "carepulse-demo.duckdb"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("demo", help="generate a simulated pilot, load it and open the dashboard")
+    parser.add_argument("--seed", type=int, default=7, help="simulation seed (same seed, same data)")
+    parser.add_argument("--db", type=Path, default=None, help=f"demo warehouse (default {DEMO_DB})")
+    parser.add_argument("--no-serve", action="store_true", help="load and print the figures, do not serve")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to serve on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8050)
+    parser.set_defaults(func=run)
+
+
+def _is_demo_warehouse(path: Path) -> bool:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'demo_seed'").fetchone()
+        return row is not None
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    db = args.db or DEMO_DB
+    settings = load_settings(Path(args.config) if args.config else None, db=db)
+    if db.exists() and not _is_demo_warehouse(db):
+        raise DataError(f"{db} holds a warehouse that is not a demo; pass another --db for the demo")
+    db.unlink(missing_ok=True)
+    out_dir = db.parent if args.db else DEMO_DIR
+
+    from carepulse.demo.generator import generate_demo
+
+    started = time.perf_counter()
+    files = generate_demo(out_dir, seed=args.seed)
+    print(f"simulated pilot (seed {args.seed}) written to {out_dir}/ in {time.perf_counter() - started:.1f} s")
+    warehouse = Warehouse(db)
+    print_report(ingest_tweets(warehouse, "jsonl", [files.tweets_jsonl], settings, accounts=files.accounts), db)
+    print_report(ingest_crm(warehouse, [files.crm_csv], files.crm_mapping, settings), db)
+    with warehouse.writer() as con:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_seed', ?)", [str(args.seed)])
+    _print_headline(db, settings)
+    if args.no_serve:
+        return 0
+    try:
+        from dashboard.app import serve
+    except ModuleNotFoundError:
+        print("the dashboard is not part of this build; figures above are the headline")
+        return 0
+    serve(db=db, host=args.host, port=args.port, settings=settings)
+    return 0
+
+
+def _print_headline(db: Path, settings: object) -> None:
+    """The figures management asks for first, from the metrics engine."""
+    try:
+        from metrics import cli_summary
+    except ImportError:
+        con = Warehouse(db).reader().connection()
+        row = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE status = 'answered'), median(first_response_seconds)
+               FROM threads"""
+        ).fetchone()
+        if row:
+            print(f"threads {row[0]:,}, answered {row[1]:,}, median first response {row[2] or 0:.0f} s")
+        return
+    print(cli_summary(db, settings))
