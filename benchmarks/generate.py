@@ -32,8 +32,12 @@ def _rnd(expr: str, stream: int, seed: int) -> str:
     return f"((hash({expr}, {stream}, {seed}) % 1000000007) / 1000000007.0)"
 
 
-def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 100) -> None:
-    """Create the table ``gen`` with about ``tweets`` tweets in TWCS terms."""
+def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 100, id_offset: int = 0) -> None:
+    """Create the table ``gen`` with ``tweets`` tweets in TWCS terms.
+
+    With ``id_offset`` the ids start after it and the orphans (3 % of conversations) reply to random
+    earlier ids instead of missing ones: the shape of an incremental batch arriving at a warehouse.
+    """
     mean_chain = 1 + 19 / 5
     mean_broadcast = 1 + 2 * (5 + 195 / 3)
     conversations = max(1, int(tweets / (0.996 * mean_chain + 0.004 * mean_broadcast) * 1.25) + 10)
@@ -75,7 +79,7 @@ def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 
             SELECT v.*, p.pos, v.upto - v.n + 1 + p.pos AS tweet_id
             FROM conv2 v, LATERAL (SELECT unnest(range(v.n)) AS pos) p
         )
-        SELECT tweet_id,
+        SELECT tweet_id + {id_offset} AS tweet_id,
                CASE WHEN is_brand THEN brand ELSE CAST(100000 + customer + (CASE WHEN broadcast THEN pos ELSE 0 END)
                     AS VARCHAR) END AS author_id,
                NOT is_brand AS inbound,
@@ -89,11 +93,14 @@ def build(con: duckdb.DuckDBPyConnection, tweets: int, seed: int, brands: int = 
                                    || chr(65 + CAST(floor({_rnd('tweet_id', 16, seed)} * 26) AS INTEGER))
                          ELSE '' END
                  AS text,
-               CASE WHEN pos = 0 AND orphan THEN {total} + 1000 + c
+               CASE WHEN pos = 0 AND orphan AND {id_offset} > 0
+                        THEN 1 + CAST(floor({_rnd('c', 17, seed)} * {id_offset}) AS BIGINT)
+                    WHEN pos = 0 AND orphan THEN {total} + 1000 + c
                     WHEN pos = 0 THEN NULL
-                    WHEN broadcast AND pos % 2 = 1 THEN upto - n + 1
-                    ELSE tweet_id - 1 END AS in_response_to_tweet_id,
-               CASE WHEN NOT broadcast AND pos < n - 1 THEN CAST(tweet_id + 1 AS VARCHAR) END AS response_tweet_id
+                    WHEN broadcast AND pos % 2 = 1 THEN {id_offset} + upto - n + 1
+                    ELSE {id_offset} + tweet_id - 1 END AS in_response_to_tweet_id,
+               CASE WHEN NOT broadcast AND pos < n - 1 THEN CAST({id_offset} + tweet_id + 1 AS VARCHAR) END
+                   AS response_tweet_id
         FROM (SELECT *, CASE WHEN broadcast THEN pos % 2 = 0 ELSE pos % 2 = 1 END AS is_brand FROM t)
         WHERE tweet_id <= {tweets}
         """
@@ -159,13 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tweets", type=int, default=3_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--brands", type=int, default=100)
+    parser.add_argument("--id-offset", type=int, default=0, help="ids start after this; orphans reply to earlier ids")
     parser.add_argument("--format", choices=("twcs", "jsonl"), default="twcs")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    build(con, args.tweets, args.seed, args.brands)
+    build(con, args.tweets, args.seed, args.brands, args.id_offset)
     (write_twcs if args.format == "twcs" else write_jsonl)(con, args.out)
     rows = con.execute("SELECT count(*) FROM gen").fetchone()
     print(f"{args.out}: {rows[0] if rows else 0:,} tweets in {time.perf_counter() - started:.1f} s")
