@@ -16,6 +16,7 @@ import duckdb
 
 from carepulse.errors import DataError
 
+
 @dataclass
 class FileReport:
     """What happened to one input file."""
@@ -80,7 +81,7 @@ def check_text(path: Path, what: str) -> None:
 
 def record_run(con: duckdb.DuckDBPyConnection, report: FileReport, batch_id: int, path: Path,
                status: str = "ok", message: str | None = None) -> None:
-    """Write the run row and move this file's staged quarantine rows into ``quarantine``."""
+    """Write the run row of one file, refusing to if its records do not add up."""
     if not report.balanced():
         raise AssertionError(f"accounting does not add up for {report.file}: {report}")
     con.execute(
