@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -61,8 +61,13 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = (
 
 
 def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Path], settings: Settings,
-                  accounts: Sequence[str] = ()) -> BatchReport:
-    """Load tweet files of one source as one transaction and rebuild the touched threads."""
+                  accounts: Sequence[str] = (),
+                  before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> BatchReport:
+    """Load tweet files of one source as one transaction and rebuild the touched threads.
+
+    ``before_commit`` runs last inside that transaction, so state a caller keeps beside the tweets
+    (the live pull's cursors in ``pull_state``) is published together with them or not at all.
+    """
     module = source_module(source)
     started = time.perf_counter()
     with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish") as con:
@@ -82,6 +87,8 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
         links = relink_crm(con, settings)
         _write_runs(con, reports, batch_id, files)
         totals = table_totals(con)
+        if before_commit is not None:
+            before_commit(con)
     return BatchReport(
         files=reports, conversations_rebuilt=stats.conversations, threads_rebuilt=stats.threads,
         totals=totals, links=links, seconds=time.perf_counter() - started,
@@ -101,12 +108,11 @@ def relink_crm(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, 
 
 
 def table_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    row = con.execute(
+    (row,) = con.execute(
         """SELECT (SELECT count(*) FROM tweets), (SELECT count(*) FROM threads),
                   (SELECT count(*) FILTER (WHERE status = 'answered') FROM threads),
                   (SELECT count(*) FROM accounts), (SELECT count(*) FROM crm_cases)"""
-    ).fetchone()
-    assert row is not None
+    ).fetchall()
     return dict(zip(("tweets", "threads", "answered_threads", "brand_accounts", "crm_cases"), map(int, row),
                     strict=True))
 
@@ -155,7 +161,7 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
     )
     con.execute(
         """
-        UPDATE accounts SET author_id = u.author_id
+        UPDATE accounts SET author_id = u.author_id, handle = u.handle
         FROM users u WHERE accounts.author_id IS NULL AND lower(u.handle) = accounts.handle_key
         """
     )

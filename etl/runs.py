@@ -44,8 +44,9 @@ class FileReport:
 
 def next_ids(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """The next free (run_id, batch_id)."""
-    row = con.execute("SELECT coalesce(max(run_id), 0) + 1, coalesce(max(batch_id), 0) + 1 FROM ingest_runs").fetchone()
-    assert row is not None
+    (row,) = con.execute(
+        "SELECT coalesce(max(run_id), 0) + 1, coalesce(max(batch_id), 0) + 1 FROM ingest_runs"
+    ).fetchall()
     return int(row[0]), int(row[1])
 
 

@@ -105,8 +105,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, run_id: int) -> int:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 _STAGE_SQL = r"""
