@@ -157,23 +157,26 @@ def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
 
 THREADS_SQL = """
 INSERT INTO threads
-WITH customer_tweets AS (
-    SELECT * FROM work WHERE NOT is_brand
+WITH keyed AS (
+    SELECT *, (CAST(epoch_us(created_at) AS HUGEINT) << 64) + tweet_id AS tkey FROM work
+),
+customer_tweets AS (
+    SELECT * FROM keyed WHERE NOT is_brand
 ),
 customers AS (
     SELECT conversation_id, author_id AS customer_id,
-           arg_min(author_handle, (created_at, tweet_id)) AS customer_handle,
+           arg_min(author_handle, tkey) AS customer_handle,
            min(created_at) AS started_at,
-           arg_min(tweet_id, (created_at, tweet_id)) AS first_customer_tweet_id,
-           arg_min(lang, (created_at, tweet_id)) AS lang,
+           arg_min(tweet_id, tkey) AS first_customer_tweet_id,
+           arg_min(lang, tkey) AS lang,
            count(*) AS customer_tweets,
            max(created_at) AS last_customer_tweet_at,
            max(author_followers) AS customer_followers
     FROM customer_tweets GROUP BY conversation_id, author_id
 ),
 replies AS (
-    SELECT p.conversation_id, p.author_id AS customer_id, b.tweet_id, b.created_at, b.author_handle
-    FROM work b JOIN work p ON b.parent_id = p.tweet_id AND b.conversation_id = p.conversation_id
+    SELECT p.conversation_id, p.author_id AS customer_id, b.tweet_id, b.created_at, b.author_handle, b.tkey
+    FROM keyed b JOIN work p ON b.parent_id = p.tweet_id AND b.conversation_id = p.conversation_id
     WHERE b.is_brand AND NOT p.is_brand
 ),
 responses AS (
@@ -181,17 +184,17 @@ responses AS (
            count(*) AS brand_replies,
            max(r.created_at) AS last_brand_reply_at,
            min(r.created_at) FILTER (WHERE r.created_at >= c.started_at) AS first_response_at,
-           arg_min(r.tweet_id, (r.created_at, r.tweet_id)) FILTER (WHERE r.created_at >= c.started_at)
+           arg_min(r.tweet_id, r.tkey) FILTER (WHERE r.created_at >= c.started_at)
                AS first_response_tweet_id,
-           arg_min(r.author_handle, (r.created_at, r.tweet_id)) FILTER (WHERE r.created_at >= c.started_at)
+           arg_min(r.author_handle, r.tkey) FILTER (WHERE r.created_at >= c.started_at)
                AS responder
     FROM replies r JOIN customers c USING (conversation_id, customer_id)
     GROUP BY r.conversation_id, r.customer_id
 ),
 conversations AS (
     SELECT conversation_id, count(*) AS conversation_tweets, max(created_at) AS last_tweet_at,
-           arg_min(author_handle, (created_at, tweet_id)) FILTER (WHERE is_brand) AS earliest_brand
-    FROM work GROUP BY conversation_id
+           arg_min(author_handle, tkey) FILTER (WHERE is_brand) AS earliest_brand
+    FROM keyed GROUP BY conversation_id
 ),
 needs_mention AS (
     SELECT c.conversation_id, c.customer_id, regexp_extract_all(t.text, '@(\\w+)', 1) AS handles
