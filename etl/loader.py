@@ -78,6 +78,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             report = FileReport(source=source, file=str(path), run_id=first_run + offset)
             report.records_read = module.stage(con, Path(path), report.run_id)
             reports.append(report)
+        con.execute("SET preserve_insertion_order = false")
         _quarantine_invalid(con)
         _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
         _classify(con)
