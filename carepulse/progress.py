@@ -71,3 +71,33 @@ def duckdb_fraction(con: Any) -> Callable[[], float]:
         return max(0.0, float(value) / 100.0) if value is not None and value >= 0 else 0.0
 
     return poll
+
+
+class Phases:
+    """A step bar for multi-phase work whose phases are single SQL statements (no row counts).
+
+    ``phases.start("rebuilding threads")`` closes the previous phase and names the next, so a
+    user watching a 3 M-tweet load sees which step it is in and how long each took.
+    """
+
+    def __init__(self, desc: str, total: int) -> None:
+        self._desc = desc
+        self._bar = bar(total, desc, unit="step", bar_format="{desc} ({n_fmt}/{total_fmt} steps, {elapsed})")
+        self._open = False
+
+    def start(self, name: str) -> None:
+        if self._open:
+            self._bar.update(1)
+        self._bar.set_description_str(f"{self._desc}: {name}")
+        self._open = True
+
+    def close(self) -> None:
+        if self._open:
+            self._bar.update(1)
+        self._bar.close()
+
+    def __enter__(self) -> Phases:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -20,6 +20,7 @@ from typing import Literal
 
 import duckdb
 
+from carepulse import progress
 from carepulse.config import Settings
 from carepulse.errors import DataError
 from etl import threads
@@ -79,17 +80,22 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             report.records_read = module.stage(con, Path(path), report.run_id)
             reports.append(report)
         con.execute("SET preserve_insertion_order = false")
-        _quarantine_invalid(con)
-        _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
-        _classify(con)
-        _select_new(con)
-        _account_for(con, reports)
-        stats = threads.rebuild(con, source)
-        links = relink_crm(con, settings)
-        _write_runs(con, reports, batch_id, files)
-        totals = table_totals(con)
-        if before_commit is not None:
-            before_commit(con)
+        with progress.Phases("load", 4) as phases:
+            phases.start("dedupe and quarantine")
+            _quarantine_invalid(con)
+            _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
+            _classify(con)
+            _select_new(con)
+            _account_for(con, reports)
+            phases.start("rebuilding conversations and threads")
+            stats = threads.rebuild(con, source)
+            phases.start("linking CRM cases")
+            links = relink_crm(con, settings)
+            phases.start("writing the run log")
+            _write_runs(con, reports, batch_id, files)
+            totals = table_totals(con)
+            if before_commit is not None:
+                before_commit(con)
     return BatchReport(
         files=reports, conversations_rebuilt=stats.conversations, threads_rebuilt=stats.threads,
         totals=totals, links=links, seconds=time.perf_counter() - started,

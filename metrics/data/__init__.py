@@ -1,0 +1,1 @@
+"""Data files of the metrics package (the German sentiment lexicon)."""

@@ -1,0 +1,382 @@
+"""The relations metrics aggregate over, with their dimensions and optional joins.
+
+A source is one row per counted thing (a tweet, a thread, a replied customer tweet, a CRM case)
+with a few derived columns the metric expressions use. Joins are added only when a requested
+metric, breakdown or filter needs them, so ``--by account`` over the ``threads`` table never
+touches the 3 M ``tweets``.
+
+Column contracts (what metric expressions may name):
+
+* ``tweets``: ``is_brand``, ``w`` (how many tweets the row stands for: 1, or a thread's
+  customer tweets in the equivalent relation ``TWEETS_BY_THREAD``).
+* ``threads``: the ``threads`` table's columns, plus ``answered`` (first response at or before
+  as-of), ``frs`` (first-response seconds, NULL when unanswered), ``waiting_s`` (as-of minus
+  start, NULL when answered); join ``tc``: ``linked``, ``link_method``, ``case_csat``;
+  ``bh``: ``frs_bh``, ``waiting_bh`` (business seconds); ``dm``: ``dm_handoff``;
+  ``last``: ``last_text``, ``last_lang``, ``last_at``; ``ft``: ``first_text``, ``first_lang``.
+* ``replies``: one row per customer tweet with a brand reply: ``reply_s`` (to the earliest).
+* ``cases``: ``crm_cases`` columns, plus ``final``, ``resolved``; join ``rc``: ``recontacted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from carepulse.config import WEEKDAYS, Settings
+from carepulse.errors import ConfigError
+from metrics.context import Context, lit, ts_lit, zone
+from metrics.sentiment import DM_HANDOFF_RE, THANKS_RE
+
+TOTAL = "__total__"
+NO_VALUE = {"account": "(unassigned)"}  # missing dimension values; the rest become "(none)"
+
+
+@dataclass(frozen=True)
+class Join:
+    """A FROM-clause fragment, the columns it adds, the CTEs and other joins it needs."""
+
+    sql: str
+    columns: str = ""
+    ctes: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    from_: str
+    columns: str
+    where: str
+    time_column: str
+    dims: Mapping[str, tuple[str, tuple[str, ...]]]
+    joins: Mapping[str, Join] = field(default_factory=dict)
+
+
+def _time_dims(column: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Local-time buckets; they become text only after grouping (see ``KEY_FORMATS``)."""
+    local = f"timezone('{{{{tz}}}}', {column})"
+    return {
+        "day": (f"date_trunc('day', {local})", ()),
+        "week": (f"date_trunc('week', {local})", ()),
+        "month": (f"date_trunc('month', {local})", ()),
+        "hour": (f"hour({local})", ()),
+        "weekday": (f"isodow({local})", ()),
+    }
+
+
+# How a grouped key becomes the group's name: formatting once per group, not once per row.
+KEY_FORMATS: dict[str, str] = {
+    "day": "strftime({g}, '%Y-%m-%d')",
+    "week": "strftime({g}, '%Y-%m-%d')",
+    "month": "strftime({g}, '%Y-%m')",
+    "hour": "lpad(CAST({g} AS VARCHAR), 2, '0')",
+    "weekday": "['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][{g}]",
+}
+
+
+CTES: dict[str, str] = {
+    "thread_case": """thread_case AS (
+    SELECT linked_thread_id AS thread_id,
+           arg_min_null(agent, (opened_at, case_id)) AS agent,
+           arg_min_null(team, (opened_at, case_id)) AS team,
+           arg_min_null(category, (opened_at, case_id)) AS category,
+           arg_min_null(link_method, (opened_at, case_id)) AS link_method,
+           arg_min_null(csat, (opened_at, case_id)) AS csat
+    FROM crm_cases
+    WHERE linked_thread_id IS NOT NULL AND opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
+    GROUP BY linked_thread_id)""",
+    "dm_threads": """dm_threads AS (
+    SELECT DISTINCT p.conversation_id, p.author_id AS customer_id
+    FROM (SELECT parent_id FROM tweets
+          WHERE is_brand AND created_at <= {{as_of}} AND regexp_matches(text, '{{dm_re}}')) r
+    JOIN tweets p ON p.tweet_id = r.parent_id
+    WHERE NOT p.is_brand)""",
+    "last_customer": """last_customer AS (
+    SELECT conversation_id, author_id AS customer_id, max(created_at) AS last_at,
+           arg_max_null(text, (created_at, tweet_id)) AS last_text,
+           arg_max_null(lang, (created_at, tweet_id)) AS last_lang
+    FROM tweets WHERE NOT is_brand AND created_at <= {{as_of}}
+    GROUP BY conversation_id, author_id)""",
+    "first_reply": """first_reply AS (
+    SELECT p.tweet_id, p.created_at, r.reply_at{{reply_by}}
+    FROM (SELECT parent_id, min(created_at) AS reply_at{{reply_by_agg}}
+          FROM tweets WHERE is_brand AND parent_id IS NOT NULL AND created_at <= {{as_of}}
+          GROUP BY parent_id) r
+    JOIN tweets p ON p.tweet_id = r.parent_id
+    WHERE NOT p.is_brand AND p.created_at <= {{as_of}})""",
+    "recontacted": """contacts AS (
+    SELECT case_id AS contact_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
+           opened_at AS at, linked_thread_id AS thread_id
+    FROM crm_cases WHERE opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
+    UNION ALL
+    SELECT thread_id, NULL, lower(customer_handle), started_at, thread_id
+    FROM threads WHERE started_at <= {{as_of}}),
+resolved_once AS (
+    SELECT case_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
+           coalesce(closed_at, opened_at) AS t0, linked_thread_id AS thread_id
+    FROM crm_cases WHERE outcome = 'resolved' AND opened_at <= {{as_of}}),
+recontacted AS (
+    SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.cref = r.cref
+    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
+      AND k.contact_id <> r.case_id AND k.thread_id IS DISTINCT FROM r.thread_id
+    UNION
+    SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.handle = r.handle
+    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
+      AND k.contact_id <> r.case_id AND k.thread_id IS DISTINCT FROM r.thread_id)""",
+    "business_hours": """bh_hours(isodow, opens, closes) AS ({{bh_hours}}),
+bh_holidays(day) AS ({{bh_holidays}}),
+bh_days AS (
+    SELECT CAST(s.generate_series AS DATE) AS day
+    FROM generate_series(DATE '{{bh_first_day}}', DATE '{{bh_last_day}}', INTERVAL 1 DAY) s
+    WHERE CAST(s.generate_series AS DATE) NOT IN (SELECT day FROM bh_holidays WHERE day IS NOT NULL)),
+bh_cum AS (
+    SELECT istart, epoch(istart) AS s0, epoch(iend) AS s1,
+           coalesce(sum(epoch(iend) - epoch(istart)) OVER (
+               ORDER BY istart ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+    FROM (SELECT timezone('{{bh_tz}}', d.day + h.opens) AS istart, timezone('{{bh_tz}}', d.day + h.closes) AS iend
+          FROM bh_days d JOIN bh_hours h ON isodow(d.day) = h.isodow))""",
+}
+
+# Business seconds from the calendar's start to a moment, via the last interval starting before it.
+_B = "coalesce({c}.before + least(epoch({t}), {c}.s1) - {c}.s0, 0)"
+
+THREADS = Source(
+    name="threads",
+    from_="threads th",
+    columns="""th.thread_id, th.conversation_id, th.customer_id, th.customer_handle, th.account,
+        th.started_at, th.first_response_at, th.first_response_tweet_id, th.first_customer_tweet_id,
+        th.customer_tweets, th.brand_replies, th.customer_followers, th.lang, th.last_customer_tweet_at,
+        (th.first_response_at IS NOT NULL AND th.first_response_at <= {{as_of}}) AS answered,
+        CASE WHEN answered THEN th.first_response_seconds END AS frs,
+        CASE WHEN NOT answered THEN epoch({{as_of}}) - epoch(th.started_at) END AS waiting_s""",
+    where="th.started_at <= {{as_of}}",
+    time_column="th.started_at",
+    dims={
+        "account": ("th.account", ()),
+        "agent": ("coalesce(tc.agent, {{sig(fr.text)}})", ("tc", "fr")),
+        "team": ("tc.team", ("tc",)),
+        "category": ("tc.category", ("tc",)),
+        "channel": ("'twitter'", ()),
+        **_time_dims("th.started_at"),
+    },
+    joins={
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id",
+                   "tc.thread_id IS NOT NULL AS linked, tc.link_method, tc.csat AS case_csat",
+                   ctes=("thread_case",)),
+        "fr": Join("LEFT JOIN tweets fr ON fr.tweet_id = th.first_response_tweet_id"),
+        "ft": Join("LEFT JOIN tweets ft ON ft.tweet_id = th.first_customer_tweet_id",
+                   "ft.text AS first_text, ft.lang AS first_lang"),
+        "bh": Join(
+            "ASOF LEFT JOIN bh_cum b0 ON th.started_at >= b0.istart "
+            "ASOF LEFT JOIN bh_cum b1 ON th.first_response_at >= b1.istart",
+            f"""CASE WHEN answered THEN {_B.format(c="b1", t="th.first_response_at")}
+                                  - {_B.format(c="b0", t="th.started_at")} END AS frs_bh,
+        CASE WHEN NOT answered THEN {{{{bh_as_of}}}} - {_B.format(c="b0", t="th.started_at")} END AS waiting_bh""",
+            ctes=("business_hours",)),
+        "dm": Join("LEFT JOIN dm_threads dm ON dm.conversation_id = th.conversation_id "
+                   "AND dm.customer_id = th.customer_id",
+                   "dm.conversation_id IS NOT NULL AS dm_handoff", ctes=("dm_threads",)),
+        "last": Join("LEFT JOIN last_customer lc ON lc.conversation_id = th.conversation_id "
+                     "AND lc.customer_id = th.customer_id",
+                     "lc.last_text, lc.last_lang, lc.last_at", ctes=("last_customer",)),
+    },
+)
+
+TWEETS = Source(
+    name="tweets",
+    from_="tweets t",
+    columns="t.tweet_id, t.is_brand, t.text, t.created_at, 1 AS w",
+    where="t.created_at <= {{as_of}}",
+    time_column="t.created_at",
+    dims={
+        "account": ("CASE WHEN t.is_brand THEN t.author_handle ELSE th.account END", ("th",)),
+        "agent": ("CASE WHEN t.is_brand THEN {{sig(t.text)}} END", ()),
+        "team": ("tc.team", ("th", "tc")),
+        "category": ("tc.category", ("th", "tc")),
+        "channel": ("'twitter'", ()),
+        **_time_dims("t.created_at"),
+    },
+    joins={
+        "th": Join("LEFT JOIN threads th ON NOT t.is_brand AND th.conversation_id = t.conversation_id "
+                   "AND th.customer_id = t.author_id"),
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id", ctes=("thread_case",),
+                   requires=("th",)),
+    },
+)
+
+# The same counts without joining every customer tweet to its thread: brand tweets one by one,
+# customer tweets as one row per thread weighted by its ``customer_tweets``. Every customer tweet
+# belongs to exactly one thread, so this equals TWEETS whenever nothing cuts through a thread:
+# no date filter, and as-of at or after the latest tweet (the engine checks both).
+TWEETS_BY_THREAD = Source(
+    name="tweets",
+    from_="""(SELECT t.is_brand, 1 AS w, t.author_handle AS brand_handle, t.text, NULL AS thread_id,
+                 NULL AS account
+          FROM tweets t WHERE t.is_brand
+          UNION ALL
+          SELECT false, th.customer_tweets, NULL, NULL, th.thread_id, th.account FROM threads th) t""",
+    columns="t.is_brand, t.w",
+    where="true",
+    time_column="NULL",
+    dims={
+        "account": ("CASE WHEN t.is_brand THEN t.brand_handle ELSE t.account END", ()),
+        "agent": ("CASE WHEN t.is_brand THEN {{sig(t.text)}} END", ()),
+        "team": ("tc.team", ("tc",)),
+        "category": ("tc.category", ("tc",)),
+        "channel": ("'twitter'", ()),
+    },
+    joins={
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = t.thread_id", ctes=("thread_case",)),
+    },
+)
+
+REPLIES = Source(
+    name="replies",
+    from_="first_reply c",
+    columns="c.tweet_id, c.created_at, c.reply_at, epoch(c.reply_at) - epoch(c.created_at) AS reply_s",
+    where="true",
+    time_column="c.created_at",
+    dims={
+        "account": ("c.replier", ()),
+        "agent": ("{{sig(rt.text)}}", ("rt",)),
+        "team": ("tc.team", ("th", "tc")),
+        "category": ("tc.category", ("th", "tc")),
+        "channel": ("'twitter'", ()),
+        **_time_dims("c.created_at"),
+    },
+    joins={
+        "rt": Join("LEFT JOIN tweets rt ON rt.tweet_id = c.reply_tweet_id"),
+        "ct": Join("LEFT JOIN tweets ct ON ct.tweet_id = c.tweet_id"),
+        "th": Join("LEFT JOIN threads th ON th.conversation_id = ct.conversation_id "
+                   "AND th.customer_id = ct.author_id", requires=("ct",)),
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id", ctes=("thread_case",),
+                   requires=("th",)),
+    },
+)
+REPLIES_CTES = ("first_reply",)
+
+CASES = Source(
+    name="cases",
+    from_="crm_cases c",
+    columns="""c.case_id, c.channel, c.opened_at, c.closed_at, c.outcome, c.csat, c.nps, c.handled_minutes,
+        c.linked_thread_id, c.customer_ref, c.twitter_handle,
+        c.outcome IN ('resolved', 'unresolved', 'escalated') AS final,
+        c.outcome IS NOT DISTINCT FROM 'resolved' AS resolved""",
+    where="c.opened_at <= {{as_of}} AND c.outcome IS DISTINCT FROM 'duplicate'",
+    time_column="c.opened_at",
+    dims={
+        "account": ("th.account", ("th",)),
+        "agent": ("c.agent", ()),
+        "team": ("c.team", ()),
+        "category": ("c.category", ()),
+        "channel": ("c.channel", ()),
+        **_time_dims("c.opened_at"),
+    },
+    joins={
+        "th": Join("LEFT JOIN threads th ON th.thread_id = c.linked_thread_id"),
+        "rc": Join("LEFT JOIN (SELECT DISTINCT case_id FROM recontacted) rc ON rc.case_id = c.case_id",
+                   "rc.case_id IS NOT NULL AS recontacted", ctes=("recontacted",)),
+    },
+)
+
+SOURCES: dict[str, Source] = {s.name: s for s in (TWEETS, THREADS, REPLIES, CASES)}
+SOURCE_CTES: dict[str, tuple[str, ...]] = {"replies": REPLIES_CTES}
+
+
+def signature_sql(expr: str, patterns: tuple[str, ...]) -> str:
+    """The agent initials a brand tweet ends with, by the first matching signature pattern."""
+    for pattern in patterns:
+        try:
+            groups = re.compile(pattern).groups
+        except re.error as exc:
+            raise ConfigError(f"agents.signature_patterns: {pattern!r} is not a regular expression: {exc}") from exc
+        if groups < 1:
+            raise ConfigError(f"agents.signature_patterns: {pattern!r} needs a capture group for the initials")
+    if not patterns:
+        return "NULL::VARCHAR"
+    parts = [f"nullif(regexp_extract({expr}, {lit(p)}, 1), '')" for p in patterns]
+    return parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"
+
+
+def _hours_values(settings: Settings) -> str:
+    rows = [
+        f"({WEEKDAYS.index(day) + 1}, TIME '{span[0].isoformat()}', TIME '{span[1].isoformat()}')"
+        for day, span in settings.business_hours.hours.items() if span is not None
+    ]
+    return "VALUES " + ", ".join(rows) if rows else "SELECT NULL::INTEGER, NULL::TIME, NULL::TIME WHERE false"
+
+
+def _holiday_values(settings: Settings) -> str:
+    days = settings.business_hours.holidays
+    if not days:
+        return "SELECT NULL::DATE WHERE false"
+    return "VALUES " + ", ".join(f"(DATE '{d.isoformat()}')" for d in days)
+
+
+REPLY_BY = ", r.replier, r.reply_tweet_id"
+REPLY_BY_AGG = (",\n                 arg_min(author_handle, created_at) AS replier,"
+                " arg_min(tweet_id, created_at) AS reply_tweet_id")
+
+
+def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool = False) -> dict[str, str]:
+    """Values for the ``{{name}}`` placeholders of sources and metric expressions.
+
+    ``reply_by`` adds the replying account and reply tweet to ``first_reply`` (an extra 0.3 s on
+    3 M tweets, so only when a breakdown or filter by account or agent needs them).
+    """
+    s = ctx.settings
+    values = {
+        "reply_by": "",
+        "reply_by_agg": "",
+        "as_of": ts_lit(ctx.as_of),
+        "tz": ctx.tz.replace("'", "''"),
+        "sla_s": repr(float(s.sla_minutes) * 60.0),
+        "recontact_s": repr(float(s.recontact_days) * 86400.0),
+        "thanks_re": THANKS_RE.replace("'", "''"),
+        "dm_re": DM_HANDOFF_RE.replace("'", "''"),
+    }
+    if business_hours:
+        values.update(_business_hours_values(ctx))
+    if reply_by:
+        values["reply_by"] = REPLY_BY
+        values["reply_by_agg"] = REPLY_BY_AGG
+    return values
+
+
+def _business_hours_values(ctx: Context) -> dict[str, str]:
+    """The calendar spans the data: from the day before the first thread to the day after as-of."""
+    bh = ctx.settings.business_hours
+    row = ctx.con.execute(
+        f"SELECT min(timezone({lit(bh.timezone)}, started_at))::DATE FROM threads "
+        f"WHERE started_at <= {ts_lit(ctx.as_of)}"
+    ).fetchone()
+    last = ctx.as_of.astimezone(zone(bh.timezone)).date() + timedelta(days=1)
+    first = (row[0] if row and row[0] else last) - timedelta(days=1)
+    assert isinstance(first, date)
+    as_of = ts_lit(ctx.as_of)
+    return {
+        "bh_hours": _hours_values(ctx.settings),
+        "bh_holidays": _holiday_values(ctx.settings),
+        "bh_first_day": first.isoformat(),
+        "bh_last_day": last.isoformat(),
+        "bh_as_of": f"(SELECT coalesce(max(before + least(epoch({as_of}), s1) - s0), 0) "
+                    f"FROM bh_cum WHERE istart <= {as_of})",
+        "bh_tz": bh.timezone.replace("'", "''"),
+    }
+
+
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+_SIG = re.compile(r"\{\{sig\(([^)]*)\)\}\}")
+
+
+def fill(sql: str, values: Mapping[str, str], settings: Settings) -> str:
+    """Replace ``{{sig(expr)}}`` and ``{{name}}`` placeholders; an unknown name is a bug."""
+    sql = _SIG.sub(lambda m: signature_sql(m.group(1), settings.agent_signature_patterns), sql)
+
+    def one(match: re.Match[str]) -> str:
+        return values[match.group(1)]
+
+    return _PLACEHOLDER.sub(one, sql)

@@ -1,0 +1,230 @@
+"""From metric declarations to DuckDB SQL.
+
+:func:`relation` builds ``WITH ..., b AS (...)``: one row per counted thing of a source, its group
+key ``g`` (the requested breakdown, or a constant) and only the joins the request needs.
+:func:`aggregate_sql` puts the metrics' aggregates over ``b`` with ``GROUPING SETS ((g), ())`` so
+one scan gives every group and the total. :func:`km_sql` is the Kaplan-Meier product-limit
+estimator as window functions (the same estimator statsmodels ``SurvfuncRight`` computes, which
+the tests check), so the headline needs no per-thread Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from carepulse.config import Settings
+from metrics.context import Context, lit, ts_lit
+from metrics.registry import Metric
+from metrics.sources import (
+    CTES,
+    KEY_FORMATS,
+    NO_VALUE,
+    SOURCE_CTES,
+    SOURCES,
+    TOTAL,
+    Source,
+    fill,
+    placeholders,
+)
+
+Z95 = 1.959963984540054
+# KM: S(t) must fall below 1/2 (statsmodels' strict rule); the tolerance keeps an exact 1/2 that
+# floating point renders as 0.4999999999999999 from counting as below.
+HALF_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Relation:
+    """The ``WITH ... b AS (...)`` prefix, whether ``g`` is a real breakdown, and the placeholder
+    values used (metric expressions over ``b`` are filled with the same)."""
+
+    sql: str
+    grouped: bool
+    values: dict[str, str]
+    settings: Settings
+    key: str = "g"
+
+    def fill(self, text: str) -> str:
+        return fill(text, self.values, self.settings)
+
+
+def group_key(source: Source, by: str | None) -> str | None:
+    """The breakdown's expression over a source row (not yet text: see :func:`key_name`)."""
+    if by is None or by not in source.dims:
+        return None
+    return source.dims[by][0]
+
+
+def key_name(by: str, column: str = "g") -> str:
+    """SQL turning a grouped key column into the group's name; missing values get a name too."""
+    template = KEY_FORMATS.get(by, "CAST({g} AS VARCHAR)")
+    return f"coalesce({template.format(g=column)}, {lit(NO_VALUE.get(by, '(none)'))})"
+
+
+def _needed_joins(source: Source, wanted: Iterable[str]) -> list[str]:
+    ordered: list[str] = []
+
+    def add(name: str) -> None:
+        if name in ordered:
+            return
+        for dep in source.joins[name].requires:
+            add(dep)
+        ordered.append(name)
+
+    for name in wanted:
+        add(name)
+    return ordered
+
+
+def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: str | None = None,
+             extra_columns: str = "", source: Source | None = None) -> Relation:
+    """``WITH <ctes>, b AS (SELECT ... FROM <source> <joins> WHERE <as-of, dates, filters>)``.
+
+    ``source`` replaces the named source by an equivalent relation (see ``TWEETS_BY_THREAD``).
+    """
+    source = source or SOURCES[source_name]
+    wanted = list(joins)
+    key = group_key(source, by)
+    if key is not None:
+        wanted += source.dims[by][1]  # type: ignore[index]
+    conditions = [source.where]
+    start, end = ctx.window()
+    if start is not None:
+        conditions.append(f"{source.time_column} >= {ts_lit(start)}")
+    if end is not None:
+        conditions.append(f"{source.time_column} < {ts_lit(end)}")
+    for dim, value in ctx.filters.dimension_values().items():
+        expr, dim_joins = source.dims[dim]
+        wanted += dim_joins
+        conditions.append(f"lower(CAST({expr} AS VARCHAR)) = lower({lit(value)})")
+    join_names = _needed_joins(source, wanted)
+    cte_names = [*SOURCE_CTES.get(source_name, ())]
+    for name in join_names:
+        cte_names += source.joins[name].ctes
+    ctes = [CTES[name] for name in CTES if name in cte_names]
+    columns = [source.columns] + [source.joins[n].columns for n in join_names if source.joins[n].columns]
+    if extra_columns:
+        columns.append(extra_columns)
+    columns.append(f"{key} AS g" if key else f"{lit(TOTAL)} AS g")
+    body = (
+        f"b AS (\n    SELECT {', '.join(columns)}\n    FROM {source.from_}\n    "
+        + "".join(f"{source.joins[n].sql}\n    " for n in join_names)
+        + "WHERE " + "\n      AND ".join(f"({c})" for c in conditions) + ")"
+    )
+    sql = "WITH " + ",\n".join([*ctes, body])
+    reply_by = source_name == "replies" and bool({by, *ctx.filters.dimension_values()} & {"account", "agent"})
+    values = placeholders(ctx, business_hours="business_hours" in cte_names, reply_by=reply_by)
+    name = key_name(by) if key is not None and by is not None else lit(TOTAL)
+    return Relation(fill(sql, values, ctx.settings), key is not None, values, ctx.settings, name)
+
+
+def _expr(ref: str, metrics_by_name: dict[str, Metric]) -> str:
+    metric = metrics_by_name.get(ref)
+    if metric is not None and metric.expr is not None:
+        return metric.expr
+    return ref
+
+
+def aggregate_columns(metric: Metric, *, ci: bool, lookup: dict[str, Metric]) -> list[tuple[str, str]]:
+    """(alias, aggregate SQL) pairs one metric needs; aliases are ``name`` or ``name__part``."""
+    name = metric.name
+    if metric.kind in ("count", "sum"):
+        assert metric.expr
+        return [(name, metric.expr)]
+    if metric.kind == "ratio":
+        assert metric.numerator and metric.denominator
+        return [(f"{name}__num", _expr(metric.numerator, lookup)),
+                (f"{name}__den", _expr(metric.denominator, lookup))]
+    where = f" FILTER (WHERE {metric.where})" if metric.where else ""
+    if metric.kind == "mean":
+        cols = [(name, f"avg({metric.column}){where}"), (f"{name}__n", f"count({metric.column}){where}")]
+        if ci:
+            cols.append((f"{name}__sd", f"stddev_samp({metric.column}){where}"))
+        return cols
+    if metric.kind == "percentile":
+        return [(name, f"quantile_cont({metric.column}, {metric.quantile}){where}"),
+                (f"{name}__n", f"count({metric.column}){where}")]
+    raise ValueError(f"{name}: kind {metric.kind} is not a plain aggregate")
+
+
+def plan_columns(metrics: Sequence[Metric], *, ci: bool,
+                 lookup: dict[str, Metric]) -> tuple[list[tuple[str, str]], dict[str, tuple[str, int]]]:
+    """Aggregate columns for plain metrics; percentiles of one column share one sorted pass.
+
+    Returns the columns and, per percentile metric, (column alias, index in its list result).
+    """
+    columns: list[tuple[str, str]] = []
+    percentile_of: dict[str, tuple[str, int]] = {}
+    shared: dict[tuple[str, str], list[Metric]] = {}
+    for m in metrics:
+        if m.kind == "percentile":
+            assert m.column
+            shared.setdefault((m.column, m.where or ""), []).append(m)
+        else:
+            columns += aggregate_columns(m, ci=ci, lookup=lookup)
+    for number, ((column, where), group) in enumerate(shared.items()):
+        flt = f" FILTER (WHERE {where})" if where else ""
+        alias = f"__pct{number}"
+        quantiles = ", ".join(str(m.quantile) for m in group)
+        columns += [(alias, f"quantile_cont({column}, [{quantiles}]){flt}"), (f"{alias}__n", f"count({column}){flt}")]
+        for index, m in enumerate(group):
+            percentile_of[m.name] = (alias, index)
+    return columns, percentile_of
+
+
+def aggregate_sql(rel: Relation, columns: Sequence[tuple[str, str]]) -> str:
+    select = ",\n       ".join(f'{expr} AS "{alias}"' for alias, expr in columns)
+    group = "GROUP BY GROUPING SETS ((g), ())" if rel.grouped else ""
+    total = f"CASE WHEN grouping(g) = 1 THEN {lit(TOTAL)} ELSE {rel.key} END" if rel.grouped else lit(TOTAL)
+    return f"{rel.sql}\nSELECT {total} AS g,\n       {rel.fill(select)}\nFROM b\n{group}"
+
+
+def km_sql(rel: Relation, metric: Metric) -> str:
+    """Kaplan-Meier quantile, its log-log CI limits (SAS/statsmodels method) and n, per group and total.
+
+    At each distinct event time t: d events, n at risk (time >= t), S(t) = prod(1 - d/n);
+    Greenwood: var S = S^2 sum d/(n(n-d)). The quantile is the first event time with
+    S < 1 - q; the CI holds the event times whose |(log(-log S) - log(-log(1-q))) / se| <= z,
+    from the first such time to the event time after the last (open above when none follows).
+    """
+    assert metric.column and metric.event and metric.quantile
+    level = 1 - metric.quantile
+    totals = (f"\n    UNION ALL SELECT {lit(TOTAL)}, t, sum(d), sum(c) FROM at_group GROUP BY t"
+              if rel.grouped else "")
+    return rel.sql + ",\n" + rel.fill(f"""
+at_group AS (
+    SELECT {rel.key} AS g, {metric.column} AS t, count(*) FILTER (WHERE {metric.event}) AS d, count(*) AS c
+    FROM b WHERE {metric.column} IS NOT NULL GROUP BY 1, 2),
+at_time AS (
+    SELECT g, t, d, c FROM at_group{totals}),
+counts AS (SELECT g, sum(c) AS n_obs, sum(d) AS events FROM at_time GROUP BY g),
+risk AS (
+    SELECT g, t, d, sum(c) OVER (PARTITION BY g ORDER BY t DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+           AS n
+    FROM at_time),
+steps AS (
+    SELECT g, t,
+           max(CASE WHEN d = n THEN 1 ELSE 0 END) OVER w AS ended,
+           sum(CASE WHEN d < n THEN ln(1 - d / n) ELSE 0 END) OVER w AS log_s,
+           sum(CASE WHEN d < n THEN d / (n * (n - d)) ELSE 0 END) OVER w AS greenwood,
+           row_number() OVER w AS k
+    FROM risk WHERE d > 0
+    WINDOW w AS (PARTITION BY g ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+km AS (
+    SELECT g, t, k,
+           CASE WHEN ended = 1 THEN 0.0 ELSE exp(log_s) END AS s,
+           CASE WHEN ended = 0 AND greenwood > 0
+                THEN abs((ln(-log_s) - ln(-ln({level}))) * (-log_s) / sqrt(greenwood)) END AS z
+    FROM steps),
+limits AS (
+    SELECT g, min(t) FILTER (WHERE s < {level} - {HALF_TOLERANCE}) AS q,
+           min(t) FILTER (WHERE z <= {Z95}) AS lo,
+           max(k) FILTER (WHERE z <= {Z95}) AS last_in, max(k) AS k_max
+    FROM km GROUP BY g)
+SELECT c.g, l.q, l.lo,
+       CASE WHEN l.last_in IS NULL THEN NULL WHEN l.last_in = l.k_max THEN 'Infinity'::DOUBLE ELSE nxt.t END AS hi,
+       c.n_obs, c.events
+FROM counts c
+LEFT JOIN limits l ON l.g = c.g
+LEFT JOIN km nxt ON nxt.g = l.g AND nxt.k = l.last_in + 1""")
