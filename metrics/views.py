@@ -1,0 +1,249 @@
+"""Drill-down data for the dashboard: pure functions returning tidy DataFrames.
+
+Each takes the same global :class:`~metrics.context.Filters` as the headline metrics and reads the
+same source relations (:func:`metrics.sql.relation`), so a list of threads always adds up to the
+number it was opened from. Times are shown in the configured time zone (naive local timestamps).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from carepulse.config import Settings
+from carepulse.errors import ConfigError
+from metrics import sentiment
+from metrics.context import Context, Database, Filters, lit, open_context, zone
+from metrics.sql import relation
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ThreadOrder = Literal["started_at", "first_response_seconds", "waiting_seconds", "exposure"]
+Status = Literal["answered", "unanswered"]
+
+# First-response bins a manager reads at a glance (upper bounds in seconds, the last is open).
+HISTOGRAM_BINS: tuple[tuple[str, float, float | None], ...] = (
+    ("< 5 min", 0, 300), ("5-15 min", 300, 900), ("15-30 min", 900, 1800), ("30-60 min", 1800, 3600),
+    ("1-2 h", 3600, 7200), ("2-4 h", 7200, 14400), ("4-8 h", 14400, 28800), ("8-24 h", 28800, 86400),
+    ("1-3 days", 86400, 259200), ("> 3 days", 259200, None),
+)
+
+
+def _frame(ctx: Context, sql: str) -> pd.DataFrame:
+    try:
+        return ctx.con.execute(sql).df()
+    finally:
+        ctx.con.close()
+
+
+def _local(ctx: Context, column: str) -> str:
+    return f"timezone({lit(ctx.tz)}, {column})"
+
+
+def _sla_s(ctx: Context) -> float:
+    return float(ctx.settings.sla_minutes) * 60.0
+
+
+def threads(filters: Filters | None = None, *, db: Database, settings: Settings, as_of: datetime | None = None,
+            group: tuple[str, str] | None = None, status: Status | None = None, limit: int | None = 100,
+            order: ThreadOrder = "started_at", descending: bool = True) -> pd.DataFrame:
+    """The threads behind a number: ``group=("agent", "AB")`` narrows to one group of a breakdown."""
+    if order not in ("started_at", "first_response_seconds", "waiting_seconds", "exposure"):
+        raise ConfigError(f"cannot order threads by {order!r}")
+    by, key = group if group else (None, None)
+    ctx = open_context(db, settings, filters, by, as_of)
+    rel = relation(ctx, "threads", ("tc", "fr", "ft"), by=by,
+                   extra_columns="coalesce(tc.agent, {{sig(fr.text)}}) AS agent")
+    conditions = ["true"]
+    if key is not None:
+        conditions.append(f"{rel.key} = {lit(key)}")
+    if status is not None:
+        conditions.append("answered" if status == "answered" else "NOT answered")
+    direction = "DESC" if descending else "ASC"
+    limit_sql = f"LIMIT {int(limit)}" if limit else ""
+    sql = f"""{rel.sql}
+SELECT thread_id, conversation_id, account, customer_handle,
+       CASE WHEN answered THEN 'answered' ELSE 'unanswered' END AS status,
+       {_local(ctx, 'started_at')} AS started_at, {_local(ctx, 'first_response_at')} AS first_response_at,
+       frs AS first_response_seconds, waiting_s AS waiting_seconds,
+       CASE WHEN answered THEN frs <= {_sla_s(ctx)} WHEN waiting_s > {_sla_s(ctx)} THEN false END AS sla_met,
+       agent, customer_tweets, brand_replies, customer_followers,
+       customer_followers * coalesce(frs, waiting_s) / 3600.0 AS exposure, first_text
+FROM b WHERE {' AND '.join(conditions)}
+ORDER BY {order} {direction} NULLS LAST, thread_id
+{limit_sql}"""
+    return _frame(ctx, sql)
+
+
+def thread_tweets(thread_id: str, *, db: Database, settings: Settings) -> pd.DataFrame:
+    """The thread's whole conversation in order: author, role, local time, wait since the previous tweet.
+
+    Roles: ``customer`` (this thread's customer), ``brand``, ``other customer``.
+    """
+    ctx = open_context(db, settings)
+    sql = f"""
+WITH th AS (SELECT * FROM threads WHERE thread_id = {lit(thread_id)})
+SELECT t.tweet_id, {_local(ctx, 't.created_at')} AS created_at, t.author_handle,
+       CASE WHEN t.is_brand THEN 'brand' WHEN t.author_id = th.customer_id THEN 'customer'
+            ELSE 'other customer' END AS role,
+       t.text, t.parent_id, t.tweet_id = th.first_response_tweet_id AS is_first_response,
+       epoch(t.created_at) - epoch(lag(t.created_at) OVER (ORDER BY t.created_at, t.tweet_id)) AS wait_seconds
+FROM tweets t JOIN th ON t.conversation_id = th.conversation_id
+ORDER BY t.created_at, t.tweet_id"""
+    return _frame(ctx, sql)
+
+
+def waiting_queue(filters: Filters | None = None, *, db: Database, settings: Settings,
+                  as_of: datetime | None = None, limit: int = 50) -> pd.DataFrame:
+    """Unanswered threads, longest waiting first, with exposure and the last tweet's sentiment."""
+    ctx = open_context(db, settings, filters, None, as_of)
+    rel = relation(ctx, "threads", ("last",))
+    sql = f"""{rel.sql}
+SELECT thread_id, account, customer_handle, {_local(ctx, 'started_at')} AS started_at,
+       waiting_s AS waiting_seconds, waiting_s > {_sla_s(ctx)} AS sla_breached, customer_followers,
+       customer_followers * waiting_s / 3600.0 AS exposure, customer_tweets, last_text, last_lang
+FROM b WHERE NOT answered
+ORDER BY waiting_s DESC, thread_id
+LIMIT {int(limit)}"""
+    frame = _frame(ctx, sql)
+    frame["last_sentiment"] = sentiment.score_many(frame["last_text"].tolist(), frame["last_lang"].tolist())
+    frame["negative"] = [sentiment.label(v) == "negative" for v in frame["last_sentiment"]]
+    return frame.drop(columns=["last_lang"])
+
+
+def first_response_histogram(filters: Filters | None = None, *, db: Database, settings: Settings,
+                             as_of: datetime | None = None) -> pd.DataFrame:
+    """Answered threads per first-response bin, then one row of still unanswered threads."""
+    ctx = open_context(db, settings, filters, None, as_of)
+    rel = relation(ctx, "threads")
+    cases = " ".join(
+        f"WHEN frs < {upper} THEN {i}" for i, (_, _, upper) in enumerate(HISTOGRAM_BINS) if upper is not None
+    )
+    sql = f"""{rel.sql}
+SELECT CASE WHEN NOT answered THEN {len(HISTOGRAM_BINS)} {cases} ELSE {len(HISTOGRAM_BINS) - 1} END AS bin,
+       count(*) AS threads
+FROM b GROUP BY bin"""
+    counts = {int(b): int(n) for b, n in ctx.con.execute(sql).fetchall()}
+    ctx.con.close()
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = [
+        {"bin": label, "lower_s": lower, "upper_s": upper, "threads": counts.get(i, 0)}
+        for i, (label, lower, upper) in enumerate(HISTOGRAM_BINS)
+    ]
+    rows.append({"bin": "unanswered", "lower_s": None, "upper_s": None, "threads": counts.get(len(HISTOGRAM_BINS), 0)})
+    total = sum(r["threads"] for r in rows)
+    for r in rows:
+        r["share"] = r["threads"] / total if total else None
+    return pd.DataFrame(rows)
+
+
+def km_curve(filters: Filters | None = None, *, db: Database, settings: Settings,
+             as_of: datetime | None = None) -> pd.DataFrame:
+    """'Share answered within t' (Kaplan-Meier, unanswered censored at as-of) with 95% bands.
+
+    ``frame.attrs`` carries ``median_s``, ``median_ci`` (low, high; high may be inf), ``n``, ``events``.
+    """
+    import pandas as pd
+
+    ctx = open_context(db, settings, filters, None, as_of)
+    rel = relation(ctx, "threads")
+    rows = ctx.con.execute(f"{rel.sql}\nSELECT coalesce(frs, waiting_s), answered FROM b").fetchall()
+    ctx.con.close()
+    from metrics.stats import kaplan_meier
+
+    km = kaplan_meier([r[0] for r in rows], [bool(r[1]) for r in rows])
+    frame = pd.DataFrame({"time_s": km.times, "share_answered": km.share_answered,
+                          "ci_low": km.ci_low, "ci_high": km.ci_high})
+    frame.attrs.update(median_s=km.median, median_ci=km.median_ci, n=km.n, events=km.events)
+    return frame
+
+
+def sla_breaches_by_day(filters: Filters | None = None, *, db: Database, settings: Settings,
+                        as_of: datetime | None = None) -> pd.DataFrame:
+    """Per local day of thread start: met, breached (late or waiting past the SLA), undecided."""
+    ctx = open_context(db, settings, filters, "day", as_of)
+    rel = relation(ctx, "threads", by="day")
+    sla = _sla_s(ctx)
+    sql = f"""{rel.sql}
+SELECT {rel.key} AS day, count(*) AS threads,
+       count(*) FILTER (WHERE answered AND frs <= {sla}) AS met,
+       count(*) FILTER (WHERE (answered AND frs > {sla}) OR waiting_s > {sla}) AS breached,
+       count(*) FILTER (WHERE NOT answered AND waiting_s <= {sla}) AS undecided,
+       met / nullif(met + breached, 0) AS sla_met_share
+FROM b GROUP BY ALL ORDER BY day"""
+    return _frame(ctx, sql)
+
+
+def arrivals_heatmap(filters: Filters | None = None, *, db: Database, settings: Settings,
+                     as_of: datetime | None = None) -> pd.DataFrame:
+    """Threads started per local weekday x hour, with the median first response of each cell."""
+    ctx = open_context(db, settings, filters, None, as_of)
+    rel = relation(ctx, "threads", extra_columns=f"isodow({_local(ctx, 'th.started_at')}) AS weekday_no, "
+                                                 f"hour({_local(ctx, 'th.started_at')}) AS hour")
+    sql = f"""{rel.sql}
+SELECT weekday_no, ['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][weekday_no] AS weekday, hour,
+       count(*) AS threads, quantile_cont(frs, 0.5) AS first_response_median_s
+FROM b GROUP BY weekday_no, hour ORDER BY weekday_no, hour"""
+    return _frame(ctx, sql)
+
+
+def weekly_counts(ctx: Context) -> list[tuple[datetime, int, int, float | None]]:
+    """(local week start, threads, answered, median first response) for complete weeks only.
+
+    Weeks run Monday to Sunday in the configured zone. The first and the last week are dropped
+    when the data does not cover them fully (a half week would look like a collapse in volume);
+    weeks without threads inside the span count as zero.
+    """
+    rel = relation(ctx, "threads", extra_columns=f"date_trunc('week', {_local(ctx, 'th.started_at')}) AS week")
+    sql = f"""{rel.sql},
+weeks AS (SELECT week, count(*) AS threads, count(*) FILTER (WHERE answered) AS answered,
+                 quantile_cont(frs, 0.5) AS median_s, min(started_at) AS first_at FROM b GROUP BY week),
+span AS (SELECT min(week) AS lo, max(week) AS hi FROM weeks)
+SELECT s.week, coalesce(w.threads, 0), coalesce(w.answered, 0), w.median_s
+FROM (SELECT unnest(generate_series(lo, hi, INTERVAL 7 DAY)) AS week FROM span) s
+LEFT JOIN weeks w USING (week) ORDER BY s.week"""
+    rows = ctx.con.execute(sql).fetchall()
+    if not rows:
+        return []
+    first = ctx.con.execute(f"{rel.sql}\nSELECT min({_local(ctx, 'started_at')}) FROM b").fetchone()
+    out = [(r[0], int(r[1]), int(r[2]), None if r[3] is None else float(r[3])) for r in rows]
+    if first and first[0] is not None and first[0].date() > out[0][0].date():
+        out = out[1:]  # the data starts after that week's Monday
+    as_of_local = ctx.as_of.astimezone(zone(ctx.tz)).replace(tzinfo=None)
+    if out and (as_of_local - out[-1][0]).days < 7:
+        out = out[:-1]  # the week is not over at the as-of time
+    return out
+
+
+def weekly_series(filters: Filters | None = None, *, db: Database, settings: Settings,
+                  as_of: datetime | None = None, weeks_ahead: int = 4) -> pd.DataFrame:
+    """Complete weeks of threads, answered threads and median first response, then the forecast.
+
+    Forecast rows have ``kind = 'forecast'`` and ``threads`` = the ETS mean with ``pi_low``/``pi_high``.
+    """
+    import pandas as pd
+
+    ctx = open_context(db, settings, filters, None, as_of)
+    try:
+        weeks = weekly_counts(ctx)
+    finally:
+        ctx.con.close()
+    rows: list[dict[str, Any]] = [
+        {"week": w, "kind": "actual", "threads": float(n), "answered_threads": a, "first_response_median_s": m,
+         "pi_low": None, "pi_high": None} for w, n, a, m in weeks
+    ]
+    from metrics.stats import forecast_weeks
+
+    forecast = forecast_weeks([r["threads"] for r in rows], horizon=weeks_ahead, min_weeks=settings.min_weeks)
+    if rows and len(forecast.mean):
+        last = rows[-1]["week"]
+        for i, (mean, low, high) in enumerate(zip(forecast.mean, forecast.low, forecast.high, strict=True), 1):
+            rows.append({"week": last + pd.Timedelta(days=7 * i), "kind": "forecast", "threads": float(mean),
+                         "answered_threads": None, "first_response_median_s": None,
+                         "pi_low": float(low), "pi_high": float(high)})
+    frame = pd.DataFrame(rows, columns=["week", "kind", "threads", "answered_threads", "first_response_median_s",
+                                        "pi_low", "pi_high"])
+    frame.attrs["forecast_verdict"] = forecast.total.verdict
+    return frame
