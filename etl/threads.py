@@ -70,7 +70,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     con.execute(
         f"""
         INSERT INTO work BY NAME
-        SELECT {WORK_COLUMNS}, false AS is_new FROM tweets
+        SELECT {WORK_COLUMNS}, NULL::TIMESTAMPTZ AS first_reply_at, false AS is_new FROM tweets
         WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
         """
     )
@@ -83,23 +83,33 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     )
     _link_parents_and_roots(con)
     con.execute(
+        """
+        UPDATE work SET first_reply_at = r.first_reply_at
+        FROM (SELECT b.parent_id AS tweet_id, min(b.created_at) AS first_reply_at
+              FROM work b JOIN work p ON p.tweet_id = b.parent_id
+              WHERE b.is_brand AND NOT p.is_brand GROUP BY b.parent_id) r
+        WHERE work.tweet_id = r.tweet_id
+        """
+    )
+    con.execute(
         f"""
         INSERT INTO tweets
         SELECT w.tweet_id, '{source}', w.author_id, w.author_handle, w.is_brand, w.created_at, s.text, w.lang,
                w.in_reply_to_tweet_id, s.in_reply_to_user_id, w.api_conversation_id, w.parent_id,
                w.conversation_id, w.author_followers, s.retweet_count, s.reply_count, s.like_count,
-               s.quote_count, w.run_id, w.record_no
+               s.quote_count, w.run_id, w.record_no, w.first_reply_at
         FROM work w JOIN stg_tweets s ON s.run_id = w.run_id AND s.record_no = w.record_no
         WHERE w.is_new
         """
     )
     con.execute(
         """
-        UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand
+        UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
+                          first_reply_at = w.first_reply_at
         FROM work w
         WHERE NOT w.is_new AND tweets.tweet_id = w.tweet_id
           AND (tweets.parent_id IS DISTINCT FROM w.parent_id OR tweets.conversation_id <> w.conversation_id
-               OR tweets.is_brand <> w.is_brand)
+               OR tweets.is_brand <> w.is_brand OR tweets.first_reply_at IS DISTINCT FROM w.first_reply_at)
         """
     )
     con.execute(

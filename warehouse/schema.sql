@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS tweets (
     like_count           BIGINT,
     quote_count          BIGINT,
     run_id               INTEGER NOT NULL,
-    record_no            BIGINT
+    record_no            BIGINT,
+    first_reply_at       TIMESTAMPTZ
 );
 
 CREATE TABLE IF NOT EXISTS threads (

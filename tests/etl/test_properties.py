@@ -86,7 +86,11 @@ def forests(draw: st.DrawFn) -> list[list[str]]:
 
 def _threads(db: Path) -> list[tuple]:
     con = Warehouse(db).reader().connection()
-    return con.execute("SELECT * EXCLUDE (customer_followers) FROM threads ORDER BY thread_id").fetchall()
+    threads = con.execute("SELECT * EXCLUDE (customer_followers) FROM threads ORDER BY thread_id").fetchall()
+    tweets = con.execute(
+        "SELECT tweet_id, parent_id, conversation_id, is_brand, first_reply_at FROM tweets ORDER BY tweet_id"
+    ).fetchall()
+    return [*threads, *tweets]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -85,6 +85,15 @@ def test_first_response_points_at_the_answering_tweet(tmp_path: Path, settings: 
     assert got["100-c1"] == 101 and got["100-c2"] == 105 and got["200-c3"] == 202 and got["300-c4"] is None
 
 
+def test_each_customer_tweet_knows_its_first_brand_reply(tmp_path: Path, settings: Settings) -> None:
+    con = load(settings, write_twcs(tmp_path / "f.csv", FIXTURE))
+    got = dict(con.execute("SELECT tweet_id, first_reply_at FROM tweets WHERE NOT is_brand").fetchall())
+    # 100 <- 101 (10:05); 102 <- 103 (10:20); 104 <- 105 (10:40); 200 <- 201 (10:59, earlier than 200
+    # itself: reply time keeps it, only first_response ignores it); 203 <- 202 (12:00); the rest unanswered.
+    assert got == {100: at("10:05"), 102: at("10:20"), 104: at("10:40"), 200: at("10:59"), 203: at("12:00"),
+                   301: None, 400: None, 500: None}
+
+
 def test_a_late_parent_merges_conversations_as_if_loaded_at_once(tmp_path: Path) -> None:
     whole = Settings(db=tmp_path / "whole.duckdb")
     split = Settings(db=tmp_path / "split.duckdb")
