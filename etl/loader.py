@@ -243,7 +243,7 @@ def _select_new(con: duckdb.DuckDBPyConnection) -> None:
                s.created_at, s.lang, s.in_reply_to_tweet_id, s.api_conversation_id,
                coalesce(s.author_followers, u.followers_count) AS author_followers,
                NULL::BIGINT AS parent_id, NULL::BIGINT AS conversation_id, NULL::TIMESTAMPTZ AS first_reply_at,
-               true AS is_new
+               NULL::VARCHAR AS parent_author_id, NULL::BOOLEAN AS parent_is_brand, true AS is_new
         FROM stg_tweets s
         LEFT JOIN users u ON u.author_id = s.author_id
         WHERE s.reason IS NULL

@@ -70,7 +70,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     con.execute(
         f"""
         INSERT INTO work BY NAME
-        SELECT {WORK_COLUMNS}, NULL::TIMESTAMPTZ AS first_reply_at, false AS is_new FROM tweets
+        SELECT {WORK_COLUMNS}, NULL::TIMESTAMPTZ AS first_reply_at, NULL::VARCHAR AS parent_author_id,
+               NULL::BOOLEAN AS parent_is_brand, false AS is_new FROM tweets
         WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
         """
     )
@@ -85,9 +86,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     con.execute(
         """
         UPDATE work SET first_reply_at = r.first_reply_at
-        FROM (SELECT b.parent_id AS tweet_id, min(b.created_at) AS first_reply_at
-              FROM work b JOIN work p ON p.tweet_id = b.parent_id
-              WHERE b.is_brand AND NOT p.is_brand GROUP BY b.parent_id) r
+        FROM (SELECT parent_id AS tweet_id, min(created_at) AS first_reply_at
+              FROM work WHERE is_brand AND NOT parent_is_brand GROUP BY parent_id) r
         WHERE work.tweet_id = r.tweet_id
         """
     )
@@ -134,35 +134,34 @@ def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE anc AS
-        SELECT w.tweet_id, p.tweet_id AS parent_id,
+        SELECT w.tweet_id, p.tweet_id AS parent_id, p.author_id AS parent_author_id,
+               p.is_brand AS parent_is_brand,
                coalesce(p.tweet_id, w.tweet_id) AS anc, p.tweet_id IS NULL AS done
         FROM work w LEFT JOIN work p ON p.tweet_id = w.in_reply_to_tweet_id AND p.tweet_id <> w.tweet_id
         """
     )
     for _ in range(MAX_JUMPS):
-        pending = _count(con, "SELECT count(*) FROM anc WHERE NOT done")
-        if pending == 0:
-            break
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE anc AS
-            SELECT a.tweet_id, a.parent_id,
-                   CASE WHEN a.done THEN a.anc ELSE b.anc END AS anc,
-                   CASE WHEN a.done THEN true ELSE b.done END AS done
-            FROM anc a LEFT JOIN anc b ON NOT a.done AND b.tweet_id = a.anc
+            CREATE OR REPLACE TEMP TABLE jump AS
+            SELECT a.tweet_id, b.anc, b.done FROM anc a JOIN anc b ON b.tweet_id = a.anc WHERE NOT a.done
             """
         )
+        if _count(con, "SELECT count(*) FROM jump") == 0:
+            break
+        con.execute("UPDATE anc SET anc = jump.anc, done = jump.done FROM jump WHERE anc.tweet_id = jump.tweet_id")
     else:
         log.warning("reply cycle: %d tweets never reach a root; their root is where the walk stopped",
                     _count(con, "SELECT count(*) FROM anc WHERE NOT done"))
     con.execute(
         """
-        UPDATE work SET parent_id = anc.parent_id,
+        UPDATE work SET parent_id = anc.parent_id, parent_author_id = anc.parent_author_id,
+                        parent_is_brand = anc.parent_is_brand,
                         conversation_id = coalesce(work.api_conversation_id, anc.anc)
         FROM anc WHERE work.tweet_id = anc.tweet_id
         """
     )
-    con.execute("DROP TABLE anc")
+    con.execute("DROP TABLE anc; DROP TABLE IF EXISTS jump")
 
 
 THREADS_SQL = """
@@ -185,9 +184,8 @@ customers AS (
     FROM customer_tweets GROUP BY conversation_id, author_id
 ),
 replies AS (
-    SELECT p.conversation_id, p.author_id AS customer_id, b.tweet_id, b.created_at, b.author_handle, b.tkey
-    FROM keyed b JOIN work p ON b.parent_id = p.tweet_id AND b.conversation_id = p.conversation_id
-    WHERE b.is_brand AND NOT p.is_brand
+    SELECT conversation_id, parent_author_id AS customer_id, tweet_id, created_at, author_handle, tkey
+    FROM keyed WHERE is_brand AND NOT parent_is_brand
 ),
 responses AS (
     SELECT r.conversation_id, r.customer_id,
