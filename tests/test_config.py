@@ -1,0 +1,64 @@
+"""Settings: every setting is documented, the documented example parses, mistakes are named."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import fields
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from carepulse.config import Settings, load_settings, settings_from_mapping
+from carepulse.errors import ConfigError
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+
+
+def test_every_setting_is_documented() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(?:\[[^\]]+\] )?([a-z_]+)", text, flags=re.M))
+    secret_or_derived = {"twitter_bearer_token", "agent_signature_patterns", "business_hours", "cost",
+                         "twitter_full_archive"}
+    missing = [f.name for f in fields(Settings) if f.name not in documented | secret_or_derived]
+    assert not missing, f"settings without a row in docs/configuration.md: {missing}"
+    for key in ("signature_patterns", "full_archive", "minutes_per_brand_tweet", "hourly_cost_eur"):
+        assert key in documented
+
+
+def test_the_documented_example_parses_into_the_values_it_shows() -> None:
+    example = re.search(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    assert example
+    s = settings_from_mapping(tomllib.loads(example.group(1)))
+    assert s.brand_accounts == ("nordfunk_hilft", "nordfunk_b2b")
+    assert s.business_hours.hours["sun"] is None
+    assert s.business_hours.hours["sat"] == (time(9), time(16))
+    assert s.business_hours.holidays == (date(2026, 12, 25), date(2026, 12, 26))
+    assert s.cost.channels["phone"].fixed_monthly_eur == 4000
+    assert s.cost.pilot_start == date(2026, 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"sla_minuts": 30}, "unknown setting(s): sla_minuts"),
+        ({"business_hours": {"mon": "20:00-08:00"}}, "business_hours.mon"),
+        ({"business_hours": {"monday": "08:00-20:00"}}, "unknown key 'monday'"),
+        ({"cost": {"channels": {"fax": {"hourly_cost_eur": 1}}}}, "unknown channel 'fax'"),
+    ],
+)
+def test_mistakes_are_named(raw: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        settings_from_mapping(raw)
+
+
+def test_environment_and_flags_choose_the_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CAREPULSE_DB", str(tmp_path / "env.duckdb"))
+    monkeypatch.setenv("TWITTER_BEARER_TOKEN", "secret-token")
+    s = load_settings()
+    assert s.db == tmp_path / "env.duckdb"
+    assert s.twitter_bearer_token == "secret-token"
+    assert "secret-token" not in repr(s)
+    assert load_settings(db=tmp_path / "flag.duckdb").db == tmp_path / "flag.duckdb"
