@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from carepulse.commands.ingest import print_report
-from carepulse.config import load_settings
+from carepulse.config import Settings, load_settings
 from carepulse.errors import DataError
 from etl.loader import ingest_crm, ingest_tweets
 from warehouse import Warehouse
@@ -78,17 +78,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_headline(db: Path, settings: object) -> None:
-    """The figures management asks for first, from the metrics engine."""
-    try:
-        from metrics import cli_summary
-    except ImportError:
-        con = Warehouse(db).reader().connection()
-        row = con.execute(
-            """SELECT count(*), count(*) FILTER (WHERE status = 'answered'), median(first_response_seconds)
-               FROM threads"""
-        ).fetchone()
-        if row:
-            print(f"threads {row[0]:,}, answered {row[1]:,}, median first response {row[2] or 0:.0f} s")
-        return
-    print(cli_summary(db, settings))
+HEADLINE = ("threads", "response_rate", "first_response_median_s", "first_response_km_median_s", "sla_met_share",
+            "resolution_rate", "csat_diff_twitter_hotline", "resolution_diff_twitter_hotline",
+            "first_response_trend_s_per_week", "threads_forecast_4w", "pilot_net_benefit_eur", "pilot_payback_month")
+
+
+def _print_headline(db: Path, settings: Settings) -> None:
+    """The answers management asks for first, in sentences, from the metrics engine."""
+    from metrics import engine
+
+    reader = Warehouse(db).reader()
+    result = engine.headline(list(HEADLINE), db=reader, settings=settings)
+    total = result["total"]
+    by_channel = engine.headline(["cost_per_case"], by="channel", db=reader, settings=settings, ci=False)
+    costs = {name: values.get("cost_per_case") for name, values in by_channel["groups"].items()}
+    print(f"\nheadline, as of {result['as_of']}:")
+    print(f"  {total['threads']:,} Twitter threads, {total['response_rate']:.1%} answered; first response median "
+          f"{total['first_response_median_s'] / 60:.0f} min (Kaplan-Meier median with waiting threads: "
+          f"{total['first_response_km_median_s'] / 60:.0f} min); SLA {settings.sla_minutes:.0f} min met for "
+          f"{total['sla_met_share']:.1%}")
+    if costs.get("twitter") is not None and costs.get(settings.hotline_channel) is not None:
+        print(f"  cost per case: Twitter {costs['twitter']:.2f} EUR, {settings.hotline_channel} "
+              f"{costs[settings.hotline_channel]:.2f} EUR (assumptions: docs/configuration.md)")
+    for sentence in result["verdicts"]:
+        print(f"  - {sentence}")
+
+
