@@ -1,0 +1,44 @@
+"""``carepulse demo --no-serve``: the main job end to end through the real ingest path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carepulse.cli import main
+from tests.twcs_helpers import at, row, write_twcs
+from warehouse import Warehouse
+
+
+def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "demo" / "demo.duckdb"
+    assert main(["demo", "--no-serve", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "quarantined 0" in out and "CRM links: conversation" in out
+    assert "Twitter customers rate their service" in out
+    con = Warehouse(db).reader().connection()
+    accounts = {r[0] for r in con.execute("SELECT handle FROM accounts").fetchall()}
+    assert accounts == {"nordfunk_hilft", "nordfunk_b2b"}
+    threads, unanswered = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'unanswered') FROM threads").fetchall()[0]
+    assert threads > 3000 and 0 < unanswered < threads * 0.2
+    channels = dict(con.execute("SELECT channel, count(*) FROM crm_cases GROUP BY channel").fetchall())
+    assert set(channels) == {"twitter", "phone", "email", "chat"}
+    linked = con.execute("SELECT count(*) FROM crm_cases WHERE channel = 'twitter' AND link_method <> 'none'")
+    assert linked.fetchall()[0][0] > 0.9 * channels["twitter"]
+    runs = con.execute("SELECT sum(records_read) - sum(loaded + duplicate + quarantined) FROM ingest_runs")
+    assert runs.fetchall()[0][0] == 0
+
+    assert main(["demo", "--no-serve", "--db", str(db)]) == 0  # a demo warehouse is rebuilt, not appended to
+    again = Warehouse(db).reader().connection().execute("SELECT count(*) FROM threads").fetchall()[0][0]
+    assert again == threads
+
+
+def test_demo_refuses_to_replace_a_real_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "real.duckdb"
+    assert main(["ingest", "twcs", str(write_twcs(tmp_path / "f.csv", [row(1, "c1", False, at("10:00"), "hi")])),
+                 "--db", str(db)]) == 0
+    assert main(["demo", "--no-serve", "--db", str(db)]) == 2
+    assert "not a demo" in capsys.readouterr().err
+    assert Warehouse(db).reader().connection().execute("SELECT count(*) FROM tweets").fetchall() == [(1,)]
