@@ -1,0 +1,124 @@
+"""Exports of what is on screen: CSV, XLSX and Parquet, with spreadsheet formulas neutralised.
+
+Tweet text is user content and almost every reply starts with ``@``; a spreadsheet treats a cell
+that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula (``pandas.to_excel``
+would even write it as one). Every text cell that starts so gets an apostrophe in front, in every
+format, so the file is safe wherever it is opened next; numbers and dates stay typed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any, Literal
+
+import pandas as pd
+
+from dashboard.formatting import Locale, csv_dialect
+
+Format = Literal["csv", "xlsx", "parquet"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def neutralise_text(value: Any) -> Any:
+    """``'=1+2`` for ``=1+2``; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot be read as formulas; column names are neutralised too."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            out[column] = series.map(neutralise_text).astype(object)
+    out.columns = [neutralise_text(str(c)) for c in out.columns]
+    return out
+
+
+def _plain_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timezone-aware columns as naive UTC (Excel has no zones); the rest unchanged."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+def to_csv(frame: pd.DataFrame, locale: Locale) -> bytes:
+    """UTF-8 with a byte-order mark (Excel reads umlauts right), locale separator and decimal mark."""
+    sep, decimal = csv_dialect(locale)
+    return neutralise(frame).to_csv(index=False, sep=sep, decimal=decimal).encode("utf-8-sig")
+
+
+def to_xlsx(frame: pd.DataFrame, sheet: str = "carepulse") -> bytes:
+    """One sheet written cell by cell with openpyxl; text cells are stored as strings, never formulas."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+
+    safe = _plain_times(neutralise(frame))
+    workbook = Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.title = sheet[:31]
+    ws.append([str(c) for c in safe.columns])
+    for row in safe.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = TYPE_STRING  # belt and braces: never 'f'
+    ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()  # numpy scalars
+    return value
+
+
+def to_parquet(frame: pd.DataFrame) -> bytes:
+    """Parquet keeps types; text is neutralised all the same, since it is often opened in a spreadsheet."""
+    buffer = io.BytesIO()
+    neutralise(frame).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+WRITERS: dict[str, Callable[..., bytes]] = {"csv": to_csv, "xlsx": to_xlsx, "parquet": to_parquet}
+
+
+def export_bytes(frame: pd.DataFrame, fmt: str, locale: Locale) -> bytes:
+    if fmt == "csv":
+        return to_csv(frame, locale)
+    if fmt == "xlsx":
+        return to_xlsx(frame)
+    if fmt == "parquet":
+        return to_parquet(frame)
+    raise ValueError(f"unknown export format {fmt!r} (csv, xlsx or parquet)")
+
+
+def download(frame: pd.DataFrame, basename: str, fmt: str, locale: Locale) -> dict[str, Any]:
+    """The ``data`` of a ``dcc.Download``: the file as base64 with its name and media type."""
+    import base64
+
+    content = export_bytes(frame, fmt, locale)
+    return {"content": base64.b64encode(content).decode("ascii"), "filename": f"{basename}.{fmt}",
+            "type": MEDIA_TYPES[fmt], "base64": True}

@@ -1,0 +1,189 @@
+"""The global filters, kept in the URL so that a link reproduces the view.
+
+Query keys: ``from`` and ``to`` (local days, ISO), ``account``, ``channel``, ``team``, ``category``.
+Pages may add their own keys (Explore: ``metrics``, ``by``, ``ci``, ``thread``); changing a
+global filter keeps them. The filter bar is drawn by every page's layout from the query it was
+given; changing a control writes the URL, and the page is drawn again from the new URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from carepulse.errors import ConfigError
+from dashboard import formatting as fmt
+from dashboard import ids, state
+from metrics import data_views
+from metrics.context import Filters
+
+FILTER_KEYS = ("from", "to", "account", "channel", "team", "category")
+DIMENSIONS = ("account", "channel", "team", "category")
+
+
+def parse_search(search: str | None) -> dict[str, str]:
+    """``?a=1&b=2`` -> ``{"a": "1", "b": "2"}`` (the last value wins, blanks dropped)."""
+    return {k: v for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=False)}
+
+
+def to_search(query: Mapping[str, Any]) -> str:
+    """The inverse of :func:`parse_search`; empty values are left out, key order kept."""
+    items = [(k, str(v)) for k, v in query.items() if v not in (None, "", [], ())]
+    return "?" + urlencode(items) if items else ""
+
+
+def _day(text: Any) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
+def filters_from_query(query: Mapping[str, Any]) -> tuple[Filters, list[str]]:
+    """The Filters a URL asks for, and the parts of it that could not be used (said on the page)."""
+    problems: list[str] = []
+    start, end = _day(query.get("from")), _day(query.get("to"))
+    for key, parsed in (("from", start), ("to", end)):
+        if query.get(key) and parsed is None:
+            problems.append(f"ignored {key}={query.get(key)!s}: not a date like 2026-05-31")
+    if start and end and end < start:
+        problems.append(f"ignored the date range: {end} is before {start}")
+        start = end = None
+    values = {k: (str(query[k]).strip() or None) if query.get(k) else None for k in DIMENSIONS}
+    try:
+        return Filters(date_from=start, date_to=end, **values), problems
+    except ConfigError as exc:
+        return Filters(), [*problems, str(exc)]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def filters_from_store(data: Mapping[str, Any] | None) -> Filters:
+    """The page's query store back into Filters (the store holds the query's filter keys)."""
+    return filters_from_query(data or {})[0]
+
+
+def filter_query(query: Mapping[str, Any]) -> dict[str, str]:
+    """Only the global filter keys of a query, for stores and links to other pages."""
+    return {k: str(query[k]) for k in FILTER_KEYS if query.get(k)}
+
+
+def options() -> data_views.FilterOptions | None:
+    if not state.warehouse_exists():
+        return None
+    return state.load(data_views.filter_options)
+
+
+def _select(component_id: str, placeholder: str, choices: tuple[str, ...], value: str | None) -> dcc.Dropdown:
+    values = list(choices)
+    if value and value not in values:  # keep what the link asks for, even when no data has it (yet)
+        values.append(value)
+    return dcc.Dropdown(id=component_id, options=[{"label": v, "value": v} for v in values], value=value,
+                        placeholder=placeholder, clearable=True, searchable=True, className="cp-filter")
+
+
+def filter_bar(query: Mapping[str, Any]) -> html.Div:
+    """The filter controls, set from the URL query; a note when the URL held something unusable."""
+    filters, problems = filters_from_query(query)
+    opts = options()
+    locale = state.locale()
+    first = opts.first_day if opts else None
+    last = opts.last_day if opts else None
+    picker = dcc.DatePickerRange(
+        id=ids.FILTER_DATES,
+        start_date=filters.date_from.isoformat() if filters.date_from else None,
+        end_date=filters.date_to.isoformat() if filters.date_to else None,
+        min_date_allowed=first.isoformat() if first else None,
+        max_date_allowed=last.isoformat() if last else None,
+        initial_visible_month=_iso(filters.date_to or last),
+        display_format=fmt.picker_format(locale), first_day_of_week=1, clearable=True,
+        updatemode="bothdates", start_date_placeholder_text="from", end_date_placeholder_text="to",
+        className="cp-dates",
+    )
+    span = (f"data from {fmt.day(first, locale)} to {fmt.day(last, locale)}" if first and last else "no data loaded")
+    row = dbc.Row([
+        dbc.Col(picker, xs=12, lg=3, className="mb-1"),
+        dbc.Col(_select(ids.FILTER_ACCOUNT, "All accounts", opts.accounts if opts else (), filters.account),
+                xs=6, lg=2, className="mb-1"),
+        dbc.Col(_select(ids.FILTER_CHANNEL, "All channels", opts.channels if opts else (), filters.channel),
+                xs=6, lg=2, className="mb-1"),
+        dbc.Col(_select(ids.FILTER_TEAM, "All teams", opts.teams if opts else (), filters.team),
+                xs=6, lg=2, className="mb-1"),
+        dbc.Col(_select(ids.FILTER_CATEGORY, "All categories", opts.categories if opts else (), filters.category),
+                xs=6, lg=2, className="mb-1"),
+        dbc.Col(dbc.Button("Reset", id=ids.FILTER_RESET, color="link", size="sm", className="px-0",
+                           title="clear every filter"), xs=12, lg=1, className="mb-1 d-flex align-items-center"),
+    ], className="g-2 align-items-center")
+    notes = [html.Div(span, className="small text-muted")]
+    notes += [dbc.Alert(p, color="warning", className="py-1 px-2 mb-1 small") for p in problems]
+    return html.Div([row, *notes], className="cp-filter-bar border-bottom pb-2 mb-2")
+
+
+def query_store(store_id: str, query: Mapping[str, Any], **page_keys: Any) -> dcc.Store:
+    """The page's inputs as data: its callbacks fire once when the page is drawn, from this store."""
+    data = filter_query(query)
+    data.update({k: v for k, v in page_keys.items() if v not in (None, "", [], ())})
+    return dcc.Store(id=store_id, data=data)
+
+
+# ---- callbacks -----------------------------------------------------------------------------------
+
+def updated_search(search: str | None, start: str | None, end: str | None, account: str | None,
+                   channel: str | None, team: str | None, category: str | None, reset: bool) -> str:
+    """The URL query after a filter change: page keys kept, filter keys replaced (or dropped on reset)."""
+    query = {k: v for k, v in parse_search(search).items() if k not in FILTER_KEYS}
+    if not reset:
+        chosen: dict[str, str | None] = {"from": start[:10] if start else None, "to": end[:10] if end else None,
+                                         "account": account, "channel": channel, "team": team, "category": category}
+        query.update({k: v for k, v in chosen.items() if v})
+    query.pop("thread", None)  # a thread opened under other filters may not belong to the new selection
+    return to_search(query)
+
+
+@dash.callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.FILTER_DATES, "start_date"),
+    Input(ids.FILTER_DATES, "end_date"),
+    Input(ids.FILTER_ACCOUNT, "value"),
+    Input(ids.FILTER_CHANNEL, "value"),
+    Input(ids.FILTER_TEAM, "value"),
+    Input(ids.FILTER_CATEGORY, "value"),
+    Input(ids.FILTER_RESET, "n_clicks"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def write_filters_to_url(start: str | None, end: str | None, account: str | None, channel: str | None,
+                         team: str | None, category: str | None, _reset: int | None, search: str | None) -> Any:
+    reset = dash.ctx.triggered_id == ids.FILTER_RESET
+    new = updated_search(search, start, end, account, channel, team, category, reset)
+    if new == (search or ""):
+        return dash.no_update
+    return new
+
+
+PAGES = (("pilot", "Pilot", "/"), ("team", "Team", "/team"), ("explore", "Explore", "/explore"),
+         ("data", "Data", "/data"))
+
+
+def nav_hrefs(search: str | None) -> list[str]:
+    """Links to every page carrying the current global filters (page keys stay behind)."""
+    tail = to_search(filter_query(parse_search(search)))
+    return [path + tail for _, _, path in PAGES]
+
+
+@dash.callback(
+    [Output(ids.NAV_PREFIX + key, "href") for key, _, _ in PAGES],
+    Input(ids.URL, "search"),
+)
+def carry_filters_in_nav(search: str | None) -> list[str]:
+    return nav_hrefs(search)

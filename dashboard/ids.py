@@ -1,0 +1,88 @@
+"""Component ids, in one place so pages, callbacks and tests agree on them.
+
+Ids of the shell (navigation, URL, global filters) are shared by every page; ids of a page start
+with the page's name, because only one page is rendered at a time and a callback must never fire
+for a page that is not shown.
+"""
+
+from __future__ import annotations
+
+# ---- shell -------------------------------------------------------------------------------------
+URL = "url"
+NAV_PREFIX = "nav-"  # nav-pilot, nav-team, nav-explore, nav-data
+AS_OF = "shell-as-of"
+
+# ---- global filters (rendered on every page from the URL query) ---------------------------------
+FILTER_DATES = "filter-dates"
+FILTER_ACCOUNT = "filter-account"
+FILTER_CHANNEL = "filter-channel"
+FILTER_TEAM = "filter-team"
+FILTER_CATEGORY = "filter-category"
+FILTER_RESET = "filter-reset"
+
+# ---- thread view: a side panel on Team and on Explore (ids per page: only one page is drawn) -------
+
+def thread_panel(page: str) -> str:
+    return f"{page}-thread-panel"
+
+
+def thread_panel_body(page: str) -> str:
+    return f"{page}-thread-panel-body"
+
+
+def thread_panel_link(page: str) -> str:
+    return f"{page}-thread-panel-link"
+
+
+# ---- Pilot ---------------------------------------------------------------------------------------
+PILOT_QUERY = "pilot-query"
+PILOT_KPIS = "pilot-kpis"
+PILOT_VERDICTS = "pilot-verdicts"
+PILOT_COST = "pilot-cost"
+PILOT_YARDSTICKS = "pilot-yardsticks"
+PILOT_VOLUME = "pilot-volume"
+PILOT_SPEED = "pilot-speed"
+
+# ---- Team ----------------------------------------------------------------------------------------
+TEAM_QUERY = "team-query"
+TEAM_QUEUE = "team-queue"
+TEAM_QUEUE_NOTE = "team-queue-note"
+TEAM_HISTOGRAM = "team-histogram"
+TEAM_KM = "team-km"
+TEAM_SLA = "team-sla"
+TEAM_HEAT_ARRIVALS = "team-heat-arrivals"
+TEAM_HEAT_SPEED = "team-heat-speed"
+TEAM_AGENTS = "team-agents"
+
+# ---- Explore -------------------------------------------------------------------------------------
+EXPLORE_QUERY = "explore-query"
+EXPLORE_METRICS = "explore-metrics"
+EXPLORE_BY = "explore-by"
+EXPLORE_CI = "explore-ci"
+EXPLORE_CHART_METRIC = "explore-chart-metric"
+EXPLORE_TABLE = "explore-table"
+EXPLORE_CHART = "explore-chart"
+EXPLORE_DEFINITIONS = "explore-definitions"
+EXPLORE_NOTES = "explore-notes"
+EXPLORE_DRILL_TITLE = "explore-drill-title"
+EXPLORE_THREADS = "explore-threads"
+EXPLORE_GROUP = "explore-group"  # store: the drilled group {"by": ..., "key": ...}
+EXPLORE_EXPORT_VIEW = "explore-export-view"  # + "-csv", "-xlsx", "-parquet"
+EXPLORE_EXPORT_THREADS = "explore-export-threads"
+EXPLORE_DOWNLOAD = "explore-download"
+
+# ---- Data ----------------------------------------------------------------------------------------
+DATA_QUERY = "data-query"
+DATA_SUMMARY = "data-summary"
+DATA_RUNS = "data-runs"
+DATA_REASONS = "data-reasons"
+DATA_QUARANTINE = "data-quarantine"
+DATA_COVERAGE = "data-coverage"
+DATA_COVERAGE_CHART = "data-coverage-chart"
+
+EXPORT_FORMATS = ("csv", "xlsx", "parquet")
+
+
+def export_button(prefix: str, fmt: str) -> str:
+    """The id of one export button, e.g. ``explore-export-view-xlsx``."""
+    return f"{prefix}-{fmt}"

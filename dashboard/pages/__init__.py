@@ -1,0 +1,1 @@
+"""One module per dashboard page; Dash imports them (use_pages) and each calls dash.register_page."""

@@ -1,0 +1,139 @@
+"""The dashboard's one data manager: the warehouse reader, the settings, and a snapshot-keyed cache.
+
+Every page asks metrics through :func:`load`, which injects ``db`` and ``settings`` and caches the
+answer per warehouse snapshot: the same view asked twice (a reload, a second user, a back button)
+costs one query, and a newly published load changes the snapshot key, so the next question sees
+it. Nothing is cached across snapshots, so the cache never serves stale numbers. Callers must not
+mutate what they get (figure builders and grids only read).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from carepulse.config import Settings
+from dashboard.formatting import Locale, locale_of
+from warehouse import Reader, Warehouse
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CACHE_ENTRIES = 256
+CACHE_BYTES = 512 * 1024 * 1024  # a Kaplan-Meier curve of a 3 M-tweet warehouse is tens of MB
+
+
+@dataclass
+class DashboardState:
+    path: Path
+    settings: Settings
+    reader: Reader
+    cache: OrderedDict[Hashable, tuple[Any, int]] = field(default_factory=OrderedDict)
+    cache_bytes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    calls: int = 0  # underlying (uncached) calls, for tests and the log
+
+    @property
+    def locale(self) -> Locale:
+        return locale_of(self.settings.locale)
+
+
+_state: DashboardState | None = None
+
+
+def configure(db: Path | str, settings: Settings) -> DashboardState:
+    """Point the dashboard at a warehouse file (one per process)."""
+    global _state
+    path = Path(db)
+    _state = DashboardState(path=path, settings=settings, reader=Warehouse(path).reader())
+    return _state
+
+
+def current() -> DashboardState:
+    if _state is None:
+        raise RuntimeError("the dashboard is not configured: call dashboard.app.create_app(db, settings) first")
+    return _state
+
+
+def settings() -> Settings:
+    return current().settings
+
+
+def locale() -> Locale:
+    return current().locale
+
+
+def snapshot_key() -> tuple[int, int, int] | None:
+    """(inode, mtime, size) of the published warehouse file: a new load publishes a new one."""
+    try:
+        st = os.stat(current().path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def warehouse_exists() -> bool:
+    return snapshot_key() is not None
+
+
+def load(function: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:
+    """``function(*args, db=reader, settings=settings, **kwargs)``, cached per warehouse snapshot.
+
+    Arguments must be hashable (Filters is a frozen dataclass; pass tuples, not lists).
+    """
+    state = current()
+    key = (snapshot_key(), function.__module__, function.__qualname__, args, tuple(sorted(kwargs.items())))
+    with state.lock:
+        if key in state.cache:
+            state.cache.move_to_end(key)
+            cached: T = state.cache[key][0]
+            return cached
+    value = function(*args, db=state.reader, settings=state.settings, **kwargs)
+    size = _size(value)
+    with state.lock:
+        state.calls += 1
+        if key in state.cache:
+            state.cache_bytes -= state.cache.pop(key)[1]
+        state.cache[key] = (value, size)
+        state.cache_bytes += size
+        while state.cache and (len(state.cache) > CACHE_ENTRIES or state.cache_bytes > CACHE_BYTES):
+            state.cache_bytes -= state.cache.popitem(last=False)[1][1]
+    return value
+
+
+def _size(value: Any) -> int:
+    """Roughly the memory a cached answer holds (DataFrames by their columns, the rest a small constant)."""
+    usage = getattr(value, "memory_usage", None)
+    if callable(usage):
+        try:
+            return int(usage(index=True, deep=False).sum())
+        except TypeError:
+            pass
+    return 4096
+
+
+def clear_cache() -> None:
+    state = current()
+    with state.lock:
+        state.cache.clear()
+        state.cache_bytes = 0
+
+
+def warm_up(jobs: list[Callable[[], Any]]) -> threading.Thread:
+    """Run the default views once in the background, so the first page a user opens is quick."""
+
+    def run() -> None:
+        for job in jobs:
+            try:
+                job()
+            except Exception:  # a warm-up failure shows again, with its message, when the page asks
+                log.debug("warm-up job failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="carepulse-warm-up", daemon=True)
+    thread.start()
+    return thread

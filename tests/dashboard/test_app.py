@@ -1,0 +1,63 @@
+"""The app as Flask serves it, built in a fresh process (Dash registers page callbacks once per process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = r"""
+import json, sys
+from pathlib import Path
+from carepulse.config import Settings
+from dashboard.app import create_app
+import dash
+
+db = Path(sys.argv[1])
+app = create_app(db, Settings(db=db))
+client = app.server.test_client()
+out = {}
+index = client.get("/")
+out["index_status"] = index.status_code
+import re
+html = index.get_data(as_text=True)
+out["index_external"] = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+out["layout_status"] = client.get("/_dash-layout").status_code
+deps = client.get("/_dash-dependencies").get_json()
+outputs = [d["output"] for d in deps]
+out["duplicate_outputs"] = sorted({o for o in outputs if outputs.count(o) > 1})
+out["callbacks"] = len(deps)
+out["pages"] = sorted(p["path"] for p in dash.page_registry.values())
+redirect = client.get("/pilot?account=nordfunk_hilft&from=2026-06-01")
+out["redirect"] = [redirect.status_code, redirect.headers.get("Location")]
+out["assets"] = [client.get(a).status_code for a in ("/assets/bootstrap.min.css", "/assets/carepulse.css",
+                                                     "/assets/dashAgGridFunctions.js")]
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def served(demo_db: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(demo_db)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_pages_and_routes(served: dict) -> None:
+    assert served["index_status"] == 200 and served["layout_status"] == 200
+    assert served["pages"] == ["/", "/data", "/explore", "/team"]
+    assert served["redirect"] == [302, "/?account=nordfunk_hilft&from=2026-06-01"]
+
+
+def test_every_callback_output_is_registered_once(served: dict) -> None:
+    assert served["callbacks"] > 20
+    assert served["duplicate_outputs"] == []
+
+
+def test_everything_is_served_locally(served: dict) -> None:
+    assert served["assets"] == [200, 200, 200]
+    assert served["index_external"] == [], "no CDN: the dashboard must work without internet"

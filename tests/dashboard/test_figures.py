@@ -1,0 +1,155 @@
+"""Figure builders are pure: small hand-made frames in, plotly figures out, checked trace by trace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import figures
+
+
+def annotation_text(fig: go.Figure) -> str:
+    return " ".join(a.text for a in fig.layout.annotations)
+
+
+def test_empty_frames_give_a_figure_that_says_why() -> None:
+    empty = pd.DataFrame()
+    cases = [
+        figures.weekly_volume(pd.DataFrame(columns=["week", "kind", "threads", "pi_low", "pi_high"]), "de",
+                              "not enough data (weeks = 3, minimum 8)"),
+        figures.speed_over_time(pd.DataFrame({"week": [], "first_response_median_s": []}), "de", 60),
+        figures.cost_per_case(empty, "de", "phone"),
+        figures.first_response_histogram(pd.DataFrame({"bin": [], "threads": []}), "de", 3600),
+        figures.km_curve(pd.DataFrame(columns=["time_s", "share_answered", "ci_low", "ci_high"]), "de", 3600),
+        figures.sla_by_day(empty, "de"),
+        figures.weekday_hour_heatmap(empty, "de", "threads"),
+        figures.metric_chart(pd.DataFrame({"account": [], "threads": []}), "account", "threads", "Threads", "count",
+                             "de"),
+        figures.link_coverage(empty, "de"),
+    ]
+    for fig in cases:
+        assert not fig.data and annotation_text(fig)
+    assert "not enough data (weeks = 3" in annotation_text(cases[0])
+    assert "carepulse ingest crm" in annotation_text(cases[-1])
+
+
+def weekly() -> pd.DataFrame:
+    weeks = pd.date_range("2026-05-04", periods=6, freq="7D")
+    rows = [{"week": w, "kind": "actual", "threads": float(n), "pi_low": None, "pi_high": None}
+            for w, n in zip(weeks[:4], (10, 12, 11, 13), strict=True)]
+    rows += [{"week": w, "kind": "forecast", "threads": 13.5, "pi_low": 9.0, "pi_high": 18.0} for w in weeks[4:]]
+    return pd.DataFrame(rows)
+
+
+def test_weekly_volume_has_actuals_a_band_and_a_forecast_joined_to_the_last_week() -> None:
+    fig = figures.weekly_volume(weekly(), "de")
+    names = [t.name for t in fig.data]
+    assert names == ["threads per week", "95% prediction band", "forecast"]
+    assert list(fig.data[0].y) == [10, 12, 11, 13]
+    assert list(fig.data[2].y) == [13, 13.5, 13.5]  # starts at the last actual week
+    assert list(fig.data[1].y) == [18, 18, 9, 9]
+    assert fig.layout.separators == ",."
+
+
+def test_speed_over_time_scales_seconds_and_puts_the_share_on_the_right() -> None:
+    frame = pd.DataFrame({"week": ["2026-05-04", "2026-05-11"], "first_response_median_s": [600.0, 1200.0],
+                          "first_response_km_median_s": [900.0, None], "sla_met_share": [0.5, 0.75]})
+    fig = figures.speed_over_time(frame, "en", 60)
+    assert list(fig.data[0].y) == [10.0, 20.0]  # minutes
+    assert list(fig.data[1].y) == [15.0, None]
+    assert fig.data[2].yaxis == "y2" and list(fig.data[2].y) == [0.5, 0.75]
+    assert list(fig.data[0].customdata) == ["10 min", "20 min"]
+    hours = figures.speed_over_time(frame.assign(first_response_median_s=[7200.0, 36000.0]), "en", 60)
+    assert list(hours.data[0].y) == [2.0, 10.0]
+
+
+def test_cost_per_case_highlights_twitter_and_the_hotline() -> None:
+    frame = pd.DataFrame({"channel": ["chat", "phone", "twitter", "(total)"],
+                          "cost_per_case": [13.7, 10.28, 6.71, 9.4]})
+    fig = figures.cost_per_case(frame, "de", "phone")
+    bar = fig.data[0]
+    assert list(bar.y) == ["twitter", "phone", "chat"]  # cheapest first, total left out
+    assert list(bar.marker.color) == [figures.BLUE, figures.ORANGE, figures.GREY]
+    assert bar.text[0] == "6,71\u00a0€"
+
+
+def test_histogram_colours_by_sla() -> None:
+    frame = pd.DataFrame({"bin": ["< 5 min", "30-60 min", "1-2 h", "unanswered"], "lower_s": [0, 1800, 3600, None],
+                          "upper_s": [300, 3600, 7200, None], "threads": [5, 3, 2, 1],
+                          "share": [0.45, 0.27, 0.18, 0.09]})
+    fig = figures.first_response_histogram(frame, "en", 3600)
+    assert list(fig.data[0].marker.color) == [figures.GREEN, figures.GREEN, figures.RED, figures.GREY]
+    assert list(fig.data[0].customdata) == ["45.0%", "27.0%", "18.0%", "9.0%"]
+
+
+def test_km_curve_is_thinned_to_a_bounded_number_of_exact_steps() -> None:
+    n = 20_000
+    times = np.sort(np.random.default_rng(1).exponential(3600, n)) + 1
+    share = np.arange(1, n + 1) / n
+    frame = pd.DataFrame({"time_s": times, "share_answered": share, "ci_low": share * 0.9, "ci_high": share})
+    frame.attrs["median_s"] = float(np.median(times))
+    fig = figures.km_curve(frame, "de", 3600)
+    curve = fig.data[1]
+    assert len(curve.x) <= figures.MAX_CURVE_POINTS + 1
+    assert curve.y[-1] == 1.0  # the last step is kept
+    lookup = dict(zip(frame["time_s"], frame["share_answered"], strict=True))
+    assert all(lookup[t] == s for t, s in zip(curve.x, curve.y, strict=True))  # points lie on the real curve
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_sla_by_day_stacks_three_states() -> None:
+    frame = pd.DataFrame({"day": ["2026-05-04", "2026-05-05"], "threads": [3, 2], "met": [1, 2], "breached": [2, 0],
+                          "undecided": [0, 0], "sla_met_share": [1 / 3, 1.0]})
+    fig = figures.sla_by_day(frame, "de")
+    assert [t.name for t in fig.data] == ["breached", "met", "still within the SLA"]
+    assert fig.layout.barmode == "stack"
+
+
+def test_heatmap_is_seven_by_twenty_four_with_gaps_filled_for_counts_only() -> None:
+    frame = pd.DataFrame({"weekday_no": [1, 7], "weekday": ["Mon", "Sun"], "hour": [0, 23], "threads": [4, 2],
+                          "first_response_median_s": [600.0, None]})
+    arrivals = figures.weekday_hour_heatmap(frame, "de", "threads")
+    z = np.array(arrivals.data[0].z)
+    assert z.shape == (7, 24) and z[0][0] == 4 and z[6][23] == 2 and z[3][3] == 0
+    speed = figures.weekday_hour_heatmap(frame, "de", "first_response_median_s")
+    zs = np.array(speed.data[0].z, dtype=float)
+    assert zs[0][0] == 10.0 and np.isnan(zs[3][3])  # minutes; no answer is no colour, not zero
+    assert speed.data[0].text[0][0] == "10 min"
+
+
+def test_metric_chart_kinds_and_intervals() -> None:
+    frame = pd.DataFrame({"account": ["a", "b", "(total)"], "response_rate": [0.9, 0.8, 0.85],
+                          "response_rate_ci_low": [0.85, 0.7, 0.8], "response_rate_ci_high": [0.95, 0.9, 0.9]})
+    bars = figures.metric_chart(frame, "account", "response_rate", "Response rate", "share", "de")
+    assert bars.data[0].orientation == "h" and list(bars.data[0].y) == ["a", "b"]
+    assert [round(v, 6) for v in bars.data[0].error_x.array] == [0.05, 0.1]
+    assert bars.layout.xaxis.tickformat == ".0%"
+    weeks = pd.DataFrame({"week": ["2026-05-04", "2026-05-11"], "first_response_median_s": [600.0, 900.0]})
+    line = figures.metric_chart(weeks, "week", "first_response_median_s", "First response", "seconds", "en")
+    assert line.data[0].mode == "lines+markers" and list(line.data[0].y) == [10.0, 15.0]
+    whole = figures.metric_chart(pd.DataFrame({"threads": [42]}), None, "threads", "Threads", "count", "en")
+    assert list(whole.data[0].x) == [42]
+
+
+def test_labels_from_data_are_made_inert() -> None:
+    frame = pd.DataFrame({"team": ['<a href="http://x">Team</a>'], "threads": [1]})
+    fig = figures.metric_chart(frame, "team", "threads", "Threads", "count", "de")
+    assert fig.data[0].y[0] == '&lt;a href="http://x"&gt;Team&lt;/a&gt;'
+    assert "<" not in annotation_text(figures.empty_figure("<b>x</b>"))
+
+
+def test_link_coverage_stacks_methods() -> None:
+    frame = pd.DataFrame({"channel": ["twitter", "phone"], "cases": [10, 5], "conversation": [7, 0],
+                          "handle_window": [3, 0], "none": [0, 5], "linked_share": [1.0, 0.0]})
+    fig = figures.link_coverage(frame, "en")
+    assert [t.name for t in fig.data] == ["by conversation id", "by handle and time window", "not linked"]
+    assert list(fig.data[0].x) == [7, 0]
+
+
+def test_weekly_volume_dates_in_the_locale() -> None:
+    assert figures.weekly_volume(weekly(), "de").layout.xaxis.tickformat == "%d.%m.%Y"
+    assert figures.weekly_volume(weekly(), "en").layout.xaxis.tickformat == "%d %b %Y"
+    assert isinstance(weekly()["week"][0], datetime)

@@ -1,0 +1,85 @@
+"""Numbers and dates in the configured locale: expected strings written by hand."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from dashboard import formatting as fmt
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("de", "de"), ("de_DE", "de"), ("de-AT", "de"), ("en", "en"),
+                                                   ("en_GB", "en"), ("fr", "en"), ("", "en"), (None, "en")])
+def test_locale_of(setting: str | None, expected: str) -> None:
+    assert fmt.locale_of(setting) == expected
+
+
+def test_numbers_group_thousands_and_use_the_locale_decimal_mark() -> None:
+    assert fmt.number(1234567.891, "de", 2) == "1.234.567,89"
+    assert fmt.number(1234567.891, "en", 2) == "1,234,567.89"
+    assert fmt.number(5143, "de") == "5.143"
+    assert fmt.number(-0.5, "en", 1) == "-0.5"
+    assert fmt.number(math.inf, "de") == "∞"
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+def test_missing_values_are_a_dash(missing: object) -> None:
+    for text in (fmt.number(missing, "de"), fmt.percent(missing, "en"), fmt.money(missing, "de"),  # type: ignore[arg-type]
+                 fmt.duration(missing, "en"), fmt.points(missing, "de")):  # type: ignore[arg-type]
+        assert text == fmt.MISSING
+
+
+def test_percent_money_points() -> None:
+    assert fmt.percent(0.53, "de") == "53\u202f%"
+    assert fmt.percent(0.5304, "en", 1) == "53.0%"
+    assert fmt.money(1234.5, "de", 2) == "1.234,50\u00a0€"
+    assert fmt.money(1234.5, "en") == "€1,234"
+    assert fmt.money(-15000, "de") == "-15.000\u00a0€"
+    assert fmt.points(0.2234, "de", 2) == "+0,22"
+    assert fmt.points(-1.25, "en", 1) == "-1.2"
+    assert fmt.points(0.0, "en") == "±0.0"
+
+
+@pytest.mark.parametrize(("seconds", "de", "en"), [
+    (45, "45 s", "45 s"),
+    (89, "89 s", "89 s"),
+    (90, "2 min", "2 min"),
+    (21 * 60, "21 min", "21 min"),
+    (3.5 * 3600, "3,5 h", "3.5 h"),
+    (2.1 * 86400, "2,1 days", "2.1 days"),
+    (-120, "-2 min", "-2 min"),
+    (math.inf, "not reached", "not reached"),
+])
+def test_durations(seconds: float, de: str, en: str) -> None:
+    assert fmt.duration(seconds, "de") == de
+    assert fmt.duration(seconds, "en") == en
+
+
+def test_dates_and_moments() -> None:
+    moment = datetime(2026, 11, 3, 23, 11, 59)
+    assert fmt.day(date(2026, 5, 4), "de") == "04.05.2026"
+    assert fmt.day(date(2026, 5, 4), "en") == "4 May 2026"
+    assert fmt.moment(moment, "de") == "03.11.2026 23:11"
+    assert fmt.moment(pd.Timestamp(moment), "en") == "3 Nov 2026 23:11"
+    assert fmt.moment(pd.NaT, "de") == fmt.MISSING
+    assert fmt.day(None, "en") == fmt.MISSING
+
+
+def test_values_by_registry_unit() -> None:
+    assert fmt.value(0.25, "share", "de") == "25,0\u202f%"
+    assert fmt.value(600, "seconds", "en") == "10 min"
+    assert fmt.value(9.41, "EUR", "de") == "9,41\u00a0€"
+    assert fmt.value(4234.4, "EUR", "en") == "€4,234"
+    assert fmt.value(5143, "count", "de") == "5.143"
+    assert fmt.value("2026-07", "month", "de") == "2026-07"
+    assert fmt.value(3.63153, "score", "en") == "3.63"
+
+
+def test_component_settings_follow_the_locale() -> None:
+    assert fmt.plotly_separators("de") == ",." and fmt.plotly_separators("en") == ".,"
+    assert fmt.intl_tag("de") == "de-DE"
+    assert fmt.picker_format("de") == "DD.MM.YYYY"
+    assert fmt.csv_dialect("de") == (";", ",") and fmt.csv_dialect("en") == (",", ".")

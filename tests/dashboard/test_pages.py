@@ -1,0 +1,339 @@
+"""Layouts and callbacks called as plain functions against real warehouses (no browser, no server)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+from dash.development.base_component import Component
+from dash.testing import ignore_register_page
+from openpyxl import load_workbook
+
+from dashboard import components, ids, state, thread
+from metrics import views
+
+with ignore_register_page():
+    from dashboard.pages import data as data_page
+    from dashboard.pages import explore, pilot, team
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every component and string in a layout tree."""
+    yield node
+    if isinstance(node, Component):
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if child is not None:
+                yield from walk(child)
+    elif isinstance(node, list | tuple):
+        for child in node:
+            yield from walk(child)
+
+
+def text_of(node: Any) -> str:
+    return " ".join(str(n) for n in walk(node) if isinstance(n, str | int | float))
+
+
+def find(node: Any, component_id: str) -> Any:
+    for n in walk(node):
+        if isinstance(n, Component) and getattr(n, "id", None) == component_id:
+            return n
+    raise AssertionError(f"no component {component_id}")
+
+
+def one_account() -> dict[str, str]:
+    """A filter on the first brand account of the demo (whatever the simulation names it)."""
+    from metrics import data_views
+
+    return {"account": state.load(data_views.filter_options).accounts[0]}
+
+
+# ---- Team ------------------------------------------------------------------------------------------
+
+def test_queue_is_the_waiting_threads_longest_first(demo_state: state.DashboardState) -> None:
+    rows, note = team.show_queue({})
+    assert rows and all(r["waiting_seconds"] is not None for r in rows)
+    waits = [r["waiting_seconds"] for r in rows]
+    assert waits == sorted(waits, reverse=True)
+    assert {"thread_id", "account", "customer_handle", "first_text"} <= set(rows[0])
+    assert "threads are waiting for a first response" in note
+    account = one_account()
+    filtered, filtered_note = team.show_queue(account)
+    assert filtered and {r["account"] for r in filtered} == {account["account"]}
+    assert filtered_note != note
+
+
+def test_waiting_counts_add_up() -> None:
+    hist = pd.DataFrame({"bin": ["< 5 min", "unanswered"], "threads": [3, 5]})
+    by_day = pd.DataFrame({"undecided": [1, 1]})
+    assert team.waiting_counts(hist, by_day) == (5, 3)
+    assert team.queue_note(200, 367, 366, "de", 60).endswith("Showing the 200 longest.")
+    assert team.queue_note(0, 0, 0, "en", 60).startswith("Nobody is waiting")
+
+
+def test_team_figures_change_with_the_filter(demo_state: state.DashboardState) -> None:
+    hist, km = team.show_distributions({})
+    hist_b, _ = team.show_distributions(one_account())
+    assert isinstance(hist, go.Figure) and hist.data and km.data
+    assert list(hist.data[0].y) != list(hist_b.data[0].y)
+    sla = team.show_sla({})
+    assert [t.name for t in sla.data] == ["breached", "met", "still within the SLA"]
+    arrivals, _ = team.show_heatmaps({})
+    assert sum(sum(r) for r in arrivals.data[0].z) == demo_state_threads(demo_state)
+    agents = team.show_agents({})
+    assert agents and {"agent", "sla_met_share", "first_response_median_s"} <= set(agents[0])
+
+
+def demo_state_threads(s: state.DashboardState) -> int:
+    con = s.reader.connection()
+    try:
+        return int(con.execute("SELECT count(*) FROM threads").fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_clicking_a_queue_row_opens_the_thread_with_plain_text(demo_state: state.DashboardState) -> None:
+    rows, _ = team.show_queue({})
+    thread_id = rows[0]["thread_id"]
+    account = one_account()
+    is_open, body, link = team.open_thread({"rowId": thread_id, "colId": "first_text"}, account)
+    assert is_open is True
+    assert link.startswith(f"/explore?account={account['account']}#thread=")
+    text = text_of(body)
+    assert rows[0]["customer_handle"] in text and "waiting" in text
+    tweets = views.thread_tweets(thread_id, db=demo_state.reader, settings=demo_state.settings)
+    first = tweets["text"].iloc[0]
+    holders = [n for n in walk(body) if isinstance(n, html.Div) and n.children == first]
+    assert holders, "the tweet text is a plain string child"
+    assert not any(hasattr(n, "dangerously_set_inner_html") for n in walk(body))
+
+
+def test_a_thread_that_does_not_exist_says_so(demo_state: state.DashboardState) -> None:
+    assert "not in the warehouse" in text_of(thread.render("1-nobody"))
+    assert "Click a thread" in text_of(thread.render(None))
+
+
+# ---- Explore ---------------------------------------------------------------------------------------
+
+VIEW = {"metrics": "threads,response_rate,resolution_rate", "by": "account", "ci": "1", "chart": "response_rate"}
+
+
+def test_explore_view_table_chart_notes_and_sql(demo_state: state.DashboardState) -> None:
+    rows, options, figure, notes, definitions = explore.show_view(VIEW)
+    groups = [r["group"] for r in rows]
+    assert one_account()["account"] in groups and "(total)" not in groups
+    assert {"response_rate_n", "resolution_rate_ci_low"} <= set(rows[0])
+    total = options.to_plotly_json()["operations"][0]["params"]["value"]
+    assert total[0]["group"] == "(total)"
+    assert total[0]["threads"] == sum(r["threads"] for r in rows)
+    whole, options, _, _, _ = explore.show_view({**VIEW, "by": "none"})
+    assert [r["group"] for r in whole] == ["whole selection"]
+    assert figure.data and figure.data[0].name == "Response rate"
+    assert "SELECT" in text_of(definitions)
+    assert "means no value" in text_of(notes)
+
+
+def test_explore_query_parsing() -> None:
+    assert explore.chosen_metrics("threads,nope,threads") == ("threads",)
+    assert explore.chosen_metrics(None) == explore.DEFAULT_METRICS
+    assert explore.chosen_by("none") is None and explore.chosen_by("weird") == explore.DEFAULT_BY
+    assert explore.parse_hash("#group=a&thread=1-2") == {"group": "a", "thread": "1-2"}
+    assert explore.to_hash({"group": "Hotline Süd"}) == "#group=Hotline+S%C3%BCd"
+    assert explore.drill_group(VIEW, "#group=(total)") is None
+    assert explore.drill_group(VIEW, "#group=a") == ("account", "a")
+    assert explore.drill_group({**VIEW, "by": "none"}, "#group=a") is None
+    assert explore.row_key({"rowId": "(total)", "colId": "threads"}) == "(total)"
+    assert explore.row_key({}) is None
+    search = explore.updated_view_search("?account=a", ["threads", "csat_mean"], "team", [], "csat_mean")
+    assert search == "?account=a&metrics=threads%2Ccsat_mean&by=team&ci=0&chart=csat_mean"
+
+
+def test_drilling_into_a_row_lists_its_threads(demo_state: state.DashboardState) -> None:
+    account = one_account()["account"]
+    rows, title, shown = explore.threads_view(VIEW, ("account", account))
+    assert rows and {r["account"] for r in rows} == {account}
+    assert f"account = {account}" in title and shown == {"group": ["account", account]}
+    none, title, _ = explore.threads_view({**VIEW, "by": "channel"}, ("channel", "phone"))
+    assert none == [] and "No Twitter threads" in title
+
+
+def test_thread_panel_opens_from_the_hash_or_a_click(demo_state: state.DashboardState) -> None:
+    assert explore.thread_panel_content(None) == (False, None)
+    rows, _, _ = explore.threads_view(VIEW, None)
+    is_open, body = explore.thread_panel_content(rows[0]["thread_id"])
+    assert is_open and rows[0]["customer_handle"] in text_of(body)
+
+
+def xlsx_cells(payload: dict[str, Any]) -> list[Any]:
+    sheet = load_workbook(io.BytesIO(base64.b64decode(payload["content"]))).active
+    assert sheet is not None
+    return [c for row in sheet.iter_rows() for c in row]
+
+
+def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.DashboardState) -> None:
+    view = explore.export_file(ids.EXPLORE_EXPORT_VIEW, "xlsx", VIEW, None)
+    assert view["filename"].startswith("carepulse-explore-account-") and view["filename"].endswith(".xlsx")
+    cells = xlsx_cells(view)
+    assert [c.value for c in cells[:4]] == ["account", "threads", "response_rate", "response_rate_n"]
+    account = one_account()["account"]
+    threads = explore.export_file(ids.EXPLORE_EXPORT_THREADS, "xlsx", VIEW, f"#group={account}")
+    cells = xlsx_cells(threads)
+    assert not [c for c in cells if c.data_type == "f"]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert any(t.startswith("'@") for t in texts), "tweets start with @ and are neutralised"
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    header = [c.value for c in cells[:20] if c.row == 1]
+    accounts = {c.value for c in cells if c.column == header.index("account") + 1 and c.row > 1}
+    assert accounts == {account}
+    csv = explore.export_file(ids.EXPLORE_EXPORT_THREADS, "csv", VIEW, None)
+    assert base64.b64decode(csv["content"]).decode("utf-8-sig").splitlines()[0].startswith("thread_id;")
+    parquet = explore.export_file(ids.EXPLORE_EXPORT_VIEW, "parquet", VIEW, None)
+    assert len(pd.read_parquet(io.BytesIO(base64.b64decode(parquet["content"])))) >= 3
+
+
+# ---- Pilot ------------------------------------------------------------------------------------------
+
+def test_pilot_headline_cards_verdicts_and_yardsticks(demo_state: state.DashboardState) -> None:
+    kpis, verdicts, yardsticks = pilot.show_headline({})
+    text = text_of(kpis)
+    for title in ("Cost per case, Twitter", "Net benefit of the pilot", "CSAT, Twitter minus hotline",
+                  "Resolution rate, Twitter", "Response rate", "First response, median"):
+        assert title in text
+    assert "€" in text and "Kaplan-Meier median" in text and "95% CI" in text
+    assert "CSAT" in text_of(verdicts)
+    assert "53% of customers" in text_of(yardsticks) and "Ours:" in text_of(yardsticks)
+    assert pilot.show_volume({}).data and pilot.show_speed({}).data
+    assert "Assumptions" in text_of(pilot.show_cost({}))
+
+
+def test_pilot_changes_with_the_filter(demo_state: state.DashboardState) -> None:
+    assert text_of(pilot.show_headline({})[0]) != text_of(pilot.show_headline(one_account())[0])
+    assert list(pilot.show_volume({}).data[0].y) != list(pilot.show_volume(one_account()).data[0].y)
+
+
+def test_answered_within_counts_waiting_threads_as_not_answered() -> None:
+    hist = pd.DataFrame({"bin": ["< 5 min", "1-2 h", "unanswered"], "upper_s": [300, 7200, None],
+                         "threads": [2, 1, 1]})
+    assert pilot.answered_within(hist, 3600) == 0.5
+    assert pilot.answered_within(hist.assign(threads=0), 3600) is None
+
+
+# ---- Data ------------------------------------------------------------------------------------------
+
+def test_data_page_sections(demo_state: state.DashboardState) -> None:
+    summary = text_of(data_page.show_summary({}))
+    assert "Tweets" in summary and "CRM cases" in summary
+    runs = data_page.show_runs({})
+    assert {r["source"] for r in runs} == {"jsonl", "crm"}
+    assert all(r["records_read"] == r["loaded"] + r["duplicate"] + r["quarantined"] for r in runs)
+    reasons, records = data_page.show_quarantine({})
+    assert isinstance(reasons, list) and isinstance(records, list)
+    message, figure = data_page.show_coverage({})
+    assert "of Twitter threads in this selection have a CRM case" in text_of(message)
+    assert figure.data[0].name == "by conversation id"
+
+
+# ---- empty states and missing data -----------------------------------------------------------------
+
+def test_without_crm_data_the_pages_say_what_to_run(twcs_state: state.DashboardState) -> None:
+    kpis, _, _ = pilot.show_headline({})
+    assert "carepulse ingest crm" in text_of(kpis)
+    assert "carepulse ingest crm" in text_of(pilot.show_cost({}))
+    message, figure = data_page.show_coverage({})
+    assert "carepulse ingest crm" in text_of(message) and not figure.data
+    assert "No CRM data loaded" in text_of(data_page.show_summary({}))
+    reasons, records = data_page.show_quarantine({})
+    assert records and all(r["reason"] for r in records)
+    raw = " ".join(str(r["raw"]) for r in records)
+    assert "=HYPERLINK" in raw  # shown as stored, as plain grid text
+    assert sum(r["records"] for r in reasons) == len(records)
+    rows, _ = team.show_queue({})
+    assert rows  # the TWCS sample has unanswered threads
+
+
+def test_a_missing_warehouse_file_is_an_empty_state(tmp_path: Any) -> None:
+    from carepulse.config import Settings
+
+    state.configure(tmp_path / "none.duckdb", Settings())
+    assert "No warehouse file yet" in text_of(data_page.show_summary({}))
+    assert "No warehouse file yet" in text_of(pilot.show_headline({})[0])
+    bar = text_of(explore.layout())
+    assert "no data loaded" in bar
+
+
+# ---- layouts are functions of the URL query ----------------------------------------------------------
+
+def test_layouts_take_filters_from_the_query(demo_state: state.DashboardState) -> None:
+    # values need not exist in the data: a link keeps what it asks for
+    query = {"from": "2026-06-01", "to": "2026-06-30", "account": "nordfunk_hilft", "team": "Social Care"}
+    # (values need not exist in the data: a link keeps what it asks for)
+    for page in (pilot, team, explore, data_page):
+        tree = page.layout(**query)
+        picker = find(tree, ids.FILTER_DATES)
+        assert (picker.start_date, picker.end_date) == ("2026-06-01", "2026-06-30")
+        assert find(tree, ids.FILTER_ACCOUNT).value == "nordfunk_hilft"
+        assert find(tree, ids.FILTER_TEAM).value == "Social Care"
+        assert find(tree, ids.FILTER_CHANNEL).value is None
+    store = find(team.layout(**query, thread="x"), ids.TEAM_QUERY)
+    assert store.data == query
+    tree = explore.layout(**query, metrics="csat_mean,threads", by="team", ci="0")
+    assert find(tree, ids.EXPLORE_METRICS).value == ["csat_mean", "threads"]
+    assert find(tree, ids.EXPLORE_BY).value == "team"
+    assert "ignored from=soon" in text_of(pilot.layout(**{"from": "soon"}))
+
+
+def test_grids_use_plain_text_cells_only(demo_state: state.DashboardState) -> None:
+    for page in (pilot, team, explore, data_page):
+        for node in walk(page.layout()):
+            if type(node).__name__ == "AgGrid":
+                defs = node.columnDefs
+                flat = [c for d in defs for c in d.get("children", [d])]
+                assert not [c for c in flat if "cellRenderer" in c], node.id
+                assert all(not isinstance(c.get("valueFormatter"), str) for c in flat)
+
+
+# ---- the data manager ---------------------------------------------------------------------------------
+
+def test_the_cache_deduplicates_loads_and_follows_new_snapshots(demo_state: state.DashboardState) -> None:
+    state.clear_cache()
+    before = demo_state.calls
+    first = state.load(views.first_response_histogram, None)
+    again = state.load(views.first_response_histogram, None)
+    assert again is first and demo_state.calls == before + 1
+    stat = os.stat(demo_state.path)
+    os.utime(demo_state.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # as a publish would
+    state.load(views.first_response_histogram, None)
+    assert demo_state.calls == before + 2
+
+
+def test_records_are_json_ready() -> None:
+    frame = pd.DataFrame({"a": [1.5, float("nan")], "t": pd.to_datetime(["2026-05-04 09:44:05", None]),
+                          "s": ["x", None]})
+    assert components.records(frame) == [{"a": 1.5, "t": "2026-05-04T09:44:05", "s": "x"},
+                                         {"a": None, "t": None, "s": None}]
+
+
+def test_controls_settling_on_mount_do_not_rewrite_the_url() -> None:
+    metrics = list(explore.DEFAULT_METRICS)
+    assert explore.same_view("", metrics, explore.DEFAULT_BY, ["ci"], metrics[0])
+    assert explore.same_view("?account=a", metrics, explore.DEFAULT_BY, ["ci"], metrics[0])
+    assert not explore.same_view("", metrics, "team", ["ci"], metrics[0])
+    assert not explore.same_view("", metrics, explore.DEFAULT_BY, [], metrics[0])
+    assert explore.same_view("?metrics=threads&by=none&ci=0", ["threads"], "none", [], "threads")
+
+
+def test_the_cache_is_bounded_by_memory(demo_state: state.DashboardState, monkeypatch: Any) -> None:
+    state.clear_cache()
+    one = state._size(state.load(views.km_curve, None))
+    assert one > 1000
+    monkeypatch.setattr(state, "CACHE_BYTES", one + 10_000)
+    state.load(views.first_response_histogram, None)
+    state.load(views.km_curve, None, as_of=None)  # another key: the oldest entries give way
+    assert demo_state.cache_bytes <= one + 10_000
+    assert len(demo_state.cache) >= 1
