@@ -235,7 +235,7 @@ def _select_new(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE work AS
-        SELECT s.tweet_id, s.run_id, s.record_no, s.author_id,
+        SELECT s.rowid AS stg_row, s.tweet_id, s.run_id, s.record_no, s.author_id,
                coalesce(s.author_handle, u.handle, s.author_id) AS author_handle,
                (coalesce(s.inbound = false, false)
                 OR s.author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)

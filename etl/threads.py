@@ -70,27 +70,16 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     con.execute(
         f"""
         INSERT INTO work BY NAME
-        SELECT {WORK_COLUMNS}, NULL::TIMESTAMPTZ AS first_reply_at, NULL::VARCHAR AS parent_author_id,
-               NULL::BOOLEAN AS parent_is_brand, false AS is_new FROM tweets
-        WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
-        """
-    )
-    con.execute(
-        """
-        UPDATE work SET is_brand = true
-        WHERE NOT is_brand AND (author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
-                                OR lower(author_handle) IN (SELECT handle_key FROM accounts))
+        SELECT * REPLACE (
+                   is_brand OR author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
+                   OR lower(author_handle) IN (SELECT handle_key FROM accounts) AS is_brand),
+               NULL::TIMESTAMPTZ AS first_reply_at, NULL::VARCHAR AS parent_author_id,
+               NULL::BOOLEAN AS parent_is_brand, false AS is_new
+        FROM (SELECT {WORK_COLUMNS} FROM tweets
+              WHERE conversation_id IN (SELECT conversation_id FROM touched_convs))
         """
     )
     _link_parents_and_roots(con)
-    con.execute(
-        """
-        UPDATE work SET first_reply_at = r.first_reply_at
-        FROM (SELECT parent_id AS tweet_id, min(created_at) AS first_reply_at
-              FROM work WHERE is_brand AND NOT parent_is_brand GROUP BY parent_id) r
-        WHERE work.tweet_id = r.tweet_id
-        """
-    )
     con.execute(
         f"""
         INSERT INTO tweets
@@ -98,7 +87,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
                w.in_reply_to_tweet_id, s.in_reply_to_user_id, w.api_conversation_id, w.parent_id,
                w.conversation_id, w.author_followers, s.retweet_count, s.reply_count, s.like_count,
                s.quote_count, w.run_id, w.record_no, w.first_reply_at
-        FROM work w JOIN stg_tweets s ON s.run_id = w.run_id AND s.record_no = w.record_no
+        FROM work w JOIN stg_tweets s ON s.rowid = w.stg_row
         WHERE w.is_new
         """
     )
@@ -114,23 +103,31 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE rebuilt_convs AS
-        SELECT conversation_id FROM touched_convs UNION SELECT DISTINCT conversation_id FROM work
+        CREATE OR REPLACE TEMP TABLE work_convs AS SELECT DISTINCT conversation_id FROM work
         """
     )
-    con.execute("DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM rebuilt_convs)")
-    con.execute(THREADS_SQL)
+    con.execute(
+        """
+        DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
+                               OR conversation_id IN (SELECT conversation_id FROM work_convs)
+        """
+    )
+    inserted = con.execute(THREADS_SQL).fetchall()
     stats = RebuildStats(
-        conversations=_count(con, "SELECT count(DISTINCT conversation_id) FROM work"),
-        threads=_count(con, "SELECT count(*) FROM threads WHERE conversation_id IN (SELECT conversation_id FROM work)"),
+        conversations=_count(con, "SELECT count(*) FROM work_convs"),
+        threads=int(inserted[0][0]) if inserted else 0,
         tweets=_count(con, "SELECT count(*) FROM work"),
     )
-    con.execute("DROP TABLE work; DROP TABLE touched_convs; DROP TABLE rebuilt_convs")
+    con.execute("DROP TABLE work; DROP TABLE touched_convs; DROP TABLE work_convs")
     return stats
 
 
 def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
-    """Set ``parent_id`` (only when the parent is present) and ``conversation_id`` on ``work``."""
+    """Set ``parent_id`` (only when the parent is present), ``conversation_id`` and ``first_reply_at`` on ``work``.
+
+    Every step writes a new table instead of updating one: inside a long transaction DuckDB keeps
+    updated rows as versions, and scanning 3 M updated rows later costs several times a fresh table.
+    """
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE anc AS
@@ -141,27 +138,38 @@ def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     for _ in range(MAX_JUMPS):
+        if _count(con, "SELECT count(*) FROM anc WHERE NOT done") == 0:
+            break
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE jump AS
-            SELECT a.tweet_id, b.anc, b.done FROM anc a JOIN anc b ON b.tweet_id = a.anc WHERE NOT a.done
+            CREATE OR REPLACE TEMP TABLE anc AS
+            SELECT * FROM anc WHERE done
+            UNION ALL
+            SELECT a.tweet_id, a.parent_id, a.parent_author_id, a.parent_is_brand, b.anc, b.done
+            FROM anc a JOIN anc b ON b.tweet_id = a.anc WHERE NOT a.done
             """
         )
-        if _count(con, "SELECT count(*) FROM jump") == 0:
-            break
-        con.execute("UPDATE anc SET anc = jump.anc, done = jump.done FROM jump WHERE anc.tweet_id = jump.tweet_id")
     else:
         log.warning("reply cycle: %d tweets never reach a root; their root is where the walk stopped",
                     _count(con, "SELECT count(*) FROM anc WHERE NOT done"))
     con.execute(
         """
-        UPDATE work SET parent_id = anc.parent_id, parent_author_id = anc.parent_author_id,
-                        parent_is_brand = anc.parent_is_brand,
-                        conversation_id = coalesce(work.api_conversation_id, anc.anc)
-        FROM anc WHERE work.tweet_id = anc.tweet_id
+        CREATE OR REPLACE TEMP TABLE work AS
+        WITH linked AS (
+            SELECT w.* REPLACE (a.parent_id AS parent_id, a.parent_author_id AS parent_author_id,
+                                a.parent_is_brand AS parent_is_brand,
+                                coalesce(w.api_conversation_id, a.anc) AS conversation_id)
+            FROM work w JOIN anc a USING (tweet_id)
+        ),
+        first_replies AS (
+            SELECT parent_id AS tweet_id, min(created_at) AS first_reply_at
+            FROM linked WHERE is_brand AND NOT parent_is_brand GROUP BY parent_id
+        )
+        SELECT l.* REPLACE (r.first_reply_at AS first_reply_at)
+        FROM linked l LEFT JOIN first_replies r USING (tweet_id)
         """
     )
-    con.execute("DROP TABLE anc; DROP TABLE IF EXISTS jump")
+    con.execute("DROP TABLE anc")
 
 
 THREADS_SQL = """
