@@ -95,6 +95,10 @@ class Settings:
     # trend or forecast is computed from (below it the verdict is "not enough data").
     hotline_channel: str = "phone"
     min_weeks: int = 8
+    # The Team page's queue lists only threads that started this many days before the as-of time:
+    # older unanswered threads are abandoned rather than actionable and would bury the ones that
+    # can still be answered. The metrics count every unanswered thread regardless.
+    queue_max_age_days: float = 14.0
 
 
 def _parse_hours(value: Any, key: str) -> tuple[time, time] | None:
@@ -147,7 +151,7 @@ def _cost_model(raw: dict[str, Any]) -> CostModel:
 
 _SIMPLE = {"timezone": str, "locale": str, "sla_minutes": float, "crm_link_window_hours": float,
            "recontact_days": float, "min_sample": int, "twitter_full_archive": bool,
-           "hotline_channel": str, "min_weeks": int}
+           "hotline_channel": str, "min_weeks": int, "queue_max_age_days": float}
 
 
 def settings_from_mapping(raw: dict[str, Any]) -> Settings:
@@ -163,6 +167,8 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
                 values[key] = cast(raw[key])
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{key}: {exc}") from exc
+    if values.get("queue_max_age_days", 1.0) <= 0:
+        raise ConfigError("queue_max_age_days: must be more than 0 (days)")
     if "db" in raw:
         values["db"] = Path(raw["db"])
     if "brand_accounts" in raw:

@@ -95,21 +95,43 @@ ORDER BY t.created_at, t.tweet_id"""
 
 
 def waiting_queue(filters: Filters | None = None, *, db: Database, settings: Settings,
-                  as_of: datetime | None = None, limit: int = 50) -> pd.DataFrame:
-    """Unanswered threads, longest waiting first, with exposure and the last tweet's sentiment."""
+                  as_of: datetime | None = None, limit: int = 50, max_age_days: float | None = None) -> pd.DataFrame:
+    """Unanswered threads that can still be answered, longest waiting first, with exposure and the
+    last customer tweet's sentiment.
+
+    A team lead works this list top down, so it holds only threads that started at most
+    ``max_age_days`` (default ``settings.queue_max_age_days``) before the as-of time: threads left
+    unanswered for months are abandoned, and listed first by waiting time they would bury every
+    thread that can still be answered. This is a view, not a definition: the metrics count every
+    unanswered thread, and :func:`threads` with ``status="unanswered"`` lists them all.
+
+    ``frame.attrs`` carries the counts beyond ``limit``: ``waiting`` (threads in the queue),
+    ``breached`` (of them waiting longer than the SLA), ``older`` (unanswered threads left out for
+    their age) and ``max_age_days``.
+    """
+    days = settings.queue_max_age_days if max_age_days is None else float(max_age_days)
+    max_age_s = days * 86400.0
     ctx = open_context(db, settings, filters, None, as_of)
-    rel = relation(ctx, "threads", ("last",))
+    rel = relation(ctx, "threads", ("last", "ft"))
+    counts = ctx.con.execute(f"""{rel.sql}
+SELECT count(*) FILTER (WHERE waiting_s <= {max_age_s}),
+       count(*) FILTER (WHERE waiting_s <= {max_age_s} AND waiting_s > {_sla_s(ctx)}),
+       count(*) FILTER (WHERE waiting_s > {max_age_s})
+FROM b WHERE NOT answered""").fetchone()
+    waiting, breached, older = (int(n) for n in counts) if counts else (0, 0, 0)
     sql = f"""{rel.sql}
 SELECT thread_id, account, customer_handle, {_local(ctx, 'started_at')} AS started_at,
        waiting_s AS waiting_seconds, waiting_s > {_sla_s(ctx)} AS sla_breached, customer_followers,
-       customer_followers * waiting_s / 3600.0 AS exposure, customer_tweets, last_text, last_lang
-FROM b WHERE NOT answered
+       customer_followers * waiting_s / 3600.0 AS exposure, customer_tweets, first_text, last_text, last_lang
+FROM b WHERE NOT answered AND waiting_s <= {max_age_s}
 ORDER BY waiting_s DESC, thread_id
 LIMIT {int(limit)}"""
     frame = _frame(ctx, sql)
     frame["last_sentiment"] = sentiment.score_many(frame["last_text"].tolist(), frame["last_lang"].tolist())
     frame["negative"] = [sentiment.label(v) == "negative" for v in frame["last_sentiment"]]
-    return frame.drop(columns=["last_lang"])
+    frame = frame.drop(columns=["last_lang"])
+    frame.attrs.update(waiting=waiting, breached=breached, older=older, max_age_days=days)
+    return frame
 
 
 def first_response_histogram(filters: Filters | None = None, *, db: Database, settings: Settings,

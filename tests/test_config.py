@@ -46,6 +46,7 @@ def test_the_documented_example_parses_into_the_values_it_shows() -> None:
         ({"business_hours": {"mon": "20:00-08:00"}}, "business_hours.mon"),
         ({"business_hours": {"monday": "08:00-20:00"}}, "unknown key 'monday'"),
         ({"cost": {"channels": {"fax": {"hourly_cost_eur": 1}}}}, "unknown channel 'fax'"),
+        ({"queue_max_age_days": 0}, "queue_max_age_days: must be more than 0"),
     ],
 )
 def test_mistakes_are_named(raw: dict, message: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from carepulse.cli import main
+from carepulse.demo.generator import generate_demo
 from tests.twcs_helpers import at, row, write_twcs
 from warehouse import Warehouse
 
@@ -15,7 +16,13 @@ def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: py
     db = tmp_path / "demo" / "demo.duckdb"
     assert main(["demo", "--no-serve", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "quarantined 0" in out and "CRM links: conversation" in out
+    planted = generate_demo(tmp_path / "planted").defects  # the same seed writes the same files
+    planted_in = {name: sum(d.file == name for d in planted) for name in ("tweets.jsonl", "crm_export.csv")}
+    assert 5 <= planted_in["crm_export.csv"] <= 8 and 1 <= planted_in["tweets.jsonl"] <= 2
+    for name, count in planted_in.items():
+        [report] = [line for line in out.splitlines() if f"{name}: read " in line]
+        assert report.endswith(f"+ quarantined {count}")
+    assert "CRM links: conversation" in out
     assert "Twitter customers rate their service" in out
     con = Warehouse(db).reader().connection()
     accounts = {r[0] for r in con.execute("SELECT handle FROM accounts").fetchall()}
@@ -29,6 +36,10 @@ def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: py
     assert linked.fetchall()[0][0] > 0.9 * channels["twitter"]
     runs = con.execute("SELECT sum(records_read) - sum(loaded + duplicate + quarantined) FROM ingest_runs")
     assert runs.fetchall()[0][0] == 0
+    kept = con.execute("SELECT file, line, reason FROM quarantine ORDER BY file, line").fetchall()
+    assert len(kept) == len(planted) == con.execute("SELECT sum(quarantined) FROM ingest_runs").fetchall()[0][0]
+    assert {(Path(file).name, line) for file, line, _ in kept} == {(d.file, d.line) for d in planted}
+    assert all(reason and reason.strip() for _, _, reason in kept)
 
     assert main(["demo", "--no-serve", "--db", str(db)]) == 0  # a demo warehouse is rebuilt, not appended to
     again = Warehouse(db).reader().connection().execute("SELECT count(*) FROM threads").fetchall()[0][0]

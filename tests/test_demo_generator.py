@@ -2,6 +2,8 @@
 
 The checks read the written files the way a consumer would (JSON lines, ``csv`` with ``;``) and
 share no code with the generator, so they test what lands on disk, not the simulation's internals.
+The few broken records the generator plants on purpose are found by the same reading (a line that
+is not JSON, a CSV row that breaks the export's format) and only then compared with its list.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class Demo:
     users: dict[str, dict[str, Any]]
     brand_ids: set[str]
     crm_rows: list[dict[str, str]]
+    broken_pages: dict[int, str]
+    """Line number -> text of every tweets.jsonl line that is not JSON."""
+    broken_crm_rows: dict[int, list[str]]
+    """Line number -> what is wrong, for every CRM row that breaks the export's format."""
 
     def created(self, tweet: dict[str, Any]) -> datetime:
         return datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
@@ -67,14 +73,54 @@ class Demo:
         return {key: (start, answered.get(key)) for key, start in started.items()}
 
 
+def _german_time(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%d.%m.%Y %H:%M") if GERMAN_TIMESTAMP.fullmatch(text) else None
+    except ValueError:  # 31.09. and the like
+        return None
+
+
+def _crm_problems(fields: list[str]) -> list[str]:
+    """What breaks the export's format in one row (empty for a good row)."""
+    if len(fields) != len(CRM_HEADERS):
+        return ["field count"]
+    row = dict(zip(CRM_HEADERS, fields, strict=True))
+    opened, closed = _german_time(row["Erstellt am"]), _german_time(row["Geschlossen am"])
+    checks = {
+        "channel": row["Kanal"] in ("Twitter", "Telefon", "E-Mail", "Chat"),
+        "outcome": row["Ergebnis"] in ("gelöst", "nicht gelöst", "eskaliert", "offen", "Duplikat"),
+        "opened": opened is not None,
+        "closed": (row["Geschlossen am"] == "") == (row["Ergebnis"] == "offen")
+                  and (closed is not None or row["Geschlossen am"] == ""),
+        "closed before opened": opened is None or closed is None or closed >= opened,
+        "minutes": re.fullmatch(r"\d+,\d", row["Bearbeitungszeit (Min)"]) is not None,
+        "csat": row["Zufriedenheit"] in ("", "1", "2", "3", "4", "5"),
+        "nps": row["Weiterempfehlung"] == "" or (row["Weiterempfehlung"].isdigit()
+                                                 and 0 <= int(row["Weiterempfehlung"]) <= 10),
+        "tweet id": row["Tweet-ID"] == "" or row["Tweet-ID"].isdigit(),
+    }  # fmt: skip
+    return [name for name, ok in checks.items() if not ok]
+
+
 def _read(files: DemoFiles, seconds: float) -> Demo:
-    pages = [json.loads(line) for line in files.tweets_jsonl.read_text(encoding="utf-8").splitlines()]
+    pages, broken_pages = [], {}
+    for number, line in enumerate(files.tweets_jsonl.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            pages.append(json.loads(line))
+        except json.JSONDecodeError:
+            broken_pages[number] = line
     tweets = {tweet["id"]: tweet for page in pages for tweet in page["data"]}
     users = {user["id"]: user for page in pages for user in page["includes"]["users"]}
     brand_ids = {user_id for user_id, user in users.items() if user["username"] in files.accounts}
-    with files.crm_csv.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    return Demo(files, seconds, pages, tweets, users, brand_ids, rows)
+    lines = files.crm_csv.read_text(encoding="utf-8").splitlines()
+    rows, broken_rows = [], {}
+    for number, fields in enumerate(csv.reader(lines[1:], delimiter=";"), start=2):
+        problems = _crm_problems(fields)
+        if problems:
+            broken_rows[number] = problems
+        else:
+            rows.append(dict(zip(CRM_HEADERS, fields, strict=True)))
+    return Demo(files, seconds, pages, tweets, users, brand_ids, rows, broken_pages, broken_rows)
 
 
 @pytest.fixture(scope="module")
@@ -260,9 +306,11 @@ def test_crm_export_has_the_german_headers_and_format(demo: Demo) -> None:
         "Tweet-ID", "Bearbeiter", "Team", "Kategorie", "Bearbeitungszeit (Min)", "Zufriedenheit",
         "Weiterempfehlung",
     ]  # fmt: skip
-    assert all(line.count(";") == 13 for line in lines)
-    ids = [row["Fallnummer"] for row in demo.crm_rows]
-    assert len(ids) == len(set(ids))
+    good_lines = [line for number, line in enumerate(lines, start=1) if number not in demo.broken_crm_rows]
+    assert all(line.count(";") == 13 for line in good_lines)
+    ids = [line.split(";")[0] for line in lines[1:]]  # the broken rows' too
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"NF-\d{7}", i) for i in ids)
+    assert len(demo.crm_rows) == len(lines) - 1 - len(demo.broken_crm_rows)
     for row in demo.crm_rows:
         assert row["Kanal"] in ("Twitter", "Telefon", "E-Mail", "Chat")
         assert row["Ergebnis"] in ("gelöst", "nicht gelöst", "eskaliert", "offen", "Duplikat")
@@ -273,6 +321,33 @@ def test_crm_export_has_the_german_headers_and_format(demo: Demo) -> None:
         assert re.fullmatch(r"\d+,\d", row["Bearbeitungszeit (Min)"])
         assert row["Zufriedenheit"] == "" or 1 <= int(row["Zufriedenheit"]) <= 5
         assert row["Weiterempfehlung"] == "" or 0 <= int(row["Weiterempfehlung"]) <= 10
+
+
+def test_the_crm_export_holds_a_few_cases_typed_wrong(demo: Demo) -> None:
+    """One broken row per kind of mistake, each exactly where the generator says it planted it."""
+    planted = {d.line: d.what for d in demo.files.defects if d.file == demo.files.crm_csv.name}
+    assert set(demo.broken_crm_rows) == set(planted)
+    assert all(len(problems) == 1 for problems in demo.broken_crm_rows.values())
+    kinds = Counter(problems[0] for problems in demo.broken_crm_rows.values())
+    assert kinds == Counter({"field count": 1, "channel": 1, "opened": 1, "closed before opened": 1, "minutes": 1,
+                             "csat": 1, "tweet id": 1})
+    lines = demo.files.crm_csv.read_text(encoding="utf-8").splitlines()
+    broken = {number: lines[number - 1] for number in planted}
+    assert any(";Fax;" in line for line in broken.values())
+    assert any(";ca. " in line for line in broken.values())
+    assert any(re.search(r";31\.(04|06|09|11)\.\d{4} ", line) for line in broken.values())
+    assert all(what for what in planted.values())
+
+
+def test_a_killed_pull_left_cut_off_pages_that_the_next_line_holds_whole(demo: Demo) -> None:
+    planted = {d.line for d in demo.files.defects if d.file == demo.files.tweets_jsonl.name}
+    assert set(demo.broken_pages) == planted and 1 <= len(planted) <= 2
+    lines = demo.files.tweets_jsonl.read_text(encoding="utf-8").splitlines()
+    for number, text in demo.broken_pages.items():
+        whole = lines[number]  # the next line (lines are 1-based, the list 0-based)
+        assert whole.startswith(text) and len(text) < len(whole)
+        assert set(json.loads(whole)) == {"data", "includes", "meta", "__twarc"}
+    assert len(demo.files.defects) == len(demo.broken_pages) + len(demo.broken_crm_rows)
 
 
 def test_crm_survey_answers_are_a_minority_and_twitter_scores_a_bit_higher(demo: Demo) -> None:

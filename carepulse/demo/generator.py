@@ -15,6 +15,9 @@ metrics; it simulates the mechanics that produce them, and the story follows:
 * customers answer, send DMs, nudge when ignored and sometimes thank at the end;
 * the CRM export is derived from the same simulated threads (cases logged by the agent
   who answered, with the signature's initials), next to hotline, e-mail and chat cases.
+* like every real input, the files hold a few broken records (a case typed wrong, a page
+  cut off by a killed pull), so the demo shows the quarantine at work; they come on top of
+  the story's records and change none of its numbers.
 
 Everything random comes from one ``random.Random(seed)`` and nothing iterates over a
 hash-ordered collection, so a seed always yields byte-identical files.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import dataclasses
 import functools
 import heapq
 import json
@@ -37,7 +41,7 @@ from typing import Any, Final, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-__all__ = ["ACCOUNTS", "CRM_HEADERS", "CRM_MAPPING_TOML", "DemoFiles", "generate_demo"]
+__all__ = ["ACCOUNTS", "CRM_HEADERS", "CRM_MAPPING_TOML", "DemoDefect", "DemoFiles", "generate_demo"]
 
 ACCOUNTS: Final = ("nordfunk_hilft", "nordfunk_b2b")
 MAIN, BUSINESS = ACCOUNTS
@@ -180,6 +184,22 @@ CUSTOMER_ANSWER_TO: Final[dict[ReplyKind, CustomerKind]] = {
 
 
 @dataclass(frozen=True)
+class DemoDefect:
+    """One record written broken on purpose, where the loader must quarantine it.
+
+    Real exports always carry a few such records; the demo plants them so the Data page shows
+    the quarantine keeping them with their reasons instead of an empty panel.
+    """
+
+    file: str
+    """The file's name in the demo folder (``crm_export.csv`` or ``tweets.jsonl``)."""
+    line: int
+    """Its physical line, 1-based (the CRM header is line 1)."""
+    what: str
+    """What is wrong, in plain words."""
+
+
+@dataclass(frozen=True)
 class DemoFiles:
     """The files of one generated demo and the brand handles the loader must be told about."""
 
@@ -187,6 +207,8 @@ class DemoFiles:
     crm_csv: Path
     crm_mapping: Path
     accounts: tuple[str, ...]
+    defects: tuple[DemoDefect, ...] = ()
+    """The planted broken records, one quarantined record each, in file and line order."""
 
 
 def generate_demo(out_dir: Path, seed: int = 7, months: int = 6, start: date = date(2026, 5, 4)) -> DemoFiles:
@@ -194,6 +216,8 @@ def generate_demo(out_dir: Path, seed: int = 7, months: int = 6, start: date = d
 
     Writes ``tweets.jsonl`` (twarc2 response pages), ``crm_export.csv`` (German CRM export)
     and ``crm_mapping.toml`` into ``out_dir``. The same arguments give byte-identical files.
+    A few broken records are planted among the good ones (listed in ``DemoFiles.defects``); they
+    are drawn after everything else, so the good records are the same as without them.
     """
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -203,14 +227,21 @@ def generate_demo(out_dir: Path, seed: int = 7, months: int = 6, start: date = d
     world = _World.create(rng, calendar)
     desk = _Desk(rng, world, calendar)
     desk.run()
+    tweets_jsonl, crm_csv = out_dir / "tweets.jsonl", out_dir / "crm_export.csv"
+    pages = _tweet_lines(desk.tweets, world, calendar, rng)
+    cases = _numbered_cases(_crm_cases(desk.threads, world, calendar, rng), rng)
+    pages, page_defects = _plant_cut_off_pages(pages, tweets_jsonl.name, rng)
+    rows, case_defects = _plant_broken_cases(cases, crm_csv.name, rng)
+    with tweets_jsonl.open("w", encoding="utf-8", newline="\n") as out:
+        out.writelines(line + "\n" for line in pages)
+    _write_crm(crm_csv, rows)
     files = DemoFiles(
-        tweets_jsonl=out_dir / "tweets.jsonl",
-        crm_csv=out_dir / "crm_export.csv",
+        tweets_jsonl=tweets_jsonl,
+        crm_csv=crm_csv,
         crm_mapping=out_dir / "crm_mapping.toml",
         accounts=ACCOUNTS,
+        defects=(*case_defects, *page_defects),
     )
-    _write_tweets(files.tweets_jsonl, desk.tweets, world, calendar, rng)
-    _write_crm(files.crm_csv, _crm_cases(desk.threads, world, calendar, rng), rng)
     files.crm_mapping.write_text(CRM_MAPPING_TOML, encoding="utf-8")
     return files
 
@@ -2032,25 +2063,26 @@ PAGE_SIZE: Final = 100
 COLLECTION_TIME: Final = (6, 30)
 
 
-def _write_tweets(path: Path, tweets: list[_Tweet], world: _World, calendar: _Calendar, rng: random.Random) -> None:
-    """Write the tweets as a daily twarc2 collection: for each brand account its mentions and its
-    own timeline since the previous run, newest first, one API response page per line."""
+def _tweet_lines(tweets: list[_Tweet], world: _World, calendar: _Calendar, rng: random.Random) -> list[str]:
+    """The tweets as a daily twarc2 collection: for each brand account its mentions and its own
+    timeline since the previous run, newest first, one API response page per line (no line ends)."""
     documents: dict[str, dict[str, Any]] = {}
     ordered = sorted(tweets, key=lambda tweet: (tweet.ms, int(tweet.id)))
     runs = _collection_runs(calendar)
     by_run: list[list[_Tweet]] = [[] for _ in runs]
     for tweet in ordered:
         by_run[bisect.bisect_right(runs, tweet.ms)].append(tweet)
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        previous = calendar.start_ms
-        for run_ms, batch in zip(runs, by_run, strict=True):
-            for account in ACCOUNTS:
-                brand = world.brands[account]
-                for endpoint in ("mentions", "tweets"):
-                    selected = [t for t in batch if t.stream == account and _endpoint(t) == endpoint]
-                    for line in _pages(selected[::-1], brand, endpoint, previous, run_ms, documents, rng):
-                        out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            previous = run_ms
+    lines: list[str] = []
+    previous = calendar.start_ms
+    for run_ms, batch in zip(runs, by_run, strict=True):
+        for account in ACCOUNTS:
+            brand = world.brands[account]
+            for endpoint in ("mentions", "tweets"):
+                selected = [t for t in batch if t.stream == account and _endpoint(t) == endpoint]
+                for page in _pages(selected[::-1], brand, endpoint, previous, run_ms, documents, rng):
+                    lines.append(json.dumps(page, ensure_ascii=False))
+        previous = run_ms
+    return lines
 
 
 def _collection_runs(calendar: _Calendar) -> list[int]:
@@ -2455,17 +2487,24 @@ def _next_hotline_time(ms: int, phone: _Channel) -> int:
     return _local_ms(day, opening) + ms % HOUR
 
 
-def _write_crm(path: Path, cases: list[_Case], rng: random.Random) -> None:
-    """Semicolon-separated, decimal commas, local German timestamps: what the CRM exports."""
+def _numbered_cases(cases: list[_Case], rng: random.Random) -> list[tuple[int, _Case]]:
+    """The cases in export order with their case numbers, which grow with gaps (other queues use some)."""
     channel_order = {"Twitter": 0, "Telefon": 1, "E-Mail": 2, "Chat": 3}
     cases.sort(key=lambda case: (case.opened_ms, channel_order[case.channel], case.agent))
     number = 2_604_000 + rng.randrange(1000)
+    numbered = []
+    for case in cases:
+        number += rng.randint(1, 3)
+        numbered.append((number, case))
+    return numbered
+
+
+def _write_crm(path: Path, rows: list[list[str]]) -> None:
+    """Semicolon-separated, decimal commas, local German timestamps: what the CRM exports."""
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\n")
         writer.writerow(CRM_HEADERS)
-        for case in cases:
-            number += rng.randint(1, 3)
-            writer.writerow(_crm_row(f"NF-{number}", case))
+        writer.writerows(rows)
 
 
 def _crm_row(case_id: str, case: _Case) -> list[str]:
@@ -2485,3 +2524,129 @@ def _crm_row(case_id: str, case: _Case) -> list[str]:
         "" if case.csat is None else str(case.csat),
         "" if case.nps is None else str(case.nps),
     ]
+
+
+# --- Broken records --------------------------------------------------------------------------
+# Real inputs always hold a few records the loader must refuse. The demo plants some, so its Data
+# page shows the quarantine keeping them with file, line and reason. They are extra records (the
+# story's cases and tweets are all there, unchanged) and are drawn after everything else.
+
+CUT_OFF_PAGES: Final = 2
+
+
+def _plant_cut_off_pages(lines: list[str], file_name: str, rng: random.Random) -> tuple[list[str], list[DemoDefect]]:
+    """Put the start of a page in front of the page, as a pull killed mid-write leaves it.
+
+    A killed twarc2 run leaves half a response line; the next run fetches the same window again and
+    writes the page whole, so no tweet is lost and only the cut-off line is quarantined. The cut-off
+    text gets a line end of its own (the restarted run opens the file for appending on a new line).
+    """
+    if len(lines) < 10 * CUT_OFF_PAGES:
+        return lines, []
+    chosen = sorted(rng.sample(range(len(lines) // 10, len(lines) - len(lines) // 10), CUT_OFF_PAGES))
+    out: list[str] = []
+    defects: list[DemoDefect] = []
+    for index, line in enumerate(lines):
+        if index in chosen:
+            cut = int(len(line) * rng.uniform(0.3, 0.7))
+            out.append(line[:cut])
+            defects.append(DemoDefect(file_name, len(out), f"response page cut off after {cut:,} of {len(line):,} "
+                                      "characters: the pull was killed while writing it (the next line has it whole)"))
+        out.append(line)
+    return out, defects
+
+
+def _opened_on_a_short_months_last_day(case: _Case) -> bool:
+    """Before 23:00, so its sibling (a few minutes later) is opened on the same day."""
+    local = _local(case.opened_ms)
+    return local.day < 31 and (local + timedelta(days=1)).day == 1 and local.hour < 23
+
+
+def _impossible_date(row: list[str]) -> str:
+    row[2] = "31" + row[2][2:]
+    return f"opened {row[2]}: the month has no 31st"
+
+
+def _fax(row: list[str]) -> str:
+    row[1], row[10] = "Fax", "Vertrag"
+    return "channel 'Fax': a cancellation came by fax, and the mapping knows no such channel"
+
+
+def _school_grade(row: list[str]) -> str:
+    row[12] = "6"
+    return "satisfaction 6 on the 1-5 scale (a school grade typed in)"
+
+
+def _cut_short(row: list[str]) -> str:
+    del row[8:]
+    return f"the row ends after {len(row)} of {len(CRM_HEADERS)} fields (edited by hand)"
+
+
+def _minutes_in_words(row: list[str]) -> str:
+    row[11] = "ca. " + row[11].split(",")[0]
+    return f"handled minutes {row[11]!r}: a guess in words, not a number"
+
+
+def _closed_last_year(row: list[str]) -> str:
+    row[3] = row[3][:6] + str(int(row[3][6:10]) - 1) + row[3][10:]
+    return f"closed {row[3]}: the year typed wrong, so the case closes before it opened"
+
+
+def _tweet_id_as_number(row: list[str]) -> str:
+    row[7] = f"{int(row[7]):.5E}".replace(".", ",")
+    return f"tweet id {row[7]}: a spreadsheet turned the id into a number and lost its last digits"
+
+
+CASE_BREAKAGES: Final[tuple[tuple[Callable[[_Case], bool], Callable[[list[str]], str]], ...]] = (
+    (_opened_on_a_short_months_last_day, _impossible_date),
+    (lambda case: case.channel == "Telefon", _fax),
+    (lambda case: case.csat is not None and case.channel != "Twitter", _school_grade),
+    (lambda case: case.channel == "E-Mail", _cut_short),
+    (lambda case: case.channel == "Telefon", _minutes_in_words),
+    (lambda case: case.closed_ms is not None and case.channel == "E-Mail", _closed_last_year),
+    (lambda case: case.channel == "Twitter" and case.tweet_id != "", _tweet_id_as_number),
+)
+"""Which case each kind of damage can happen to, and the damage (it edits the row, says what it did)."""
+
+
+def _plant_broken_cases(
+    numbered: list[tuple[int, _Case]], file_name: str, rng: random.Random
+) -> tuple[list[list[str]], list[DemoDefect]]:
+    """The export's rows with one broken case per kind of damage, each right after a case like it.
+
+    A broken case is a sibling of a real one (same channel, agent and team, logged a few minutes
+    later but before the next case) with the next, unused case number, so it looks like any other
+    row until it is read.
+    """
+    free = [index == len(numbered) - 1 or numbered[index + 1][0] - number >= 2
+            for index, (number, _) in enumerate(numbered)]
+    planted: dict[int, tuple[list[str], str]] = {}
+    for eligible, damage in CASE_BREAKAGES:
+        candidates = [index for index, (_, case) in enumerate(numbered) if free[index] and eligible(case)]
+        if not candidates:
+            continue
+        index = rng.choice(candidates)
+        free[index] = False
+        number, case = numbered[index]
+        next_opened = numbered[index + 1][1].opened_ms if index + 1 < len(numbered) else case.opened_ms + HOUR
+        row = _crm_row(f"NF-{number + 1}", _sibling(case, next_opened, rng))
+        planted[index] = (row, damage(row))
+    rows: list[list[str]] = []
+    defects: list[DemoDefect] = []
+    for index, (number, case) in enumerate(numbered):
+        rows.append(_crm_row(f"NF-{number}", case))
+        if index in planted:
+            row, what = planted[index]
+            rows.append(row)
+            defects.append(DemoDefect(file_name, len(rows) + 1, what))  # + 1: the header is line 1
+    return rows, defects
+
+
+def _sibling(case: _Case, next_opened_ms: int, rng: random.Random) -> _Case:
+    later = rng.randrange(min(max(next_opened_ms - case.opened_ms, 0), 15 * MINUTE) + 1)
+    return dataclasses.replace(
+        case,
+        opened_ms=case.opened_ms + later,
+        closed_ms=None if case.closed_ms is None else case.closed_ms + later,
+        customer_number=str(rng.randrange(1_000_000_000, 9_999_999_999)) if case.customer_number else "",
+    )

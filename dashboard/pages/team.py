@@ -40,6 +40,7 @@ AGENT_COLUMNS = (
 def layout(**query: Any) -> html.Div:
     locale = state.locale()
     sla = fmt.number(state.settings().sla_minutes, locale)
+    age = _days(state.settings().queue_max_age_days, locale)
     return html.Div([
         components.page_header("Team", "Who is still waiting, where are we slow, and who answers how fast?"),
         filter_bar(query),
@@ -47,7 +48,7 @@ def layout(**query: Any) -> html.Div:
         components.card("Waiting threads, longest first", [
             components.loading(html.Div(id=ids.TEAM_QUEUE_NOTE, className="small mb-1")),
             components.grid(ids.TEAM_QUEUE, QUEUE_COLUMNS, None, locale, height="330px", row_id="thread_id"),
-        ], subtitle="click a row to read the thread"),
+        ], subtitle=f"started in the last {age}; click a row to read the thread"),
         dbc.Row([
             dbc.Col(components.card("First response", components.loading(components.graph(ids.TEAM_HISTOGRAM)),
                                     subtitle=f"green: within the SLA ({sla} min)"), lg=6),
@@ -70,13 +71,36 @@ def layout(**query: Any) -> html.Div:
     ])
 
 
-def queue_note(shown: int, waiting: int, breached: int, locale: fmt.Locale, sla_minutes: float) -> str:
-    if waiting == 0:
+def _threads(count: int, locale: fmt.Locale) -> str:
+    return f"{fmt.number(count, locale)} thread" + ("" if count == 1 else "s")
+
+
+def _days(days: float, locale: fmt.Locale) -> str:
+    return fmt.number(days, locale, 0 if float(days).is_integer() else 1) + (" day" if days == 1 else " days")
+
+
+def queue_note(shown: int, waiting: int, breached: int, older: int, max_age_days: float, locale: fmt.Locale,
+               sla_minutes: float) -> str:
+    """What the queue holds, and what it leaves out on purpose: threads older than ``max_age_days``
+    are no longer actionable, but a reader must not think they vanished from the figures."""
+    age = _days(max_age_days, locale)
+    if waiting == 0 and older == 0:
         return "Nobody is waiting: every thread in this selection has a response."
-    tail = f" Showing the {fmt.number(shown, locale)} longest." if shown < waiting else ""
-    return (f"{fmt.number(waiting, locale)} threads are waiting for a first response, "
-            f"{fmt.number(breached, locale)} of them longer than the SLA ({fmt.number(sla_minutes, locale)} min)."
-            + tail)
+    if waiting == 0:
+        head = f"No thread from the last {age} is waiting for a first response."
+    else:
+        verb = "is" if waiting == 1 else "are"
+        head = (f"{_threads(waiting, locale)} from the last {age} {verb} waiting for a first response, "
+                f"{fmt.number(breached, locale)} of them longer than the SLA ({fmt.number(sla_minutes, locale)} min).")
+        if shown < waiting:
+            head += f" Showing the {fmt.number(shown, locale)} longest."
+    if older == 0:
+        return head
+    one = older == 1
+    return (f"{head} {fmt.number(older, locale)} older unanswered {'thread' if one else 'threads'} (started more "
+            f"than {age} before the as-of time) {'is' if one else 'are'} left out here: "
+            f"{'it counts' if one else 'they count'} in the response rate and every other figure, and Explore "
+            f"lists {'it' if one else 'them'} (filter the threads by status).")
 
 
 @dash.callback(
@@ -86,19 +110,11 @@ def queue_note(shown: int, waiting: int, breached: int, locale: fmt.Locale, sla_
 )
 def show_queue(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], str]:
     filters = filters_from_store(data)
-    settings = state.settings()
-    waiting = state.load(views.threads, filters, status="unanswered", order="waiting_seconds", limit=QUEUE_LIMIT)
-    total, breached = waiting_counts(state.load(views.first_response_histogram, filters),
-                                     state.load(views.sla_breaches_by_day, filters))
-    note = queue_note(len(waiting), total, breached, state.locale(), settings.sla_minutes)
-    return components.records(waiting), note
-
-
-def waiting_counts(histogram: Any, by_day: Any) -> tuple[int, int]:
-    """(threads waiting, of them past the SLA): unanswered minus those still within the SLA."""
-    waiting = int(histogram.loc[histogram["bin"] == "unanswered", "threads"].sum()) if not histogram.empty else 0
-    undecided = int(by_day["undecided"].sum()) if not by_day.empty else 0
-    return waiting, max(waiting - undecided, 0)
+    queue = state.load(views.waiting_queue, filters, limit=QUEUE_LIMIT)
+    counts = queue.attrs
+    note = queue_note(len(queue), counts["waiting"], counts["breached"], counts["older"], counts["max_age_days"],
+                      state.locale(), state.settings().sla_minutes)
+    return components.records(queue, ["thread_id", *(c.field for c in QUEUE_COLUMNS)]), note
 
 
 @dash.callback(

@@ -6,6 +6,7 @@ import base64
 import io
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -62,19 +63,35 @@ def test_queue_is_the_waiting_threads_longest_first(demo_state: state.DashboardS
     waits = [r["waiting_seconds"] for r in rows]
     assert waits == sorted(waits, reverse=True)
     assert {"thread_id", "account", "customer_handle", "first_text"} <= set(rows[0])
-    assert "threads are waiting for a first response" in note
+    assert "from the last 14 days are waiting for a first response" in note
     account = one_account()
     filtered, filtered_note = team.show_queue(account)
     assert filtered and {r["account"] for r in filtered} == {account["account"]}
     assert filtered_note != note
 
 
-def test_waiting_counts_add_up() -> None:
-    hist = pd.DataFrame({"bin": ["< 5 min", "unanswered"], "threads": [3, 5]})
-    by_day = pd.DataFrame({"undecided": [1, 1]})
-    assert team.waiting_counts(hist, by_day) == (5, 3)
-    assert team.queue_note(200, 367, 366, "de", 60).endswith("Showing the 200 longest.")
-    assert team.queue_note(0, 0, 0, "en", 60).startswith("Nobody is waiting")
+def test_queue_leaves_out_abandoned_threads_and_says_so(demo_state: state.DashboardState) -> None:
+    """The demo's threads left unanswered in May would top a queue ordered by waiting time."""
+    rows, note = team.show_queue({})
+    max_age_s = demo_state.settings.queue_max_age_days * 86400
+    assert max(r["waiting_seconds"] for r in rows) <= max_age_s
+    every = views.threads(db=demo_state.reader, settings=demo_state.settings, status="unanswered", limit=None)
+    older = int((every["waiting_seconds"] > max_age_s).sum())
+    assert older > 0 and len(rows) == len(every) - older  # the demo's queue is shorter than QUEUE_LIMIT
+    assert f"{older} older unanswered threads" in note
+    assert "count in the response rate" in note and "Explore lists them" in note
+
+
+def test_queue_note() -> None:
+    assert team.queue_note(200, 367, 366, 0, 14, "de", 60).endswith("Showing the 200 longest.")
+    assert team.queue_note(0, 0, 0, 0, 14, "en", 60).startswith("Nobody is waiting")
+    note = team.queue_note(3, 3, 1, 1_234, 14, "de", 60)
+    assert note.startswith("3 threads from the last 14 days are waiting for a first response, 1 of them longer")
+    assert "1.234 older unanswered threads (started more than 14 days before the as-of time) are left out" in note
+    assert "Explore lists them (filter the threads by status)" in note
+    only_old = team.queue_note(0, 0, 0, 1, 7.5, "en", 60)
+    assert only_old.startswith("No thread from the last 7.5 days is waiting")
+    assert "1 older unanswered thread (started" in only_old and "it counts in the response rate" in only_old
 
 
 def test_team_figures_change_with_the_filter(demo_state: state.DashboardState) -> None:
@@ -234,6 +251,8 @@ def test_data_page_sections(demo_state: state.DashboardState) -> None:
     assert all(r["records_read"] == r["loaded"] + r["duplicate"] + r["quarantined"] for r in runs)
     reasons, records = data_page.show_quarantine({})
     assert isinstance(reasons, list) and isinstance(records, list)
+    assert records and all(r["reason"] for r in records)  # the demo plants a few broken records
+    assert sum(r["records"] for r in reasons) == len(records)
     message, figure = data_page.show_coverage({})
     assert "of Twitter threads in this selection have a CRM case" in text_of(message)
     assert figure.data[0].name == "by conversation id"
@@ -253,8 +272,12 @@ def test_without_crm_data_the_pages_say_what_to_run(twcs_state: state.DashboardS
     raw = " ".join(str(r["raw"]) for r in records)
     assert "=HYPERLINK" in raw  # shown as stored, as plain grid text
     assert sum(r["records"] for r in reasons) == len(records)
-    rows, _ = team.show_queue({})
-    assert rows  # the TWCS sample has unanswered threads
+    rows, note = team.show_queue({})  # the sample's unanswered threads started 3 to 7 weeks before its end
+    assert not rows and note.startswith("No thread from the last 14 days is waiting for a first response.")
+    assert "18 older unanswered threads" in note
+    state.configure(twcs_state.path, replace(twcs_state.settings, queue_max_age_days=60))
+    rows, note = team.show_queue({})
+    assert rows and "from the last 60 days are waiting" in note
 
 
 def test_a_missing_warehouse_file_is_an_empty_state(tmp_path: Any) -> None:

@@ -12,6 +12,7 @@ from carepulse.config import Settings
 from metrics import engine
 from metrics.context import Filters
 from tests.metrics.fixtures import FIXTURE_A, TH, load_twcs
+from tests.twcs_helpers import at, row
 from warehouse import Warehouse
 
 
@@ -59,6 +60,38 @@ def test_waiting_queue_longest_first(wh: tuple[Warehouse, Settings]) -> None:
     assert queue["waiting_seconds"].tolist() == [68400, 64800]
     assert queue["sla_breached"].all()
     assert queue["negative"].tolist()[0]  # "Hotline ist nicht erreichbar, unverschämt!"
+    assert queue.attrs == {"waiting": 2, "breached": 2, "older": 0, "max_age_days": 14.0}
+
+
+# Three unanswered threads that started 30, 10 and 1 day(s) before the as-of time (the brand's reply
+# on day 30 at 10:00, the latest tweet), and one answered thread.
+AGED_QUEUE = [
+    row(1, "c1", False, at("10:00"), f"@{TH} Seit Mai kein Anschluss"),
+    row(2, "c2", False, at("10:00", day=20), f"@{TH} Rechnung doppelt abgebucht"),
+    row(3, "c3", False, at("10:00", day=29), f"@{TH} Router blinkt rot"),
+    row(4, "c4", False, at("09:00", day=30), f"@{TH} Kein Netz in Kiel"),
+    row(5, TH, True, at("10:00", day=30), "@c4 Wir schauen nach. ^AB", 4),
+]
+
+
+def test_waiting_queue_lists_only_threads_that_can_still_be_answered(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    reader = load_twcs(tmp_path, AGED_QUEUE, settings).reader()
+    assert settings.queue_max_age_days == 14
+    queue = engine.waiting_queue(db=reader, settings=settings)
+    assert queue["thread_id"].tolist() == ["2-c2", "3-c3"]  # -10 d and -1 d, longest waiting first
+    assert queue["waiting_seconds"].tolist() == [10 * 86400, 86400]
+    assert queue["first_text"].tolist() == [f"@{TH} Rechnung doppelt abgebucht", f"@{TH} Router blinkt rot"]
+    assert queue.attrs == {"waiting": 2, "breached": 2, "older": 1, "max_age_days": 14.0}
+    wider = engine.waiting_queue(db=reader, settings=settings, max_age_days=31)
+    assert wider["thread_id"].tolist() == ["1-c1", "2-c2", "3-c3"] and wider.attrs["older"] == 0
+    narrower = engine.waiting_queue(db=reader, settings=Settings(db=settings.db, queue_max_age_days=0.5))
+    assert narrower.empty and narrower.attrs["waiting"] == 0 and narrower.attrs["older"] == 3
+    # The queue is a view: every unanswered thread still counts in the metrics and is listed.
+    total = engine.headline(["threads", "response_rate"], db=reader, settings=settings)["total"]
+    assert total["threads"] == 4 and total["response_rate"] == 0.25
+    unanswered = engine.threads(db=reader, settings=settings, status="unanswered", limit=None)
+    assert sorted(unanswered["thread_id"]) == ["1-c1", "2-c2", "3-c3"]
 
 
 def test_histogram_sla_days_and_heatmap(wh: tuple[Warehouse, Settings]) -> None:
