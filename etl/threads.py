@@ -122,6 +122,76 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     return stats
 
 
+def _jump_to_roots(con: duckdb.DuckDBPyConnection) -> bool:
+    """Pointer jumping on ``anc`` until every tweet points at its root; False if cycles remain.
+
+    Outside cycles every pass finishes some tweets; a pass that finishes none means the rest hang
+    on reply cycles, so it stops there instead of spinning.
+    """
+    pending = -1
+    for _ in range(MAX_JUMPS):
+        before, pending = pending, _count(con, "SELECT count(*) FROM anc WHERE NOT done")
+        if pending == 0:
+            return True
+        if pending == before:
+            return False
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE anc AS
+            SELECT * FROM anc WHERE done
+            UNION ALL
+            SELECT a.tweet_id, a.parent_id, a.parent_author_id, a.parent_is_brand, a.created_at, b.anc, b.done
+            FROM anc a JOIN anc b ON b.tweet_id = a.anc WHERE NOT a.done
+            """
+        )
+    return _count(con, "SELECT count(*) FROM anc WHERE NOT done") == 0
+
+
+def _break_cycles(con: duckdb.DuckDBPyConnection) -> None:
+    """Make reply cycles (impossible on Twitter, possible in damaged exports) deterministic.
+
+    In each cycle the earliest tweet (by time, then id) loses its parent link and becomes the root,
+    so the result does not depend on the order files were loaded in. Only tweets that never reached
+    a root are looked at, which in real data is none, so a Python walk over them is fine.
+    """
+    pending = con.execute(
+        "SELECT tweet_id, parent_id, created_at FROM anc WHERE NOT done"
+    ).fetchall()
+    parent = {tweet_id: parent_id for tweet_id, parent_id, _ in pending}
+    order = {tweet_id: (created_at, tweet_id) for tweet_id, _, created_at in pending}
+    roots: set[int] = set()
+    seen: set[int] = set()
+    for start in parent:
+        path: list[int] = []
+        node: int | None = start
+        while node is not None and node in parent and node not in seen:
+            seen.add(node)
+            path.append(node)
+            node = parent[node]
+        if node is not None and node in path:
+            cycle = path[path.index(node):]
+            roots.add(min(cycle, key=order.__getitem__))
+    log.warning("reply cycles: %d cycle(s) broken at their earliest tweet", len(roots))
+    con.execute("CREATE OR REPLACE TEMP TABLE cycle_roots (tweet_id BIGINT)")
+    con.executemany("INSERT INTO cycle_roots VALUES (?)", [[r] for r in sorted(roots)])
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE anc AS
+        SELECT * FROM anc WHERE done
+        UNION ALL
+        SELECT a.tweet_id,
+               CASE WHEN r.tweet_id IS NULL THEN a.parent_id END AS parent_id,
+               CASE WHEN r.tweet_id IS NULL THEN a.parent_author_id END AS parent_author_id,
+               CASE WHEN r.tweet_id IS NULL THEN a.parent_is_brand END AS parent_is_brand,
+               a.created_at,
+               CASE WHEN r.tweet_id IS NULL THEN a.parent_id ELSE a.tweet_id END AS anc,
+               r.tweet_id IS NOT NULL AS done
+        FROM anc a LEFT JOIN cycle_roots r USING (tweet_id) WHERE NOT a.done
+        """
+    )
+    con.execute("DROP TABLE cycle_roots")
+
+
 def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
     """Set ``parent_id`` (only when the parent is present), ``conversation_id`` and ``first_reply_at`` on ``work``.
 
@@ -132,26 +202,15 @@ def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE anc AS
         SELECT w.tweet_id, p.tweet_id AS parent_id, p.author_id AS parent_author_id,
-               p.is_brand AS parent_is_brand,
+               p.is_brand AS parent_is_brand, w.created_at,
                coalesce(p.tweet_id, w.tweet_id) AS anc, p.tweet_id IS NULL AS done
         FROM work w LEFT JOIN work p ON p.tweet_id = w.in_reply_to_tweet_id AND p.tweet_id <> w.tweet_id
         """
     )
-    for _ in range(MAX_JUMPS):
-        if _count(con, "SELECT count(*) FROM anc WHERE NOT done") == 0:
-            break
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE anc AS
-            SELECT * FROM anc WHERE done
-            UNION ALL
-            SELECT a.tweet_id, a.parent_id, a.parent_author_id, a.parent_is_brand, b.anc, b.done
-            FROM anc a JOIN anc b ON b.tweet_id = a.anc WHERE NOT a.done
-            """
-        )
-    else:
-        log.warning("reply cycle: %d tweets never reach a root; their root is where the walk stopped",
-                    _count(con, "SELECT count(*) FROM anc WHERE NOT done"))
+    if not _jump_to_roots(con):
+        _break_cycles(con)
+        if not _jump_to_roots(con):
+            raise RuntimeError("reply links still cycle after breaking every cycle")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE work AS

@@ -115,3 +115,20 @@ def test_incremental_loads_in_any_order_equal_one_load(tmp_path: Path, order: li
     for i in order:
         con = load(inc, write_twcs(tmp_path / f"part{i}.csv", chunks[i]))
     assert thread_rows(con) == once
+
+
+def test_reply_cycles_break_at_their_earliest_tweet_whatever_the_load_order(tmp_path: Path) -> None:
+    """Twitter cannot produce a cycle, damaged exports can: 1 -> 7 -> 1 and 3 -> 1 (found by hypothesis)."""
+    rows = [
+        row(1, "c1", False, at("10:00"), "@acme t1", parent=7),
+        row(7, "c1", False, at("10:05"), "@acme t7", parent=1),
+        row(3, "c2", False, at("10:10"), "@acme t3", parent=1),
+        row(8, "acme", True, at("10:20"), "@c2 hi", parent=3),
+    ]
+    once = load(Settings(db=tmp_path / "once.duckdb"), write_twcs(tmp_path / "all.csv", rows))
+    parents = dict(once.execute("SELECT tweet_id, parent_id FROM tweets").fetchall())
+    assert parents == {1: None, 7: 1, 3: 1, 8: 3}  # 1 is the cycle's earliest tweet: it loses its link
+    assert thread_rows(once)["1-c2"][4] == 600.0
+    split = Settings(db=tmp_path / "split.duckdb")
+    load(split, write_twcs(tmp_path / "a.csv", rows[1:]))
+    assert thread_rows(load(split, write_twcs(tmp_path / "b.csv", rows[:1]))) == thread_rows(once)
