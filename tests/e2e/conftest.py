@@ -76,9 +76,8 @@ def base_url(e2e_db: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs it with apt-get install chromium chromium-driver")
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium chromium-driver)")
+        pytest.fail("no /usr/bin/chromium: install it with apt-get install chromium chromium-driver "
+                    "(.ci/run does), or deselect the browser tests with -m 'not e2e'")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
