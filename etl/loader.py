@@ -87,6 +87,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             _classify(con)
             _select_new(con)
             _account_for(con, reports)
+            con.execute("DROP TABLE stg_repeats")
             phases.start("rebuilding conversations and threads")
             stats = threads.rebuild(con, source)
             phases.start("linking CRM cases")
@@ -274,7 +275,6 @@ def _write_runs(con: duckdb.DuckDBPyConnection, reports: list[FileReport], batch
                FROM stg_quarantine WHERE run_id = ? ORDER BY coalesce(line, record_no)""",
             [report.source, report.file, report.run_id],
         )
-    con.execute("DROP TABLE IF EXISTS stg_repeats")
 
 
 def ingest_crm(warehouse: Warehouse, files: Sequence[Path], mapping_path: Path | None,

@@ -91,6 +91,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
         WHERE w.is_new
         """
     )
+    con.execute("DROP TABLE stg_tweets")
     con.execute(
         """
         UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
