@@ -21,7 +21,7 @@ from dash import dcc, html
 from dashboard import formatting as fmt
 from dashboard.formatting import Locale
 
-Kind = Literal["text", "tweet", "count", "number", "share", "duration", "money", "datetime", "date", "bytes"]
+Kind = Literal["text", "tweet", "raw", "count", "number", "share", "duration", "money", "datetime", "date", "bytes"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ def column_defs(columns: Sequence[Column], locale: Locale) -> list[dict[str, Any
             d.update(flex=3, minWidth=c.width or 260, wrapText=True, autoHeight=True, tooltipField=c.field,
                      cellStyle={"lineHeight": "1.35", "whiteSpace": "normal", "paddingTop": "4px",
                                 "paddingBottom": "4px"})
+        elif c.kind == "raw":
+            d.update(flex=3, minWidth=c.width or 260, tooltipField=c.field)
         elif c.width:
             d["width"] = c.width
         else:

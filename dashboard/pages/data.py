@@ -43,7 +43,7 @@ QUARANTINE_COLUMNS = (
     Column("line", "Line", "text", width=85),
     Column("record_no", "Record", "text", width=105),
     Column("reason", "Reason", width=280),
-    Column("raw", "Raw record (as read)", "tweet"),
+    Column("raw", "Raw record (as read, hover for all of it)", "raw"),
 )
 COVERAGE_COLUMNS = (
     Column("channel", "Channel"),
