@@ -16,6 +16,7 @@ Below ``settings.min_sample`` cases per channel (comparisons) or ``settings.min_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from metrics import stats
@@ -51,30 +52,43 @@ FROM b WHERE channel IN ('twitter', ?) GROUP BY channel""", [hotline]).fetchall(
                                      min_n=ctx.settings.min_sample)
 
 
-def _trend(ctx: Context) -> stats.Finding:
-    weeks = [(w, m) for w, _, _, m in weekly_counts(ctx) if m is not None]
+Weeks = list[tuple[Any, int, int, float | None]]
+
+
+def _trend(ctx: Context, weeks_of: Callable[[], Weeks]) -> stats.Finding:
+    weeks = [(w, m) for w, _, _, m in weeks_of() if m is not None]
     return stats.weekly_trend([m for _, m in weeks], min_weeks=ctx.settings.min_weeks,
                               weeks=[(w - weeks[0][0]).days / 7 for w, _ in weeks] if weeks else [])
 
 
-def _forecast(ctx: Context) -> stats.Finding:
-    counts = [n for _, n, _, _ in weekly_counts(ctx)]
+def _forecast(ctx: Context, weeks_of: Callable[[], Weeks]) -> stats.Finding:
+    counts = [n for _, n, _, _ in weeks_of()]
     return stats.forecast_weeks(counts, horizon=4, min_weeks=ctx.settings.min_weeks).total
 
 
-FINDINGS = {
+FINDINGS: dict[str, Callable[..., stats.Finding]] = {
     "csat_diff_twitter_hotline": _csat,
     "resolution_diff_twitter_hotline": _resolution,
     "first_response_trend_s_per_week": _trend,
     "threads_forecast_4w": _forecast,
 }
+WEEKLY = frozenset({"first_response_trend_s_per_week", "threads_forecast_4w"})
 
 
 def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     from metrics.engine import Cell, MetricValues
 
     out: dict[str, Any] = {}
+    weeks: Weeks | None = None
+
+    def weeks_of() -> Weeks:
+        """The weekly series, read once for the trend and the forecast."""
+        nonlocal weeks
+        if weeks is None:
+            weeks = weekly_counts(ctx)
+        return weeks
+
     for m in metrics:
-        finding = FINDINGS[m.name](ctx)
+        finding = FINDINGS[m.name](ctx, weeks_of) if m.name in WEEKLY else FINDINGS[m.name](ctx)
         out[m.name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, finding.verdict))
     return out

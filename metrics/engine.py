@@ -136,9 +136,11 @@ def _plain_metrics(ctx: Context, source_name: str, chosen: list[Metric]) -> dict
     lookup = {m.name: m for m in list_metrics()}
     grouped_by = ctx.by if ctx.by and any(m.allows(ctx.by) for m in chosen) else None
     joins = [j for m in chosen for j in m.joins]
-    rel = relation(ctx, source_name, joins, by=grouped_by, source=_equivalent_source(ctx, source_name))
+    rel = relation(ctx, source_name, joins, by=grouped_by, source=_equivalent_source(ctx, source_name, grouped_by))
+    total = (relation(ctx, source_name, joins, by=None, source=_equivalent_source(ctx, source_name, None))
+             if grouped_by else None)
     columns, percentile_of = plan_columns(chosen, ci=ctx.ci, lookup=lookup)
-    cur = ctx.con.execute(aggregate_sql(rel, columns))
+    cur = ctx.con.execute(aggregate_sql(rel, columns, total))
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     for row in rows:  # percentile lists -> one value per metric
@@ -150,14 +152,22 @@ def _plain_metrics(ctx: Context, source_name: str, chosen: list[Metric]) -> dict
 
 
 def _survival_metric(ctx: Context, source_name: str, metric: Metric) -> dict[str, MetricValues]:
+    """Kaplan-Meier quantile: DuckDB scans, numpy runs the estimator (:mod:`metrics.survival`);
+    ``km_sql`` gives the same rows in pure SQL and serves when group hashes collide."""
+    from metrics import survival
+
     by = ctx.by if metric.allows(ctx.by) else None
     rel = relation(ctx, source_name, metric.joins, by=by)
-    cur = ctx.con.execute(km_sql(rel, metric))
-    rows = [dict(zip(("g", "q", "lo", "hi", "n", "events"), r, strict=True)) for r in cur.fetchall()]
+    fast = survival.km_rows(ctx.con, rel, metric)
+    if fast is not None:
+        rows = survival.rows_as_dicts(fast)
+    else:
+        cur = ctx.con.execute(km_sql(rel, metric))
+        rows = [dict(zip(("g", "q", "lo", "hi", "n", "events"), r, strict=True)) for r in cur.fetchall()]
     return {metric.name: _split(metric, rows, ctx, by)}
 
 
-def _equivalent_source(ctx: Context, source_name: str) -> Source | None:
+def _equivalent_source(ctx: Context, source_name: str, by: str | None) -> Source | None:
     """A cheaper relation giving the same numbers, where one exists for this request.
 
     Tweet counts by account, team or category need each customer tweet's thread; counting them
@@ -165,7 +175,7 @@ def _equivalent_source(ctx: Context, source_name: str) -> Source | None:
     """
     if source_name != "tweets" or ctx.filters.date_from or ctx.filters.date_to:
         return None
-    needs_thread = ctx.by in ("account", "team", "category") or any(
+    needs_thread = by in ("account", "team", "category") or any(
         k in ("account", "team", "category") for k in ctx.filters.dimension_values())
     if not needs_thread:
         return None
@@ -355,9 +365,11 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         grouped_by = by if m.allows(by) else None
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":
-            return head + km_sql(rel, m)
+            return head + ("-- the engine fetches (group, time, event) and runs this same estimator in numpy "
+                           "(metrics/survival.py); this statement gives the same rows:\n") + km_sql(rel, m)
         lookup = {x.name: x for x in list_metrics()}
-        return head + aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0])
+        total = relation(ctx, m.source, m.joins, by=None) if grouped_by else None
+        return head + aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0], total)
     finally:
         ctx.con.close()
 

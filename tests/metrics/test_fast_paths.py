@@ -1,0 +1,111 @@
+"""The engine's fast paths give exactly the numbers of the plain SQL they replace.
+
+* Kaplan-Meier: :mod:`metrics.survival` (DuckDB scan + numpy) against :func:`metrics.sql.km_sql`
+  (one SQL statement), per group and in total, on random data full of ties, groups where every
+  thread is answered, groups where none is, and an as-of that cuts through the data.
+* Reply times: ``tweets.first_reply_at`` (no join) and the reply found by a scalar subquery, against
+  a plain-Python reading of the tweets, including two brand replies in the same second.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from carepulse.config import Settings
+from metrics import engine, registry, sources, survival
+from metrics.context import Filters, open_context
+from metrics.sql import km_sql, relation
+from tests.metrics.fixtures import ThreadRow, insert_threads, load_twcs
+from tests.twcs_helpers import at, row
+from warehouse import Warehouse
+
+AS_OF = datetime(2017, 11, 1, tzinfo=UTC)
+KM = registry.get("first_response_km_median_s")
+
+
+def _threads(seed: int, n: int) -> list[ThreadRow]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        account = rng.choice(["A", "B", "C", "all_answered", "none_answered", None])
+        started = AS_OF - timedelta(minutes=rng.randint(1, 3000))
+        delay = timedelta(minutes=rng.randint(0, 300))  # whole minutes: many ties, also with censoring times
+        answered_share = {"all_answered": 1.0, "none_answered": 0.0}.get(account or "", 0.6)
+        answered = started + delay if rng.random() < answered_share else None
+        rows.append(ThreadRow(f"t{i}", account, started, answered))  # type: ignore[arg-type]
+    return rows
+
+
+def _both(warehouse: Warehouse, settings: Settings, by: str | None,
+          as_of: datetime) -> tuple[list[tuple], list[tuple]]:
+    ctx = open_context(warehouse.reader(), settings, Filters(), by, as_of, ci=True)
+    try:
+        rel = relation(ctx, "threads", KM.joins, by=by)
+        fast = survival.km_rows(ctx.con, rel, KM)
+        slow = ctx.con.execute(km_sql(rel, KM)).fetchall()
+    finally:
+        ctx.con.close()
+    assert fast is not None
+    return sorted(fast, key=str), sorted(slow, key=str)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("by", [None, "account", "day", "hour"])
+def test_numpy_kaplan_meier_equals_km_sql(tmp_path: Path, seed: int, by: str | None) -> None:
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = Warehouse(settings.db)
+    insert_threads(warehouse, _threads(seed, 400))
+    for as_of in (AS_OF, AS_OF - timedelta(hours=20)):
+        fast, slow = _both(warehouse, settings, by, as_of)
+        assert fast == slow
+
+
+def test_numpy_kaplan_meier_on_no_threads_and_one_thread(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = Warehouse(settings.db)
+    insert_threads(warehouse, [ThreadRow("t0", "A", AS_OF - timedelta(hours=1), AS_OF - timedelta(minutes=30))])
+    for by in (None, "account"):
+        fast, slow = _both(warehouse, settings, by, AS_OF)
+        assert fast == slow
+        fast, slow = _both(warehouse, settings, by, AS_OF - timedelta(days=3))  # before every thread
+        assert fast == slow == []
+
+
+@pytest.mark.parametrize("single_join", [True, False])
+def test_reply_times_use_first_reply_and_survive_ties(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      single_join: bool) -> None:
+    """With DuckDB's single-row subquery setting, and with the GROUP BY form used without it."""
+    monkeypatch.setattr(sources, "_SINGLE_JOIN", single_join)
+    th, ac = "TelekomHilft", "AcmeCare"
+    rows = [
+        row(1, "c1", False, at("09:00"), f"@{th} help"),
+        row(2, th, True, at("09:10"), "@c1 on it ^AB", 1),
+        row(3, ac, True, at("09:10"), "@c1 same second ^SR", 1),  # a tie with tweet 2
+        row(4, th, True, at("09:40"), "@c1 later reply, not the first", 1),
+        row(5, "c2", False, at("10:00"), f"@{ac} hello"),
+        row(6, ac, True, at("11:00"), "@c2 hi -Becky", 5),
+        row(7, "c2", False, at("11:05"), f"@{ac} thanks", 6),
+        row(8, ac, True, at("11:35"), "@c2 welcome -Becky", 7),
+        row(9, "c3", False, at("12:00"), f"@{th} never answered"),
+    ]
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = load_twcs(tmp_path, rows, settings)
+    # customer tweets with a brand reply: 1 (600 s, by TH or AC: a tie), 5 (3600 s), 7 (1800 s)
+    total = engine.compute(["reply_time_median_s"], db=warehouse.reader(), settings=settings)
+    assert total.total["reply_time_median_s"].value == statistics.median([600, 3600, 1800])
+    assert total.total["reply_time_median_s"].n == 3
+    for by in ("account", "agent"):
+        result = engine.compute(["reply_time_median_s"], by=by, db=warehouse.reader(), settings=settings)
+        cells = {k: v["reply_time_median_s"] for k, v in result.groups.items()}
+        assert sum(c.n or 0 for c in cells.values()) == 3  # the tie counts once, never twice
+    by_account = engine.compute(["reply_time_median_s"], by="account", db=warehouse.reader(), settings=settings)
+    assert by_account.groups[ac]["reply_time_median_s"].value in (statistics.median([3600, 1800]),
+                                                                 statistics.median([600, 3600, 1800]))
+    filtered = engine.compute(["reply_time_median_s"], None, Filters(account=ac), db=warehouse.reader(),
+                              settings=settings)
+    assert filtered.total["reply_time_median_s"].n in (2, 3)

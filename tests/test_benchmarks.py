@@ -1,0 +1,70 @@
+"""A tiny run of the benchmark code, so it never rots. No timing is asserted: only that every step runs
+(generator, floor, pandas pipeline, ingest, incremental load, metrics, the dashboard over HTTP) and that
+the pandas pipeline and carepulse give the same numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import pandas_pipeline
+from benchmarks import run as bench
+from tests.conftest import SHARED_SAMPLE
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
+    work = tmp_path_factory.mktemp("bench")
+    out = work / "RESULTS.md"
+    out.write_text("# Results\n\nprose before\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\nprose after\n",
+                   encoding="utf-8")
+    raw = work / "results.json"
+    assert bench.main(["--quick", "--workdir", str(work), "--out", str(out), "--json", str(raw)]) == 0
+    return json.loads(raw.read_text(encoding="utf-8")), out.read_text(encoding="utf-8"), work
+
+
+def test_every_step_runs_and_the_table_is_written(quick: tuple[dict, str, Path]) -> None:
+    results, markdown, _ = quick
+    assert set(results["steps"]) == {"floor", "pandas", "ingest", "incremental", "metrics"}
+    for step in results["steps"].values():
+        assert step["wall_s"] > 0 and step["rss_mb"] > 0
+    assert results["steps"]["floor"]["rows"] == results["tweets"] == 3_000
+    assert results["steps"]["incremental"]["loader_s"] is not None
+    board = results["dashboard"]
+    assert board["first_page"]["assets"] > 0 and board["rss_mb"] > 0
+    assert {c["page"] for c in board["summary"]["callbacks"]} == set(bench.PAGES)
+    assert all(c["raw"]["n"] == 2 for c in board["summary"]["callbacks"])
+    assert markdown.startswith("# Results\n\nprose before") and markdown.rstrip().endswith("prose after")
+    assert "old" not in markdown and "| (c) | `carepulse ingest twcs`, complete |" in markdown
+    assert "Headline ratios and targets" in markdown
+
+
+def test_pandas_pipeline_gives_carepulse_numbers(quick: tuple[dict, str, Path]) -> None:
+    results, _, _ = quick
+    theirs = results["steps"]["pandas"]["result"]
+    ours = results["steps"]["metrics"]["result"]
+    assert (theirs["threads"], theirs["answered"], theirs["median_s"]) == (
+        ours["total"]["threads"], ours["total"]["answered_threads"], ours["total"]["first_response_median_s"])
+    assert theirs["threads"] > 100 and theirs["answered"] > 50
+    per_account = {k: (v["threads"], v["answered_threads"], v["first_response_median_s"])
+                   for k, v in ours["groups"].items() if v["threads"]}
+    assert per_account == {k: (v["threads"], v["answered"], v["median_s"]) for k, v in theirs["by_account"].items()}
+    assert results["checks"]["same_numbers"]["all"] is True
+
+
+def test_pandas_pipeline_on_the_public_sample() -> None:
+    """The issue's figures for the TWCS sample: 281 threads, 263 answered, median 740 s."""
+    if not SHARED_SAMPLE.exists():
+        pytest.skip(f"{SHARED_SAMPLE} is not beside the checkout")
+    result = pandas_pipeline.run(SHARED_SAMPLE)
+    assert (result.threads, result.answered, result.median_s) == (281, 263, 740.0)
+
+
+def test_output_strings_become_request_outputs() -> None:
+    assert bench.split_output("pilot-volume.figure") == {"id": "pilot-volume", "property": "figure"}
+    assert bench.split_output("url.search@abc") == {"id": "url", "property": "search@abc"}
+    assert bench.split_output("..a.children...b.figure..") == [{"id": "a", "property": "children"},
+                                                                {"id": "b", "property": "figure"}]
+    assert bench.percentiles([1.0, 2.0, 3.0]) == {"p50": 2.0, "p95": 2.9, "n": 3}
