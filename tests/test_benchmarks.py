@@ -11,7 +11,6 @@ import pytest
 
 from benchmarks import pandas_pipeline
 from benchmarks import run as bench
-from tests.conftest import SHARED_SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +53,9 @@ def test_pandas_pipeline_gives_carepulse_numbers(quick: tuple[dict, str, Path]) 
     assert results["checks"]["same_numbers"]["all"] is True
 
 
-def test_pandas_pipeline_on_the_public_sample() -> None:
+def test_pandas_pipeline_on_the_public_sample(shared_sample: Path) -> None:
     """The issue's figures for the TWCS sample: 281 threads, 263 answered, median 740 s."""
-    if not SHARED_SAMPLE.exists():
-        pytest.skip(f"{SHARED_SAMPLE} is not beside the checkout")
-    result = pandas_pipeline.run(SHARED_SAMPLE)
+    result = pandas_pipeline.run(shared_sample)
     assert (result.threads, result.answered, result.median_s) == (281, 263, 740.0)
 
 
