@@ -285,7 +285,13 @@ SOURCE_CTES: dict[str, tuple[str, ...]] = {"replies": REPLIES_CTES}
 
 
 def signature_sql(expr: str, patterns: tuple[str, ...]) -> str:
-    """The agent initials a brand tweet ends with, by the first matching signature pattern."""
+    """The agent a brand tweet's sign-off names, under the name the CRM knows the agent by.
+
+    Signatures carry initials (``^AB``), the CRM full names ("A. Becker"); without a bridge the same
+    person shows up twice in every per-agent table. A signature becomes the CRM name whose initials
+    (first letter of the first and of the last word) it equals, when exactly one CRM agent has them;
+    otherwise it stays as signed.
+    """
     for pattern in patterns:
         try:
             groups = re.compile(pattern).groups
@@ -296,7 +302,14 @@ def signature_sql(expr: str, patterns: tuple[str, ...]) -> str:
     if not patterns:
         return "NULL::VARCHAR"
     parts = [f"nullif(regexp_extract({expr}, {lit(p)}, 1), '')" for p in patterns]
-    return parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"
+    signed = parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"
+    crm_name = (
+        "(SELECT min(agent) FROM (SELECT DISTINCT trim(agent) AS agent FROM crm_cases"
+        " WHERE channel = 'twitter' AND agent LIKE '% %')"
+        " WHERE upper(left(agent, 1) || regexp_extract(agent, '(\\S)\\S*$', 1)) = upper(" + signed + ")"
+        " HAVING count(*) = 1)"
+    )
+    return f"coalesce({crm_name}, {signed})"
 
 
 def _hours_values(settings: Settings) -> str:
