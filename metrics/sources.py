@@ -332,7 +332,7 @@ def _holiday_values(settings: Settings) -> str:
 # A scalar subquery is a SINGLE hash join (one probe per customer tweet, about 0.25 s on 3 M
 # tweets); two brand replies in the same second to one tweet are a tie, and DuckDB then takes either
 # (as ``arg_min`` over equal times did before). DuckDB versions without that setting get the
-# GROUP BY form, which gives the same numbers in about twice the time.
+# GROUP BY form, which gives the same numbers about 1.5 times slower.
 SINGLE_JOIN_SETTING = "scalar_subquery_error_on_multiple_rows"
 REPLY_BY_SINGLE = (",\n           (SELECT {'replier': r.author_handle, 'tweet_id': r.tweet_id} FROM tweets r"
                    " WHERE r.parent_id = p.tweet_id AND r.created_at = p.first_reply_at AND r.is_brand) AS reply")
