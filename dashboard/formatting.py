@@ -12,6 +12,8 @@ import math
 from datetime import date, datetime
 from typing import Any, Literal
 
+from metrics.stats import duration_unit
+
 Locale = Literal["de", "en"]
 MISSING = "–"
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -80,15 +82,8 @@ def duration(seconds: float | None, locale: Locale) -> str:
     assert seconds is not None
     if math.isinf(seconds):
         return "not reached"
-    sign = "-" if seconds < 0 else ""
-    s = abs(seconds)
-    if s < 90:
-        return f"{sign}{number(s, locale)} s"
-    if s < 90 * 60:
-        return f"{sign}{number(s / 60, locale)} min"
-    if s < 36 * 3600:
-        return f"{sign}{number(s / 3600, locale, 1)} h"
-    return f"{sign}{number(s / 86400, locale, 1)} days"
+    value, unit, digits = duration_unit(seconds)
+    return f"{'-' if seconds < 0 else ''}{number(value, locale, digits)} {unit}"
 
 
 def day(value: date | datetime | None, locale: Locale) -> str:

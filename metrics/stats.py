@@ -39,21 +39,30 @@ def count_text(n: int) -> str:
     return f"{n:,}"
 
 
+def duration_unit(seconds: float) -> tuple[float, str, int]:
+    """The unit a reader grasps a duration in at once: (value in that unit, unit, decimals).
+
+    One rule for the verdict sentences and the dashboard's locale-aware labels, so both always
+    agree on where minutes become hours.
+    """
+    s = abs(seconds)
+    if s < 90:
+        return s, "s", 0
+    if s < 90 * 60:
+        return s / 60, "min", 0
+    if s < 36 * 3600:
+        return s / 3600, "h", 1
+    return s / 86400, "days", 1
+
+
 def duration_text(seconds: float | None) -> str:
     """'45 s', '12 min', '3.5 h', '2.1 days'."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "n/a"
     if math.isinf(seconds):
         return "not reached"
-    sign = "-" if seconds < 0 else ""
-    s = abs(seconds)
-    if s < 90:
-        return f"{sign}{s:.0f} s"
-    if s < 90 * 60:
-        return f"{sign}{s / 60:.0f} min"
-    if s < 36 * 3600:
-        return f"{sign}{s / 3600:.1f} h"
-    return f"{sign}{s / 86400:.1f} days"
+    value, unit, digits = duration_unit(seconds)
+    return f"{'-' if seconds < 0 else ''}{value:.{digits}f} {unit}"
 
 
 def not_enough(n: int, minimum: int, what: str = "n") -> Finding:
