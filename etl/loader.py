@@ -86,10 +86,10 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
             _classify(con)
             _select_new(con)
-            _account_for(con, reports)
-            con.execute("DROP TABLE stg_repeats")
             phases.start("rebuilding conversations and threads")
             stats = threads.rebuild(con, source)
+            _account_for(con, reports, stats.loaded_by_run)
+            con.execute("DROP VIEW new_tweets; DROP TABLE stg_repeats")
             phases.start("linking CRM cases")
             links = relink_crm(con, settings)
             phases.start("writing the run log")
@@ -232,19 +232,17 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _select_new(con: duckdb.DuckDBPyConnection) -> None:
-    """The narrow ``work`` table of new tweets (no text) that the thread rebuild starts from."""
+    """The view of new tweets (narrow columns, no text) that the accounting and the thread rebuild read."""
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE work AS
-        SELECT s.rowid AS stg_row, s.tweet_id, s.run_id, s.record_no, s.author_id,
+        CREATE OR REPLACE TEMP VIEW new_tweets AS
+        SELECT s.rowid AS stg_row, s.tweet_id, s.run_id, s.author_id,
                coalesce(s.author_handle, u.handle, s.author_id) AS author_handle,
                (coalesce(s.inbound = false, false)
                 OR s.author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
                 OR lower(coalesce(s.author_handle, u.handle)) IN (SELECT handle_key FROM accounts)) AS is_brand,
                s.created_at, s.lang, s.in_reply_to_tweet_id, s.api_conversation_id,
-               coalesce(s.author_followers, u.followers_count) AS author_followers,
-               NULL::BIGINT AS parent_id, NULL::BIGINT AS conversation_id, NULL::TIMESTAMPTZ AS first_reply_at,
-               NULL::VARCHAR AS parent_author_id, NULL::BOOLEAN AS parent_is_brand, true AS is_new
+               coalesce(s.author_followers, u.followers_count) AS author_followers
         FROM stg_tweets s
         LEFT JOIN users u ON u.author_id = s.author_id
         WHERE s.reason IS NULL
@@ -253,10 +251,10 @@ def _select_new(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _account_for(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> None:
+def _account_for(con: duckdb.DuckDBPyConnection, reports: list[FileReport], loaded_by_run: dict[int, int]) -> None:
     by_run = {r.run_id: r for r in reports}
-    for run_id, loaded in _rows(con, "SELECT run_id, count(*) FROM work GROUP BY run_id"):
-        by_run[run_id].loaded = int(loaded)
+    for run_id, loaded in loaded_by_run.items():
+        by_run[run_id].loaded = loaded
     for run_id, dup in _rows(con, "SELECT run_id, count(*) FROM stg_repeats WHERE same GROUP BY run_id"):
         by_run[run_id].duplicate = int(dup)
     for run_id, quarantined in _rows(con, "SELECT run_id, count(*) FROM stg_quarantine GROUP BY run_id"):

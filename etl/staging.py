@@ -35,7 +35,12 @@ CREATE OR REPLACE TEMP TABLE stg_tweets (
     like_count           BIGINT,
     quote_count          BIGINT,
     reason               VARCHAR,
-    raw                  VARCHAR
+    raw                  VARCHAR,
+    -- filled by the thread rebuild for the records that are loaded
+    final_is_brand       BOOLEAN,
+    parent_id            BIGINT,
+    conversation_id      BIGINT,
+    first_reply_at       TIMESTAMPTZ
 );
 CREATE OR REPLACE TEMP TABLE stg_users (
     run_id          INTEGER NOT NULL,

@@ -4,20 +4,28 @@ Only conversations touched by new tweets are rebuilt. The touched set is closed 
 links: a new tweet touches the conversation of its parent, the conversations of existing tweets
 that reply to it (a late-arriving parent merges them), its API ``conversation_id``, every
 conversation of an author who just became a brand account, and, when brands were added, the
-threads attributed by mention or not at all. Roots are found by pointer jumping
-(``log2(depth)`` set-wise passes), not a Python walk per tweet.
+threads attributed by mention or not at all. Roots are found by pointer jumping on numpy arrays
+(``log2(depth)`` vectorised passes, :mod:`etl.graph`), not a Python walk per tweet.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl import graph
 
 log = logging.getLogger(__name__)
 
-MAX_JUMPS = 64
+ARROW_BATCH_ROWS = 122_880
 
 @dataclass(frozen=True)
 class RebuildStats:
@@ -25,220 +33,197 @@ class RebuildStats:
     threads: int
     tweets: int
     seconds: float = 0.0
+    cycles_broken: int = 0
+    loaded_by_run: dict[int, int] = field(default_factory=dict)
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    rows = con.execute(sql).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
-WORK_COLUMNS = (
-    "tweet_id, run_id, record_no, author_id, author_handle, is_brand, created_at, lang, in_reply_to_tweet_id, "
-    "api_conversation_id, author_followers, parent_id, conversation_id"
+NEW_COLUMNS = (
+    "tweet_id, run_id, author_id, author_handle, is_brand, created_at, lang, in_reply_to_tweet_id, "
+    "api_conversation_id, author_followers"
 )
+EXISTING_SQL = f"""
+SELECT NULL::BIGINT AS stg_row, * REPLACE (
+           is_brand OR author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
+           OR lower(author_handle) IN (SELECT handle_key FROM accounts) AS is_brand),
+       parent_id AS old_parent_id, conversation_id AS old_conversation_id, is_brand AS old_is_brand,
+       first_reply_at AS old_first_reply_at
+FROM (SELECT {NEW_COLUMNS}, parent_id, conversation_id, first_reply_at FROM tweets
+      WHERE conversation_id IN (SELECT conversation_id FROM touched_convs))
+"""
+TOUCHED_SQL = """
+CREATE OR REPLACE TEMP TABLE touched_convs AS
+SELECT DISTINCT conversation_id FROM (
+    SELECT t.conversation_id FROM tweets t JOIN work_new n ON t.tweet_id = n.in_reply_to_tweet_id
+    UNION ALL
+    SELECT t.conversation_id FROM tweets t JOIN work_new n ON t.in_reply_to_tweet_id = n.tweet_id
+    UNION ALL
+    SELECT t.conversation_id FROM tweets t JOIN work_new n ON t.conversation_id = n.api_conversation_id
+    UNION ALL
+    SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b
+        ON t.author_id = b.author_id OR lower(t.author_handle) = b.handle_key
+    UNION ALL
+    SELECT conversation_id FROM threads
+    WHERE coalesce(account_rule, 'none') IN ('mention', 'none')
+      AND EXISTS (SELECT 1 FROM new_brand_authors)
+) WHERE conversation_id IS NOT NULL
+"""
+
+
+def _ints(column: pa.ChunkedArray | pa.Array, fill: int = 0) -> npt.NDArray[np.int64]:
+    return np.asarray(pc.fill_null(column, fill).to_numpy(), dtype=np.int64)
+
+
+def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    return _ints(pc.cast(column, pa.int64()))
+
+
+def _nullable(values: npt.NDArray[Any], missing: npt.NDArray[np.bool_], type_: pa.DataType) -> pa.Array:
+    return pa.array(values, mask=missing, type=type_)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     """Fold the new tweets into ``tweets`` and rebuild ``threads`` of every touched conversation.
 
-    Expects the temp table ``work`` (narrow columns, ``is_new = true``) listing the new tweets,
-    whose full records are in ``stg_tweets`` keyed by ``(run_id, record_no)``, and
-    ``new_brand_authors(handle_key, author_id)``: accounts that just became brands (their
-    conversations change roles, and unanswered threads may now mention a brand).
-    Text is never copied into ``work``: only narrow columns move through the graph passes, and
-    each new tweet's text is written once, into ``tweets``.
+    Expects the view ``new_tweets``: the new tweets' narrow columns (no text) with ``stg_row``, the
+    row of ``stg_tweets`` each came from; ``new_brand_authors(handle_key, author_id)`` lists accounts
+    that just became brands (their conversations change roles, and unanswered threads may now
+    mention a brand). The graph work runs on numpy arrays (:mod:`etl.graph`). Threads are built
+    before the tweets are written, so the wide columns leave memory before the biggest write;
+    each new tweet's text then goes from ``stg_tweets`` into ``tweets`` once.
     """
+    started = time.perf_counter()
+    new = con.sql("SELECT * FROM new_tweets").to_arrow_table()
+    con.register("work_new", new)
+    con.execute(TOUCHED_SQL)
+    existing = con.sql(EXISTING_SQL).to_arrow_table()
+    con.unregister("work_new")
+    n_new = new.num_rows
+    counts = new.group_by("run_id").aggregate([("run_id", "count")])
+    loaded_by_run = dict(zip(counts["run_id"].to_pylist(), counts["run_id_count"].to_pylist(), strict=True))
+    work = pa.concat_tables([new, existing.select(new.column_names).cast(new.schema)])
+    stg_row = _ints(new["stg_row"])
+    del new
+
+    tweet_id = _ints(work["tweet_id"])
+    reply_to = work["in_reply_to_tweet_id"]
+    time_us = _micros(work["created_at"])
+    is_brand = np.asarray(work["is_brand"].to_numpy(), dtype=np.bool_)
+    links = graph.link(tweet_id, _ints(reply_to), _valid(reply_to), time_us, is_brand)
+    has_parent = links.parent >= 0
+    parent_at = np.maximum(links.parent, 0)
+    api_conv = work["api_conversation_id"]
+    conversation = np.where(_valid(api_conv), _ints(api_conv), tweet_id[links.root])
+    parent_id = np.where(has_parent, tweet_id[parent_at], 0)
+    tkey = graph.time_rank(time_us, tweet_id, links.id_order)
+    del api_conv, reply_to, time_us
+
+    thread_input = pa.table({
+        "tweet_id": work["tweet_id"], "conversation_id": conversation, "author_id": work["author_id"],
+        "author_handle": work["author_handle"], "is_brand": is_brand, "created_at": work["created_at"],
+        "lang": work["lang"], "author_followers": work["author_followers"],
+        "parent_author_id": work["author_id"].take(pa.array(parent_at, mask=~has_parent)),
+        "parent_is_brand": pa.array(is_brand[parent_at], mask=~has_parent),
+        "tkey": tkey, "stg_row": work["stg_row"],
+    })
+    del parent_at, tkey
+    del work
+    con.register("work", _chunked(thread_input))
+    if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
+        con.execute(
+            """
+            DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
+                                   OR conversation_id IN (SELECT conversation_id FROM work)
+            """
+        )
+    inserted = con.execute(THREADS_SQL).fetchall()
+    (conversations,), = con.execute("SELECT count(DISTINCT conversation_id) FROM work").fetchall()
+    con.unregister("work")
+    del thread_input
+
+    computed = {
+        "is_brand": pa.array(is_brand),
+        "parent_id": pa.array(parent_id, mask=~has_parent),
+        "conversation_id": pa.array(conversation),
+        "first_reply_at": pa.array(links.first_reply_us, mask=links.first_reply_us == graph.NO_TIME)
+                            .cast(pa.timestamp("us", tz="UTC")),
+    }
+    n_tweets, cycles_broken, old_ids = len(tweet_id), links.cycles_broken, tweet_id[n_new:]
+    del links, is_brand, has_parent, conversation, parent_id, tweet_id
+    _insert_new(con, source, stg_row, {k: v.slice(0, n_new) for k, v in computed.items()})
+    relinked = pa.table({"tweet_id": old_ids, **{k: v.slice(n_new) for k, v in computed.items()}})
+    for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at"):
+        relinked = relinked.append_column(name, existing[name])
+    _update_existing(con, relinked)
+    con.execute("DROP TABLE touched_convs")
+    return RebuildStats(conversations=int(conversations), threads=int(inserted[0][0]) if inserted else 0,
+                        tweets=n_tweets, seconds=time.perf_counter() - started, cycles_broken=cycles_broken,
+                        loaded_by_run=loaded_by_run)
+
+
+def _chunked(table: pa.Table) -> pa.Table:
+    """The same table cut into row-group-sized batches (no copy): DuckDB scans an Arrow table one
+    batch per thread, so a table built from whole numpy columns would be scanned by one thread."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS), schema=table.schema)
+
+
+def _valid(column: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    return np.asarray(pc.is_valid(column).to_numpy(), dtype=np.bool_)
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArray[np.int64],
+                computed: dict[str, pa.Array]) -> None:
+    """Write the new tweets, text included, from ``stg_tweets`` after setting their computed columns there.
+
+    Setting the columns in the staging table by row id and then copying it is faster than joining
+    it to the computed columns in the copy: an UPDATE of a temporary table is cheap, and a plain
+    scan lets DuckDB compress and write on every core (a POSITIONAL JOIN would scan on one).
+    Staging rows that are not loaded (quarantined, duplicates) keep no conversation and are skipped.
+    """
+    con.register("computed", _chunked(pa.table({"stg_row": stg_row, **computed})))
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE touched_convs AS
-        SELECT DISTINCT conversation_id FROM (
-            SELECT t.conversation_id FROM tweets t JOIN work n ON t.tweet_id = n.in_reply_to_tweet_id
-            UNION ALL
-            SELECT t.conversation_id FROM tweets t JOIN work n ON t.in_reply_to_tweet_id = n.tweet_id
-            UNION ALL
-            SELECT t.conversation_id FROM tweets t JOIN work n ON t.conversation_id = n.api_conversation_id
-            UNION ALL
-            SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b
-                ON t.author_id = b.author_id OR lower(t.author_handle) = b.handle_key
-            UNION ALL
-            SELECT conversation_id FROM threads
-            WHERE coalesce(account_rule, 'none') IN ('mention', 'none')
-              AND EXISTS (SELECT 1 FROM new_brand_authors)
-        ) WHERE conversation_id IS NOT NULL
+        UPDATE stg_tweets SET final_is_brand = c.is_brand, parent_id = c.parent_id,
+                              conversation_id = c.conversation_id, first_reply_at = c.first_reply_at
+        FROM computed c WHERE stg_tweets.rowid = c.stg_row
         """
     )
-    con.execute(
-        f"""
-        INSERT INTO work BY NAME
-        SELECT * REPLACE (
-                   is_brand OR author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
-                   OR lower(author_handle) IN (SELECT handle_key FROM accounts) AS is_brand),
-               NULL::TIMESTAMPTZ AS first_reply_at, NULL::VARCHAR AS parent_author_id,
-               NULL::BOOLEAN AS parent_is_brand, false AS is_new
-        FROM (SELECT {WORK_COLUMNS} FROM tweets
-              WHERE conversation_id IN (SELECT conversation_id FROM touched_convs))
-        """
-    )
-    _link_parents_and_roots(con)
+    con.unregister("computed")
     con.execute(
         f"""
         INSERT INTO tweets
-        SELECT w.tweet_id, '{source}', w.author_id, w.author_handle, w.is_brand, w.created_at, s.text, w.lang,
-               w.in_reply_to_tweet_id, s.in_reply_to_user_id, w.api_conversation_id, w.parent_id,
-               w.conversation_id, w.author_followers, s.retweet_count, s.reply_count, s.like_count,
-               s.quote_count, w.run_id, w.record_no, w.first_reply_at
-        FROM work w JOIN stg_tweets s ON s.rowid = w.stg_row
-        WHERE w.is_new
+        SELECT s.tweet_id, '{source}', s.author_id, coalesce(s.author_handle, u.handle, s.author_id),
+               s.final_is_brand, s.created_at, s.text, s.lang, s.in_reply_to_tweet_id, s.in_reply_to_user_id,
+               s.api_conversation_id, s.parent_id, s.conversation_id, coalesce(s.author_followers, u.followers_count),
+               s.retweet_count, s.reply_count, s.like_count, s.quote_count, s.run_id, s.record_no, s.first_reply_at
+        FROM stg_tweets s LEFT JOIN users u ON u.author_id = s.author_id
+        WHERE s.conversation_id IS NOT NULL
         """
     )
     con.execute("DROP TABLE stg_tweets")
+
+
+def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table) -> None:
+    """Rewrite the links of already loaded tweets whose conversation changed (usually few)."""
+    if existing.num_rows == 0:
+        return
+    con.register("relinked", existing)
     con.execute(
         """
         UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
                           first_reply_at = w.first_reply_at
-        FROM work w
-        WHERE NOT w.is_new AND tweets.tweet_id = w.tweet_id
-          AND (tweets.parent_id IS DISTINCT FROM w.parent_id OR tweets.conversation_id <> w.conversation_id
-               OR tweets.is_brand <> w.is_brand OR tweets.first_reply_at IS DISTINCT FROM w.first_reply_at)
+        FROM relinked w
+        WHERE tweets.tweet_id = w.tweet_id
+          AND (w.old_parent_id IS DISTINCT FROM w.parent_id OR w.old_conversation_id <> w.conversation_id
+               OR w.old_is_brand <> w.is_brand OR w.old_first_reply_at IS DISTINCT FROM w.first_reply_at)
         """
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE work_convs AS SELECT DISTINCT conversation_id FROM work
-        """
-    )
-    con.execute(
-        """
-        DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
-                               OR conversation_id IN (SELECT conversation_id FROM work_convs)
-        """
-    )
-    inserted = con.execute(THREADS_SQL).fetchall()
-    stats = RebuildStats(
-        conversations=_count(con, "SELECT count(*) FROM work_convs"),
-        threads=int(inserted[0][0]) if inserted else 0,
-        tweets=_count(con, "SELECT count(*) FROM work"),
-    )
-    con.execute("DROP TABLE work; DROP TABLE touched_convs; DROP TABLE work_convs")
-    return stats
-
-
-def _jump_to_roots(con: duckdb.DuckDBPyConnection) -> bool:
-    """Pointer jumping on ``anc`` until every tweet points at its root; False if cycles remain.
-
-    Outside cycles every pass finishes some tweets; a pass that finishes none means the rest hang
-    on reply cycles, so it stops there instead of spinning.
-    """
-    pending = -1
-    for _ in range(MAX_JUMPS):
-        before, pending = pending, _count(con, "SELECT count(*) FROM anc WHERE NOT done")
-        if pending == 0:
-            return True
-        if pending == before:
-            return False
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE anc AS
-            SELECT * FROM anc WHERE done
-            UNION ALL
-            SELECT a.tweet_id, a.parent_id, a.parent_author_id, a.parent_is_brand, a.created_at, b.anc, b.done
-            FROM anc a JOIN anc b ON b.tweet_id = a.anc WHERE NOT a.done
-            """
-        )
-    return _count(con, "SELECT count(*) FROM anc WHERE NOT done") == 0
-
-
-def _break_cycles(con: duckdb.DuckDBPyConnection) -> None:
-    """Make reply cycles (impossible on Twitter, possible in damaged exports) deterministic.
-
-    In each cycle the earliest tweet (by time, then id) loses its parent link and becomes the root,
-    so the result does not depend on the order files were loaded in. Only tweets that never reached
-    a root are looked at, which in real data is none, so a Python walk over them is fine.
-    """
-    pending = con.execute(
-        "SELECT tweet_id, parent_id, created_at FROM anc WHERE NOT done"
-    ).fetchall()
-    parent = {tweet_id: parent_id for tweet_id, parent_id, _ in pending}
-    order = {tweet_id: (created_at, tweet_id) for tweet_id, _, created_at in pending}
-    roots: set[int] = set()
-    seen: set[int] = set()
-    for start in parent:
-        path: list[int] = []
-        node: int | None = start
-        while node is not None and node in parent and node not in seen:
-            seen.add(node)
-            path.append(node)
-            node = parent[node]
-        if node is not None and node in path:
-            cycle = path[path.index(node):]
-            roots.add(min(cycle, key=order.__getitem__))
-    log.warning("reply cycles: %d cycle(s) broken at their earliest tweet", len(roots))
-    con.execute("CREATE OR REPLACE TEMP TABLE cycle_roots (tweet_id BIGINT)")
-    con.executemany("INSERT INTO cycle_roots VALUES (?)", [[r] for r in sorted(roots)])
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE anc AS
-        SELECT * FROM anc WHERE done
-        UNION ALL
-        SELECT a.tweet_id,
-               CASE WHEN r.tweet_id IS NULL THEN a.parent_id END AS parent_id,
-               CASE WHEN r.tweet_id IS NULL THEN a.parent_author_id END AS parent_author_id,
-               CASE WHEN r.tweet_id IS NULL THEN a.parent_is_brand END AS parent_is_brand,
-               a.created_at,
-               CASE WHEN r.tweet_id IS NULL THEN a.parent_id ELSE a.tweet_id END AS anc,
-               r.tweet_id IS NOT NULL AS done
-        FROM anc a LEFT JOIN cycle_roots r USING (tweet_id) WHERE NOT a.done
-        """
-    )
-    con.execute("DROP TABLE cycle_roots")
-
-
-def _link_parents_and_roots(con: duckdb.DuckDBPyConnection) -> None:
-    """Set ``parent_id`` (only when the parent is present), ``conversation_id`` and ``first_reply_at`` on ``work``.
-
-    Every step writes a new table instead of updating one: inside a long transaction DuckDB keeps
-    updated rows as versions, and scanning 3 M updated rows later costs several times a fresh table.
-    """
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE anc AS
-        SELECT w.tweet_id, p.tweet_id AS parent_id, p.author_id AS parent_author_id,
-               p.is_brand AS parent_is_brand, w.created_at,
-               coalesce(p.tweet_id, w.tweet_id) AS anc, p.tweet_id IS NULL AS done
-        FROM work w LEFT JOIN work p ON p.tweet_id = w.in_reply_to_tweet_id AND p.tweet_id <> w.tweet_id
-        """
-    )
-    if not _jump_to_roots(con):
-        _break_cycles(con)
-        if not _jump_to_roots(con):
-            raise RuntimeError("reply links still cycle after breaking every cycle")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE work AS
-        WITH linked AS (
-            SELECT w.* REPLACE (a.parent_id AS parent_id, a.parent_author_id AS parent_author_id,
-                                a.parent_is_brand AS parent_is_brand,
-                                coalesce(w.api_conversation_id, a.anc) AS conversation_id)
-            FROM work w JOIN anc a USING (tweet_id)
-        ),
-        first_replies AS (
-            SELECT parent_id AS tweet_id, min(created_at) AS first_reply_at
-            FROM linked WHERE is_brand AND NOT parent_is_brand GROUP BY parent_id
-        )
-        SELECT l.* REPLACE (r.first_reply_at AS first_reply_at)
-        FROM linked l LEFT JOIN first_replies r USING (tweet_id)
-        """
-    )
-    con.execute("DROP TABLE anc")
+    con.unregister("relinked")
 
 
 THREADS_SQL = """
 INSERT INTO threads
-WITH keyed AS (
-    SELECT *, (CAST(epoch_us(created_at) AS HUGEINT) << 64) + tweet_id AS tkey FROM work
-),
-customer_tweets AS (
-    SELECT * FROM keyed WHERE NOT is_brand
+WITH customer_tweets AS (
+    SELECT * FROM work WHERE NOT is_brand
 ),
 customers AS (
     SELECT conversation_id, author_id AS customer_id,
@@ -248,12 +233,13 @@ customers AS (
            arg_min(lang, tkey) AS lang,
            count(*) AS customer_tweets,
            max(created_at) AS last_customer_tweet_at,
-           max(author_followers) AS customer_followers
+           max(author_followers) AS customer_followers,
+           arg_min_null(stg_row, tkey) AS first_stg_row
     FROM customer_tweets GROUP BY conversation_id, author_id
 ),
 replies AS (
     SELECT conversation_id, parent_author_id AS customer_id, tweet_id, created_at, author_handle, tkey
-    FROM keyed WHERE is_brand AND NOT parent_is_brand
+    FROM work WHERE is_brand AND NOT parent_is_brand
 ),
 responses AS (
     SELECT r.conversation_id, r.customer_id,
@@ -270,15 +256,23 @@ responses AS (
 conversations AS (
     SELECT conversation_id, count(*) AS conversation_tweets, max(created_at) AS last_tweet_at,
            arg_min(author_handle, tkey) FILTER (WHERE is_brand) AS earliest_brand
-    FROM keyed GROUP BY conversation_id
+    FROM work GROUP BY conversation_id
 ),
-needs_mention AS (
-    SELECT c.conversation_id, c.customer_id, regexp_extract_all(t.text, '@(\\w+)', 1) AS handles
+unmentioned AS (
+    SELECT c.conversation_id, c.customer_id, c.first_customer_tweet_id, c.first_stg_row
     FROM customers c
-    JOIN tweets t ON t.tweet_id = c.first_customer_tweet_id
     JOIN conversations v ON v.conversation_id = c.conversation_id
     LEFT JOIN responses r ON r.conversation_id = c.conversation_id AND r.customer_id = c.customer_id
     WHERE r.first_response_at IS NULL AND v.earliest_brand IS NULL
+),
+needs_mention AS (
+    SELECT conversation_id, customer_id, regexp_extract_all(text, '@(\\w+)', 1) AS handles
+    FROM (SELECT u.conversation_id, u.customer_id, s.text
+          FROM unmentioned u JOIN stg_tweets s ON s.rowid = u.first_stg_row
+          UNION ALL
+          SELECT u.conversation_id, u.customer_id, t.text
+          FROM unmentioned u JOIN tweets t ON t.tweet_id = u.first_customer_tweet_id
+          WHERE u.first_stg_row IS NULL)
 ),
 mentions AS (
     SELECT conversation_id, customer_id, arg_min(a.handle, m.pos) AS mentioned

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
 READ_MEMORY_LIMIT = "2GB"
-WRITE_MEMORY_LIMIT = "1GB"
+WRITE_MEMORY_LIMIT = "700MB"  # the loader's numpy/Arrow graph columns come on top (docs/warehouse.md)
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
