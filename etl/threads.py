@@ -13,15 +13,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from etl import graph
+from etl import columns, graph
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +67,6 @@ SELECT DISTINCT conversation_id FROM (
 """
 
 
-def _ints(column: pa.ChunkedArray | pa.Array, fill: int = 0) -> npt.NDArray[np.int64]:
-    return np.asarray(pc.fill_null(column, fill).to_numpy(), dtype=np.int64)
-
-
-def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
-    return _ints(pc.cast(column, pa.int64()))
-
-
-def _nullable(values: npt.NDArray[Any], missing: npt.NDArray[np.bool_], type_: pa.DataType) -> pa.Array:
-    return pa.array(values, mask=missing, type=type_)
-
-
 def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     """Fold the new tweets into ``tweets`` and rebuild ``threads`` of every touched conversation.
 
@@ -98,32 +84,33 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     existing = con.sql(EXISTING_SQL).to_arrow_table()
     con.unregister("work_new")
     n_new = new.num_rows
-    counts = new.group_by("run_id").aggregate([("run_id", "count")])
-    loaded_by_run = dict(zip(counts["run_id"].to_pylist(), counts["run_id_count"].to_pylist(), strict=True))
+    runs, loaded = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
+    loaded_by_run = {int(r): int(n) for r, n in zip(runs, loaded, strict=True)}
     work = pa.concat_tables([new, existing.select(new.column_names).cast(new.schema)])
-    stg_row = _ints(new["stg_row"])
+    stg_row = columns.values(new["stg_row"])
     del new
 
-    tweet_id = _ints(work["tweet_id"])
+    tweet_id = columns.values(work["tweet_id"])
     reply_to = work["in_reply_to_tweet_id"]
-    time_us = _micros(work["created_at"])
-    is_brand = np.asarray(work["is_brand"].to_numpy(), dtype=np.bool_)
-    links = graph.link(tweet_id, _ints(reply_to), _valid(reply_to), time_us, is_brand)
+    time_us = columns.values(work["created_at"])
+    is_brand = columns.bools(work["is_brand"])
+    links = graph.link(tweet_id, columns.values(reply_to), columns.valid(reply_to), time_us, is_brand)
     has_parent = links.parent >= 0
     parent_at = np.maximum(links.parent, 0)
     api_conv = work["api_conversation_id"]
-    conversation = np.where(_valid(api_conv), _ints(api_conv), tweet_id[links.root])
+    conversation = np.where(columns.valid(api_conv), columns.values(api_conv), tweet_id[links.root])
     parent_id = np.where(has_parent, tweet_id[parent_at], 0)
     tkey = graph.time_rank(time_us, tweet_id, links.id_order)
     del api_conv, reply_to, time_us
 
     thread_input = pa.table({
-        "tweet_id": work["tweet_id"], "conversation_id": conversation, "author_id": work["author_id"],
-        "author_handle": work["author_handle"], "is_brand": is_brand, "created_at": work["created_at"],
+        "tweet_id": work["tweet_id"], "conversation_id": columns.array(conversation, pa.int64()),
+        "author_id": work["author_id"], "author_handle": work["author_handle"],
+        "is_brand": columns.array(is_brand, pa.bool_()), "created_at": work["created_at"],
         "lang": work["lang"], "author_followers": work["author_followers"],
-        "parent_author_id": work["author_id"].take(pa.array(parent_at, mask=~has_parent)),
-        "parent_is_brand": pa.array(is_brand[parent_at], mask=~has_parent),
-        "tkey": tkey, "stg_row": work["stg_row"],
+        "parent_author_id": work["author_id"].take(columns.array(parent_at, pa.int32(), ~has_parent)),
+        "parent_is_brand": columns.array(is_brand[parent_at], pa.bool_(), ~has_parent),
+        "tkey": columns.array(tkey, pa.int32()), "stg_row": work["stg_row"],
     })
     del parent_at, tkey
     del work
@@ -141,16 +128,17 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     del thread_input
 
     computed = {
-        "is_brand": pa.array(is_brand),
-        "parent_id": pa.array(parent_id, mask=~has_parent),
-        "conversation_id": pa.array(conversation),
-        "first_reply_at": pa.array(links.first_reply_us, mask=links.first_reply_us == graph.NO_TIME)
-                            .cast(pa.timestamp("us", tz="UTC")),
+        "is_brand": columns.array(is_brand, pa.bool_()),
+        "parent_id": columns.array(parent_id, pa.int64(), ~has_parent),
+        "conversation_id": columns.array(conversation, pa.int64()),
+        "first_reply_at": columns.array(links.first_reply_us, pa.timestamp("us", tz="UTC"),
+                                        links.first_reply_us == graph.NO_TIME),
     }
     n_tweets, cycles_broken, old_ids = len(tweet_id), links.cycles_broken, tweet_id[n_new:]
     del links, is_brand, has_parent, conversation, parent_id, tweet_id
     _insert_new(con, source, stg_row, {k: v.slice(0, n_new) for k, v in computed.items()})
-    relinked = pa.table({"tweet_id": old_ids, **{k: v.slice(n_new) for k, v in computed.items()}})
+    relinked = pa.table({"tweet_id": columns.array(old_ids, pa.int64()),
+                         **{k: v.slice(n_new) for k, v in computed.items()}})
     for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at"):
         relinked = relinked.append_column(name, existing[name])
     _update_existing(con, relinked)
@@ -166,10 +154,6 @@ def _chunked(table: pa.Table) -> pa.Table:
     return pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS), schema=table.schema)
 
 
-def _valid(column: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
-    return np.asarray(pc.is_valid(column).to_numpy(), dtype=np.bool_)
-
-
 def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArray[np.int64],
                 computed: dict[str, pa.Array]) -> None:
     """Write the new tweets, text included, from ``stg_tweets`` after setting their computed columns there.
@@ -179,7 +163,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
     scan lets DuckDB compress and write on every core (a POSITIONAL JOIN would scan on one).
     Staging rows that are not loaded (quarantined, duplicates) keep no conversation and are skipped.
     """
-    con.register("computed", _chunked(pa.table({"stg_row": stg_row, **computed})))
+    con.register("computed", _chunked(pa.table({"stg_row": columns.array(stg_row, pa.int64()), **computed})))
     con.execute(
         """
         UPDATE stg_tweets SET final_is_brand = c.is_brand, parent_id = c.parent_id,
