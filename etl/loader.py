@@ -23,7 +23,7 @@ import duckdb
 from carepulse import progress
 from carepulse.config import Settings
 from carepulse.errors import DataError
-from etl import threads
+from etl import columns, threads
 from etl.runs import FileReport, next_ids, record_run
 from etl.staging import create_staging
 from warehouse import Warehouse
@@ -192,12 +192,21 @@ DIFFERENCES = """concat_ws(', ',
     CASE WHEN a.in_reply_to_tweet_id IS DISTINCT FROM b.in_reply_to_tweet_id THEN 'in-reply-to' END)"""
 
 
+def _repeated_ids_in_batch(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any staged id occurs twice: one sort of the ids, cheaper than a 3 M-group GROUP BY."""
+    ids = columns.values(con.sql("SELECT tweet_id FROM stg_tweets WHERE reason IS NULL").to_arrow_table()["tweet_id"])
+    ids.sort()
+    return bool(len(ids) > 1 and (ids[1:] == ids[:-1]).any())
+
+
 def _classify(con: duckdb.DuckDBPyConnection) -> None:
     """Mark staged records that repeat an id (within the batch, or already loaded) in ``stg_repeats``."""
+    multi = ("SELECT tweet_id FROM stg_tweets GROUP BY tweet_id HAVING count(*) > 1"
+             if _repeated_ids_in_batch(con) else "SELECT NULL::BIGINT AS tweet_id WHERE false")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE stg_repeats AS
-        WITH multi AS (SELECT tweet_id FROM stg_tweets GROUP BY tweet_id HAVING count(*) > 1),
+        WITH multi AS ({multi}),
         ranked AS (
             SELECT s.*, row_number() OVER (PARTITION BY s.tweet_id ORDER BY s.run_id, s.record_no) AS rn
             FROM stg_tweets s WHERE s.reason IS NULL AND s.tweet_id IN (SELECT tweet_id FROM multi)

@@ -74,10 +74,11 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, run_id: int) -> int:
                  max_line_size = 16777216, parallel = true)
     """
     sql = (
-        _STAGE_SQL.replace("{run_id}", str(run_id))
+        _STAGE_SQL.replace("{id_tweet_id}", _id_sql("tweet_id"))
+        .replace("{id_in_response_to_tweet_id}", _id_sql("in_response_to_tweet_id"))
+        .replace("{run_id}", str(run_id))
         .replace("{source}", source)
         .replace("{time_format}", TWITTER_TIME)
-        .replace("{id_pattern}", ID_PATTERN)
     )
     try:
         progress.run_polled(
@@ -104,6 +105,17 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, run_id: int) -> int:
     return parsed + rejected
 
 
+def _id_sql(column: str) -> str:
+    """A whole-number id column as BIGINT, NULL when it is not one.
+
+    Almost every id is plain digits, which a cast takes as is; only the others (spaces, a
+    pandas ``.0``) go through the regular expression, which costs a second of CPU on 3 M rows.
+    """
+    return (f"CASE WHEN length({column}) BETWEEN 1 AND 19 AND ltrim({column}, '0123456789') = '' "
+            f"THEN TRY_CAST({column} AS BIGINT) "
+            f"ELSE TRY_CAST(regexp_extract({column}, '{ID_PATTERN}', 1) AS BIGINT) END")
+
+
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     rows = con.execute(sql).fetchall()
     return int(rows[0][0]) if rows else 0
@@ -114,13 +126,14 @@ INSERT INTO stg_tweets (run_id, record_no, line, tweet_id, author_id, author_han
                         in_reply_to_tweet_id, reason, raw)
 WITH typed AS (
     SELECT row_number() OVER () AS record_no, *,
-           TRY_CAST(regexp_extract(tweet_id, '{id_pattern}', 1) AS BIGINT) AS id_v,
-           nullif(regexp_replace(trim(author_id), '^(\d+)\.0+$', '\1'), '') AS author_v,
+           {id_tweet_id} AS id_v,
+           nullif(CASE WHEN contains(author_id, '.') THEN regexp_replace(trim(author_id), '^(\d+)\.0+$', '\1')
+                       ELSE trim(author_id) END, '') AS author_v,
            CASE lower(trim(inbound)) WHEN 'true' THEN true WHEN '1' THEN true
                 WHEN 'false' THEN false WHEN '0' THEN false END AS inbound_v,
            coalesce(try_strptime(trim(created_at), '{time_format}'),
                     TRY_CAST(trim(created_at) AS TIMESTAMPTZ)) AS created_v,
-           TRY_CAST(regexp_extract(in_response_to_tweet_id, '{id_pattern}', 1) AS BIGINT) AS parent_v,
+           {id_in_response_to_tweet_id} AS parent_v,
            nullif(trim(coalesce(in_response_to_tweet_id, '')), '') IS NULL AS no_parent
     FROM {source}
 ), checked AS (
