@@ -11,8 +11,11 @@ imports them, so a second ``create_app`` in the same process would register them
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,11 @@ from metrics import data_views
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 PAGE_MODULES = ("dashboard.pages.pilot", "dashboard.pages.team", "dashboard.pages.explore", "dashboard.pages.data")
+LANDING_PAGE = "dashboard.pages.pilot"  # the page "/" opens: prepared before the server listens
+LANDING_WAIT_S = 60.0  # the longest the address waits for it
+# imported by metrics.stats on first use; imported at start instead (see import_statistics)
+STATISTICS_MODULES = ("scipy.stats", "statsmodels.api", "statsmodels.stats.proportion",
+                      "statsmodels.duration.survfunc", "statsmodels.tsa.exponential_smoothing.ets")
 
 
 def shell() -> html.Div:
@@ -83,24 +91,63 @@ def _pilot_alias() -> Any:
     return None
 
 
+def import_statistics() -> None:
+    """The statistics libraries metrics imports on first use (about 1.2 s, mostly scipy.stats).
+
+    Imported at start, beside the landing page's queries (DuckDB runs without the GIL), so that no
+    request pays for them.
+    """
+    for name in STATISTICS_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a page that needs it says so when it asks
+            log.debug("could not import %s", name, exc_info=True)
+
+
+def prepare_landing() -> None:
+    """Everything a browser opening ``/`` asks for, computed at once: the shell's as-of line, the Pilot
+    page's layout and data callbacks, and, beside them, the statistics imports."""
+    landing = sys.modules.get(LANDING_PAGE)
+    jobs: list[Any] = [import_statistics, functools.partial(show_as_of, "/")]
+    if landing is not None and hasattr(landing, "warm_up"):
+        jobs.append(landing.warm_up)
+    state.run_at_once(jobs)
+
+
 def warm_up_jobs() -> list[Any]:
-    """Each page's default views (no filters), loaded once in the background after start."""
+    """The other pages' default views (no filters), loaded once in the background after start."""
     jobs = []
     for name in PAGE_MODULES:
         module = sys.modules.get(name)
-        if module is not None and hasattr(module, "warm_up"):
+        if name != LANDING_PAGE and module is not None and hasattr(module, "warm_up"):
             jobs.append(module.warm_up)
     return jobs
 
 
 def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: Settings | None = None) -> None:
-    """Run the dashboard until Ctrl-C. Binds 127.0.0.1 by default: the data stays on this machine."""
+    """Run the dashboard until Ctrl-C. Binds 127.0.0.1 by default: the data stays on this machine.
+
+    The address is printed, and the server listens, once the Pilot page (where ``/`` opens) is ready:
+    its default views computed and the statistics libraries imported, so the first page a user opens
+    shows its data at once instead of waiting for the same work. The address appears that much later
+    (the Pilot page's own cost: seconds on a warehouse of millions of tweets; at most
+    ``LANDING_WAIT_S``, after which the server listens anyway and a request joins the computation
+    still running). The other pages warm up in the background after.
+    """
     settings = settings or load_settings(db=Path(db))
     app = create_app(db, settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host}: anyone who can reach this machine on port {port} can read the data",
               file=sys.stderr)
+    print(f"carepulse dashboard: preparing the Pilot page (warehouse {db}) ...", flush=True)
+    started = time.perf_counter()
+    landing = state.warm_up([prepare_landing])
+    landing.join(LANDING_WAIT_S)
+    if landing.is_alive():
+        log.warning("the Pilot page is still being prepared after %.0f s; serving anyway", LANDING_WAIT_S)
+    else:
+        log.info("Pilot page prepared in %.2f s", time.perf_counter() - started)
     state.warm_up(warm_up_jobs())
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"carepulse dashboard on http://{shown}:{port}/ (warehouse {db}; Ctrl-C to stop)", flush=True)

@@ -5,6 +5,10 @@ answer per warehouse snapshot: the same view asked twice (a reload, a second use
 costs one query, and a newly published load changes the snapshot key, so the next question sees
 it. Nothing is cached across snapshots, so the cache never serves stale numbers. Callers must not
 mutate what they get (figure builders and grids only read).
+
+The cache is single-flight: a question asked while the same question is being answered (the
+start-up warm-up and the first browser, two tabs, two callbacks sharing a view) waits for that
+answer instead of running the same queries a second time beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +33,16 @@ CACHE_BYTES = 512 * 1024 * 1024  # a Kaplan-Meier curve of a 3 M-tweet warehouse
 
 
 @dataclass
+class _Flight:
+    """One answer being computed; the callers asking for it meanwhile wait on ``done``."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    failed: bool = False
+    waiters: int = 0
+
+
+@dataclass
 class DashboardState:
     path: Path
     settings: Settings
@@ -36,6 +50,7 @@ class DashboardState:
     cache: OrderedDict[Hashable, tuple[Any, int]] = field(default_factory=OrderedDict)
     cache_bytes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: dict[Hashable, _Flight] = field(default_factory=dict)
     calls: int = 0  # underlying (uncached) calls, for tests and the log
 
     @property
@@ -84,7 +99,9 @@ def warehouse_exists() -> bool:
 def load(function: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:
     """``function(*args, db=reader, settings=settings, **kwargs)``, cached per warehouse snapshot.
 
-    Arguments must be hashable (Filters is a frozen dataclass; pass tuples, not lists).
+    Arguments must be hashable (Filters is a frozen dataclass; pass tuples, not lists). A call whose
+    answer is being computed by another thread waits for it (single flight); if that computation
+    fails, the waiting call runs the function itself, so its own error reaches its own caller.
     """
     state = current()
     key = (snapshot_key(), function.__module__, function.__qualname__, args, tuple(sorted(kwargs.items())))
@@ -93,6 +110,35 @@ def load(function: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:
             state.cache.move_to_end(key)
             cached: T = state.cache[key][0]
             return cached
+        flight = state.in_flight.get(key)
+        leader = flight is None
+        if flight is None:
+            flight = state.in_flight[key] = _Flight()
+        else:
+            flight.waiters += 1
+    if not leader:
+        flight.done.wait()
+        if not flight.failed:
+            shared: T = flight.value
+            return shared
+        return _compute(state, key, function, args, kwargs)
+    try:
+        value = _compute(state, key, function, args, kwargs)
+    except BaseException:
+        flight.failed = True
+        raise
+    else:
+        flight.value = value
+    finally:
+        with state.lock:
+            state.in_flight.pop(key, None)
+        flight.done.set()
+    return value
+
+
+def _compute(state: DashboardState, key: Hashable, function: Callable[..., T], args: tuple[Hashable, ...],
+             kwargs: dict[str, Hashable]) -> T:
+    """Run the function and keep its answer (least recently used answers go past the size limits)."""
     value = function(*args, db=state.reader, settings=state.settings, **kwargs)
     size = _size(value)
     with state.lock:
@@ -122,6 +168,26 @@ def clear_cache() -> None:
     with state.lock:
         state.cache.clear()
         state.cache_bytes = 0
+
+
+def run_at_once(jobs: Sequence[Callable[[], Any]]) -> None:
+    """Run the jobs in parallel threads, as a browser sends a page's callbacks, and wait for all of them.
+
+    DuckDB works without the GIL, so one job's queries run while another's Python (figures, statistics,
+    imports) does. A failing job is logged and the others go on: its error shows again when a page asks.
+    """
+    def guarded(job: Callable[[], Any]) -> None:
+        try:
+            job()
+        except Exception:
+            log.debug("warm-up job failed", exc_info=True)
+
+    threads = [threading.Thread(target=guarded, args=(job,), name=f"carepulse-warm-up-{n}", daemon=True)
+               for n, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def warm_up(jobs: list[Callable[[], Any]]) -> threading.Thread:

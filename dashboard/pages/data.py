@@ -6,7 +6,6 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, html
 
 from dashboard import components, figures, ids, state
@@ -144,7 +143,7 @@ def show_quarantine(_data: dict[str, Any] | None) -> tuple[list[dict[str, Any]],
     Output(ids.DATA_COVERAGE_CHART, "figure"),
     Input(ids.DATA_QUERY, "data"),
 )
-def show_coverage(data: dict[str, Any] | None) -> tuple[Any, go.Figure]:
+def show_coverage(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
     filters = filters_from_store(data)
     locale = state.locale()
     coverage = state.load(data_views.crm_link_coverage, filters)

@@ -13,7 +13,6 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, dcc, html
 
 from dashboard import components, exports, figures, ids, state, thread
@@ -224,7 +223,7 @@ def _view(data: dict[str, Any] | None) -> tuple[tuple[str, ...], str | None, boo
     Output(ids.EXPLORE_DEFINITIONS, "children"),
     Input(ids.EXPLORE_QUERY, "data"),
 )
-def show_view(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Patch, go.Figure, Any, Any]:
+def show_view(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Patch, figures.Figure, Any, Any]:
     metrics, by, _ci, result = _view(data)
     locale = state.locale()
     frame = view_frame(result, by)
@@ -234,7 +233,8 @@ def show_view(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Patch,
     chart = (data or {}).get("chart")
     chart = chart if chart in metrics else metrics[0]
     m = get(chart)
-    chart_frame = frame.rename(columns={"group": by}) if by else frame.drop(columns=["group"])
+    shown = [c for c in (m.name, f"{m.name}_ci_low", f"{m.name}_ci_high") if c in frame]  # what the chart draws
+    chart_frame = frame[shown].assign(**{by: frame["group"]}) if by else frame[shown]
     figure = figures.metric_chart(chart_frame, by, m.name, m.label, m.unit, locale)
     groups = rows[:-1] if by else rows
     return groups, options, figure, notes(result, metrics, by), definitions(metrics, by, data)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, html
 
 from dashboard import components, figures, ids, state
@@ -174,13 +174,13 @@ def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
 
 
 @dash.callback(Output(ids.PILOT_VOLUME, "figure"), Input(ids.PILOT_QUERY, "data"))
-def show_volume(data: dict[str, Any] | None) -> go.Figure:
+def show_volume(data: dict[str, Any] | None) -> figures.Figure:
     frame = state.load(views.weekly_series, filters_from_store(data))
     return figures.weekly_volume(frame, state.locale(), frame.attrs.get("forecast_verdict"))
 
 
 @dash.callback(Output(ids.PILOT_SPEED, "figure"), Input(ids.PILOT_QUERY, "data"))
-def show_speed(data: dict[str, Any] | None) -> go.Figure:
+def show_speed(data: dict[str, Any] | None) -> figures.Figure:
     frame = state.load(engine.query, SPEED, "week", filters_from_store(data))
     return figures.speed_over_time(frame, state.locale(), state.settings().sla_minutes)
 
@@ -194,15 +194,18 @@ def show_cost(data: dict[str, Any] | None) -> Any:
     if frame.empty or frame["cost_per_case"].isna().all():
         return components.empty_state(components.NO_CRM + ": cost per case needs CRM cases", components.CRM_COMMAND)
     cost = settings.cost
+    channels = frame["channel"].tolist()
+    priced = {channel for channel, value in zip(channels, frame["cost_per_case"].tolist(), strict=True)
+              if value is not None and value == value}  # a cost, not None or NaN
     assumptions = [
         f"{channel}: {fmt.money(c.hourly_cost_eur, locale)} per agent hour, {fmt.money(c.fixed_monthly_eur, locale)} "
         f"fixed per month, {fmt.number(c.default_handled_minutes, locale)} min per case without handled minutes"
-        for channel, c in cost.channels.items() if channel in set(frame["channel"])
+        for channel, c in cost.channels.items() if channel in set(channels)
     ]
     assumptions.append(f"Twitter threads without a CRM case: {fmt.number(cost.minutes_per_brand_tweet, locale)} min "
                        f"per brand tweet; pilot set-up {fmt.money(cost.pilot_setup_eur, locale)}.")
     missing = []
-    if settings.hotline_channel not in set(frame.dropna(subset=["cost_per_case"])["channel"]):
+    if settings.hotline_channel not in priced:
         missing.append(components.empty_state(
             f"No {settings.hotline_channel} (hotline) cases to compare with: load the CRM export",
             components.CRM_COMMAND))
@@ -215,6 +218,7 @@ def show_cost(data: dict[str, Any] | None) -> Any:
 
 
 def warm_up() -> None:
-    """The unfiltered page's data, loaded once after start (see dashboard.app.serve)."""
-    for show in (show_headline, show_volume, show_speed, show_cost):
-        show({})
+    """The unfiltered page's data, loaded at start before the server listens (see dashboard.app.serve):
+    the layout (its filter options) and the four callbacks at once, as the browser asks for them."""
+    shows = (show_headline, show_volume, show_speed, show_cost)
+    state.run_at_once([layout, *(functools.partial(show, {}) for show in shows)])

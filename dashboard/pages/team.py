@@ -6,7 +6,6 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, html
 
 from dashboard import components, figures, ids, state, thread
@@ -122,7 +121,7 @@ def show_queue(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], str]:
     Output(ids.TEAM_KM, "figure"),
     Input(ids.TEAM_QUERY, "data"),
 )
-def show_distributions(data: dict[str, Any] | None) -> tuple[go.Figure, go.Figure]:
+def show_distributions(data: dict[str, Any] | None) -> tuple[figures.Figure, figures.Figure]:
     filters = filters_from_store(data)
     sla_s = float(state.settings().sla_minutes) * 60.0
     locale = state.locale()
@@ -132,7 +131,7 @@ def show_distributions(data: dict[str, Any] | None) -> tuple[go.Figure, go.Figur
 
 
 @dash.callback(Output(ids.TEAM_SLA, "figure"), Input(ids.TEAM_QUERY, "data"))
-def show_sla(data: dict[str, Any] | None) -> go.Figure:
+def show_sla(data: dict[str, Any] | None) -> figures.Figure:
     return figures.sla_by_day(state.load(views.sla_breaches_by_day, filters_from_store(data)), state.locale())
 
 
@@ -141,7 +140,7 @@ def show_sla(data: dict[str, Any] | None) -> go.Figure:
     Output(ids.TEAM_HEAT_SPEED, "figure"),
     Input(ids.TEAM_QUERY, "data"),
 )
-def show_heatmaps(data: dict[str, Any] | None) -> tuple[go.Figure, go.Figure]:
+def show_heatmaps(data: dict[str, Any] | None) -> tuple[figures.Figure, figures.Figure]:
     frame = state.load(views.arrivals_heatmap, filters_from_store(data))
     locale = state.locale()
     return (figures.weekday_hour_heatmap(frame, locale, "threads"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,3 +84,18 @@ def test_component_settings_follow_the_locale() -> None:
     assert fmt.intl_tag("de") == "de-DE"
     assert fmt.picker_format("de") == "DD.MM.YYYY"
     assert fmt.csv_dialect("de") == (";", ",") and fmt.csv_dialect("en") == (",", ".")
+
+
+def test_many_values_at_once_read_exactly_as_one_at_a_time() -> None:
+    """The figures format thousands of hover texts with the list versions: same text, value for value."""
+    values = [None, float("nan"), float("inf"), float("-inf"), 0, 0.0, -0.0, 1, -1, 0.05, 0.25, 0.35, 12.25, 89.5, 90,
+              5399.9, 5400, 129_599, 129_600, 1e9, -3600.5, 1234.5, -1_234_567.25, np.float64(12.5), np.int64(7),
+              np.nan, pd.NA]
+    values += list(np.random.default_rng(7).exponential(3600, 500)) + list(np.random.default_rng(8).random(500))
+    for locale in ("de", "en"):
+        for digits in (0, 1, 2):
+            assert fmt.numbers(values, locale, digits) == [fmt.number(v, locale, digits) for v in values]
+            assert fmt.percents(iter(values), locale, digits) == [fmt.percent(v, locale, digits) for v in values]
+        assert fmt.durations(values, locale) == [fmt.duration(v, locale) for v in values]
+    assert fmt.percents([0.123, None], "de", 1) == ["12,3\u202f%", "–"]
+    assert fmt.durations([45, 3600 * 3.5, 86400 * 2000], "de") == ["45 s", "3,5 h", "2.000,0 days"]

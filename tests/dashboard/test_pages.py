@@ -5,12 +5,17 @@ from __future__ import annotations
 import base64
 import io
 import os
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
+import pytest
 from dash import html
 from dash.development.base_component import Component
 from dash.testing import ignore_register_page
@@ -97,12 +102,12 @@ def test_queue_note() -> None:
 def test_team_figures_change_with_the_filter(demo_state: state.DashboardState) -> None:
     hist, km = team.show_distributions({})
     hist_b, _ = team.show_distributions(one_account())
-    assert isinstance(hist, go.Figure) and hist.data and km.data
-    assert list(hist.data[0].y) != list(hist_b.data[0].y)
+    assert isinstance(hist, dict) and hist["data"] and km["data"]
+    assert hist["data"][0]["y"] != hist_b["data"][0]["y"]
     sla = team.show_sla({})
-    assert [t.name for t in sla.data] == ["breached", "met", "still within the SLA"]
+    assert [t["name"] for t in sla["data"]] == ["breached", "met", "still within the SLA"]
     arrivals, _ = team.show_heatmaps({})
-    assert sum(sum(r) for r in arrivals.data[0].z) == demo_state_threads(demo_state)
+    assert sum(sum(r) for r in arrivals["data"][0]["z"]) == demo_state_threads(demo_state)
     agents = team.show_agents({})
     assert agents and {"agent", "sla_met_share", "first_response_median_s"} <= set(agents[0])
 
@@ -151,7 +156,7 @@ def test_explore_view_table_chart_notes_and_sql(demo_state: state.DashboardState
     assert total[0]["threads"] == sum(r["threads"] for r in rows)
     whole, options, _, _, _ = explore.show_view({**VIEW, "by": "none"})
     assert [r["group"] for r in whole] == ["whole selection"]
-    assert figure.data and figure.data[0].name == "Response rate"
+    assert figure["data"] and figure["data"][0]["name"] == "Response rate"
     assert "SELECT" in text_of(definitions)
     assert "means no value" in text_of(notes)
 
@@ -225,13 +230,13 @@ def test_pilot_headline_cards_verdicts_and_yardsticks(demo_state: state.Dashboar
     assert "€" in text and "Kaplan-Meier median" in text and "95% CI" in text
     assert "CSAT" in text_of(verdicts)
     assert "53% of customers" in text_of(yardsticks) and "Ours:" in text_of(yardsticks)
-    assert pilot.show_volume({}).data and pilot.show_speed({}).data
+    assert pilot.show_volume({})["data"] and pilot.show_speed({})["data"]
     assert "Assumptions" in text_of(pilot.show_cost({}))
 
 
 def test_pilot_changes_with_the_filter(demo_state: state.DashboardState) -> None:
     assert text_of(pilot.show_headline({})[0]) != text_of(pilot.show_headline(one_account())[0])
-    assert list(pilot.show_volume({}).data[0].y) != list(pilot.show_volume(one_account()).data[0].y)
+    assert pilot.show_volume({})["data"][0]["y"] != pilot.show_volume(one_account())["data"][0]["y"]
 
 
 def test_answered_within_counts_waiting_threads_as_not_answered() -> None:
@@ -255,7 +260,7 @@ def test_data_page_sections(demo_state: state.DashboardState) -> None:
     assert sum(r["records"] for r in reasons) == len(records)
     message, figure = data_page.show_coverage({})
     assert "of Twitter threads in this selection have a CRM case" in text_of(message)
-    assert figure.data[0].name == "by conversation id"
+    assert figure["data"][0]["name"] == "by conversation id"
 
 
 # ---- empty states and missing data -----------------------------------------------------------------
@@ -265,7 +270,7 @@ def test_without_crm_data_the_pages_say_what_to_run(twcs_state: state.DashboardS
     assert "carepulse ingest crm" in text_of(kpis)
     assert "carepulse ingest crm" in text_of(pilot.show_cost({}))
     message, figure = data_page.show_coverage({})
-    assert "carepulse ingest crm" in text_of(message) and not figure.data
+    assert "carepulse ingest crm" in text_of(message) and not figure["data"]
     assert "No CRM data loaded" in text_of(data_page.show_summary({}))
     reasons, records = data_page.show_quarantine({})
     assert records and all(r["reason"] for r in records)
@@ -335,11 +340,91 @@ def test_the_cache_deduplicates_loads_and_follows_new_snapshots(demo_state: stat
     assert demo_state.calls == before + 2
 
 
+def test_a_view_being_computed_is_waited_for_not_computed_twice(demo_state: state.DashboardState) -> None:
+    """Single flight: the warm-up and a first browser (or two tabs) asking the same view share one computation."""
+    state.clear_cache()
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow_view(*, db: Any, settings: Any) -> dict[str, int]:
+        calls.append(1)
+        started.set()
+        assert release.wait(10)
+        return {"threads": 42}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(state.load, slow_view)
+        assert started.wait(10)
+        second = pool.submit(state.load, slow_view)
+        wait_for_a_waiter(demo_state)
+        release.set()
+        assert first.result(timeout=10) is second.result(timeout=10)
+    assert calls == [1]
+    assert state.load(slow_view) == {"threads": 42} and calls == [1]  # and then it is cached
+    assert demo_state.in_flight == {}
+
+
+def test_a_failed_computation_is_not_handed_to_the_waiting_caller(demo_state: state.DashboardState) -> None:
+    state.clear_cache()
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def flaky_view(*, db: Any, settings: Any) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            assert release.wait(10)
+            raise RuntimeError("the first try failed")
+        return "answered"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(state.load, flaky_view)
+        assert started.wait(10)
+        second = pool.submit(state.load, flaky_view)
+        wait_for_a_waiter(demo_state)
+        release.set()
+        with pytest.raises(RuntimeError, match="first try"):
+            first.result(timeout=10)
+        assert second.result(timeout=10) == "answered"
+    assert len(calls) == 2 and demo_state.in_flight == {}
+
+
+def wait_for_a_waiter(s: state.DashboardState) -> None:
+    """Until a second caller waits on the computation in flight (bounded; no fixed sleep decides the test)."""
+    deadline = time.monotonic() + 10
+    while not any(flight.waiters for flight in list(s.in_flight.values())):
+        assert time.monotonic() < deadline, "the second caller never waited"
+        time.sleep(0.001)
+
+
+def test_the_landing_page_is_ready_before_the_server_listens(demo_state: state.DashboardState) -> None:
+    """What ``serve`` prepares before it prints the address is exactly what opening ``/`` asks for."""
+    from dashboard import app
+
+    state.clear_cache()
+    app.prepare_landing()
+    assert {"scipy.stats", "statsmodels.api"} <= set(sys.modules)
+    before = demo_state.calls
+    pilot.layout()
+    app.show_as_of("/")
+    pilot.show_headline({}), pilot.show_volume({}), pilot.show_speed({}), pilot.show_cost({})
+    assert demo_state.calls == before
+
+
 def test_records_are_json_ready() -> None:
     frame = pd.DataFrame({"a": [1.5, float("nan")], "t": pd.to_datetime(["2026-05-04 09:44:05", None]),
                           "s": ["x", None]})
     assert components.records(frame) == [{"a": 1.5, "t": "2026-05-04T09:44:05", "s": "x"},
                                          {"a": None, "t": None, "s": None}]
+    mixed = pd.DataFrame({"n": [1, 2], "b": [True, False], "i": pd.array([3, None], dtype="Int64"),
+                          "z": pd.to_datetime(["2026-05-04 09:44", None]).tz_localize("UTC"),
+                          "d": [date(2026, 5, 4), None], "inf": [float("inf"), 0.5]})
+    rows = components.records(mixed)
+    assert rows == [{"n": 1, "b": True, "i": 3, "z": "2026-05-04T09:44:00+00:00", "d": "2026-05-04",
+                     "inf": float("inf")},
+                    {"n": 2, "b": False, "i": None, "z": None, "d": None, "inf": 0.5}]
+    assert [type(v) for v in rows[0].values()] == [int, bool, int, str, str, float]
+    assert components.records(mixed, ["b", "nope"]) == [{"b": True}, {"b": False}]
 
 
 def test_controls_settling_on_mount_do_not_rewrite_the_url() -> None:
