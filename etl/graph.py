@@ -30,14 +30,16 @@ MAX_TWEETS = np.iinfo(np.int32).max
 class Links:
     """Per tweet (same order as the input): its parent's and root's position, its first brand reply.
 
-    ``parent`` and ``root`` are positions in the input arrays (``-1``: no parent present);
-    ``first_reply_us`` is ``NO_TIME`` where no brand account replied to the tweet.
+    ``parent``, ``root`` and ``first_reply`` are positions in the input arrays (``-1``: none);
+    ``first_reply_us`` is ``NO_TIME`` where no brand account replied to the tweet; ``rank`` is each
+    tweet's rank by (time, id), the order every "earliest" in a thread uses.
     """
 
     parent: Positions
     root: Positions
     first_reply_us: Ints
-    id_order: Positions
+    first_reply: Positions
+    rank: Positions
     cycles_broken: int = 0
 
 
@@ -123,20 +125,31 @@ def link(tweet_id: Ints, reply_to: Ints, has_reply_to: Bools, time_us: Ints, is_
         log.warning("reply cycles: %d cycle(s) broken at their earliest tweet", broken)
     answers = is_brand & (parent >= 0)
     answers[answers] = ~is_brand[parent[answers]]
+    rank, by_rank = _ranks(time_us, order)
+    no_rank = np.int32(len(tweet_id))
+    first_rank = np.full(len(tweet_id), no_rank, dtype=np.int32)
+    np.minimum.at(first_rank, parent[answers], rank[answers])
+    replied = first_rank < no_rank
+    first_reply = np.full(len(tweet_id), -1, dtype=np.int32)
+    first_reply[replied] = by_rank[first_rank[replied]]
     first = np.full(len(tweet_id), NO_TIME, dtype=np.int64)
-    np.minimum.at(first, parent[answers], time_us[answers])
-    return Links(parent=parent, root=anc, first_reply_us=first, id_order=order, cycles_broken=broken)
+    first[replied] = time_us[first_reply[replied]]
+    return Links(parent=parent, root=anc, first_reply_us=first, first_reply=first_reply, rank=rank,
+                 cycles_broken=broken)
 
 
-def time_rank(time_us: Ints, tweet_id: Ints, id_order: Positions | None = None) -> Positions:
-    """Each tweet's rank by (time, id): one integer key for "earliest" with a deterministic tie-break.
+def _ranks(time_us: Ints, id_order: Positions) -> tuple[Positions, Positions]:
+    """Each position's rank by (time, id), and the position holding each rank.
 
-    ``id_order`` (the positions sorted by id, as :func:`parents` returns it) saves one sort: a
-    stable sort by time of the id-ordered positions is the (time, id) order.
+    A stable sort by time of the id-ordered positions is the (time, id) order, one sort fewer than
+    a two-key ``lexsort``.
     """
-    if id_order is None:
-        id_order = np.argsort(tweet_id).astype(np.int32)
-    order = id_order[np.argsort(time_us[id_order], kind="stable")]
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    return rank
+    by_rank = id_order[np.argsort(time_us[id_order], kind="stable")].astype(np.int32)
+    rank = np.empty(len(by_rank), dtype=np.int32)
+    rank[by_rank] = np.arange(len(by_rank), dtype=np.int32)
+    return rank, by_rank
+
+
+def time_rank(time_us: Ints, tweet_id: Ints) -> Positions:
+    """Each tweet's rank by (time, id): one integer key for "earliest" with a deterministic tie-break."""
+    return _ranks(time_us, np.argsort(tweet_id).astype(np.int32))[0]

@@ -40,7 +40,9 @@ CREATE OR REPLACE TEMP TABLE stg_tweets (
     final_is_brand       BOOLEAN,
     parent_id            BIGINT,
     conversation_id      BIGINT,
-    first_reply_at       TIMESTAMPTZ
+    first_reply_at       TIMESTAMPTZ,
+    first_reply_id       BIGINT,
+    first_reply_by       VARCHAR
 );
 CREATE OR REPLACE TEMP TABLE stg_users (
     run_id          INTEGER NOT NULL,

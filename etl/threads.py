@@ -44,8 +44,8 @@ SELECT NULL::BIGINT AS stg_row, * REPLACE (
            is_brand OR author_id IN (SELECT author_id FROM accounts WHERE author_id IS NOT NULL)
            OR lower(author_handle) IN (SELECT handle_key FROM accounts) AS is_brand),
        parent_id AS old_parent_id, conversation_id AS old_conversation_id, is_brand AS old_is_brand,
-       first_reply_at AS old_first_reply_at
-FROM (SELECT {NEW_COLUMNS}, parent_id, conversation_id, first_reply_at FROM tweets
+       first_reply_at AS old_first_reply_at, first_reply_id AS old_first_reply_id
+FROM (SELECT {NEW_COLUMNS}, parent_id, conversation_id, first_reply_at, first_reply_id FROM tweets
       WHERE conversation_id IN (SELECT conversation_id FROM touched_convs))
 """
 TOUCHED_SQL = """
@@ -100,7 +100,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     api_conv = work["api_conversation_id"]
     conversation = np.where(columns.valid(api_conv), columns.values(api_conv), tweet_id[links.root])
     parent_id = np.where(has_parent, tweet_id[parent_at], 0)
-    tkey = graph.time_rank(time_us, tweet_id, links.id_order)
+    replied = links.first_reply >= 0
+    reply_at = np.maximum(links.first_reply, 0)
+    reply_by = work["author_handle"].take(columns.array(reply_at, pa.int32(), ~replied))
     del api_conv, reply_to, time_us
 
     thread_input = pa.table({
@@ -110,9 +112,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
         "lang": work["lang"], "author_followers": work["author_followers"],
         "parent_author_id": work["author_id"].take(columns.array(parent_at, pa.int32(), ~has_parent)),
         "parent_is_brand": columns.array(is_brand[parent_at], pa.bool_(), ~has_parent),
-        "tkey": columns.array(tkey, pa.int32()), "stg_row": work["stg_row"],
+        "tkey": columns.array(links.rank, pa.int32()), "stg_row": work["stg_row"],
     })
-    del parent_at, tkey
+    del parent_at
     del work
     con.register("work", _chunked(thread_input))
     if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
@@ -131,15 +133,16 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
         "is_brand": columns.array(is_brand, pa.bool_()),
         "parent_id": columns.array(parent_id, pa.int64(), ~has_parent),
         "conversation_id": columns.array(conversation, pa.int64()),
-        "first_reply_at": columns.array(links.first_reply_us, pa.timestamp("us", tz="UTC"),
-                                        links.first_reply_us == graph.NO_TIME),
+        "first_reply_at": columns.array(links.first_reply_us, pa.timestamp("us", tz="UTC"), ~replied),
+        "first_reply_id": columns.array(tweet_id[reply_at], pa.int64(), ~replied),
+        "first_reply_by": reply_by,
     }
     n_tweets, cycles_broken, old_ids = len(tweet_id), links.cycles_broken, tweet_id[n_new:]
-    del links, is_brand, has_parent, conversation, parent_id, tweet_id
+    del links, is_brand, has_parent, conversation, parent_id, tweet_id, replied, reply_at, reply_by
     _insert_new(con, source, stg_row, {k: v.slice(0, n_new) for k, v in computed.items()})
     relinked = pa.table({"tweet_id": columns.array(old_ids, pa.int64()),
                          **{k: v.slice(n_new) for k, v in computed.items()}})
-    for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at"):
+    for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at", "old_first_reply_id"):
         relinked = relinked.append_column(name, existing[name])
     _update_existing(con, relinked)
     con.execute("DROP TABLE touched_convs")
@@ -167,7 +170,8 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
     con.execute(
         """
         UPDATE stg_tweets SET final_is_brand = c.is_brand, parent_id = c.parent_id,
-                              conversation_id = c.conversation_id, first_reply_at = c.first_reply_at
+                              conversation_id = c.conversation_id, first_reply_at = c.first_reply_at,
+                              first_reply_id = c.first_reply_id, first_reply_by = c.first_reply_by
         FROM computed c WHERE stg_tweets.rowid = c.stg_row
         """
     )
@@ -178,7 +182,8 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
         SELECT s.tweet_id, '{source}', s.author_id, coalesce(s.author_handle, u.handle, s.author_id),
                s.final_is_brand, s.created_at, s.text, s.lang, s.in_reply_to_tweet_id, s.in_reply_to_user_id,
                s.api_conversation_id, s.parent_id, s.conversation_id, coalesce(s.author_followers, u.followers_count),
-               s.retweet_count, s.reply_count, s.like_count, s.quote_count, s.run_id, s.record_no, s.first_reply_at
+               s.retweet_count, s.reply_count, s.like_count, s.quote_count, s.run_id, s.record_no, s.first_reply_at,
+               s.first_reply_id, s.first_reply_by
         FROM stg_tweets s LEFT JOIN users u ON u.author_id = s.author_id
         WHERE s.conversation_id IS NOT NULL
         """
@@ -194,11 +199,13 @@ def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table) -> None
     con.execute(
         """
         UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
-                          first_reply_at = w.first_reply_at
+                          first_reply_at = w.first_reply_at, first_reply_id = w.first_reply_id,
+                          first_reply_by = w.first_reply_by
         FROM relinked w
         WHERE tweets.tweet_id = w.tweet_id
           AND (w.old_parent_id IS DISTINCT FROM w.parent_id OR w.old_conversation_id <> w.conversation_id
-               OR w.old_is_brand <> w.is_brand OR w.old_first_reply_at IS DISTINCT FROM w.first_reply_at)
+               OR w.old_is_brand <> w.is_brand OR w.old_first_reply_at IS DISTINCT FROM w.first_reply_at
+               OR w.old_first_reply_id IS DISTINCT FROM w.first_reply_id)
         """
     )
     con.unregister("relinked")

@@ -25,8 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import duckdb
-
 from carepulse.config import WEEKDAYS, Settings
 from carepulse.errors import ConfigError
 from metrics.context import Context, lit, ts_lit, zone
@@ -104,8 +102,8 @@ CTES: dict[str, str] = {
     GROUP BY conversation_id, author_id)""",
     "first_reply": """first_reply AS (
     SELECT p.tweet_id, p.created_at, p.first_reply_at AS reply_at, p.conversation_id, p.author_id{{reply_by}}
-    FROM tweets p{{reply_join}}
-    WHERE NOT p.is_brand AND p.first_reply_at <= {{as_of}} AND p.created_at <= {{as_of}}{{reply_group}})""",
+    FROM tweets p
+    WHERE NOT p.is_brand AND p.first_reply_at <= {{as_of}} AND p.created_at <= {{as_of}})""",
     "recontacted": """contacts AS (
     SELECT case_id AS contact_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
            opened_at AS at, linked_thread_id AS thread_id
@@ -328,43 +326,20 @@ def _holiday_values(settings: Settings) -> str:
 
 
 # The reply itself (who replied, which tweet), only when a breakdown or filter by account or agent
-# needs it: ``tweets.first_reply_at`` gives the time without any join, the replier costs one.
-# A scalar subquery is a SINGLE hash join (one probe per customer tweet, about 0.25 s on 3 M
-# tweets); two brand replies in the same second to one tweet are a tie, and DuckDB then takes either
-# (as ``arg_min`` over equal times did before). DuckDB versions without that setting get the
-# GROUP BY form, which gives the same numbers about 1.5 times slower.
-SINGLE_JOIN_SETTING = "scalar_subquery_error_on_multiple_rows"
-REPLY_BY_SINGLE = (",\n           (SELECT {'replier': r.author_handle, 'tweet_id': r.tweet_id} FROM tweets r"
-                   " WHERE r.parent_id = p.tweet_id AND r.created_at = p.first_reply_at AND r.is_brand) AS reply")
-REPLY_BY_JOIN = ",\n           arg_min({'replier': r.author_handle, 'tweet_id': r.tweet_id}, r.tweet_id) AS reply"
-REPLY_JOIN = ("\n    JOIN tweets r ON r.parent_id = p.tweet_id AND r.created_at = p.first_reply_at"
-              " AND r.is_brand")
-REPLY_GROUP = "\n    GROUP BY p.tweet_id, p.created_at, p.first_reply_at, p.conversation_id, p.author_id"
-
-
-def single_join_prefix(con: duckdb.DuckDBPyConnection) -> str | None:
-    """``SET ...;`` that lets a scalar subquery pick one of tied rows, or None when DuckDB lacks it."""
-    global _SINGLE_JOIN
-    if _SINGLE_JOIN is None:
-        row = con.execute("SELECT count(*) FROM duckdb_settings() WHERE name = ?", [SINGLE_JOIN_SETTING]).fetchone()
-        _SINGLE_JOIN = bool(row and row[0])
-    return f"SET SESSION {SINGLE_JOIN_SETTING} = false;\n" if _SINGLE_JOIN else None
-
-
-_SINGLE_JOIN: bool | None = None
+# needs it: the loader stores each customer tweet's first brand reply beside ``first_reply_at``
+# (the earliest by time, then tweet id), so it is a scan, not a join.
+REPLY_BY = ",\n           {'replier': p.first_reply_by, 'tweet_id': p.first_reply_id} AS reply"
 
 
 def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool = False) -> dict[str, str]:
     """Values for the ``{{name}}`` placeholders of sources and metric expressions.
 
-    ``reply_by`` adds the reply (``c.reply``: replying account and tweet) to ``first_reply`` (an
-    extra 0.25 s on 3 M tweets, so only when a breakdown or filter by account or agent needs it).
+    ``reply_by`` adds the reply (``c.reply``: replying account and tweet) to ``first_reply``, only
+    when a breakdown or filter by account or agent needs it.
     """
     s = ctx.settings
     values = {
         "reply_by": "",
-        "reply_join": "",
-        "reply_group": "",
         "as_of": ts_lit(ctx.as_of),
         "tz": ctx.tz.replace("'", "''"),
         "sla_s": repr(float(s.sla_minutes) * 60.0),
@@ -375,12 +350,7 @@ def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool =
     if business_hours:
         values.update(_business_hours_values(ctx))
     if reply_by:
-        if single_join_prefix(ctx.con) is not None:
-            values["reply_by"] = REPLY_BY_SINGLE
-        else:
-            values["reply_by"] = REPLY_BY_JOIN
-            values["reply_join"] = REPLY_JOIN
-            values["reply_group"] = REPLY_GROUP
+        values["reply_by"] = REPLY_BY
     return values
 
 

@@ -27,7 +27,6 @@ from metrics.sources import (
     Source,
     fill,
     placeholders,
-    single_join_prefix,
 )
 
 Z95 = 1.959963984540054
@@ -120,8 +119,7 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     reply_by = source_name == "replies" and bool({by, *ctx.filters.dimension_values()} & {"account", "agent"})
     values = placeholders(ctx, business_hours="business_hours" in cte_names, reply_by=reply_by)
     name = key_name(by) if key is not None and by is not None else lit(TOTAL)
-    setup = (single_join_prefix(ctx.con) or "") if reply_by else ""
-    return Relation(fill(sql, values, ctx.settings), key is not None, values, ctx.settings, name, setup)
+    return Relation(fill(sql, values, ctx.settings), key is not None, values, ctx.settings, name)
 
 
 def _expr(ref: str, metrics_by_name: dict[str, Metric]) -> str:

@@ -71,7 +71,9 @@ CREATE TABLE IF NOT EXISTS tweets (
     quote_count          BIGINT,
     run_id               INTEGER NOT NULL,
     record_no            BIGINT,
-    first_reply_at       TIMESTAMPTZ
+    first_reply_at       TIMESTAMPTZ,
+    first_reply_id       BIGINT,
+    first_reply_by       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS threads (

@@ -33,13 +33,41 @@ from carepulse.errors import DataError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 READ_MEMORY_LIMIT = "2GB"
 WRITE_MEMORY_LIMIT = "700MB"  # the loader's numpy/Arrow graph columns come on top (docs/warehouse.md)
 
 
+# Each step brings a warehouse of the version before it up to the next (run once, by the writer).
+MIGRATIONS: dict[int, str] = {
+    # 2: the first brand reply's tweet and account beside ``first_reply_at`` (reply times by account
+    # without a join at query time); earliest by (time, id), as the loader chooses it.
+    2: """
+    ALTER TABLE tweets ADD COLUMN IF NOT EXISTS first_reply_id BIGINT;
+    ALTER TABLE tweets ADD COLUMN IF NOT EXISTS first_reply_by VARCHAR;
+    UPDATE tweets SET first_reply_id = f.reply_id, first_reply_by = f.reply_by
+    FROM (SELECT r.parent_id, arg_min(r.tweet_id, (r.created_at, r.tweet_id)) AS reply_id,
+                 arg_min(r.author_handle, (r.created_at, r.tweet_id)) AS reply_by
+          FROM tweets r JOIN tweets p ON p.tweet_id = r.parent_id
+          WHERE r.is_brand AND NOT p.is_brand GROUP BY r.parent_id) f
+    WHERE tweets.tweet_id = f.parent_id AND tweets.first_reply_at IS NOT NULL;
+    """,
+}
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'meta' AND schema_name = 'main'").fetchall():
+        return None
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else None
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables; safe to run on every open."""
+    """Create missing tables and migrate an older warehouse; safe to run on every open."""
+    stored = _stored_version(con)
+    if stored is not None:
+        for version in sorted(v for v in MIGRATIONS if v > stored):
+            con.execute(MIGRATIONS[version])
     sql = resources.files("warehouse").joinpath("schema.sql").read_text(encoding="utf-8")
     con.execute(sql)
     con.execute(

@@ -53,8 +53,17 @@ def test_time_ties_break_by_id_whatever_the_input_order() -> None:
     time = np.array([100, 100, 50, 100], dtype=np.int64)
     # order by (time, id): 20@50, 5@100, 10@100, 30@100
     assert graph.time_rank(time, ids).tolist() == [3, 2, 0, 1]
-    _, order = graph.parents(ids, np.zeros(4, dtype=np.int64), np.zeros(4, dtype=bool))
-    assert graph.time_rank(time, ids, order).tolist() == [3, 2, 0, 1]
+    links = graph.link(ids, np.zeros(4, dtype=np.int64), np.zeros(4, dtype=bool), time, np.zeros(4, dtype=bool))
+    assert links.rank.tolist() == [3, 2, 0, 1]
+
+
+def test_the_first_reply_is_the_earliest_then_lowest_id_brand_answer() -> None:
+    # 1 is answered by 3 and 2 in the same second (2 has the lower id), and later by 4.
+    rows = [(1, None, 100, False), (3, 1, 160, True), (2, 1, 160, True), (4, 1, 120, False), (5, 1, 900, True)]
+    ids, reply, has, time, brand = _arrays(rows)
+    links = graph.link(ids, reply, has, time, brand)
+    assert int(ids[links.first_reply[0]]) == 2 and int(links.first_reply_us[0]) == 160
+    assert links.first_reply[1:].tolist() == [-1, -1, -1, -1]
 
 
 def test_deep_chains_need_only_logarithmic_passes() -> None:

@@ -88,7 +88,8 @@ def _threads(db: Path) -> list[tuple]:
     con = Warehouse(db).reader().connection()
     threads = con.execute("SELECT * EXCLUDE (customer_followers) FROM threads ORDER BY thread_id").fetchall()
     tweets = con.execute(
-        "SELECT tweet_id, parent_id, conversation_id, is_brand, first_reply_at FROM tweets ORDER BY tweet_id"
+        "SELECT tweet_id, parent_id, conversation_id, is_brand, first_reply_at, first_reply_id, first_reply_by "
+        "FROM tweets ORDER BY tweet_id"
     ).fetchall()
     return [*threads, *tweets]
 
