@@ -78,7 +78,31 @@ def create_app(db: Path | str, settings: Settings) -> dash.Dash:
     )
     app.layout = shell
     app.server.before_request(_pilot_alias)
+    app.server.add_url_rule("/export/threads.<fmt>", "export_threads", export_route)
     return app
+
+
+def export_route(fmt: str) -> Any:
+    """The Explore page's thread export as a plain download (see ``explore.threads_export_href``)."""
+    import json
+
+    import flask
+
+    from dashboard import ids
+    from dashboard.pages import explore
+
+    if fmt not in ids.EXPORT_FORMATS:
+        flask.abort(404)
+    try:
+        data = json.loads(flask.request.args.get("q") or "{}")
+    except ValueError:
+        flask.abort(400)
+    if not isinstance(data, dict):
+        flask.abort(400)
+    content, filename, media = explore.threads_file(fmt, data, flask.request.args.get("hash"))
+    return flask.Response(content, mimetype=media,
+                          headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                   "Cache-Control": "no-store"})
 
 
 def _pilot_alias() -> Any:

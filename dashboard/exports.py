@@ -122,10 +122,15 @@ def export_bytes(frame: pd.DataFrame, fmt: str, locale: Locale) -> bytes:
     raise ValueError(f"unknown export format {fmt!r} (csv, xlsx or parquet)")
 
 
+def file(frame: pd.DataFrame, basename: str, fmt: str, locale: Locale) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of one export."""
+    return export_bytes(frame, fmt, locale), f"{basename}.{fmt}", MEDIA_TYPES[fmt]
+
+
 def download(frame: pd.DataFrame, basename: str, fmt: str, locale: Locale) -> dict[str, Any]:
     """The ``data`` of a ``dcc.Download``: the file as base64 with its name and media type."""
     import base64
 
-    content = export_bytes(frame, fmt, locale)
-    return {"content": base64.b64encode(content).decode("ascii"), "filename": f"{basename}.{fmt}",
-            "type": MEDIA_TYPES[fmt], "base64": True}
+    content, filename, media = file(frame, basename, fmt, locale)
+    return {"content": base64.b64encode(content).decode("ascii"), "filename": filename, "type": media,
+            "base64": True}

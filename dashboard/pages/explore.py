@@ -7,6 +7,7 @@ a copied link still opens the same rows and the same conversation.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -122,7 +123,8 @@ def layout(**query: Any) -> html.Div:
     ]
     thread_buttons = [
         dbc.Button(fmt_.upper(), id=ids.export_button(ids.EXPLORE_EXPORT_THREADS, fmt_), size="sm", color="secondary",
-                   outline=True, className="me-1")
+                   outline=True, className="me-1", external_link=True, href=threads_export_href(fmt_, None, None),
+                   download=f"carepulse-threads.{fmt_}")
         for fmt_ in ids.EXPORT_FORMATS
     ]
     controls = dbc.Row([
@@ -355,8 +357,7 @@ def thread_panel_content(thread_id: str | None) -> tuple[bool, Any]:
 
 @dash.callback(
     Output(ids.EXPLORE_DOWNLOAD, "data"),
-    [Input(ids.export_button(p, f), "n_clicks") for p in (ids.EXPLORE_EXPORT_VIEW, ids.EXPLORE_EXPORT_THREADS)
-     for f in ids.EXPORT_FORMATS],
+    [Input(ids.export_button(ids.EXPLORE_EXPORT_VIEW, f), "n_clicks") for f in ids.EXPORT_FORMATS],
     State(ids.EXPLORE_QUERY, "data"),
     State(ids.URL, "hash"),
     prevent_initial_call=True,
@@ -371,18 +372,45 @@ def export(*args: Any) -> Any:
 
 
 def export_file(what: str, fmt_: str, data: dict[str, Any] | None, hash_: str | None) -> dict[str, Any]:
-    """The dcc.Download payload for the table (``explore-export-view``) or its threads (``...-threads``)."""
-    locale = state.locale()
+    """The dcc.Download payload for the table (``explore-export-view``); the threads are a plain download."""
+    _metrics, by, _ci, result = _view(data)
+    frame = view_frame(result, by).rename(columns={"group": by or "selection"})
     stamp = date.today().isoformat()
-    if what == ids.EXPLORE_EXPORT_VIEW:
-        _metrics, by, _ci, result = _view(data)
-        frame = view_frame(result, by).rename(columns={"group": by or "selection"})
-        return exports.download(frame, f"carepulse-explore-{by or 'total'}-{stamp}", fmt_, locale)
+    return exports.download(frame, f"carepulse-explore-{by or 'total'}-{stamp}", fmt_, state.locale())
+
+
+def threads_file(fmt_: str, data: dict[str, Any] | None, hash_: str | None) -> tuple[bytes, str, str]:
+    """One row per thread of the selection (narrowed to the drilled group): (content, name, media type)."""
     group = drill_group(data, hash_)
     frame = views.threads(filters_from_store(data), db=state.current().reader, settings=state.settings(),
                           group=group, limit=None)
     name = f"carepulse-threads-{group[0]}-{group[1]}" if group else "carepulse-threads"
-    return exports.download(frame, _safe_name(f"{name}-{stamp}"), fmt_, locale)
+    return exports.file(frame, _safe_name(f"{name}-{date.today().isoformat()}"), fmt_, state.locale())
+
+
+THREADS_EXPORT_PATH = "/export/threads."
+
+
+def threads_export_href(fmt_: str, data: dict[str, Any] | None, hash_: str | None) -> str:
+    """The address the thread export buttons link to: the selection travels in the query.
+
+    The thread export can hold every thread of a large warehouse (hundreds of MB as CSV), so it is a
+    plain HTTP download the browser streams to disk (served by :func:`dashboard.app.export_route`),
+    not a callback answer that would carry it base64-encoded inside JSON and hold the page meanwhile.
+    """
+    from urllib.parse import urlencode
+
+    query = urlencode({"q": json.dumps(data or {}, sort_keys=True), "hash": hash_ or ""})
+    return f"{THREADS_EXPORT_PATH}{fmt_}?{query}"
+
+
+@dash.callback(
+    [Output(ids.export_button(ids.EXPLORE_EXPORT_THREADS, f), "href") for f in ids.EXPORT_FORMATS],
+    Input(ids.EXPLORE_QUERY, "data"),
+    Input(ids.URL, "hash"),
+)
+def thread_export_links(data: dict[str, Any] | None, hash_: str | None) -> list[str]:
+    return [threads_export_href(f, data, hash_) for f in ids.EXPORT_FORMATS]
 
 
 def _safe_name(text: str) -> str:

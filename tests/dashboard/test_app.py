@@ -35,6 +35,14 @@ redirect = client.get("/pilot?account=nordfunk_hilft&from=2026-06-01")
 out["redirect"] = [redirect.status_code, redirect.headers.get("Location")]
 out["assets"] = [client.get(a).status_code for a in ("/assets/bootstrap.min.css", "/assets/carepulse.css",
                                                      "/assets/dashAgGridFunctions.js")]
+from urllib.parse import urlencode
+q = urlencode({"q": json.dumps({"by": "account"}), "hash": "#group=nordfunk_b2b"})
+export = client.get("/export/threads.csv?" + q)
+body = export.get_data().decode("utf-8-sig").splitlines()
+out["export"] = [export.status_code, export.headers.get("Content-Disposition", ""), export.mimetype,
+                 body[0].split(";")[:3], sorted({line.split(";")[2] for line in body[1:]}), len(body) - 1]
+out["export_bad"] = [client.get("/export/threads.exe").status_code,
+                     client.get("/export/threads.csv?q=%7Bnot-json").status_code]
 print(json.dumps(out))
 """
 
@@ -61,3 +69,12 @@ def test_every_callback_output_is_registered_once(served: dict) -> None:
 def test_everything_is_served_locally(served: dict) -> None:
     assert served["assets"] == [200, 200, 200]
     assert served["index_external"] == [], "no CDN: the dashboard must work without internet"
+
+
+def test_thread_export_is_a_plain_download_of_the_drilled_group(served: dict) -> None:
+    status, disposition, media, header, accounts, rows = served["export"]
+    assert status == 200 and media == "text/csv"
+    assert disposition.startswith('attachment; filename="carepulse-threads-account-nordfunk_b2b-')
+    assert header == ["thread_id", "conversation_id", "account"]
+    assert accounts == ["nordfunk_b2b"] and rows > 100
+    assert served["export_bad"] == [404, 400]

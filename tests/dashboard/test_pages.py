@@ -204,8 +204,9 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     cells = xlsx_cells(view)
     assert [c.value for c in cells[:4]] == ["account", "threads", "response_rate", "response_rate_n"]
     account = one_account()["account"]
-    threads = explore.export_file(ids.EXPLORE_EXPORT_THREADS, "xlsx", VIEW, f"#group={account}")
-    cells = xlsx_cells(threads)
+    content, filename, media = explore.threads_file("xlsx", VIEW, f"#group={account}")
+    assert filename.startswith(f"carepulse-threads-account-{account}") and media.endswith("spreadsheetml.sheet")
+    cells = xlsx_cells({"content": base64.b64encode(content)})
     assert not [c for c in cells if c.data_type == "f"]
     texts = [c.value for c in cells if isinstance(c.value, str)]
     assert any(t.startswith("'@") for t in texts), "tweets start with @ and are neutralised"
@@ -213,8 +214,10 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     header = [c.value for c in cells[:20] if c.row == 1]
     accounts = {c.value for c in cells if c.column == header.index("account") + 1 and c.row > 1}
     assert accounts == {account}
-    csv = explore.export_file(ids.EXPLORE_EXPORT_THREADS, "csv", VIEW, None)
-    assert base64.b64decode(csv["content"]).decode("utf-8-sig").splitlines()[0].startswith("thread_id;")
+    csv, _, _ = explore.threads_file("csv", VIEW, None)
+    assert csv.decode("utf-8-sig").splitlines()[0].startswith("thread_id;")
+    href = explore.thread_export_links(VIEW, f"#group={account}")[1]
+    assert href.startswith("/export/threads.xlsx?q=") and "group%3D" in href
     parquet = explore.export_file(ids.EXPLORE_EXPORT_VIEW, "parquet", VIEW, None)
     assert len(pd.read_parquet(io.BytesIO(base64.b64decode(parquet["content"])))) >= 3
 
