@@ -81,74 +81,99 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     new = con.sql("SELECT * FROM new_tweets").to_arrow_table()
     con.register("work_new", new)
     con.execute(TOUCHED_SQL)
-    existing = con.sql(EXISTING_SQL).to_arrow_table()
     con.unregister("work_new")
+    existing = con.sql(EXISTING_SQL).to_arrow_table()
     n_new = new.num_rows
-    runs, loaded = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
-    loaded_by_run = {int(r): int(n) for r, n in zip(runs, loaded, strict=True)}
-    work = pa.concat_tables([new, existing.select(new.column_names).cast(new.schema)])
+    runs, counts = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
     stg_row = columns.values(new["stg_row"])
+    work = pa.concat_tables([new, existing.select(new.column_names).cast(new.schema)])
     del new
+    linked = _link(work)
+    threads, conversations = _rebuild_threads(con, _thread_input(work, linked))
+    del work
+    computed, n_tweets, cycles_broken = linked.computed(), len(linked.tweet_id), linked.links.cycles_broken
+    del linked
+    _insert_new(con, source, stg_row, {name: column.slice(0, n_new) for name, column in computed.items()})
+    _update_existing(con, existing, {name: column.slice(n_new) for name, column in computed.items()})
+    con.execute("DROP TABLE touched_convs")
+    return RebuildStats(conversations=conversations, threads=threads, tweets=n_tweets,
+                        seconds=time.perf_counter() - started, cycles_broken=cycles_broken,
+                        loaded_by_run={int(r): int(n) for r, n in zip(runs, counts, strict=True)})
 
+
+@dataclass
+class _Linked:
+    """The graph passes' answer for the work rows (new tweets first, then the touched loaded ones)."""
+
+    tweet_id: npt.NDArray[np.int64]
+    is_brand: npt.NDArray[np.bool_]
+    links: graph.Links
+    conversation: npt.NDArray[np.int64]
+    reply_by: pa.ChunkedArray  # the first brand reply's handle (null where none)
+
+    @property
+    def has_parent(self) -> npt.NDArray[np.bool_]:
+        return self.links.parent >= 0
+
+    @property
+    def replied(self) -> npt.NDArray[np.bool_]:
+        return self.links.first_reply >= 0
+
+    def computed(self) -> dict[str, pa.Array | pa.ChunkedArray]:
+        """The columns the loader owns in ``tweets``, one value per work row."""
+        parent_at, reply_at = np.maximum(self.links.parent, 0), np.maximum(self.links.first_reply, 0)
+        return {
+            "is_brand": columns.array(self.is_brand, pa.bool_()),
+            "parent_id": columns.array(self.tweet_id[parent_at], pa.int64(), ~self.has_parent),
+            "conversation_id": columns.array(self.conversation, pa.int64()),
+            "first_reply_at": columns.array(self.links.first_reply_us, pa.timestamp("us", tz="UTC"), ~self.replied),
+            "first_reply_id": columns.array(self.tweet_id[reply_at], pa.int64(), ~self.replied),
+            "first_reply_by": self.reply_by,
+        }
+
+
+def _link(work: pa.Table) -> _Linked:
     tweet_id = columns.values(work["tweet_id"])
-    reply_to = work["in_reply_to_tweet_id"]
-    time_us = columns.values(work["created_at"])
+    reply_to, api_conv = work["in_reply_to_tweet_id"], work["api_conversation_id"]
     is_brand = columns.bools(work["is_brand"])
-    links = graph.link(tweet_id, columns.values(reply_to), columns.valid(reply_to), time_us, is_brand)
-    has_parent = links.parent >= 0
-    parent_at = np.maximum(links.parent, 0)
-    api_conv = work["api_conversation_id"]
+    links = graph.link(tweet_id, columns.values(reply_to), columns.valid(reply_to), columns.values(work["created_at"]),
+                       is_brand)
     conversation = np.where(columns.valid(api_conv), columns.values(api_conv), tweet_id[links.root])
-    parent_id = np.where(has_parent, tweet_id[parent_at], 0)
     replied = links.first_reply >= 0
-    reply_at = np.maximum(links.first_reply, 0)
-    reply_by = work["author_handle"].take(columns.array(reply_at, pa.int32(), ~replied))
-    del api_conv, reply_to, time_us
+    reply_by = work["author_handle"].take(columns.array(np.maximum(links.first_reply, 0), pa.int32(), ~replied))
+    return _Linked(tweet_id, is_brand, links, conversation, reply_by)
 
-    thread_input = pa.table({
-        "tweet_id": work["tweet_id"], "conversation_id": columns.array(conversation, pa.int64()),
+
+def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
+    """The narrow columns :data:`THREADS_SQL` reads, the customer of each reply (its parent's author) included."""
+    parent_at, has_parent = np.maximum(linked.links.parent, 0), linked.has_parent
+    return pa.table({
+        "tweet_id": work["tweet_id"], "conversation_id": columns.array(linked.conversation, pa.int64()),
         "author_id": work["author_id"], "author_handle": work["author_handle"],
-        "is_brand": columns.array(is_brand, pa.bool_()), "created_at": work["created_at"],
+        "is_brand": columns.array(linked.is_brand, pa.bool_()), "created_at": work["created_at"],
         "lang": work["lang"], "author_followers": work["author_followers"],
         "parent_author_id": work["author_id"].take(columns.array(parent_at, pa.int32(), ~has_parent)),
-        "parent_is_brand": columns.array(is_brand[parent_at], pa.bool_(), ~has_parent),
-        "tkey": columns.array(links.rank, pa.int32()), "stg_row": work["stg_row"],
+        "parent_is_brand": columns.array(linked.is_brand[parent_at], pa.bool_(), ~has_parent),
+        "tkey": columns.array(linked.links.rank, pa.int32()), "stg_row": work["stg_row"],
     })
-    del parent_at
-    del work
-    con.register("work", _chunked(thread_input))
-    if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
-        con.execute(
-            """
-            DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
-                                   OR conversation_id IN (SELECT conversation_id FROM work)
-            """
-        )
-    inserted = con.execute(THREADS_SQL).fetchall()
-    (conversations,), = con.execute("SELECT count(DISTINCT conversation_id) FROM work").fetchall()
-    con.unregister("work")
-    del thread_input
 
-    computed = {
-        "is_brand": columns.array(is_brand, pa.bool_()),
-        "parent_id": columns.array(parent_id, pa.int64(), ~has_parent),
-        "conversation_id": columns.array(conversation, pa.int64()),
-        "first_reply_at": columns.array(links.first_reply_us, pa.timestamp("us", tz="UTC"), ~replied),
-        "first_reply_id": columns.array(tweet_id[reply_at], pa.int64(), ~replied),
-        "first_reply_by": reply_by,
-    }
-    n_tweets, cycles_broken, old_ids = len(tweet_id), links.cycles_broken, tweet_id[n_new:]
-    del links, is_brand, has_parent, conversation, parent_id, tweet_id, replied, reply_at, reply_by
-    _insert_new(con, source, stg_row, {k: v.slice(0, n_new) for k, v in computed.items()})
-    relinked = pa.table({"tweet_id": columns.array(old_ids, pa.int64()),
-                         **{k: v.slice(n_new) for k, v in computed.items()}})
-    for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at", "old_first_reply_id"):
-        relinked = relinked.append_column(name, existing[name])
-    _update_existing(con, relinked)
-    con.execute("DROP TABLE touched_convs")
-    return RebuildStats(conversations=int(conversations), threads=int(inserted[0][0]) if inserted else 0,
-                        tweets=n_tweets, seconds=time.perf_counter() - started, cycles_broken=cycles_broken,
-                        loaded_by_run=loaded_by_run)
+
+def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> tuple[int, int]:
+    """Replace the threads of every touched conversation; return (threads written, conversations)."""
+    con.register("work", _chunked(thread_input))
+    try:
+        if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
+            con.execute(
+                """
+                DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
+                                       OR conversation_id IN (SELECT conversation_id FROM work)
+                """
+            )
+        inserted = con.execute(THREADS_SQL).fetchall()
+        (conversations,), = con.execute("SELECT count(DISTINCT conversation_id) FROM work").fetchall()
+    finally:
+        con.unregister("work")
+    return (int(inserted[0][0]) if inserted else 0), int(conversations)
 
 
 def _chunked(table: pa.Table) -> pa.Table:
@@ -191,11 +216,15 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
     con.execute("DROP TABLE stg_tweets")
 
 
-def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table) -> None:
+def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table,
+                     computed: dict[str, pa.Array | pa.ChunkedArray]) -> None:
     """Rewrite the links of already loaded tweets whose conversation changed (usually few)."""
     if existing.num_rows == 0:
         return
-    con.register("relinked", existing)
+    relinked = pa.table({"tweet_id": existing["tweet_id"], **computed})
+    for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at", "old_first_reply_id"):
+        relinked = relinked.append_column(name, existing[name])
+    con.register("relinked", relinked)
     con.execute(
         """
         UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
