@@ -43,9 +43,7 @@ def number(value: float | int | None, locale: Locale, digits: int = 0) -> str:
     if math.isinf(value):
         return "∞"
     text = f"{value:,.{digits}f}"
-    if locale == "de":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return _german(text) if locale == "de" else text
 
 
 def percent(share: float | None, locale: Locale, digits: int = 0) -> str:
