@@ -404,13 +404,17 @@ def threads_export_href(fmt_: str, data: dict[str, Any] | None, hash_: str | Non
     return f"{THREADS_EXPORT_PATH}{fmt_}?{query}"
 
 
-@dash.callback(
+# The same address built in the browser when the selection changes (no round trip to the server):
+# the query as JSON and the drilled group, as :func:`threads_export_href` builds it for the layout.
+dash.clientside_callback(
+    """function (data, hash) {
+        const query = new URLSearchParams({q: JSON.stringify(data || {}), hash: hash || ""}).toString();
+        return FORMATS.map(function (fmt) { return PATH + fmt + "?" + query; });
+    }""".replace("FORMATS", json.dumps(list(ids.EXPORT_FORMATS))).replace("PATH", json.dumps(THREADS_EXPORT_PATH)),
     [Output(ids.export_button(ids.EXPLORE_EXPORT_THREADS, f), "href") for f in ids.EXPORT_FORMATS],
     Input(ids.EXPLORE_QUERY, "data"),
     Input(ids.URL, "hash"),
 )
-def thread_export_links(data: dict[str, Any] | None, hash_: str | None) -> list[str]:
-    return [threads_export_href(f, data, hash_) for f in ids.EXPORT_FORMATS]
 
 
 def _safe_name(text: str) -> str:

@@ -216,7 +216,7 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     assert accounts == {account}
     csv, _, _ = explore.threads_file("csv", VIEW, None)
     assert csv.decode("utf-8-sig").splitlines()[0].startswith("thread_id;")
-    href = explore.thread_export_links(VIEW, f"#group={account}")[1]
+    href = explore.threads_export_href("xlsx", VIEW, f"#group={account}")
     assert href.startswith("/export/threads.xlsx?q=") and "group%3D" in href
     parquet = explore.export_file(ids.EXPLORE_EXPORT_VIEW, "parquet", VIEW, None)
     assert len(pd.read_parquet(io.BytesIO(base64.b64decode(parquet["content"])))) >= 3
