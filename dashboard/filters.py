@@ -8,6 +8,7 @@ given; changing a control writes the URL, and the page is drawn again from the n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -176,14 +177,28 @@ PAGES = (("pilot", "Pilot", "/"), ("team", "Team", "/team"), ("explore", "Explor
 
 
 def nav_hrefs(search: str | None) -> list[str]:
-    """Links to every page carrying the current global filters (page keys stay behind)."""
+    """Links to every page carrying the current global filters (page keys stay behind).
+
+    The rule the navbar follows; the browser applies it itself (the clientside callback below), and
+    the unit tests pin it here.
+    """
     tail = to_search(filter_query(parse_search(search)))
     return [path + tail for _, _, path in PAGES]
 
 
-@dash.callback(
+# :func:`nav_hrefs` in the browser: the links follow every filter change without a round trip
+# (the global filter keys in their order, the last value of a key winning, blanks dropped).
+dash.clientside_callback(
+    """function (search) {
+        const params = new URLSearchParams(search || "");
+        const kept = new URLSearchParams();
+        KEYS.forEach(function (key) {
+            const values = params.getAll(key).filter(function (v) { return v !== ""; });
+            if (values.length) { kept.set(key, values[values.length - 1]); }
+        });
+        const tail = kept.toString() ? "?" + kept.toString() : "";
+        return PATHS.map(function (path) { return path + tail; });
+    }""".replace("KEYS", json.dumps(list(FILTER_KEYS))).replace("PATHS", json.dumps([p for _, _, p in PAGES])),
     [Output(ids.NAV_PREFIX + key, "href") for key, _, _ in PAGES],
     Input(ids.URL, "search"),
 )
-def carry_filters_in_nav(search: str | None) -> list[str]:
-    return nav_hrefs(search)
