@@ -35,14 +35,7 @@ CREATE OR REPLACE TEMP TABLE stg_tweets (
     like_count           BIGINT,
     quote_count          BIGINT,
     reason               VARCHAR,
-    raw                  VARCHAR,
-    -- filled by the thread rebuild for the records that are loaded
-    final_is_brand       BOOLEAN,
-    parent_id            BIGINT,
-    conversation_id      BIGINT,
-    first_reply_at       TIMESTAMPTZ,
-    first_reply_id       BIGINT,
-    first_reply_by       VARCHAR
+    raw                  VARCHAR
 );
 CREATE OR REPLACE TEMP TABLE stg_users (
     run_id          INTEGER NOT NULL,
