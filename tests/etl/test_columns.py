@@ -44,3 +44,21 @@ def test_the_loader_does_not_import_pandas() -> None:
             "print('pandas' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_author_codes_agree_across_chunks() -> None:
+    """Threads group and join on these codes: equal ids must get equal codes in every chunk, others not."""
+    import duckdb
+
+    from etl.threads import _codes
+
+    con = duckdb.connect()
+    first = con.sql("SELECT s FROM (VALUES ('b'), ('a'), ('b')) t(s)").to_arrow_table()["s"]
+    second = con.sql("SELECT s FROM (VALUES ('c'), ('a'), ('b'), ('d')) t(s)").to_arrow_table()["s"]
+    column = pa.chunked_array([*first.chunks, *second.chunks])
+    codes = _codes(column).tolist()
+    strings = column.to_pylist()
+    assert len(codes) == 7
+    for i in range(7):
+        for j in range(7):
+            assert (codes[i] == codes[j]) == (strings[i] == strings[j]), (strings, codes)
