@@ -317,10 +317,11 @@ class Dashboard:
         return next(d for d in self.deps if d["output"].startswith(prefix))
 
     def data_callbacks(self, page: str) -> list[dict[str, Any]]:
-        """Callbacks fed only by the page's query store: they fire when the page is drawn."""
+        """Server callbacks with the page's query store among their inputs: they fire when the page is
+        drawn and whenever a filter changes the store (Explore's threads list among them)."""
         store = f"{page}-query"
-        return [d for d in self.deps if [(i["id"], i["property"]) for i in d["inputs"]] == [(store, "data")]
-                and not d["state"] and not d.get("clientside_function")]
+        return [d for d in self.deps if (store, "data") in [(i["id"], i["property"]) for i in d["inputs"]]
+                and not d.get("clientside_function")]
 
     def route(self, pathname: str, search: str) -> tuple[float, Any]:
         dep = self.dep(".._pages_content.children")
@@ -339,25 +340,31 @@ class Dashboard:
     def page_callbacks(self, page: str, store: dict[str, Any]) -> dict[str, float]:
         """The page's data callbacks, sent at once as the browser does; seconds per callback."""
         deps = self.data_callbacks(page)
-        values = {(f"{page}-query", "data"): store}
 
         def send(dep: dict[str, Any]) -> tuple[str, float]:
-            seconds, _ = self.http.post("/_dash-update-component", payload(dep, values, [f"{page}-query.data"]))
-            return dep["output"], seconds
+            return dep["output"], self.callback_alone(page, dep, store)
 
         with ThreadPoolExecutor(max_workers=max(1, len(deps))) as pool:
             return dict(pool.map(send, deps))
 
     def callback_alone(self, page: str, dep: dict[str, Any], store: dict[str, Any]) -> float:
-        values = {(f"{page}-query", "data"): store}
-        seconds, _ = self.http.post("/_dash-update-component", payload(dep, values, [f"{page}-query.data"]))
+        seconds, _ = self.http.post("/_dash-update-component",
+                                    payload(dep, page_values(page, store), [f"{page}-query.data"]))
         return seconds
 
-    def filter_change(self, account: str, search: str) -> str:
-        dep = self.dep("url.search@")
-        values: dict[tuple[str, str], Any] = {("filter-account", "value"): account, ("url", "search"): search}
-        _, answer = self.http.post("/_dash-update-component", payload(dep, values, ["filter-account.value"]))
-        return str(answer["response"]["url"]["search"] if answer else search)
+    def filter_change(self, page: str, account: str, store: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        """The filter bar's callback as the browser sends it when an account is picked: the page's query
+        store comes back (the page is not drawn again; the address follows in the browser, no request)."""
+        target = f"{page}-query"
+        dep = self.dep(f"{target}.data")
+        values: dict[tuple[str, str], Any] = {("filter-account", "value"): account, (target, "data"): store}
+        seconds, answer = self.http.post("/_dash-update-component", payload(dep, values, ["filter-account.value"]))
+        return seconds, dict(answer["response"][target]["data"]) if answer else store
+
+
+def page_values(page: str, store: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """What the browser sends beside the page's query store: the address hash (Explore's drill-down), empty."""
+    return {(f"{page}-query", "data"): store, ("url", "hash"): ""}
 
 
 def wait_until_up(http: Http, proc: subprocess.Popen[Any], timeout: float = 120.0) -> float:
@@ -411,24 +418,23 @@ def first_page_load(board: Dashboard, pathname: str = "/") -> dict[str, float]:
 
 
 def interactions(board: Dashboard, page: str, accounts: Sequence[str], timer: RawTimer) -> list[dict[str, Any]]:
-    """Per account: the filter change, the page drawn again, its data callbacks (at once); then, in
-    this process, the raw time of the queries behind the same change (see :class:`RawTimer`)."""
+    """Per account: the filter change (the filter bar's callback answers the page's new query store), then
+    the page's data callbacks at once, as the browser sends them; then, in this process, the raw time of
+    the queries behind the same change (see :class:`RawTimer`). The page is not drawn again: its layout
+    (the store it starts from) is fetched once, untimed, as the browser has it before the first change."""
     pathname = "/" if page == "pilot" else f"/{page}"
+    _, layout = board.route(pathname, "")
+    store = find_store(layout, f"{page}-query") or {}
     out = []
     for account in accounts:
         started = time.perf_counter()
-        search = board.filter_change(account, "")
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            routed = pool.submit(board.route, pathname, search)
-            pool.submit(board.shell, pathname, search).result()
-            route_s, layout = routed.result()
-        store = find_store(layout, f"{page}-query") or {}
+        change_s, store = board.filter_change(page, account, store)
         callbacks = board.page_callbacks(page, store)
-        run: dict[str, Any] = {"account": account, "store": store, "route_s": route_s, "callbacks": callbacks,
-                               "total_s": time.perf_counter() - started, "raw": {}, "python": {}}
-        run["raw_route"] = timer.layout(page, account)
+        run: dict[str, Any] = {"account": account, "store": store, "change_s": change_s, "callbacks": callbacks,
+                               "total_s": time.perf_counter() - started, "raw": {}, "python": {},
+                               "raw_route": 0.0}  # no layout is drawn: the filter callback asks no query
         for output in callbacks:
-            run["raw"][output], run["python"][output] = timer.callback(output, store)
+            run["raw"][output], run["python"][output] = timer.callback(output, page_values(page, store))
         out.append(run)
     return out
 
@@ -451,7 +457,7 @@ def callbacks_alone(board: Dashboard, accounts: Sequence[str], reps: int, timer:
                 store = {"from": f"2000-{1 + number // 28:02d}-{1 + number % 28:02d}",
                          "account": accounts[rep % len(accounts)]}
                 run: dict[str, Any] = {"store": store, "http": board.callback_alone(page, dep, store)}
-                run["raw"], run["python"] = timer.callback(dep["output"], store)
+                run["raw"], run["python"] = timer.callback(dep["output"], page_values(page, store))
                 runs.append(run)
             out.append({"page": page, "output": dep["output"], "runs": runs})
     return out
@@ -539,23 +545,19 @@ class RawTimer:
         for page in PAGES:
             _page_layout(page)()
             for dep in board.data_callbacks(page):
-                self.callback(dep["output"], {})
+                self.callback(dep["output"], page_values(page, {}))
 
-    def layout(self, page: str, account: str) -> float:
-        """Query seconds of the page layout for a filter (the routing callback)."""
-        self.spent.clear()
-        _page_layout(page)(**{"account": account})
-        return sum(self.spent)
-
-    def callback(self, output: str, store: dict[str, Any]) -> tuple[float, float]:
-        """(query seconds, whole Python callback seconds) of one data callback for a store."""
+    def callback(self, output: str, values: dict[tuple[str, str], Any]) -> tuple[float, float]:
+        """(query seconds, whole Python callback seconds) of one data callback, called with the values the
+        browser sends (its inputs, then its states; see :func:`page_values`)."""
         from dash._callback import GLOBAL_CALLBACK_MAP
 
-        function = GLOBAL_CALLBACK_MAP[output]["callback"]
-        function = getattr(function, "__wrapped__", function)
+        entry = GLOBAL_CALLBACK_MAP[output]
+        function = getattr(entry["callback"], "__wrapped__", entry["callback"])
+        args = [values.get((i["id"], i["property"])) for i in [*entry["inputs"], *entry["state"]]]
         self.spent.clear()
         began = time.perf_counter()
-        function(store)
+        function(*args)
         return sum(self.spent), time.perf_counter() - began
 
     def close(self) -> None:

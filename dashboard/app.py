@@ -3,6 +3,8 @@
 ``create_app(db, settings)`` builds a Dash app over one warehouse file; ``serve(db, host, port,
 settings)`` runs it (127.0.0.1 unless told otherwise). Pages live in ``dashboard/pages/`` (one
 module each, registered with ``dash.register_page``); their layouts are functions of the URL query.
+A filter change does not draw the page again: it updates the page's query store and the address
+(``filters.follow_filters``); only a change of page, or of Explore's view, goes through the routing.
 Styles and grid formatters are served from ``dashboard/assets/`` (no CDN: the dashboard works offline).
 
 One app per process: the pages register their callbacks globally (``@dash.callback``) when Dash
@@ -49,7 +51,9 @@ def shell() -> html.Div:
         html.Span(id=ids.AS_OF, className="navbar-text small text-light"),
     ], fluid=True), color="dark", dark=True, className="py-1")
     return html.Div([
-        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        # refresh=False: writing it (a filter change, a drill-down) changes the address without telling
+        # Dash's routing Location, so the page is not drawn again (see filters.follow_filters)
+        dcc.Location(id=ids.URL, refresh=False),
         navbar,
         dbc.Container(dash.page_container, fluid=True, className="pb-4 cp-page"),
     ])

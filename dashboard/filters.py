@@ -1,9 +1,12 @@
 """The global filters, kept in the URL so that a link reproduces the view.
 
 Query keys: ``from`` and ``to`` (local days, ISO), ``account``, ``channel``, ``team``, ``category``.
-Pages may add their own keys (Explore: ``metrics``, ``by``, ``ci``, ``thread``); changing a
+Pages may add their own keys (Explore: ``metrics``, ``by``, ``ci``, ``chart``); changing a
 global filter keeps them. The filter bar is drawn by every page's layout from the query it was
-given; changing a control writes the URL, and the page is drawn again from the new URL.
+given, and the page keeps that query in its store (``<page>-query``). Changing a control changes
+only the store, so the page stays drawn and only its data callbacks run; the browser then writes the
+store into the address bar (see :func:`follow_filters`), so a copied link or a reload shows the same
+view.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from carepulse.errors import ConfigError
 from dashboard import formatting as fmt
@@ -139,37 +142,78 @@ def query_store(store_id: str, query: Mapping[str, Any], **page_keys: Any) -> dc
 
 # ---- callbacks -----------------------------------------------------------------------------------
 
-def updated_search(search: str | None, start: str | None, end: str | None, account: str | None,
-                   channel: str | None, team: str | None, category: str | None, reset: bool) -> str:
-    """The URL query after a filter change: page keys kept, filter keys replaced (or dropped on reset)."""
-    query = {k: v for k, v in parse_search(search).items() if k not in FILTER_KEYS}
-    if not reset:
-        chosen: dict[str, str | None] = {"from": start[:10] if start else None, "to": end[:10] if end else None,
-                                         "account": account, "channel": channel, "team": team, "category": category}
-        query.update({k: v for k, v in chosen.items() if v})
-    query.pop("thread", None)  # a thread opened under other filters may not belong to the new selection
-    return to_search(query)
+def updated_query(data: Mapping[str, Any] | None, start: str | None, end: str | None, account: str | None,
+                  channel: str | None, team: str | None, category: str | None) -> dict[str, str]:
+    """The page's query after a filter change: filter keys as the controls now say, page keys kept.
+
+    Filter keys come first, as :func:`query_store` puts them, so the address reads the same whether
+    the page was opened from a link or changed in place.
+    """
+    chosen = {"from": start[:10] if start else None, "to": end[:10] if end else None,
+              "account": account, "channel": channel, "team": team, "category": category}
+    query = {k: str(v) for k, v in chosen.items() if v}
+    query.update({k: str(v) for k, v in (data or {}).items() if k not in FILTER_KEYS and v not in (None, "")})
+    return query
 
 
-@dash.callback(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.FILTER_DATES, "start_date"),
-    Input(ids.FILTER_DATES, "end_date"),
-    Input(ids.FILTER_ACCOUNT, "value"),
-    Input(ids.FILTER_CHANNEL, "value"),
-    Input(ids.FILTER_TEAM, "value"),
-    Input(ids.FILTER_CATEGORY, "value"),
+def address(data: Mapping[str, Any] | None) -> str:
+    """The address query that reproduces a page: its query store, blanks dropped.
+
+    The rule ``carepulse.writeAddress`` (``assets/address.js``) applies in the browser after a filter
+    change; :func:`query_store` reads it back on a reload, so a copied link shows the same view.
+    """
+    return to_search(data or {})
+
+
+def apply_filters(start: str | None, end: str | None, account: str | None, channel: str | None, team: str | None,
+                  category: str | None, data: dict[str, Any] | None) -> Any:
+    new = updated_query(data, start, end, account, channel, team, category)
+    if new == (data or {}):
+        return dash.no_update  # e.g. a control settling on mount: the page already shows this selection
+    return new
+
+
+def follow_filters(store_id: str) -> None:
+    """Wire a page's query store to the filter bar and to the address bar (every page calls it once).
+
+    A filter change updates only the store, so the page stays mounted and only its data callbacks
+    run; redrawing the page through Dash's routing (``_pages_location``) would re-send its whole
+    layout on every change. The address follows in the browser with ``history.replaceState``, which
+    no ``dcc.Location`` hears, and the shell's ``url`` (``refresh=False``) is told the new query so the
+    navbar links and the drill-down's hash writes carry it.
+    """
+    dash.callback(
+        Output(store_id, "data"),
+        Input(ids.FILTER_DATES, "start_date"),
+        Input(ids.FILTER_DATES, "end_date"),
+        Input(ids.FILTER_ACCOUNT, "value"),
+        Input(ids.FILTER_CHANNEL, "value"),
+        Input(ids.FILTER_TEAM, "value"),
+        Input(ids.FILTER_CATEGORY, "value"),
+        State(store_id, "data"),
+        prevent_initial_call=True,
+    )(apply_filters)
+    dash.clientside_callback(
+        ClientsideFunction(namespace="carepulse", function_name="writeAddress"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(store_id, "data"),
+        prevent_initial_call=True,
+    )
+
+
+# Reset clears the controls in the browser; their new values reach the page's query store like any
+# other change (the page is not drawn again, so the controls must be told).
+dash.clientside_callback(
+    "function (_clicks) { return [null, null, null, null, null, null]; }",
+    Output(ids.FILTER_DATES, "start_date"),
+    Output(ids.FILTER_DATES, "end_date"),
+    Output(ids.FILTER_ACCOUNT, "value"),
+    Output(ids.FILTER_CHANNEL, "value"),
+    Output(ids.FILTER_TEAM, "value"),
+    Output(ids.FILTER_CATEGORY, "value"),
     Input(ids.FILTER_RESET, "n_clicks"),
-    State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def write_filters_to_url(start: str | None, end: str | None, account: str | None, channel: str | None,
-                         team: str | None, category: str | None, _reset: int | None, search: str | None) -> Any:
-    reset = dash.ctx.triggered_id == ids.FILTER_RESET
-    new = updated_search(search, start, end, account, channel, team, category, reset)
-    if new == (search or ""):
-        return dash.no_update
-    return new
 
 
 PAGES = (("pilot", "Pilot", "/"), ("team", "Team", "/team"), ("explore", "Explore", "/explore"),

@@ -8,7 +8,8 @@ for a page that is not shown.
 from __future__ import annotations
 
 # ---- shell -------------------------------------------------------------------------------------
-URL = "url"
+URL = "url"  # the address as state: pathname, search (the filters), hash (Explore's drill-down)
+PAGES_LOCATION = "_pages_location"  # Dash's routing Location (dash.page_container): writing it draws the page
 NAV_PREFIX = "nav-"  # nav-pilot, nav-team, nav-explore, nav-data
 AS_OF = "shell-as-of"
 

@@ -11,10 +11,11 @@ from dash import Input, Output, html
 from dashboard import components, figures, ids, state
 from dashboard import formatting as fmt
 from dashboard.components import Column
-from dashboard.filters import filter_bar, filters_from_store, query_store
+from dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
 from metrics import data_views, engine
 
 dash.register_page(__name__, path="/data", name="Data", title="carepulse · Data", order=3)
+follow_filters(ids.DATA_QUERY)
 
 RUN_COLUMNS = (
     Column("run_id", "Run", "text", width=75),

@@ -19,11 +19,12 @@ from dash import Input, Output, Patch, State, dcc, html
 from dashboard import components, exports, figures, ids, state, thread
 from dashboard import formatting as fmt
 from dashboard.components import Column, Kind
-from dashboard.filters import filter_bar, filters_from_store, parse_search, query_store, to_search
+from dashboard.filters import filter_bar, filters_from_store, follow_filters, parse_search, query_store, to_search
 from metrics import engine, views
 from metrics.registry import BREAKDOWNS, Metric, get, list_metrics
 
 dash.register_page(__name__, path="/explore", name="Explore", title="carepulse · Explore", order=2)
+follow_filters(ids.EXPLORE_QUERY)
 
 DEFAULT_METRICS = ("threads", "response_rate", "first_response_median_s", "first_response_km_median_s",
                    "sla_met_share", "resolution_rate", "csat_mean")
@@ -183,19 +184,26 @@ def updated_view_search(search: str | None, metrics: list[str] | None, by: str |
 
 
 @dash.callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGES_LOCATION, "search"),
+    Output(ids.PAGES_LOCATION, "hash"),
     Input(ids.EXPLORE_METRICS, "value"),
     Input(ids.EXPLORE_BY, "value"),
     Input(ids.EXPLORE_CI, "value"),
     Input(ids.EXPLORE_CHART_METRIC, "value"),
     State(ids.URL, "search"),
+    State(ids.URL, "hash"),
     prevent_initial_call=True,
 )
 def write_view_to_url(metrics: list[str] | None, by: str | None, ci: list[str] | None, chart: str | None,
-                      search: str | None) -> Any:
+                      search: str | None, hash_: str | None) -> Any:
+    """A new view draws the page again (its table columns and chart choices follow the metrics).
+
+    Written to Dash's routing Location, unlike a filter change: that one redraws. The shell's ``url``
+    holds the current address (filters changed in place included); the drill-down in its hash is kept.
+    """
     if not metrics or same_view(search, metrics, by, ci, chart):
-        return dash.no_update  # e.g. a control settling on mount: the page already shows this view
-    return updated_view_search(search, metrics, by, ci, chart)
+        return dash.no_update, dash.no_update  # e.g. a control settling on mount: the page shows this view
+    return updated_view_search(search, metrics, by, ci, chart), hash_ or ""
 
 
 def same_view(search: str | None, metrics: list[str], by: str | None, ci: list[str] | None,
@@ -324,7 +332,7 @@ def drill_title(group: tuple[str, str] | None, shown: int, locale: fmt.Locale) -
 )
 def show_threads(data: dict[str, Any] | None, hash_: str | None, shown_group: Any) -> Any:
     group = drill_group(data, hash_)
-    if dash.ctx.triggered_id == ids.URL and shown_group == {"group": list(group) if group else None}:
+    if shown_group == {"group": list(group) if group else None} and dash.ctx.triggered_id == ids.URL:
         return dash.no_update, dash.no_update, dash.no_update  # only the thread in the hash changed
     return threads_view(data, group)
 

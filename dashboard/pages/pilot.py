@@ -11,11 +11,12 @@ from dash import Input, Output, html
 
 from dashboard import components, figures, ids, state
 from dashboard import formatting as fmt
-from dashboard.filters import filter_bar, filters_from_store, query_store
+from dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
 from dashboard.yardsticks import YARDSTICKS
 from metrics import engine, views
 
 dash.register_page(__name__, path="/", name="Pilot", title="carepulse · Pilot", order=0)
+follow_filters(ids.PILOT_QUERY)
 
 HEADLINE = ("threads", "answered_threads", "response_rate", "first_response_median_s", "first_response_km_median_s",
             "sla_met_share", "cases", "resolution_rate", "csat_mean", "pilot_net_benefit_eur", "pilot_payback_month",

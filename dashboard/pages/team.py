@@ -11,10 +11,11 @@ from dash import Input, Output, State, html
 from dashboard import components, figures, ids, state, thread
 from dashboard import formatting as fmt
 from dashboard.components import Column
-from dashboard.filters import filter_bar, filters_from_store, query_store, to_search
+from dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store, to_search
 from metrics import engine, views
 
 dash.register_page(__name__, path="/team", name="Team", title="carepulse · Team", order=1)
+follow_filters(ids.TEAM_QUERY)
 
 PAGE = "team"
 QUEUE_LIMIT = 200

@@ -30,6 +30,9 @@ deps = client.get("/_dash-dependencies").get_json()
 outputs = [d["output"] for d in deps]
 out["duplicate_outputs"] = sorted({o for o in outputs if outputs.count(o) > 1})
 out["callbacks"] = len(deps)
+out["from_filters"] = sorted(d["output"] for d in deps
+                             if any(i["id"] == "filter-account" for i in d["inputs"]) and not d["clientside_function"])
+out["to_address"] = sorted(d["inputs"][0]["id"] for d in deps if d["output"].startswith("url.search"))
 out["pages"] = sorted(p["path"] for p in dash.page_registry.values())
 redirect = client.get("/pilot?account=nordfunk_hilft&from=2026-06-01")
 out["redirect"] = [redirect.status_code, redirect.headers.get("Location")]
@@ -64,6 +67,14 @@ def test_pages_and_routes(served: dict) -> None:
 def test_every_callback_output_is_registered_once(served: dict) -> None:
     assert served["callbacks"] > 20
     assert served["duplicate_outputs"] == []
+
+
+def test_a_filter_change_updates_the_page_query_and_never_the_routing(served: dict) -> None:
+    """The filter bar writes each page's query store (the page stays drawn); only the browser writes the
+    address, from that store. A filter callback writing ``url.search`` or Dash's ``_pages_location``
+    would draw the whole page again on every change."""
+    assert served["from_filters"] == ["data-query.data", "explore-query.data", "pilot-query.data", "team-query.data"]
+    assert served["to_address"] == ["data-query", "explore-query", "pilot-query", "team-query"]
 
 
 def test_everything_is_served_locally(served: dict) -> None:

@@ -1,4 +1,4 @@
-"""Global filters live in the URL: parsing, writing, and carrying them from page to page."""
+"""Global filters live in the URL: parsing, changing them in place, and carrying them from page to page."""
 
 from __future__ import annotations
 
@@ -31,13 +31,26 @@ def test_unusable_parts_of_a_link_are_ignored_and_said() -> None:
     assert got == Filters() and "before" in problems[0]
 
 
-def test_changing_a_filter_keeps_page_keys_and_drops_the_open_thread() -> None:
-    search = "?metrics=threads&by=agent&account=a&thread=42"
-    new = filters.updated_search(search, "2026-05-01T00:00:00", None, "b", None, "Social Care", None, reset=False)
-    assert filters.parse_search(new) == {"metrics": "threads", "by": "agent", "from": "2026-05-01", "account": "b",
-                                         "team": "Social Care"}
-    assert filters.parse_search(filters.updated_search(search, None, None, "b", None, None, None, reset=True)) == {
-        "metrics": "threads", "by": "agent"}
+def test_changing_a_filter_replaces_the_filter_keys_of_the_query_and_keeps_the_page_keys() -> None:
+    data = {"account": "a", "team": "Hotline", "metrics": "threads", "by": "agent"}
+    new = filters.updated_query(data, "2026-05-01T00:00:00", None, "b", None, "Social Care", None)
+    assert new == {"from": "2026-05-01", "account": "b", "team": "Social Care", "metrics": "threads", "by": "agent"}
+    assert list(new)[:3] == ["from", "account", "team"], "filter keys first, as the layout's store has them"
+    # reset: the controls are cleared, and the query keeps only the page's keys
+    assert filters.updated_query(data, None, None, None, None, None, None) == {"metrics": "threads", "by": "agent"}
+    assert filters.updated_query(None, None, None, None, None, None, None) == {}
+
+
+def test_the_address_of_a_changed_query_draws_the_same_store_again() -> None:
+    """What the browser writes into the address after a filter change is what a reload reads back."""
+    data = {"account": "a", "metrics": "threads,csat_mean", "by": "none"}
+    new = filters.updated_query(data, "2026-05-01", "2026-05-31", "Hotline Süd", None, None, None)
+    search = filters.address(new)
+    assert search == ("?from=2026-05-01&to=2026-05-31&account=Hotline+S%C3%BCd&metrics=threads%2Ccsat_mean"
+                      "&by=none")
+    again = filters.query_store("x-query", filters.parse_search(search), metrics="threads,csat_mean", by="none")
+    assert again.data == new
+    assert filters.address({}) == "" and filters.address(None) == ""
 
 
 def test_nav_links_carry_only_the_global_filters() -> None:

@@ -176,6 +176,22 @@ def test_explore_query_parsing() -> None:
     assert search == "?account=a&metrics=threads%2Ccsat_mean&by=team&ci=0&chart=csat_mean"
 
 
+def test_explore_drawn_from_the_address_of_a_filter_change_shows_the_same_view(
+        demo_state: state.DashboardState) -> None:
+    """A filter change keeps Explore drawn and writes its store into the address; a reload of that address
+    must draw the page with the same store (filters and view), or the copied link would show another view."""
+    from dashboard import filters
+
+    drawn = find(explore.layout(**filters.parse_search("?by=team&ci=0&metrics=threads,csat_mean&chart=csat_mean")),
+                 ids.EXPLORE_QUERY).data
+    changed = filters.updated_query(drawn, "2026-05-01", None, one_account()["account"], None, None, None)
+    assert changed != drawn and changed["by"] == "team" and changed["ci"] == "0"
+    reloaded = explore.layout(**filters.parse_search(filters.address(changed)))
+    assert find(reloaded, ids.EXPLORE_QUERY).data == changed
+    assert find(reloaded, ids.FILTER_ACCOUNT).value == changed["account"]
+    assert find(reloaded, ids.FILTER_DATES).start_date == "2026-05-01"
+
+
 def test_drilling_into_a_row_lists_its_threads(demo_state: state.DashboardState) -> None:
     account = one_account()["account"]
     rows, title, shown = explore.threads_view(VIEW, ("account", account))
