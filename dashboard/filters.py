@@ -142,6 +142,11 @@ def query_store(store_id: str, query: Mapping[str, Any], **page_keys: Any) -> dc
 
 # ---- callbacks -----------------------------------------------------------------------------------
 
+CONTROLS = ((ids.FILTER_DATES, "start_date"), (ids.FILTER_DATES, "end_date"), (ids.FILTER_ACCOUNT, "value"),
+            (ids.FILTER_CHANNEL, "value"), (ids.FILTER_TEAM, "value"), (ids.FILTER_CATEGORY, "value"))
+"""The filter bar's controls in the order :func:`apply_filters` takes them (and reset clears them)."""
+
+
 def updated_query(data: Mapping[str, Any] | None, start: str | None, end: str | None, account: str | None,
                   channel: str | None, team: str | None, category: str | None) -> dict[str, str]:
     """The page's query after a filter change: filter keys as the controls now say, page keys kept.
@@ -184,12 +189,7 @@ def follow_filters(store_id: str) -> None:
     """
     dash.callback(
         Output(store_id, "data"),
-        Input(ids.FILTER_DATES, "start_date"),
-        Input(ids.FILTER_DATES, "end_date"),
-        Input(ids.FILTER_ACCOUNT, "value"),
-        Input(ids.FILTER_CHANNEL, "value"),
-        Input(ids.FILTER_TEAM, "value"),
-        Input(ids.FILTER_CATEGORY, "value"),
+        *[Input(component, prop) for component, prop in CONTROLS],
         State(store_id, "data"),
         prevent_initial_call=True,
     )(apply_filters)
@@ -204,13 +204,8 @@ def follow_filters(store_id: str) -> None:
 # Reset clears the controls in the browser; their new values reach the page's query store like any
 # other change (the page is not drawn again, so the controls must be told).
 dash.clientside_callback(
-    "function (_clicks) { return [null, null, null, null, null, null]; }",
-    Output(ids.FILTER_DATES, "start_date"),
-    Output(ids.FILTER_DATES, "end_date"),
-    Output(ids.FILTER_ACCOUNT, "value"),
-    Output(ids.FILTER_CHANNEL, "value"),
-    Output(ids.FILTER_TEAM, "value"),
-    Output(ids.FILTER_CATEGORY, "value"),
+    f"function (_clicks) {{ return [{', '.join(['null'] * len(CONTROLS))}]; }}",
+    *[Output(component, prop) for component, prop in CONTROLS],
     Input(ids.FILTER_RESET, "n_clicks"),
     prevent_initial_call=True,
 )
