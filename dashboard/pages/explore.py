@@ -332,7 +332,7 @@ def drill_title(group: tuple[str, str] | None, shown: int, locale: fmt.Locale) -
 )
 def show_threads(data: dict[str, Any] | None, hash_: str | None, shown_group: Any) -> Any:
     group = drill_group(data, hash_)
-    if dash.ctx.triggered_id == ids.URL and shown_group == {"group": list(group) if group else None}:
+    if shown_group == {"group": list(group) if group else None} and dash.ctx.triggered_id == ids.URL:
         return dash.no_update, dash.no_update, dash.no_update  # only the thread in the hash changed
     return threads_view(data, group)
 
