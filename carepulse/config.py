@@ -63,12 +63,43 @@ def _default_costs() -> dict[str, ChannelCost]:
 
 @dataclass(frozen=True)
 class CostModel:
-    """The pilot's cost model; shown next to every cost figure so a reader sees the assumptions."""
+    """The pilot's cost model; shown next to every cost figure so a reader sees the assumptions.
+
+    A deflected Twitter case saves the hotline's *variable* cost (handled minutes x hourly cost):
+    a hotline's licences and seats do not shrink because one call fewer came in. Fixed hotline
+    costs count as avoided only through ``hotline_fixed_avoided_monthly_eur``, the seats or
+    licences actually cut (default none). ``deflection_share`` is the share of Twitter cases that
+    would otherwise have reached the hotline; nobody knows it exactly, so every figure that rests
+    on it is also shown at ``deflection_sensitivity`` and as a break-even share (docs/economics.md).
+    """
 
     channels: dict[str, ChannelCost] = field(default_factory=_default_costs)
     minutes_per_brand_tweet: float = 3.0
+    minutes_per_dm_case: float = 5.0
     pilot_start: date | None = None
     pilot_setup_eur: float = 15000.0
+    deflection_share: float = 0.5
+    deflection_sensitivity: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    hotline_fixed_avoided_monthly_eur: float = 0.0
+    projection_months: int = 24
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """The staffing what-if (Erlang C): the service level to plan for and what an agent hour is worth.
+
+    ``target_share`` of threads answered within the SLA (``sla_minutes``), agents busy at most
+    ``max_occupancy`` of their desk time, ``shrinkage`` of paid time off the desk (breaks,
+    training, sickness), ``hours_per_fte`` paid hours a week of one full-time agent. Arrivals are
+    the mean per hour of the week over the last ``weeks`` complete weeks.
+    """
+
+    target_share: float = 0.8
+    max_occupancy: float = 0.85
+    shrinkage: float = 0.3
+    hours_per_fte: float = 38.5
+    scenarios: tuple[float, ...] = (1.0, 1.5, 2.0)
+    weeks: int = 8
 
 
 @dataclass(frozen=True)
@@ -89,6 +120,7 @@ class Settings:
     )
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     cost: CostModel = field(default_factory=CostModel)
+    staffing: Staffing = field(default_factory=Staffing)
     twitter_bearer_token: str | None = field(default=None, repr=False)
     twitter_full_archive: bool = False
     # Metrics (docs/metrics.md): the channel Twitter is compared with, and the fewest weeks a
@@ -140,13 +172,58 @@ def _cost_model(raw: dict[str, Any]) -> CostModel:
             channels[name] = replace(default, **{k: float(v) for k, v in spec.items()})
         except TypeError as exc:
             raise ConfigError(f"cost.channels.{name}: {exc}") from exc
+    known = {"channels", "minutes_per_brand_tweet", "minutes_per_dm_case", "pilot_start", "pilot_setup_eur",
+             "deflection_share", "deflection_sensitivity", "hotline_fixed_avoided_monthly_eur", "projection_months"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"cost: unknown key(s) {', '.join(unknown)} (see docs/configuration.md)")
     pilot_start = raw.get("pilot_start")
-    return CostModel(
-        channels=channels,
-        minutes_per_brand_tweet=float(raw.get("minutes_per_brand_tweet", base.minutes_per_brand_tweet)),
-        pilot_start=date.fromisoformat(str(pilot_start)) if pilot_start else None,
-        pilot_setup_eur=float(raw.get("pilot_setup_eur", base.pilot_setup_eur)),
-    )
+    try:
+        model = CostModel(
+            channels=channels,
+            minutes_per_brand_tweet=float(raw.get("minutes_per_brand_tweet", base.minutes_per_brand_tweet)),
+            minutes_per_dm_case=float(raw.get("minutes_per_dm_case", base.minutes_per_dm_case)),
+            pilot_start=date.fromisoformat(str(pilot_start)) if pilot_start else None,
+            pilot_setup_eur=float(raw.get("pilot_setup_eur", base.pilot_setup_eur)),
+            deflection_share=float(raw.get("deflection_share", base.deflection_share)),
+            deflection_sensitivity=tuple(float(v) for v in raw.get("deflection_sensitivity",
+                                                                   base.deflection_sensitivity)),
+            hotline_fixed_avoided_monthly_eur=float(raw.get("hotline_fixed_avoided_monthly_eur",
+                                                            base.hotline_fixed_avoided_monthly_eur)),
+            projection_months=int(raw.get("projection_months", base.projection_months)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"cost: {exc}") from exc
+    shares = (model.deflection_share, *model.deflection_sensitivity)
+    if any(not 0 <= v <= 1 for v in shares):
+        raise ConfigError("cost.deflection_share and cost.deflection_sensitivity: shares between 0 and 1")
+    if not 1 <= model.projection_months <= 120:
+        raise ConfigError("cost.projection_months: between 1 and 120")
+    return model
+
+
+def _staffing(raw: dict[str, Any]) -> Staffing:
+    base = Staffing()
+    unknown = sorted(set(raw) - {f.name for f in fields(Staffing)})
+    if unknown:
+        raise ConfigError(f"staffing: unknown key(s) {', '.join(unknown)} (see docs/configuration.md)")
+    try:
+        staffing = Staffing(
+            target_share=float(raw.get("target_share", base.target_share)),
+            max_occupancy=float(raw.get("max_occupancy", base.max_occupancy)),
+            shrinkage=float(raw.get("shrinkage", base.shrinkage)),
+            hours_per_fte=float(raw.get("hours_per_fte", base.hours_per_fte)),
+            scenarios=tuple(float(v) for v in raw.get("scenarios", base.scenarios)),
+            weeks=int(raw.get("weeks", base.weeks)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"staffing: {exc}") from exc
+    if not (0 < staffing.target_share < 1 and 0 < staffing.max_occupancy <= 1 and 0 <= staffing.shrinkage < 1
+            and staffing.hours_per_fte > 0 and staffing.weeks >= 1 and staffing.scenarios
+            and all(v > 0 for v in staffing.scenarios)):
+        raise ConfigError("staffing: target_share in (0, 1), max_occupancy in (0, 1], shrinkage in [0, 1), "
+                          "hours_per_fte > 0, weeks >= 1, scenarios > 0")
+    return staffing
 
 
 _SIMPLE = {"timezone": str, "locale": str, "sla_minutes": float, "crm_link_window_hours": float,
@@ -157,7 +234,7 @@ _SIMPLE = {"timezone": str, "locale": str, "sla_minutes": float, "crm_link_windo
 def settings_from_mapping(raw: dict[str, Any]) -> Settings:
     """Build settings from a parsed TOML mapping, reporting every unknown key at once."""
     known = {f.name for f in fields(Settings)} | {"brand_accounts", "agents"}
-    unknown = sorted(set(raw) - known - {"business_hours", "cost", "twitter"})
+    unknown = sorted(set(raw) - known - {"business_hours", "cost", "staffing", "twitter"})
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)} (see docs/configuration.md)")
     values: dict[str, Any] = {}
@@ -179,6 +256,8 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
         values["business_hours"] = _business_hours(raw["business_hours"])
     if "cost" in raw:
         values["cost"] = _cost_model(raw["cost"])
+    if "staffing" in raw:
+        values["staffing"] = _staffing(raw["staffing"])
     if "twitter" in raw:
         values["twitter_full_archive"] = bool(raw["twitter"].get("full_archive", False))
     return Settings(**values)

@@ -1,270 +1,320 @@
-"""The cost model: cost per case and per resolved case by channel, the Twitter pilot's net benefit
-and its payback month. Assumptions come from ``settings.cost`` and are shown next to every result.
+"""The cost ledger: what each channel's work cost, per local month and per group, with fixed costs
+charged only where they belong. ``docs/economics.md`` works every figure by hand.
 
-Per channel and month (local time), from two set-wise queries:
+Why a ledger and not one ratio: a controller must be able to add the slices up to the whole and
+recompute each from the exported inputs. So every cell holds the raw inputs (cases, handled
+minutes, fixed-cost days, allocation share) and the figures are derived in one place
+(:class:`Line`).
 
-* CRM cases of the channel: ``cases``, handled minutes (a case without minutes counts the
-  channel's ``default_handled_minutes``), outcomes, and cases resolved without recontact.
-* Twitter only: answered threads **without** a CRM case also are cases; their handling time is
-  ``brand replies x minutes_per_brand_tweet``.
+* **Cases.** A channel's cases are its CRM cases (outcome ``duplicate`` left out). A **Twitter case**
+  is a thread that was answered or has a Twitter CRM case, plus each Twitter CRM case linked to no
+  thread (its tweets lie outside the warehouse); every Twitter figure uses this one count.
+* **Handled minutes.** CRM cases: their handled minutes, else the channel's
+  ``default_handled_minutes``. Answered Twitter threads without a Twitter CRM case: brand replies x
+  ``minutes_per_brand_tweet``, plus ``minutes_per_dm_case`` when the thread was handed to DM.
+* **Fixed costs**: ``fixed_monthly_eur`` for each calendar month, pro rata by day for a partial one
+  (a full month costs exactly its monthly amount). They run only over the days a channel has data (its first to its last active day,
+  inside the date filter): a CRM export that starts later than the tweets does not charge the
+  hotline's licences for months it did not report. A filtered or broken-down slice (account, agent,
+  team, category) carries the share of each month's fixed cost that its handled minutes are of the
+  channel's in that month, so slices add up to the whole.
 
-``cost = handled minutes / 60 x hourly cost + fixed monthly cost x months``, where months are the
-period's days / 30.436875 (the period: the date filter, else the first active day to the as-of
-day; by month: that month's days inside the period). ``cost_per_case = cost / cases``;
-``cost_per_resolved_case = cost / (cases x resolved / cases with a final outcome)``; the rate
-comes from the channel's CRM cases, and for Twitter it is assumed to hold for threads without a
-case too (cases get logged for the harder threads, so this is conservative).
-
-Net benefit = Twitter cases resolved without another contact within the recontact window
-(CRM Twitter cases, plus threads without a case at the CRM Twitter cases' rate) x the hotline's
-cost per case, minus the Twitter channel's cost. Payback month: the first month in which the
-cumulative net benefit since the pilot start (``cost.pilot_start``, else the first month with
-Twitter activity) covers ``cost.pilot_setup_eur``.
+Two set-wise queries per selection (CRM cases; threads), grouped by channel, local month and group;
+with a dimension filter the same two without it give the channel totals the shares are taken of.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
-from carepulse.config import ChannelCost, Settings, describe
-from metrics.context import Context, zone
-from metrics.registry import Metric
-from metrics.sources import KEY_FORMATS
+from carepulse.config import ChannelCost, Settings
+from metrics.context import Context, Filters, zone
+from metrics.registry import TIME_BREAKDOWNS
+from metrics.sources import TOTAL
 from metrics.sql import relation
 
-DAYS_PER_MONTH = 365.25 / 12
+TWITTER = "twitter"
 
 
 @dataclass
 class Tally:
-    """What one channel did in one month."""
+    """What one channel did in one month for one group: the ledger's raw inputs."""
 
     cases: int = 0
+    crm_cases: int = 0
+    minutes: float = 0.0
     resolved: int = 0
     final: int = 0
-    resolved_kept: int = 0
-    minutes: float = 0.0
-    threads_without_case: int = 0
-    first_day: date | None = None
+    estimated_cases: int = 0
+    estimated_minutes: float = 0.0
+    dm_cases: int = 0
 
     def add(self, other: Tally) -> None:
-        self.cases += other.cases
-        self.resolved += other.resolved
-        self.final += other.final
-        self.resolved_kept += other.resolved_kept
-        self.minutes += other.minutes
-        self.threads_without_case += other.threads_without_case
-        if other.first_day and (self.first_day is None or other.first_day < self.first_day):
-            self.first_day = other.first_day
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
-class ChannelResult:
+class Line:
+    """One channel's costs for one group (or the whole selection), with the inputs behind them."""
+
     channel: str
-    cases: int
-    cost_eur: float
-    labour_eur: float
-    fixed_eur: float
-    cost_per_case: float | None
-    resolution_rate: float | None
-    cost_per_resolved_case: float | None
-    resolved_kept_est: float | None
+    tally: Tally = field(default_factory=Tally)
+    hourly_cost_eur: float = 0.0
+    fixed_eur: float = 0.0
+    fixed_days: float = 0.0
+    months: list[str] = field(default_factory=list)
+    partial_months: list[str] = field(default_factory=list)
+    period: tuple[date, date] | None = None
+
+    @property
+    def labour_eur(self) -> float:
+        return self.tally.minutes / 60.0 * self.hourly_cost_eur
+
+    @property
+    def cost_eur(self) -> float:
+        return self.labour_eur + self.fixed_eur
+
+    @property
+    def cases(self) -> int:
+        return self.tally.cases
+
+    def per_case(self, amount: float) -> float | None:
+        return amount / self.cases if self.cases else None
+
+    @property
+    def cost_per_case(self) -> float | None:
+        return self.per_case(self.cost_eur)
+
+    @property
+    def variable_cost_per_case(self) -> float | None:
+        return self.per_case(self.labour_eur)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self.tally.resolved / self.tally.final if self.tally.final else None
+
+    @property
+    def cost_per_resolved_case(self) -> float | None:
+        rate = self.resolution_rate
+        return self.cost_eur / (self.cases * rate) if rate and self.cases else None
+
+    def merge(self, other: Line) -> None:
+        self.tally.add(other.tally)
+        self.fixed_eur += other.fixed_eur
+        self.fixed_days = max(self.fixed_days, other.fixed_days)
+        self.months = sorted({*self.months, *other.months})
+        self.partial_months = sorted({*self.partial_months, *other.partial_months})
+        if other.period:
+            self.period = other.period if self.period is None else (
+                min(self.period[0], other.period[0]), max(self.period[1], other.period[1]))
+
+
+# (channel, month, group) -> tally
+Tallies = dict[tuple[str, str, str], Tally]
 
 
 @dataclass
-class CostReport:
-    """Everything the cost panel shows: per channel, per month, and the assumptions."""
+class Ledger:
+    """Every channel's lines per (month, group), and the channel spans fixed costs run over."""
 
-    period: tuple[date, date] | None
-    channels: dict[str, ChannelResult]
-    months: dict[str, dict[str, ChannelResult]]
-    net_benefit_eur: float | None
-    monthly_net_benefit: dict[str, float | None]
-    payback_month: str | None
-    assumptions: dict[str, Any] = field(default_factory=dict)
+    lines: dict[tuple[str, str, str], Line]
+    spans: dict[str, tuple[date, date]]
+    window: tuple[date | None, date | None]
+    has_crm: bool
+    grouped: bool
+
+    def select(self, *, channel: str | None = None, month: str | None = None, group: str | None = None) -> Line:
+        """The sum of the lines that match (one channel's, or every channel's when ``channel`` is None)."""
+        out = Line(channel or "(all)")
+        for (ch, m, g), line in self.lines.items():
+            if (channel is None or ch == channel) and (month is None or m == month) and (group is None or g == group):
+                out.hourly_cost_eur = line.hourly_cost_eur if channel else 0.0
+                out.merge(line)
+        return out
+
+    def channels(self) -> list[str]:
+        return sorted({ch for ch, _, _ in self.lines})
+
+    def groups(self) -> list[str]:
+        return sorted({g for _, _, g in self.lines})
+
+    def months(self, channel: str | None = None) -> list[str]:
+        return sorted({m for ch, m, _ in self.lines if channel is None or ch == channel})
 
 
-def assumptions(settings: Settings) -> dict[str, Any]:
-    cost = describe(settings)["cost"]
-    cost["hotline_channel"] = settings.hotline_channel
-    cost["recontact_days"] = settings.recontact_days
-    cost["days_per_month"] = DAYS_PER_MONTH
-    return dict(cost)
-
-
-def _rate(settings: Settings, channel: str) -> ChannelCost:
+def rate(settings: Settings, channel: str) -> ChannelCost:
     channels = settings.cost.channels
     return channels.get(channel) or channels["other"]
 
 
-def _tallies(ctx: Context) -> dict[tuple[str, str], Tally]:
-    """(channel, local month) -> tally, from CRM cases and Twitter threads without a case."""
-    settings = ctx.settings
-    default_minutes = " ".join(
-        f"WHEN '{name}' THEN {float(c.default_handled_minutes)}" for name, c in settings.cost.channels.items()
-    )
-    other = float(settings.cost.channels["other"].default_handled_minutes)
-    out: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    cases = relation(ctx, "cases", ("rc",), by="month")
-    sql = f"""{cases.sql}
-SELECT coalesce(channel, 'other') AS channel, {cases.key} AS month, count(*),
-       count(*) FILTER (WHERE resolved), count(*) FILTER (WHERE final),
-       count(*) FILTER (WHERE resolved AND NOT recontacted),
-       sum(coalesce(handled_minutes, CASE channel {default_minutes} ELSE {other} END)),
-       min(timezone('{ctx.tz}', opened_at))::DATE
-FROM b GROUP BY ALL"""
-    has_cases = ctx.con.execute("SELECT EXISTS (SELECT 1 FROM crm_cases)").fetchone() == (True,)
-    for channel, month, n, resolved, final, kept, minutes, first in (ctx.con.execute(sql).fetchall()
-                                                                      if has_cases else []):
-        out[(channel, month)].add(Tally(int(n), int(resolved), int(final), int(kept), float(minutes or 0), 0, first))
-    per_tweet = float(settings.cost.minutes_per_brand_tweet)
-    threads = relation(ctx, "threads", ("tc",))
-    # Threads are tallied per UTC quarter hour first and only those buckets are put into local months:
-    # time-zone offsets and their changes fall on quarter hours, so a bucket never straddles a local
-    # month, and 770 k per-row time-zone conversions (0.1 s) become a few thousand.
-    month = KEY_FORMATS["month"].format(g=f"date_trunc('month', timezone('{ctx.tz}', to_timestamp(q * 900)))")
-    sql = f"""{threads.sql},
-quarters AS (
-    SELECT CAST(floor(epoch(started_at) / 900) AS BIGINT) AS q,
-           count(*) FILTER (WHERE brand_replies > 0 AND NOT linked) AS handled,
-           sum(brand_replies) FILTER (WHERE NOT linked) AS replies, min(started_at) AS first_at
-    FROM b GROUP BY q)
-SELECT {month} AS month, sum(handled), sum(replies), min(timezone('{ctx.tz}', first_at))::DATE
-FROM quarters GROUP BY ALL"""
-    for month, handled, replies, first in ctx.con.execute(sql).fetchall():
-        if handled:
-            out[("twitter", month)].add(Tally(int(handled), 0, 0, 0, float(replies or 0) * per_tweet, int(handled),
-                                              first))
-    return dict(out)
+def _month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
 
 
-def _period(ctx: Context, tallies: dict[tuple[str, str], Tally]) -> tuple[date, date] | None:
-    firsts = [t.first_day for t in tallies.values() if t.first_day]
-    start = ctx.filters.date_from or (min(firsts) if firsts else None)
-    if start is None:
-        return None
-    end = ctx.as_of.astimezone(zone(ctx.tz)).date()
-    if ctx.filters.date_to and ctx.filters.date_to < end:
-        end = ctx.filters.date_to
-    return start, max(start, end)
-
-
-def _month_days(month: str, period: tuple[date, date]) -> int:
+def _month_bounds(month: str) -> tuple[date, date]:
     year, mon = (int(x) for x in month.split("-"))
-    first = max(date(year, mon, 1), period[0])
-    last = min(date(year, mon, calendar.monthrange(year, mon)[1]), period[1])
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def months_between(first: date, last: date) -> list[str]:
+    out, day = [], date(first.year, first.month, 1)
+    while day <= last:
+        out.append(_month_of(day))
+        day = (day + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def covered_days(month: str, span: tuple[date, date], window: tuple[date | None, date | None]) -> int:
+    """Days of ``month`` inside the channel's span and the date filter."""
+    lo, hi = _month_bounds(month)
+    first = max(lo, span[0], window[0] or lo)
+    last = min(hi, span[1], window[1] or hi)
     return max((last - first).days + 1, 0)
 
 
-def _channel_result(channel: str, tally: Tally, days: int, settings: Settings) -> ChannelResult:
-    rate = _rate(settings, channel)
-    labour = tally.minutes / 60.0 * rate.hourly_cost_eur
-    fixed = rate.fixed_monthly_eur * days / DAYS_PER_MONTH
-    cost = labour + fixed
-    resolution = tally.resolved / tally.final if tally.final else None
-    crm_cases = tally.cases - tally.threads_without_case
-    kept_rate = tally.resolved_kept / tally.final if tally.final else None
-    kept = (tally.resolved_kept + tally.threads_without_case * kept_rate) if kept_rate is not None else None
-    resolved_est = tally.cases * resolution if resolution is not None else None
-    return ChannelResult(
-        channel=channel, cases=tally.cases, cost_eur=cost, labour_eur=labour, fixed_eur=fixed,
-        cost_per_case=cost / tally.cases if tally.cases else None, resolution_rate=resolution,
-        cost_per_resolved_case=cost / resolved_est if resolved_est else None,
-        resolved_kept_est=kept if crm_cases or tally.threads_without_case else None,
-    )
-
-
-def _net(channels: dict[str, ChannelResult], settings: Settings, hotline_cpc: float | None) -> float | None:
-    twitter = channels.get("twitter")
-    if twitter is None or twitter.resolved_kept_est is None or hotline_cpc is None:
-        return None
-    return twitter.resolved_kept_est * hotline_cpc - twitter.cost_eur
-
-
-def report(ctx: Context) -> CostReport:
-    """The whole cost picture for the context's filters (the breakdown is ignored)."""
+def _case_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
+    """CRM cases by (channel, local month, group)."""
     settings = ctx.settings
-    tallies = _tallies(ctx)
-    period = _period(ctx, tallies)
-    if period is None:
-        return CostReport(None, {}, {}, None, {}, None, assumptions(settings))
-    months = sorted({m for _, m in tallies})
-    per_month: dict[str, dict[str, ChannelResult]] = {}
-    totals: dict[str, Tally] = defaultdict(Tally)
-    for month in months:
-        per_month[month] = {
-            ch: _channel_result(ch, t, _month_days(month, period), settings)
-            for (ch, m), t in sorted(tallies.items()) if m == month
-        }
-        for (ch, m), t in tallies.items():
-            if m == month:
-                totals[ch].add(t)
-    days = (period[1] - period[0]).days + 1
-    channels = {ch: _channel_result(ch, t, days, settings) for ch, t in sorted(totals.items())}
-    hotline = channels.get(settings.hotline_channel)
-    net = _net(channels, settings, hotline.cost_per_case if hotline else None)
-    monthly: dict[str, float | None] = {}
-    for month, chans in per_month.items():
-        own = chans.get(settings.hotline_channel)
-        cpc = own.cost_per_case if own and own.cost_per_case else (hotline.cost_per_case if hotline else None)
-        monthly[month] = _net(chans, settings, cpc)
-    return CostReport(period, channels, per_month, net, monthly, _payback(ctx, monthly, tallies),
-                      assumptions(settings))
+    names = list(settings.cost.channels)
+    defaults = [float(settings.cost.channels[n].default_handled_minutes) for n in names]
+    rel = relation(ctx, "cases", by=by)
+    sql = f"""{rel.sql}
+SELECT coalesce(b.channel, 'other') AS channel, strftime(timezone($tz, b.opened_at), '%Y-%m') AS month,
+       {rel.key} AS grp, count(*),
+       count(*) FILTER (WHERE b.channel = 'twitter' AND b.linked_thread_id IS NOT NULL),
+       sum(coalesce(b.handled_minutes, d.minutes, $other)),
+       count(*) FILTER (WHERE b.resolved), count(*) FILTER (WHERE b.final)
+FROM b LEFT JOIN (SELECT unnest($names::VARCHAR[]) AS channel, unnest($minutes::DOUBLE[]) AS minutes) d
+       ON d.channel = b.channel
+GROUP BY ALL"""
+    params = {"tz": ctx.tz, "names": names, "minutes": defaults,
+              "other": float(settings.cost.channels["other"].default_handled_minutes)}
+    for channel, month, grp, n, linked_twitter, minutes, resolved, final in ctx.con.execute(sql, params).fetchall():
+        # A Twitter CRM case linked to a thread is that thread's case: its minutes count here, the case
+        # itself is counted once, with the threads.
+        cases = int(n) - int(linked_twitter)
+        out[(channel, month, grp)].add(Tally(cases=cases, crm_cases=int(n), minutes=float(minutes or 0),
+                                             resolved=int(resolved), final=int(final)))
 
 
-def _payback(ctx: Context, monthly: dict[str, float | None], tallies: dict[tuple[str, str], Tally]) -> str | None:
-    start = ctx.settings.cost.pilot_start
-    twitter_months = sorted(m for ch, m in tallies if ch == "twitter")
-    first = start.strftime("%Y-%m") if start else (twitter_months[0] if twitter_months else None)
-    if first is None:
-        return None
-    balance = -float(ctx.settings.cost.pilot_setup_eur)
-    for month in sorted(monthly):
-        value = monthly[month]
-        if month < first or value is None:
+def _thread_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
+    """Twitter threads by (local month, group): cases, and the estimated work of those without a CRM case."""
+    cost = ctx.settings.cost
+    rel = relation(ctx, "threads", ("dm", "twc"), by=by)
+    sql = f"""{rel.sql}
+SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
+       count(*) FILTER (WHERE b.answered OR b.twitter_case),
+       count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
+       sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case),
+       count(*) FILTER (WHERE b.answered AND NOT b.twitter_case AND b.dm_handoff)
+FROM b GROUP BY ALL"""
+    for month, grp, cases, estimated, replies, dm in ctx.con.execute(sql, {"tz": ctx.tz}).fetchall():
+        minutes = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case
+        out[(TWITTER, month, grp)].add(Tally(cases=int(cases), minutes=minutes, estimated_cases=int(estimated),
+                                             estimated_minutes=minutes, dm_cases=int(dm)))
+
+
+def tallies(ctx: Context, by: str | None) -> Tallies:
+    out: Tallies = defaultdict(Tally)
+    if has_crm(ctx):
+        _case_tallies(ctx, by, out)
+    _thread_tallies(ctx, by, out)
+    return {k: v for k, v in out.items() if v.cases or v.crm_cases or v.minutes}
+
+
+def has_crm(ctx: Context) -> bool:
+    return ctx.con.execute("SELECT EXISTS (SELECT 1 FROM crm_cases)").fetchone() == (True,)
+
+
+def spans(ctx: Context) -> dict[str, tuple[date, date]]:
+    """Each channel's first and last active local day up to the as-of time (no filter applies: a
+    channel's fixed costs run while it works, whatever slice is looked at)."""
+    sql = """
+SELECT coalesce(channel, 'other'), min(timezone($tz, opened_at))::DATE, max(timezone($tz, opened_at))::DATE
+FROM crm_cases WHERE opened_at <= $as_of AND outcome IS DISTINCT FROM 'duplicate' GROUP BY 1
+UNION ALL
+SELECT 'twitter', min(timezone($tz, started_at))::DATE, max(timezone($tz, started_at))::DATE
+FROM threads WHERE started_at <= $as_of HAVING count(*) > 0"""
+    out: dict[str, tuple[date, date]] = {}
+    for channel, first, last in ctx.con.execute(sql, {"tz": ctx.tz, "as_of": ctx.as_of}).fetchall():
+        if first is None:
             continue
-        balance += value
-        if balance >= 0:
-            return month
-    return None
-
-
-def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
-    """Values of the cost metrics for the total and the requested breakdown (channel or month)."""
-    from metrics.engine import Cell, MetricValues
-
-    rep = report(ctx)
-    out = {m.name: MetricValues() for m in metrics}
-
-    def cells(chans: dict[str, ChannelResult], net: float | None) -> dict[str, Cell]:
-        cost = sum(c.cost_eur for c in chans.values())
-        cases = sum(c.cases for c in chans.values())
-        known = [c for c in chans.values() if c.resolution_rate is not None]
-        resolved = sum(c.cases * (c.resolution_rate or 0) for c in known)
-        return {
-            "cost_per_case": Cell(cost / cases if cases else None, n=cases),
-            "cost_per_resolved_case": Cell(sum(c.cost_eur for c in known) / resolved if resolved else None),
-            "pilot_net_benefit_eur": Cell(net),
-        }
-
-    total = cells(rep.channels, rep.net_benefit_eur)
-    total["pilot_payback_month"] = Cell(rep.payback_month,
-                                        note=None if rep.payback_month or rep.net_benefit_eur is None
-                                        else "the set-up cost is not yet paid back")
-    groups: dict[str, dict[str, Cell]] = {}
-    if ctx.by == "channel":
-        for ch, result in rep.channels.items():
-            groups[ch] = cells({ch: result}, None)
-            groups[ch]["pilot_net_benefit_eur"] = Cell()
-    elif ctx.by == "month":
-        for month, chans in rep.months.items():
-            groups[month] = cells(chans, rep.monthly_net_benefit.get(month))
-    for m in metrics:
-        out[m.name].total = total[m.name]
-        if m.allows(ctx.by) and ctx.by is not None:
-            out[m.name].groups = {k: v[m.name] for k, v in groups.items() if m.name in v}
+        old = out.get(channel)
+        out[channel] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
     return out
+
+
+def _window(ctx: Context) -> tuple[date | None, date | None]:
+    end = ctx.as_of.astimezone(zone(ctx.tz)).date()
+    if ctx.filters.date_to and ctx.filters.date_to < end:
+        end = ctx.filters.date_to
+    return ctx.filters.date_from, end
+
+
+def ledger(ctx: Context, by: str | None = None) -> Ledger:
+    """The selection's ledger, grouped by a dimension or time breakdown (``by``) or not at all."""
+    chosen = tallies(ctx, by)
+    sliced = bool(ctx.filters.dimension_values()) or (by is not None and by not in TIME_BREAKDOWNS)
+    if ctx.filters.dimension_values():
+        whole_ctx = replace(ctx, filters=Filters(date_from=ctx.filters.date_from, date_to=ctx.filters.date_to))
+        whole = tallies(whole_ctx, None)
+    else:
+        whole = chosen
+    channel_minutes: dict[tuple[str, str], float] = defaultdict(float)
+    for (ch, month, _), t in whole.items():
+        channel_minutes[(ch, month)] += t.minutes
+    window = _window(ctx)
+    active = spans(ctx)
+    lines: dict[tuple[str, str, str], Line] = {}
+    for (ch, month, grp), t in chosen.items():
+        span = active.get(ch)
+        line = Line(ch, t, rate(ctx.settings, ch).hourly_cost_eur)
+        if span is not None:
+            days = covered_days(month, span, window)
+            lo, hi = _month_bounds(month)
+            share = 1.0
+            if sliced:
+                total = channel_minutes.get((ch, month), 0.0)
+                share = t.minutes / total if total else 0.0
+            month_days = (hi - lo).days + 1
+            line.fixed_days = days * share
+            line.fixed_eur = rate(ctx.settings, ch).fixed_monthly_eur * days / month_days * share
+            line.months = [month]
+            line.partial_months = [month] if days < month_days else []
+            first = max(lo, span[0], window[0] or lo)
+            line.period = (first, first + timedelta(days=max(days - 1, 0)))
+        lines[(ch, month, grp)] = line
+    if not sliced:
+        _fixed_only_months(ctx, by, lines, active, window, chosen)
+    return Ledger(lines, active, window, has_crm(ctx), by is not None)
+
+
+def _fixed_only_months(ctx: Context, by: str | None, lines: dict[tuple[str, str, str], Line],
+                       active: dict[str, tuple[date, date]], window: tuple[date | None, date | None],
+                       chosen: Tallies) -> None:
+    """Months inside a channel's span without any case still carry its fixed cost (unsliced selections:
+    a slice has no minutes there to take a share by)."""
+    if by not in (None, "month"):
+        return
+    for ch, span in active.items():
+        lo, hi = max(span[0], window[0] or span[0]), min(span[1], window[1] or span[1])
+        for month in months_between(lo, hi) if lo <= hi else []:
+            grp = month if by == "month" else TOTAL
+            if (ch, month, grp) in lines:
+                continue
+            days = covered_days(month, span, window)
+            first, last = _month_bounds(month)
+            line = Line(ch, Tally(), rate(ctx.settings, ch).hourly_cost_eur, months=[month])
+            line.fixed_days = days
+            line.fixed_eur = rate(ctx.settings, ch).fixed_monthly_eur * days / ((last - first).days + 1)
+            line.partial_months = [month] if days < (last - first).days + 1 else []
+            lines[(ch, month, grp)] = line
+
+
+def channel_lines(book: Ledger, channels: Iterable[str] | None = None) -> dict[str, Line]:
+    return {ch: book.select(channel=ch) for ch in (channels or book.channels())}

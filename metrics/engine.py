@@ -51,7 +51,7 @@ __all__ = [
 
 Value = float | int | str | None
 
-COMPUTERS = {"costs": "metrics.costs", "texts": "metrics.proxies", "statistics": "metrics.comparisons"}
+COMPUTERS = {"economics": "metrics.pilot_figures", "texts": "metrics.proxies", "statistics": "metrics.comparisons"}
 MAX_WORKERS = 4
 WEEKDAY_ORDER = {d: i for i, d in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))}
 MISSING_KEYS = ("(unassigned)", "(none)")
@@ -62,8 +62,8 @@ class Cell:
     """One metric's value for one group, with its 95% interval, n and an optional sentence."""
 
     value: Value = None
-    ci_low: float | None = None
-    ci_high: float | None = None
+    ci_low: float | str | None = None  # a month ("2027-03") for a projected month's range
+    ci_high: float | str | None = None
     n: int | None = None
     note: str | None = None
 
@@ -118,7 +118,7 @@ def compute(metrics: Sequence[str] | None = None, by: str | None = None, filters
     finally:
         for task_ctx in (ctx, *contexts):
             task_ctx.con.close()
-    assumptions = importlib.import_module("metrics.costs").assumptions(settings) if any(
+    assumptions = importlib.import_module("metrics.economics").assumptions(settings) if any(
         m.source == "costs" for m in chosen) else {}
     for m in chosen:
         _withhold_small(m, values[m.name], settings.min_sample)

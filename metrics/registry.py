@@ -32,7 +32,7 @@ from typing import Literal, get_args
 from carepulse.errors import ConfigError
 
 Unit = Literal["count", "share", "seconds", "EUR", "score", "points", "follower-hours", "month",
-               "rho", "AUC", "seconds/week"]
+               "rho", "AUC", "seconds/week", "FTE"]
 Kind = Literal["count", "sum", "ratio", "mean", "percentile", "survival", "derived", "statistic"]
 SourceName = Literal["tweets", "threads", "replies", "cases", "texts", "costs", "statistics"]
 Breakdown = Literal["account", "agent", "team", "category", "channel", "day", "week", "month", "hour",
@@ -84,6 +84,8 @@ class Metric:
 
 
 THREAD_DIMS = ALL
+COST_BREAKDOWNS: frozenset[str] = frozenset({"channel", "month", "account", "agent", "team", "category"})
+PILOT_BREAKDOWNS: frozenset[str] = frozenset({"month", "account", "agent", "team", "category"})
 COUNT_UNANSWERED = "Unanswered threads count in the denominator."
 
 METRICS: tuple[Metric, ...] = (
@@ -202,24 +204,55 @@ METRICS: tuple[Metric, ...] = (
            "95% t interval of the mean of +100/0/-100 scores.", "points", "mean", "cases",
            column="CASE WHEN nps >= 9 THEN 100 WHEN nps <= 6 THEN -100 ELSE 0 END", where="nps IS NOT NULL",
            ci="t", higher_is_better=True, needs_min_sample=True),
-    # ---- cost model ----------------------------------------------------------------------------
+    # ---- cost model and pilot economics (docs/economics.md) ----------------------------------------
     Metric("cost_per_case", "Cost per case",
-           "(handled minutes x the channel's hourly cost + the channel's fixed monthly costs for the "
-           "period) / cases. Twitter threads without a CRM case count as cases costing minutes per brand "
-           "tweet.", "EUR", "derived", "costs", function="costs",
-           breakdowns=frozenset({"channel", "month"}), higher_is_better=False),
+           "(handled minutes x the channel's hourly cost + the channel's fixed costs over the months it has "
+           "data) / cases costed. Twitter cases: answered threads (and threads with a Twitter CRM case), "
+           "costed at their CRM minutes, else brand tweets x minutes per brand tweet plus minutes per DM "
+           "hand-off. A slice carries fixed costs by its share of the channel's handled minutes.",
+           "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, higher_is_better=False),
     Metric("cost_per_resolved_case", "Cost per resolved case",
-           "Channel cost / (cases x the channel's resolution rate among cases with a final outcome).",
-           "EUR", "derived", "costs", function="costs", breakdowns=frozenset({"channel", "month"}),
-           higher_is_better=False),
+           "Channel cost / (cases costed x the channel's resolution rate among CRM cases with a final outcome).",
+           "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, higher_is_better=False),
+    Metric("costed_cases", "Cases costed",
+           "The denominator of cost per case: CRM cases of the channel; for Twitter, Twitter cases.", "count",
+           "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS),
+    Metric("twitter_cases", "Twitter cases",
+           "Threads answered or with a Twitter CRM case, plus Twitter CRM cases linked to no thread: the one "
+           "count every Twitter cost and benefit figure uses.", "count", "derived", "costs", function="economics",
+           breakdowns=COST_BREAKDOWNS),
+    Metric("hotline_variable_cost_per_case", "Hotline variable cost per case",
+           "The hotline's handled minutes x its hourly cost / its cases, over the pilot months: what a "
+           "deflected case saves. Fixed hotline costs are not in it.", "EUR", "derived", "costs",
+           function="economics", breakdowns=PILOT_BREAKDOWNS),
     Metric("pilot_net_benefit_eur", "Twitter pilot net benefit",
-           "Hotline cost avoided (Twitter cases resolved without another contact x hotline cost per "
-           "case) minus the Twitter channel's cost, over the period.", "EUR", "derived", "costs",
-           function="costs", breakdowns=frozenset({"month"}), higher_is_better=True),
+           "Sum over the pilot months of Twitter cases x deflection share x the hotline's variable cost per "
+           "case (+ hotline fixed costs actually cut, default none) minus Twitter's cost. Set-up cost not in it.",
+           "EUR", "derived", "costs", function="economics", breakdowns=PILOT_BREAKDOWNS, higher_is_better=True),
+    Metric("deflection_breakeven_share", "Break-even deflection share",
+           "The deflection share at which the pilot's net benefit is zero; above 100% it cannot break even.",
+           "share", "derived", "costs", function="economics", breakdowns=NO_BREAKDOWN, higher_is_better=False),
     Metric("pilot_payback_month", "Payback month",
-           "First month in which the cumulative net benefit since the pilot start covers the set-up "
-           "cost; null while it has not.", "month", "derived", "costs", function="costs",
+           "First month whose cumulative net benefit since the pilot start, set-up cost included, is at least "
+           "zero; null while it is not.", "month", "derived", "costs", function="economics",
            breakdowns=NO_BREAKDOWN),
+    Metric("pilot_payback_projected_month", "Projected payback month",
+           "The payback month if reached, else the median over 1,000 simulated paths of the weekly volume "
+           "forecast at today's margin per case; interval: the paths' 2.5% and 97.5% quantiles (open when "
+           "later than the projection horizon).", "month", "statistic", "costs", function="economics",
+           breakdowns=NO_BREAKDOWN),
+    Metric("hotline_itsa_volume_change", "Hotline volume since the Twitter launch",
+           "Interrupted time series: weekly hotline cases after the launch against the pre-launch trend "
+           "continued (segmented quasi-Poisson regression), relative change with 95% CI; observational.",
+           "share", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+    Metric("staffing_fte_x1", "Agents needed, today's volume",
+           "Full-time agents to answer the staffing target share within the SLA in every hour of the week "
+           "(Erlang C per hour, occupancy cap, shrinkage), at the mean arrivals of the last complete weeks.",
+           "FTE", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+    Metric("staffing_fte_x1_5", "Agents needed, volume x1.5", "As staffing_fte_x1 at 1.5 times the arrivals.",
+           "FTE", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+    Metric("staffing_fte_x2", "Agents needed, volume x2", "As staffing_fte_x1 at twice the arrivals.",
+           "FTE", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
     # ---- text proxies --------------------------------------------------------------------------
     Metric("sentiment_first_mean", "Sentiment of first customer tweet",
            "Mean sentiment (-1..1; VADER for English, the carepulse lexicon for German) of each "

@@ -13,7 +13,8 @@ Column contracts (what metric expressions may name):
   as-of), ``frs`` (first-response seconds, NULL when unanswered), ``waiting_s`` (as-of minus
   start, NULL when answered); join ``tc``: ``linked``, ``link_method``, ``case_csat``;
   ``bh``: ``frs_bh``, ``waiting_bh`` (business seconds); ``dm``: ``dm_handoff``;
-  ``last``: ``last_text``, ``last_lang``, ``last_at``; ``ft``: ``first_text``, ``first_lang``.
+  ``last``: ``last_text``, ``last_lang``, ``last_at``; ``ft``: ``first_text``, ``first_lang``;
+  ``twc``: ``twitter_case`` (a CRM case of channel twitter is linked to the thread).
 * ``replies``: one row per customer tweet with a brand reply: ``reply_s`` (to the earliest).
 * ``cases``: ``crm_cases`` columns, plus ``final``, ``resolved``; join ``rc``: ``recontacted``.
 """
@@ -88,6 +89,10 @@ CTES: dict[str, str] = {
     FROM crm_cases
     WHERE linked_thread_id IS NOT NULL AND opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
     GROUP BY linked_thread_id)""",
+    "twitter_case": """twitter_case AS (
+    SELECT DISTINCT linked_thread_id AS thread_id FROM crm_cases
+    WHERE channel = 'twitter' AND linked_thread_id IS NOT NULL AND opened_at <= {{as_of}}
+      AND outcome IS DISTINCT FROM 'duplicate')""",
     "dm_threads": """dm_threads AS (
     SELECT DISTINCT p.conversation_id, p.author_id AS customer_id
     FROM (SELECT parent_id FROM tweets
@@ -176,6 +181,8 @@ THREADS = Source(
         "dm": Join("LEFT JOIN dm_threads dm ON dm.conversation_id = th.conversation_id "
                    "AND dm.customer_id = th.customer_id",
                    "dm.conversation_id IS NOT NULL AS dm_handoff", ctes=("dm_threads",)),
+        "twc": Join("LEFT JOIN twitter_case twc ON twc.thread_id = th.thread_id",
+                    "twc.thread_id IS NOT NULL AS twitter_case", ctes=("twitter_case",)),
         "last": Join("LEFT JOIN last_customer lc ON lc.conversation_id = th.conversation_id "
                      "AND lc.customer_id = th.customer_id",
                      "lc.last_text, lc.last_lang, lc.last_at", ctes=("last_customer",)),

@@ -247,15 +247,9 @@ def forecast_weeks(values: Sequence[float], *, horizon: int = 4, min_weeks: int,
         return Forecast(empty, empty, empty, not_enough(len(y), max(min_weeks, 4), "weeks"))
     import warnings
 
-    import pandas as pd
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        trend = "add" if len(y) >= 6 else None
-        # A Series, not an array: statsmodels' prediction summary needs an index.
-        model = ETSModel(pd.Series(y), error="add", trend=trend, damped_trend=trend is not None)
-        fit = model.fit(disp=False)
+        fit = _ets(y)
         pred = fit.get_prediction(start=len(y), end=len(y) + horizon - 1)
         frame = pred.summary_frame(alpha=ALPHA)
         paths = fit.simulate(nsimulations=horizon, repetitions=2000, anchor="end",
@@ -269,6 +263,31 @@ def forecast_weeks(values: Sequence[float], *, horizon: int = 4, min_weeks: int,
                f"(95% prediction interval {count_text(round(t_low))} to {count_text(round(t_high))}), "
                f"from {len(y)} weeks of history.")
     return Forecast(mean, low, high, Finding(total, t_low, t_high, None, len(y), verdict))
+
+
+def _ets(y: np.ndarray) -> Any:
+    """The weekly volume model: ETS, additive error, additive damped trend from 6 weeks on."""
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    trend = "add" if len(y) >= 6 else None
+    # A Series, not an array: statsmodels' prediction summary needs an index.
+    return ETSModel(pd.Series(y), error="add", trend=trend, damped_trend=trend is not None).fit(disp=False)
+
+
+def forecast_paths(values: Sequence[float], *, horizon: int, repetitions: int = 1000,
+                   seed: int = 20171031) -> np.ndarray:
+    """Simulated future weekly volumes (``horizon`` x ``repetitions``, clipped at zero) from the same
+    ETS model as :func:`forecast_weeks`: a projection that needs a range (payback) sums along paths,
+    so that a path's good and bad weeks stay together."""
+    import warnings
+
+    y = np.asarray(values, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        paths = _ets(y).simulate(nsimulations=horizon, repetitions=repetitions, anchor="end",
+                                 rng=np.random.default_rng(seed))
+    return np.clip(np.asarray(paths, dtype=float).reshape(horizon, repetitions), 0, None)
 
 
 # ---- proxy validation --------------------------------------------------------------------------

@@ -1,0 +1,130 @@
+"""The registry's cost, pilot, hotline-evidence and staffing metrics as cells (function ``economics``).
+
+One ledger per request (:func:`metrics.costs.ledger`), grouped the way the request is broken down;
+the whole selection is the sum of its groups, so a table's total row is its rows added up.
+The statistics on top (ITS of the hotline volume, the Erlang C staffing) are for the whole
+selection only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from metrics.context import Context
+from metrics.costs import TWITTER, Ledger, Line, ledger
+from metrics.economics import Pilot, pilot, project
+from metrics.registry import Metric
+from metrics.sources import TOTAL
+
+STAFFING = {"staffing_fte_x1": 1.0, "staffing_fte_x1_5": 1.5, "staffing_fte_x2": 2.0}
+WHOLE_ONLY = frozenset({"pilot_payback_month", "pilot_payback_projected_month", "deflection_breakeven_share",
+                        "hotline_itsa_volume_change", *STAFFING})
+
+
+def _money(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _line_cells(line: Line, reason: str | None) -> dict[str, Any]:
+    from metrics.engine import Cell
+
+    period = f"{line.period[0]} to {line.period[1]}" if line.period else None
+    note = reason or (f"period {period}" + (f"; partial months {', '.join(line.partial_months)}"
+                                              if line.partial_months else "") if period else None)
+    return {
+        "cost_per_case": Cell(_money(line.cost_per_case) if not reason else None, n=line.cases, note=note),
+        "cost_per_resolved_case": Cell(_money(line.cost_per_resolved_case) if not reason else None),
+        "costed_cases": Cell(line.cases),
+    }
+
+
+def _pilot_cells(result: Pilot) -> dict[str, Any]:
+    from metrics.engine import Cell
+
+    period = (f"{result.months[0].month} to {result.months[-1].month}" if result.months else None)
+    net_note = result.reason or (
+        f"pilot months {period} at a deflection share of {result.deflection:.0%}; the set-up cost is not in it"
+        if period else None)
+    return {
+        "twitter_cases": Cell(result.twitter.cases, note=None),
+        "hotline_variable_cost_per_case": Cell(_money(result.hotline_cpc), n=result.hotline.cases or None),
+        "pilot_net_benefit_eur": Cell(None if result.net_eur is None else round(result.net_eur, 2), note=net_note),
+        "deflection_breakeven_share": Cell(result.breakeven_share, note=result.reason),
+        "pilot_payback_month": Cell(result.payback_month, note=None if result.payback_month else (
+            result.reason or "the set-up cost is not yet paid back")),
+    }
+
+
+def _weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:
+    """Complete weeks of Twitter cases: answered threads scaled to the Twitter case count."""
+    from metrics.views import weekly_counts
+
+    weeks = weekly_counts(ctx)
+    answered = sum(a for _, _, a, _ in weeks)
+    scale = result.twitter.cases / answered if answered else 1.0
+    return [(w.date(), round(a * scale)) for w, _, a, _ in weeks]
+
+
+def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
+    from metrics.engine import Cell, MetricValues
+
+    names = {m.name for m in metrics}
+    out = {m.name: MetricValues() for m in metrics}
+    by = ctx.by if ctx.by and any(m.allows(ctx.by) for m in metrics) else None
+    book = ledger(ctx, None if by == "channel" else by)
+    whole = pilot(ctx, book, None, by if by != "channel" else None)
+    reason = None if book.has_crm else whole.reason
+    total: dict[str, Any] = {**_line_cells(book.select(), reason), **_pilot_cells(whole)}
+    total["costed_cases"] = Cell(book.select().cases)
+    if names & {"pilot_payback_projected_month"}:
+        projection = project(ctx, whole, book, _weekly_cases(ctx, whole) if not whole.reason else [])
+        total["pilot_payback_projected_month"] = Cell(projection.month, projection.low, projection.high,  # type: ignore[arg-type]
+                                                      note=projection.sentence)
+    if names & {"hotline_itsa_volume_change"}:
+        total["hotline_itsa_volume_change"] = _itsa_cell(ctx, whole)
+    if names & set(STAFFING):
+        total.update(_staffing_cells(ctx, whole, names))
+    groups = _groups(ctx, book, by, reason)
+    for m in metrics:
+        out[m.name].total = total.get(m.name, Cell())
+        if by is not None and m.allows(by) and m.name not in WHOLE_ONLY:
+            out[m.name].groups = {g: cells[m.name] for g, cells in groups.items() if m.name in cells}
+    return out
+
+
+def _groups(ctx: Context, book: Ledger, by: str | None, reason: str | None) -> dict[str, dict[str, Any]]:
+    from metrics.engine import Cell
+
+    groups: dict[str, dict[str, Any]] = {}
+    if by == "channel":
+        for ch in book.channels():
+            groups[ch] = _line_cells(book.select(channel=ch), reason)
+            groups[ch]["twitter_cases"] = Cell(book.select(channel=ch).cases if ch == TWITTER else None)
+    elif by is not None:
+        for g in book.groups():
+            if g == TOTAL:
+                continue
+            groups[g] = {**_line_cells(book.select(group=g), reason), **_pilot_cells(pilot(ctx, book, g, by))}
+    return groups
+
+
+def _itsa_cell(ctx: Context, whole: Pilot) -> Any:
+    from metrics.engine import Cell
+    from metrics.hotline_evidence import hotline_change
+
+    finding = hotline_change(ctx, whole)
+    return Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, finding.verdict)
+
+
+def _staffing_cells(ctx: Context, whole: Pilot, names: set[str]) -> dict[str, Any]:
+    from metrics.engine import Cell
+    from metrics.hotline_evidence import staffing
+
+    plan, sentences = staffing(ctx, whole, [STAFFING[n] for n in STAFFING if n in names])
+    out: dict[str, Any] = {}
+    for name, factor in STAFFING.items():
+        if name in names:
+            fte = plan.get(factor) if plan else None
+            out[name] = Cell(None if fte is None else round(fte, 1), note=sentences.get(factor))
+    return out
