@@ -74,6 +74,7 @@ class Pilot:
     reason: str | None = None
     start_month: str | None = None
     period: tuple[date, date] | None = None
+    launch: date | None = None
 
     def net_at(self, share: float) -> float | None:
         """The net benefit at another deflection share: the model is linear in it."""
@@ -124,7 +125,8 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     start = _start_month(ctx, book)
     deflection = settings.cost.deflection_share
     twitter = book.select(channel=TWITTER, group=group)
-    result = Pilot(deflection, twitter, Line(hotline_name), None, start_month=start, period=twitter.period)
+    result = Pilot(deflection, twitter, Line(hotline_name), None, start_month=start, period=twitter.period,
+                   launch=settings.cost.pilot_start or (book.spans[TWITTER][0] if TWITTER in book.spans else None))
     if not book.has_crm:
         result.reason = "cannot be judged: no CRM data (the hotline's cost per case comes from the CRM export)"
         return result

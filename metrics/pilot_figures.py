@@ -56,7 +56,7 @@ def _pilot_cells(result: Pilot) -> dict[str, Any]:
     }
 
 
-def _weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:
+def weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:
     """Complete weeks of Twitter cases: answered threads scaled to the Twitter case count."""
     from metrics.views import weekly_counts
 
@@ -78,7 +78,7 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     total: dict[str, Any] = {**_line_cells(book.select(), reason), **_pilot_cells(whole)}
     total["costed_cases"] = Cell(book.select().cases)
     if names & {"pilot_payback_projected_month"}:
-        projection = project(ctx, whole, book, _weekly_cases(ctx, whole) if not whole.reason else [])
+        projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
         total["pilot_payback_projected_month"] = Cell(projection.month, projection.low, projection.high,  # type: ignore[arg-type]
                                                       note=projection.sentence)
     if names & {"hotline_itsa_volume_change"}:

@@ -1,0 +1,51 @@
+"""Everything the Pilot page's economics panels draw, from one read of the warehouse.
+
+The page needs more than cells: the month-by-month payback table, the sensitivity, the hotline's
+weekly series with its counterfactual, the staffing grid. They all come from the same ledger as the
+registry's metrics (:mod:`metrics.pilot_figures`), so a chart and a number never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from carepulse.config import Settings
+from metrics.context import Database, Filters, open_context
+from metrics.costs import Line, channel_lines, ledger
+from metrics.economics import Pilot, Projection, assumptions, pilot, project
+from metrics.hotline_evidence import Staffing, hotline_change, its, staffing_for
+from metrics.itsa import ItsResult
+from metrics.pilot_figures import weekly_cases
+from metrics.stats import Finding
+
+
+@dataclass
+class PilotView:
+    """The pilot's economics for one selection (see :mod:`metrics.economics` for each figure)."""
+
+    pilot: Pilot
+    projection: Projection
+    channels: dict[str, Line]
+    its: ItsResult | None
+    hotline_change: Finding
+    staffing: Staffing
+    assumptions: dict[str, Any]
+    filtered: bool
+
+
+def pilot_view(filters: Filters | None = None, *, db: Database, settings: Settings,
+               as_of: datetime | None = None) -> PilotView:
+    ctx = open_context(db, settings, filters, None, as_of)
+    try:
+        book = ledger(ctx)
+        whole = pilot(ctx, book)
+        projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
+        return PilotView(
+            pilot=whole, projection=projection, channels=channel_lines(book), its=its(ctx, whole),
+            hotline_change=hotline_change(ctx, whole), staffing=staffing_for(ctx, whole),
+            assumptions=assumptions(settings), filtered=bool(ctx.filters.dimension_values()),
+        )
+    finally:
+        ctx.con.close()
