@@ -43,6 +43,14 @@ PILOT_COST = "pilot-cost"
 PILOT_YARDSTICKS = "pilot-yardsticks"
 PILOT_VOLUME = "pilot-volume"
 PILOT_SPEED = "pilot-speed"
+PILOT_ECONOMICS_KPIS = "pilot-economics-kpis"  # net benefit, payback, cost per case: from one PilotView
+PILOT_ECONOMICS_ANSWER = "pilot-economics-answer"  # the plain-words answer, filter note, assumptions
+PILOT_PAYBACK = "pilot-payback"  # monthly net benefit and the running balance
+PILOT_SENSITIVITY = "pilot-sensitivity"
+PILOT_HOTLINE = "pilot-hotline"  # the hotline's weekly cases against its pre-launch trend (ITS)
+PILOT_HOTLINE_NOTE = "pilot-hotline-note"
+PILOT_STAFFING = "pilot-staffing"  # scenario table, sentences, assumptions
+PILOT_STAFFING_HEATMAP = "pilot-staffing-heatmap"
 
 # ---- Team ----------------------------------------------------------------------------------------
 TEAM_QUERY = "team-query"

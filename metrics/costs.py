@@ -64,16 +64,12 @@ class Line:
 
     channel: str
     tally: Tally = field(default_factory=Tally)
-    hourly_cost_eur: float = 0.0
+    labour_eur: float = 0.0
     fixed_eur: float = 0.0
     fixed_days: float = 0.0
     months: list[str] = field(default_factory=list)
     partial_months: list[str] = field(default_factory=list)
     period: tuple[date, date] | None = None
-
-    @property
-    def labour_eur(self) -> float:
-        return self.tally.minutes / 60.0 * self.hourly_cost_eur
 
     @property
     def cost_eur(self) -> float:
@@ -105,6 +101,7 @@ class Line:
 
     def merge(self, other: Line) -> None:
         self.tally.add(other.tally)
+        self.labour_eur += other.labour_eur
         self.fixed_eur += other.fixed_eur
         self.fixed_days = max(self.fixed_days, other.fixed_days)
         self.months = sorted({*self.months, *other.months})
@@ -133,7 +130,6 @@ class Ledger:
         out = Line(channel or "(all)")
         for (ch, m, g), line in self.lines.items():
             if (channel is None or ch == channel) and (month is None or m == month) and (group is None or g == group):
-                out.hourly_cost_eur = line.hourly_cost_eur if channel else 0.0
                 out.merge(line)
         return out
 
@@ -273,7 +269,7 @@ def ledger(ctx: Context, by: str | None = None) -> Ledger:
     lines: dict[tuple[str, str, str], Line] = {}
     for (ch, month, grp), t in chosen.items():
         span = active.get(ch)
-        line = Line(ch, t, rate(ctx.settings, ch).hourly_cost_eur)
+        line = Line(ch, t, t.minutes / 60.0 * rate(ctx.settings, ch).hourly_cost_eur)
         if span is not None:
             days = covered_days(month, span, window)
             lo, hi = _month_bounds(month)
@@ -309,7 +305,7 @@ def _fixed_only_months(ctx: Context, by: str | None, lines: dict[tuple[str, str,
                 continue
             days = covered_days(month, span, window)
             first, last = _month_bounds(month)
-            line = Line(ch, Tally(), rate(ctx.settings, ch).hourly_cost_eur, months=[month])
+            line = Line(ch, Tally(), 0.0, months=[month])
             line.fixed_days = days
             line.fixed_eur = rate(ctx.settings, ch).fixed_monthly_eur * days / ((last - first).days + 1)
             line.partial_months = [month] if days < (last - first).days + 1 else []

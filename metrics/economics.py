@@ -142,7 +142,6 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     for m in hotline_book.months(hotline_name):
         if m >= start:
             hotline_pilot.merge(hotline_book.select(channel=hotline_name, month=m, group=hotline_group))
-    hotline_pilot.hourly_cost_eur = hotline_book.select(channel=hotline_name).hourly_cost_eur
     if not hotline_pilot.cases:  # no hotline cases during the pilot: the whole window's
         hotline_pilot = hotline_book.select(channel=hotline_name, group=hotline_group)
     result.hotline = hotline_pilot

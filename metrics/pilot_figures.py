@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from metrics.context import Context
-from metrics.costs import TWITTER, Ledger, Line, ledger
+from metrics.costs import TWITTER, Ledger, Line, channel_lines, ledger
 from metrics.economics import Pilot, pilot, project
 from metrics.registry import Metric
 from metrics.sources import TOTAL
@@ -22,19 +22,22 @@ WHOLE_ONLY = frozenset({"pilot_payback_month", "pilot_payback_projected_month", 
                         "hotline_itsa_volume_change", *STAFFING})
 
 
-def _money(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def _line_cells(line: Line, reason: str | None) -> dict[str, Any]:
+def _line_cells(line: Line, reason: str | None, parts: list[Line] | None = None) -> dict[str, Any]:
+    """Cost cells of one line; ``parts`` (its channels) give the cost per resolved case of a mix of
+    channels: each channel's cases at its own resolution rate, as one channel's figure is."""
     from metrics.engine import Cell
 
+    per_resolved = line.cost_per_resolved_case
+    if parts is not None:
+        known = [p for p in parts if p.resolution_rate is not None]
+        resolved = sum(p.cases * (p.resolution_rate or 0.0) for p in known)
+        per_resolved = sum(p.cost_eur for p in known) / resolved if resolved else None
     period = f"{line.period[0]} to {line.period[1]}" if line.period else None
     note = reason or (f"period {period}" + (f"; partial months {', '.join(line.partial_months)}"
                                               if line.partial_months else "") if period else None)
     return {
-        "cost_per_case": Cell(_money(line.cost_per_case) if not reason else None, n=line.cases, note=note),
-        "cost_per_resolved_case": Cell(_money(line.cost_per_resolved_case) if not reason else None),
+        "cost_per_case": Cell((line.cost_per_case) if not reason else None, n=line.cases, note=note),
+        "cost_per_resolved_case": Cell((per_resolved) if not reason else None),
         "costed_cases": Cell(line.cases),
     }
 
@@ -48,8 +51,8 @@ def _pilot_cells(result: Pilot) -> dict[str, Any]:
         if period else None)
     return {
         "twitter_cases": Cell(result.twitter.cases, note=None),
-        "hotline_variable_cost_per_case": Cell(_money(result.hotline_cpc), n=result.hotline.cases or None),
-        "pilot_net_benefit_eur": Cell(None if result.net_eur is None else round(result.net_eur, 2), note=net_note),
+        "hotline_variable_cost_per_case": Cell((result.hotline_cpc), n=result.hotline.cases or None),
+        "pilot_net_benefit_eur": Cell(result.net_eur, note=net_note),
         "deflection_breakeven_share": Cell(result.breakeven_share, note=result.reason),
         "pilot_payback_month": Cell(result.payback_month, note=None if result.payback_month else (
             result.reason or "the set-up cost is not yet paid back")),
@@ -75,7 +78,8 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     book = ledger(ctx, None if by == "channel" else by)
     whole = pilot(ctx, book, None, by if by != "channel" else None)
     reason = None if book.has_crm else whole.reason
-    total: dict[str, Any] = {**_line_cells(book.select(), reason), **_pilot_cells(whole)}
+    total: dict[str, Any] = {**_line_cells(book.select(), reason, list(channel_lines(book).values())),
+                             **_pilot_cells(whole)}
     total["costed_cases"] = Cell(book.select().cases)
     if names & {"pilot_payback_projected_month"}:
         projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
@@ -105,7 +109,8 @@ def _groups(ctx: Context, book: Ledger, by: str | None, reason: str | None) -> d
         for g in book.groups():
             if g == TOTAL:
                 continue
-            groups[g] = {**_line_cells(book.select(group=g), reason), **_pilot_cells(pilot(ctx, book, g, by))}
+            parts = [book.select(channel=ch, group=g) for ch in book.channels()]
+            groups[g] = {**_line_cells(book.select(group=g), reason, parts), **_pilot_cells(pilot(ctx, book, g, by))}
     return groups
 
 
@@ -126,5 +131,5 @@ def _staffing_cells(ctx: Context, whole: Pilot, names: set[str]) -> dict[str, An
     for name, factor in STAFFING.items():
         if name in names:
             fte = plan.get(factor) if plan else None
-            out[name] = Cell(None if fte is None else round(fte, 1), note=sentences.get(factor))
+            out[name] = Cell(fte, note=sentences.get(factor))
     return out

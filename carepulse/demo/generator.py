@@ -14,13 +14,17 @@ metrics; it simulates the mechanics that produce them, and the story follows:
   weeks, and the queue is never empty when the data ends;
 * customers answer, send DMs, nudge when ignored and sometimes thank at the end;
 * the CRM export is derived from the same simulated threads (cases logged by the agent
-  who answered, with the signature's initials), next to hotline, e-mail and chat cases.
+  who answered, with the signature's initials), next to hotline, e-mail and chat cases;
+* the export also reaches 26 weeks back before the launch (hotline, e-mail and chat only), and
+  the launch took a known share of the hotline's calls (``HOTLINE_VOLUME_DROP``), so the
+  before/after estimate of the hotline's volume has a true answer to be checked against.
 * like every real input, the files hold a few broken records (a case typed wrong, a page
   cut off by a killed pull), so the demo shows the quarantine at work; they come on top of
   the story's records and change none of its numbers.
 
 Everything random comes from one ``random.Random(seed)`` and nothing iterates over a
-hash-ordered collection, so a seed always yields byte-identical files.
+hash-ordered collection, so a seed always yields byte-identical files. The pre-launch history
+has a generator of its own (``_history_rng``), so adding it left every pilot record as it was.
 """
 
 from __future__ import annotations
@@ -147,6 +151,11 @@ CASE_SHARE: Final = {"dm": 0.55, "public": 0.24, "joined": 0.12}
 PHONE_CASES_PER_TWITTER_CASE: Final = 3.0
 EMAIL_CASES_PER_TWITTER_CASE: Final = 0.8
 CHAT_CASES_PER_TWITTER_CASE: Final = 0.6
+HOTLINE_VOLUME_DROP: Final = 0.2
+"""The true effect of the launch: it took this share of the hotline's regular calls. Before the launch
+the hotline ran at the pilot's regular rate / (1 - HOTLINE_VOLUME_DROP); e-mail and chat did not change."""
+HISTORY_WEEKS: Final = 52
+"""Weeks of hotline, e-mail and chat cases in the export before the pilot's first day."""
 SURVEY_SHARE: Final = 0.32
 NPS_SHARE_OF_SURVEYED: Final = 0.65
 RECONTACT_SHARE: Final = 0.08
@@ -218,6 +227,8 @@ def generate_demo(out_dir: Path, seed: int = 7, months: int = 6, start: date = d
     and ``crm_mapping.toml`` into ``out_dir``. The same arguments give byte-identical files.
     A few broken records are planted among the good ones (listed in ``DemoFiles.defects``); they
     are drawn after everything else, so the good records are the same as without them.
+    The CRM export starts ``HISTORY_WEEKS`` weeks before ``start`` with the hotline, e-mail and chat
+    cases of the time before the launch (see ``_history_rows``), then holds the pilot's cases.
     """
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -229,12 +240,16 @@ def generate_demo(out_dir: Path, seed: int = 7, months: int = 6, start: date = d
     desk.run()
     tweets_jsonl, crm_csv = out_dir / "tweets.jsonl", out_dir / "crm_export.csv"
     pages = _tweet_lines(desk.tweets, world, calendar, rng)
-    cases = _numbered_cases(_crm_cases(desk.threads, world, calendar, rng), rng)
+    crm = _crm_cases(desk.threads, world, calendar, rng)
+    cases = _numbered_cases(crm.cases, rng)
     pages, page_defects = _plant_cut_off_pages(pages, tweets_jsonl.name, rng)
     rows, case_defects = _plant_broken_cases(cases, crm_csv.name, rng)
+    history = _history_rows(crm, calendar, _history_rng(seed), first_number=cases[0][0] if cases else 2_604_000)
+    # The history's rows come first, so every broken pilot row sits that many lines further down.
+    case_defects = [dataclasses.replace(d, line=d.line + len(history)) for d in case_defects]
     with tweets_jsonl.open("w", encoding="utf-8", newline="\n") as out:
         out.writelines(line + "\n" for line in pages)
-    _write_crm(crm_csv, rows)
+    _write_crm(crm_csv, history + rows)
     files = DemoFiles(
         tweets_jsonl=tweets_jsonl,
         crm_csv=crm_csv,
@@ -2268,18 +2283,31 @@ CATEGORY_WEIGHTS: Final = {"Störung": 28, "Rechnung": 22, "Vertrag": 20, "Techn
                            "Mobilfunk": 10}  # fmt: skip
 
 
-def _crm_cases(threads: list[_Thread], world: _World, calendar: _Calendar, rng: random.Random) -> list[_Case]:
+@dataclass(frozen=True)
+class _CrmDraw:
+    """The pilot's CRM cases, and what the history before it is drawn from: each classic channel's
+    regular volume per unit of slot weight (outage hours aside) and its staff."""
+
+    cases: list[_Case]
+    rate: dict[str, float]
+    staff: dict[str, list[tuple[str, str]]]
+
+
+def _crm_cases(threads: list[_Thread], world: _World, calendar: _Calendar, rng: random.Random) -> _CrmDraw:
     """Twitter cases logged by the answering agent, plus hotline, e-mail and chat cases, plus the
     phone calls of Twitter customers whose problem came back."""
     as_of = calendar.end_ms
     twitter = [case for thread in threads for case in _twitter_cases(thread, as_of, rng)]
     staff = {channel.name: _staff(rng, channel) for channel in OTHER_CHANNELS}
     cases = list(twitter)
+    rate: dict[str, float] = {}
     for channel in OTHER_CHANNELS:
         total = int(len(twitter) * channel.per_twitter_case)
-        cases += _channel_cases(rng, channel, total, calendar, world.outages, staff[channel.name])
+        slots = _contact_slots(channel, calendar, world.outages)
+        rate[channel.name] = total / sum(weight for _, weight, _ in slots)
+        cases += _channel_cases(rng, channel, slots, rate[channel.name], calendar, staff[channel.name])
     cases += _recontacts(rng, twitter, OTHER_CHANNELS[0], staff["Telefon"], as_of)
-    return cases
+    return _CrmDraw(cases, rate, staff)
 
 
 def _twitter_cases(thread: _Thread, as_of: int, rng: random.Random) -> list[_Case]:
@@ -2385,15 +2413,13 @@ def _staff(rng: random.Random, channel: _Channel) -> list[tuple[str, str]]:
 def _channel_cases(
     rng: random.Random,
     channel: _Channel,
-    total: int,
+    slots: list[tuple[int, float, _Outage | None]],
+    scale: float,
     calendar: _Calendar,
-    outages: list[_Outage],
     staff: list[tuple[str, str]],
 ) -> list[_Case]:
     """Cases of a classic channel: nearly flat volume (+3 %/month) inside its opening hours,
-    with many extra outage contacts while an outage lasts."""
-    slots = _contact_slots(channel, calendar, outages)
-    scale = total / sum(weight for _, weight, _ in slots)
+    with many extra outage contacts while an outage lasts (``slots``, each weight x ``scale`` cases)."""
     cases = []
     for hour_start, weight, outage in slots:
         for _ in range(_poisson(rng, weight * scale)):
@@ -2406,14 +2432,19 @@ def _channel_cases(
 
 
 def _contact_slots(
-    channel: _Channel, calendar: _Calendar, outages: list[_Outage]
+    channel: _Channel, calendar: _Calendar, outages: list[_Outage], growth_from: date | None = None
 ) -> list[tuple[int, float, _Outage | None]]:
-    """Each opening hour of the channel with its relative volume and the outage it falls into."""
+    """Each opening hour of the channel with its relative volume and the outage it falls into.
+
+    Growth counts from ``growth_from`` (default: the calendar's first day), so the weeks before the
+    pilot continue the pilot's growth curve backwards instead of starting one of their own.
+    """
+    origin = growth_from or calendar.first_day
     slots: list[tuple[int, float, _Outage | None]] = []
-    for day_index, day in enumerate(calendar.days()):
+    for day in calendar.days():
         if channel.open_hours is not None and day.weekday() == 6:
             continue
-        growth = 1.03 ** (day_index / DAYS_PER_MONTH)
+        growth = 1.03 ** ((day - origin).days / DAYS_PER_MONTH)
         for hour in range(24):
             if channel.open_hours is not None and not channel.open_hours[0] <= hour < channel.open_hours[1]:
                 continue
@@ -2497,6 +2528,39 @@ def _numbered_cases(cases: list[_Case], rng: random.Random) -> list[tuple[int, _
         number += rng.randint(1, 3)
         numbered.append((number, case))
     return numbered
+
+
+def _history_rng(seed: int) -> random.Random:
+    """The pre-launch history's own generator: drawing from the main one would change every pilot record."""
+    return random.Random(seed * 1_000_003 + 17)
+
+
+def _history_rows(crm: _CrmDraw, calendar: _Calendar, rng: random.Random, first_number: int) -> list[list[str]]:
+    """The export's rows for the ``HISTORY_WEEKS`` weeks before the pilot's first day.
+
+    Hotline, e-mail and chat cases with the pilot's daily and weekly rhythm, its +3 %/month growth
+    continued backwards, the same staff, and no outages (the three outages are the pilot's). E-mail
+    and chat run at the pilot's regular rate; the hotline at that rate / (1 - HOTLINE_VOLUME_DROP),
+    since the launch took that share of its calls. The outage hours and the calls of Twitter
+    customers whose problem came back are on top of the pilot's regular rate, as they were.
+    Case numbers grow with gaps like the pilot's and end below ``first_number``.
+    """
+    before = _Calendar(calendar.first_day - timedelta(weeks=HISTORY_WEEKS), calendar.first_day)
+    cases: list[_Case] = []
+    for channel in OTHER_CHANNELS:
+        factor = 1 / (1 - HOTLINE_VOLUME_DROP) if channel.name == "Telefon" else 1.0
+        slots = _contact_slots(channel, before, [], growth_from=calendar.first_day)
+        cases += _channel_cases(rng, channel, slots, crm.rate[channel.name] * factor, calendar,
+                                crm.staff[channel.name])
+    channel_order = {"Telefon": 1, "E-Mail": 2, "Chat": 3}
+    cases.sort(key=lambda case: (case.opened_ms, channel_order[case.channel], case.agent))
+    gaps = [rng.randint(1, 3) for _ in cases]
+    number = first_number - sum(gaps) - rng.randrange(1, 1000)
+    rows = []
+    for gap, case in zip(gaps, cases, strict=True):
+        number += gap
+        rows.append(_crm_row(f"NF-{number}", case))
+    return rows
 
 
 def _write_crm(path: Path, rows: list[list[str]]) -> None:

@@ -31,7 +31,6 @@ from tests.metrics.fixtures import (
 )
 from warehouse import Warehouse
 
-DPM = 365.25 / 12  # days per month in the cost model
 
 # ---------------------------------------------------------------------------------------------
 # Scenario A: fixture A (see tests/metrics/fixtures.py for the time line), loaded by the loader.
@@ -119,20 +118,23 @@ EXPECTED_A_BY_AGENT: dict[str, dict[str, Any]] = {
 # CSAT 5 4 2 3 4 1 5: mean 24 / 7; 4-5: 4 of 7. NPS: promoters 10 9 9 9 (4), detractors 3 6 0 (3)
 #   -> (4 - 3) / 7 * 100.
 # Links: threads 1-c1 (conversation) and 6-c3 (handle_window) of 7 threads.
-# Cost model (defaults): period = first active day 10-12 .. as-of day 11-01 = 21 days.
-#   Twitter: CRM minutes 10 + 20 + 6 (k3 has none: default 6) = 36; answered threads without a case
-#   4-c2, 11-c6, 14-c7 with one brand reply each -> 3 x 3 min = 9; 45 min at 38 EUR/h;
-#   fixed 2500 x 21 / DPM; cases 3 + 3 = 6; resolution 2 / 3 -> 4 resolved.
-#   Phone: 12 + 9 + 15 + 5 + 6 = 47 min at 34 EUR/h; fixed 4000 x 21 / DPM; 5 cases; 3 / 4 resolved.
-# Net benefit: Twitter cases kept resolved: k1 (k2 came back) -> 1 of 3 final; threads without a
-#   case at that rate: 3 x 1/3 = 1 -> 2 cases x phone cost per case, minus the Twitter cost.
-# Payback: all activity is in October (the last thread starts 22:00 Berlin on 31 Oct): October's net
-#   benefit is negative and 15,000 EUR set-up is not covered -> no payback month.
+# Cost model (defaults; docs/economics.md): each channel's fixed costs run over its own active days.
+#   Twitter cases: the 5 answered threads + k2 (a Twitter CRM case linked to no thread) = 6.
+#   Twitter minutes: CRM 10 + 20 + 6 (k3 has none: default 6) = 36; answered threads without a
+#   Twitter case 4-c2, 11-c6, 14-c7 with one brand reply each -> 3 x 3 min = 9; 11-c6 was handed to
+#   DM (t13 "DM us") -> + 5; 50 min at 38 EUR/h. Active days 10-12 (k1) .. 10-31 (14-c7 starts
+#   22:00 Berlin): 20 of October's 31 days -> fixed 2500 x 20 / 31.
+#   Phone: 12 + 9 + 15 + 5 + 6 = 47 min at 34 EUR/h; active 10-20 .. 10-30 = 11 days -> 4000 x 11 / 31;
+#   5 cases; 3 of 4 final resolved. Twitter 2 of 3 final resolved.
+# Net benefit (deflection 50 %): October only: 6 Twitter cases x 0.5 x the phone's variable cost per
+#   case (47 min x 34 EUR/h / 5) minus the Twitter cost. Payback: -15,000 + that < 0 -> none.
+#   Break-even share: Twitter cost / (6 x phone variable cost per case).
 # Twitter vs hotline (min_sample 3): CSAT 5 4 2 (mean 11/3) vs 3 4 1 5 (13/4) -> 11/3 - 13/4 = 5/12;
 #   resolution 2/3 - 3/4 = -1/12.
 # ---------------------------------------------------------------------------------------------
-TWITTER_COST = 45 / 60 * 38 + 2500 * 21 / DPM
-PHONE_COST = 47 / 60 * 34 + 4000 * 21 / DPM
+TWITTER_COST = 50 / 60 * 38 + 2500 * 20 / 31
+PHONE_COST = 47 / 60 * 34 + 4000 * 11 / 31
+PHONE_VARIABLE = 47 / 60 * 34 / 5
 EXPECTED_CRM: dict[str, Any] = {
     "cases": 8,
     "resolved_cases": 5,
@@ -147,7 +149,11 @@ EXPECTED_CRM: dict[str, Any] = {
     "crm_link_handle_window_share": 1 / 7,
     "cost_per_case": (TWITTER_COST + PHONE_COST) / (6 + 5),
     "cost_per_resolved_case": (TWITTER_COST + PHONE_COST) / (6 * 2 / 3 + 5 * 3 / 4),
-    "pilot_net_benefit_eur": 2 * PHONE_COST / 5 - TWITTER_COST,
+    "costed_cases": 6 + 5,
+    "twitter_cases": 6,
+    "hotline_variable_cost_per_case": PHONE_VARIABLE,
+    "pilot_net_benefit_eur": 6 * 0.5 * PHONE_VARIABLE - TWITTER_COST,
+    "deflection_breakeven_share": TWITTER_COST / (6 * PHONE_VARIABLE),
     "pilot_payback_month": None,
     "csat_diff_twitter_hotline": 11 / 3 - 13 / 4,
     "resolution_diff_twitter_hotline": 2 / 3 - 3 / 4,
@@ -221,21 +227,27 @@ EXPECTED_B: dict[str, Any] = {
 
 # ---------------------------------------------------------------------------------------------
 # Scenario cost: CRM cases only, a cost model without fixed costs, so the months do not matter.
-#   twitter 60 EUR/h (1 EUR/min), phone 60 EUR/h; set-up 40 EUR.
+#   twitter 60 EUR/h (1 EUR/min), phone 60 EUR/h; set-up 40 EUR; deflection share 100 %.
 #   October:  twitter t1 resolved 10 min, t2 resolved 20 min; phone p1 resolved 20 min, p2 unresolved 40.
 #   November: twitter t3 resolved 10 min; phone p3 resolved 30 min.
-# Totals: twitter 40 EUR / 3 cases; phone 90 EUR / 3 cases (30 each), 2 of 3 resolved.
-#   cost per case (40 + 90) / 6; per resolved case (40 + 90) / (3 + 2).
-#   Net benefit: 3 twitter cases resolved, nobody came back -> 3 x 30 - 40 = 50.
+# Totals: twitter 40 EUR / 3 cases (linked to no thread: each a Twitter case); phone 90 EUR / 3 cases
+#   (30 each), 2 of 3 resolved. Cost per case (40 + 90) / 6; per resolved case (40 + 90) / (3 + 2).
+#   Hotline variable cost per case 90 / 3 = 30. Net benefit 3 x 1.0 x 30 - 40 = 50.
+#   Break-even share: 40 / (3 x 30) = 4/9.
 # Months: Oct twitter 30 EUR, phone 60 EUR / 2 = 30 per case -> 2 x 30 - 30 = 30;
 #   Nov twitter 10, phone 30 / 1 -> 1 x 30 - 10 = 20. Balance -40 + 30 = -10 (Oct), +20 = 10 (Nov)
-#   -> paid back in 2017-11.
+#   -> paid back in 2017-11, which is also the projected month.
 # ---------------------------------------------------------------------------------------------
 EXPECTED_COST: dict[str, Any] = {
     "cost_per_case": 130 / 6,
     "cost_per_resolved_case": 130 / 5,
+    "costed_cases": 6,
+    "twitter_cases": 3,
+    "hotline_variable_cost_per_case": 30.0,
     "pilot_net_benefit_eur": 50.0,
+    "deflection_breakeven_share": 4 / 9,
     "pilot_payback_month": "2017-11",
+    "pilot_payback_projected_month": "2017-11",
 }
 EXPECTED_COST_BY_MONTH = {
     "2017-10": {"cost_per_case": 90 / 4, "pilot_net_benefit_eur": 30.0},
@@ -243,14 +255,26 @@ EXPECTED_COST_BY_MONTH = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 # Scenario weeks: ten complete weeks (Mon 4 Sep .. Sun 12 Nov 2017, Berlin), five threads started
 # each Monday, all answered in 600 + 60 x week seconds; as-of Mon 13 Nov 00:00 Berlin.
 #   Weekly medians lie on a line with slope 60 s/week -> OLS slope 60.
 #   Weekly counts are 5, 5, ... -> the ETS forecast is 5 a week -> 20 in the next 4 weeks.
 # ---------------------------------------------------------------------------------------------
+# Staffing (Erlang C, defaults: SLA 60 min for 80 %, occupancy <= 85 %, shrinkage 30 %, 38.5 h per FTE):
+#   the last 8 complete weeks (Mon 18 Sep .. Sun 12 Nov) have one thread each Monday at 08:00 ..
+#   12:00 UTC: 10-14 Berlin in the 6 summer-time weeks, 09-13 in the 2 weeks after 29 Oct -> mean
+#   arrivals 2/8 at 09:00, 1 at 10-13, 6/8 at 14:00: 6 hours of the week (all inside opening hours).
+#   Handling time: no CRM case, one brand reply each -> 3 min. Busiest hour: 1 x 180 / 3600 = 0.05
+#   Erlang; one agent: occupancy 0.05, P(wait) = 0.05, service level 1 - 0.05 x exp(-0.95 x 3600 / 180)
+#   = 1 - 3e-10 -> 1 agent in each of the 6 hours, at x1.5 and x2 too (at most 0.1 Erlang).
+#   6 desk hours a week / (1 - 0.3) paid / 38.5 h per FTE.
 EXPECTED_WEEKS: dict[str, Any] = {
     "first_response_trend_s_per_week": 60.0,
     "threads_forecast_4w": 20.0,
+    "staffing_fte_x1": 6 / 0.7 / 38.5,
+    "staffing_fte_x1_5": 6 / 0.7 / 38.5,
+    "staffing_fte_x2": 6 / 0.7 / 38.5,
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -409,7 +433,7 @@ def test_golden_scenario_cost(tmp_path: Path) -> None:
     flat = ChannelCost(hourly_cost_eur=60.0, fixed_monthly_eur=0.0, default_handled_minutes=10.0)
     settings = Settings(db=tmp_path / "wh.duckdb", min_sample=1,
                         cost=CostModel(channels={**CostModel().channels, "twitter": flat, "phone": flat},
-                                       pilot_setup_eur=40.0))
+                                       pilot_setup_eur=40.0, deflection_share=1.0))
     warehouse = Warehouse(settings.db)
 
     def case(case_id: str, channel: str, day: str, outcome: str, minutes: float) -> dict[str, Any]:
