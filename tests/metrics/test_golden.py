@@ -286,9 +286,19 @@ EXPECTED_WEEKS: dict[str, Any] = {
 # ---------------------------------------------------------------------------------------------
 EXPECTED_EXPOSURE: dict[str, Any] = {"exposure_follower_hours": 3500.0}
 
+# ---------------------------------------------------------------------------------------------
+# Scenario hotline (interrupted time series, no noise): pilot start Mon 4 Sep 2017. Ten weeks before
+# it (Mon 26 Jun .. Sun 3 Sep) with 100 phone cases each, eleven weeks from it with 80 each, every case
+# on the week's Monday 10:00 UTC; as-of Mon 20 Nov 12:00 UTC. The CRM export's last week (13 Nov) is
+# not over at its last case and is dropped -> 10 weeks before, 10 after. A flat 100 then a flat 80:
+# the segmented Poisson model fits it exactly (no trend, level change ln 0.8, no slope change), so
+# the change against the pre-launch trend is 80 / 100 - 1 = -0.2.
+# ---------------------------------------------------------------------------------------------
+EXPECTED_HOTLINE: dict[str, Any] = {"hotline_itsa_volume_change": -0.2}
+
 GOLDEN: dict[str, dict[str, Any]] = {
     "A": EXPECTED_A, "CRM": EXPECTED_CRM, "B": EXPECTED_B, "cost": EXPECTED_COST, "weeks": EXPECTED_WEEKS,
-    "exposure": EXPECTED_EXPOSURE,
+    "exposure": EXPECTED_EXPOSURE, "hotline": EXPECTED_HOTLINE,
 }
 
 
@@ -484,3 +494,19 @@ def test_golden_scenario_exposure(tmp_path: Path) -> None:
     result = engine.compute(list(EXPECTED_EXPOSURE), db=warehouse.reader(), settings=settings,
                             as_of=day + timedelta(hours=12))
     assert_values(values(result), EXPECTED_EXPOSURE, "total")
+
+
+def test_golden_scenario_hotline(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "wh.duckdb", cost=replace(CostModel(), pilot_start=datetime(2017, 9, 4).date()))
+    warehouse = Warehouse(settings.db)
+    first = datetime(2017, 6, 26, 10, 0, tzinfo=UTC)
+    insert_cases(warehouse, [
+        {"case_id": f"h{week}-{k}", "channel": "phone", "opened_at": first + timedelta(weeks=week),
+         "outcome": "resolved", "handled_minutes": 10.0}
+        for week in range(21) for k in range(100 if week < 10 else 80)
+    ])
+    result = engine.compute(list(EXPECTED_HOTLINE), db=warehouse.reader(), settings=settings, ci=True,
+                            as_of=datetime(2017, 11, 20, 12, 0, tzinfo=UTC))
+    assert_values(values(result), EXPECTED_HOTLINE, "total")
+    cell = result.total["hotline_itsa_volume_change"]
+    assert cell.n == 20 and cell.note is not None and "10 weeks before, 10 after" in cell.note
