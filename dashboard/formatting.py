@@ -173,6 +173,8 @@ def value(v: Any, unit: str, locale: Locale) -> str:
         return MISSING if v is None else str(v)
     if unit in ("score", "points", "rho", "AUC"):
         return number(v, locale, 2)
+    if unit == "FTE":
+        return MISSING if _missing(v) else f"{number(v, locale, 1)} FTE"
     return number(v, locale, 1)
 
 

@@ -361,7 +361,8 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
     try:
         if m.function is not None:
             module = importlib.import_module(COMPUTERS[m.function])
-            return head + f"computed in Python by {module.__name__}.compute:\n" + (module.__doc__ or "")
+            return (head + f"computed in Python by {module.__name__}.compute:\n" + (module.__doc__ or "")
+                    + getattr(module, "EXPLAIN", ""))
         grouped_by = by if m.allows(by) else None
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":

@@ -108,7 +108,7 @@ def staffing_for(ctx: Context, whole: Pilot, factors: list[float] | None = None)
     sentences = {}
     for s in plan.scenarios:
         staff_month = s.cost_eur * WEEKS_PER_MONTH
-        text = f"x{s.factor:g}: {s.fte:.1f} FTE, {staff_month:,.0f} EUR a month for the desk"
+        text = f"{s.fte:.1f} FTE, {staff_month:,.0f} EUR a month for the desk"
         if whole.hotline_cpc is not None:
             saved = s.threads_per_week * WEEKS_PER_MONTH * whole.deflection * whole.hotline_cpc
             text += (f" against {saved:,.0f} EUR a month of hotline time saved at a deflection share of "

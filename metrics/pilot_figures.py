@@ -17,6 +17,14 @@ from metrics.economics import Pilot, pilot, project
 from metrics.registry import Metric
 from metrics.sources import TOTAL
 
+def _explain() -> str:
+    """What ``--explain`` adds: the ledger's and the model's own definitions, from their one home."""
+    from metrics import costs, economics, hotline_evidence
+
+    return "\n".join(f"\n{m.__name__}:\n{m.__doc__}" for m in (costs, economics, hotline_evidence))
+
+
+EXPLAIN = _explain()
 STAFFING = {"staffing_fte_x1": 1.0, "staffing_fte_x1_5": 1.5, "staffing_fte_x2": 2.0}
 WHOLE_ONLY = frozenset({"pilot_payback_month", "pilot_payback_projected_month", "deflection_breakeven_share",
                         "hotline_itsa_volume_change", *STAFFING})
@@ -53,10 +61,23 @@ def _pilot_cells(result: Pilot) -> dict[str, Any]:
         "twitter_cases": Cell(result.twitter.cases, note=None),
         "hotline_variable_cost_per_case": Cell((result.hotline_cpc), n=result.hotline.cases or None),
         "pilot_net_benefit_eur": Cell(result.net_eur, note=net_note),
-        "deflection_breakeven_share": Cell(result.breakeven_share, note=result.reason),
+        "deflection_breakeven_share": Cell(result.breakeven_share, note=result.reason or _breakeven_note(result)),
         "pilot_payback_month": Cell(result.payback_month, note=None if result.payback_month else (
             result.reason or "the set-up cost is not yet paid back")),
     }
+
+
+def _breakeven_note(result: Pilot) -> str | None:
+    share = result.breakeven_share
+    if share is None:
+        return None
+    at = "; ".join(f"{d:.0%}: {v:+,.0f} EUR" for d, v in result.sensitivity)
+    if share > 1:
+        return (f"{share:.0%}: the pilot cannot pay for itself through hotline savings, even if every Twitter case "
+                f"replaced a call (net benefit at a deflection share of {at})")
+    if share <= 0:
+        return f"the pilot pays off at any deflection share (net benefit at {at})"
+    return f"the pilot pays off if more than {share:.0%} of Twitter cases replaced a call (net benefit at {at})"
 
 
 def weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:

@@ -151,6 +151,8 @@ def format_value(value: Any, unit: str) -> str:
         return f"{value:,.2f} EUR"
     if unit == "follower-hours":
         return f"{value:,.0f} follower-h"
+    if unit == "FTE":
+        return f"{value:,.1f} FTE"
     if unit == "points":
         return f"{value:+.1f}"
     return f"{value:.2f}"
@@ -204,9 +206,13 @@ def table_text(result: dict[str, Any], registry: dict[str, Any]) -> str:
             out.append(f"- {channel}: {c['hourly_cost_eur']:.2f} EUR/agent hour, "
                        f"{c['fixed_monthly_eur']:,.0f} EUR fixed per month, "
                        f"{c['default_handled_minutes']:g} min per case without handled minutes")
-        out.append(f"- Twitter threads without a CRM case: {a['minutes_per_brand_tweet']:g} min per brand tweet; "
-                   f"hotline = {a['hotline_channel']}; pilot set-up {a['pilot_setup_eur']:,.0f} EUR from "
-                   f"{a['pilot_start'] or 'the first Twitter month'}")
+        out.append(f"- Twitter threads without a CRM case: {a['minutes_per_brand_tweet']:g} min per brand tweet, "
+                   f"+{a['minutes_per_dm_case']:g} min when handed to DM; hotline = {a['hotline_channel']}; "
+                   f"pilot set-up {a['pilot_setup_eur']:,.0f} EUR from {a['pilot_start'] or 'the first Twitter month'}")
+        out.append(f"- a deflected Twitter case saves the hotline's variable cost per case; deflection share "
+                   f"{a['deflection_share']:.0%} (also shown at "
+                   f"{', '.join(f'{v:.0%}' for v in a['deflection_sensitivity'])}); hotline fixed costs cut "
+                   f"{a['hotline_fixed_avoided_monthly_eur']:,.0f} EUR a month (docs/economics.md)")
     return "\n".join(out) + "\n"
 
 
