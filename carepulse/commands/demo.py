@@ -80,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
 HEADLINE = ("threads", "response_rate", "first_response_median_s", "first_response_km_median_s", "sla_met_share",
             "resolution_rate", "csat_diff_twitter_hotline", "resolution_diff_twitter_hotline",
-            "first_response_trend_s_per_week", "threads_forecast_4w", "pilot_net_benefit_eur", "pilot_payback_month")
+            "first_response_trend_s_per_week", "threads_forecast_4w", "pilot_net_benefit_eur",
+            "deflection_breakeven_share", "pilot_payback_projected_month", "hotline_itsa_volume_change",
+            "staffing_fte_x2")
 
 
 def _print_headline(db: Path, settings: Settings) -> None:
@@ -88,18 +90,25 @@ def _print_headline(db: Path, settings: Settings) -> None:
     from metrics import engine
 
     reader = Warehouse(db).reader()
-    result = engine.headline(list(HEADLINE), db=reader, settings=settings)
+    result = engine.headline([*HEADLINE, "hotline_variable_cost_per_case"], db=reader, settings=settings)
     total = result["total"]
-    by_channel = engine.headline(["cost_per_case"], by="channel", db=reader, settings=settings, ci=False)
+    by_channel = engine.headline(["cost_per_case", "costed_cases"], by="channel", db=reader, settings=settings,
+                                 ci=False)
     costs = {name: values.get("cost_per_case") for name, values in by_channel["groups"].items()}
+    cases = {name: values.get("costed_cases") for name, values in by_channel["groups"].items()}
     print(f"\nheadline, as of {result['as_of']}:")
     print(f"  {total['threads']:,} Twitter threads, {total['response_rate']:.1%} answered; first response median "
           f"{total['first_response_median_s'] / 60:.0f} min (Kaplan-Meier median with waiting threads: "
           f"{total['first_response_km_median_s'] / 60:.0f} min); SLA {settings.sla_minutes:.0f} min met for "
           f"{total['sla_met_share']:.1%}")
     if costs.get("twitter") is not None and costs.get(settings.hotline_channel) is not None:
-        print(f"  cost per case: Twitter {costs['twitter']:.2f} EUR, {settings.hotline_channel} "
-              f"{costs[settings.hotline_channel]:.2f} EUR (assumptions: docs/configuration.md)")
+        hotline = settings.hotline_channel
+        print(f"  cost per case: Twitter {costs['twitter']:.2f} EUR ({cases['twitter']:,} cases), {hotline} "
+              f"{costs[hotline]:.2f} EUR ({cases[hotline]:,} cases); a deflected case saves the hotline's variable "
+              f"{total['hotline_variable_cost_per_case'] or 0:.2f} EUR (docs/economics.md)")
+    if total.get("pilot_net_benefit_eur") is not None:
+        print(f"  pilot net benefit {total['pilot_net_benefit_eur']:+,.0f} EUR at a deflection share of "
+              f"{settings.cost.deflection_share:.0%} (set-up cost not included)")
     for sentence in result["verdicts"]:
         print(f"  - {sentence}")
 
