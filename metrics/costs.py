@@ -103,7 +103,7 @@ class Line:
         self.tally.add(other.tally)
         self.labour_eur += other.labour_eur
         self.fixed_eur += other.fixed_eur
-        self.fixed_days = max(self.fixed_days, other.fixed_days)
+        self.fixed_days += other.fixed_days
         self.months = sorted({*self.months, *other.months})
         self.partial_months = sorted({*self.partial_months, *other.partial_months})
         if other.period:

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carepulse.demo.generator import CRM_HEADERS, DemoFiles, generate_demo
+from carepulse.config import Settings
+from carepulse.demo.generator import CRM_HEADERS, HISTORY_WEEKS, HOTLINE_VOLUME_DROP, DemoFiles, generate_demo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CREATED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -416,3 +417,50 @@ def test_crm_mapping_is_the_agreed_toml(demo: Demo) -> None:
     assert list(mapping["columns"].values()) == list(CRM_HEADERS)
     assert mapping["values"]["channel"] == {"Twitter": "twitter", "Telefon": "phone", "E-Mail": "email", "Chat": "chat"}
     assert mapping["values"]["outcome"]["gelöst"] == "resolved"
+
+
+def _launch(demo: Demo) -> datetime:
+    """The pilot's first day (local midnight): the day of the first tweet."""
+    first = min(demo.created(tweet) for tweet in demo.tweets.values()).astimezone(BERLIN)
+    return first.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def test_the_crm_export_reaches_back_before_the_launch_without_twitter(demo: Demo) -> None:
+    """The CRM export holds the weeks before the launch: hotline, e-mail and chat only, numbered
+    below the pilot's cases and in time order, so a before/after comparison has its "before"."""
+    launch = _launch(demo).replace(tzinfo=None)
+    opened = [datetime.strptime(row["Erstellt am"], "%d.%m.%Y %H:%M") for row in demo.crm_rows]
+    assert opened == sorted(opened)
+    before = [row for row, at in zip(demo.crm_rows, opened, strict=True) if at < launch]
+    after = [row for row, at in zip(demo.crm_rows, opened, strict=True) if at >= launch]
+    assert launch - timedelta(weeks=HISTORY_WEEKS) <= min(opened) < launch - timedelta(weeks=HISTORY_WEEKS, days=-1)
+    assert {row["Kanal"] for row in before} == {"Telefon", "E-Mail", "Chat"}
+    assert max(int(row["Fallnummer"][3:]) for row in before) < min(int(row["Fallnummer"][3:]) for row in after)
+    phone_before = sum(row["Kanal"] == "Telefon" for row in before)
+    phone_after = sum(row["Kanal"] == "Telefon" for row in after)
+    assert phone_before > 1.5 * phone_after  # a year before against half a year after, at 1 / 0.8 the rate
+
+
+def test_the_hotline_estimate_recovers_the_true_drop(demo: Demo, tmp_path: Path) -> None:
+    """The simulation's launch took HOTLINE_VOLUME_DROP of the hotline's calls: the interrupted-time-series
+    estimate on the loaded CRM export must find it (95% CI holds it) and call it a drop (CI below 0).
+    The pilot's three outages and the calls of Twitter customers whose problem came back are in the data."""
+    from etl.loader import ingest_crm
+    from metrics.context import open_context
+    from metrics.itsa import hotline_weekly, segmented_regression
+    from warehouse import Warehouse
+
+    settings = Settings(db=tmp_path / "crm.duckdb")
+    warehouse = Warehouse(settings.db)
+    ingest_crm(warehouse, [demo.files.crm_csv], demo.files.crm_mapping, settings)
+    ctx = open_context(warehouse.reader(), settings)
+    try:
+        launch = _launch(demo).date()
+        weeks, counts = hotline_weekly(ctx, launch)
+    finally:
+        ctx.con.close()
+    result = segmented_regression(weeks, counts, launch, min_weeks=settings.min_weeks)
+    assert (result.pre_weeks, result.post_weeks) == (HISTORY_WEEKS, 26)
+    assert result.ci_low is not None and result.ci_high is not None
+    assert result.ci_low <= -HOTLINE_VOLUME_DROP <= result.ci_high < 0
+    assert "a clear drop" in result.verdict
