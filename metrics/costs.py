@@ -13,11 +13,11 @@ minutes, fixed-cost days, allocation share) and the figures are derived in one p
   ``default_handled_minutes``. Answered Twitter threads without a Twitter CRM case: brand replies x
   ``minutes_per_brand_tweet``, plus ``minutes_per_dm_case`` when the thread was handed to DM.
 * **Fixed costs**: ``fixed_monthly_eur`` for each calendar month, pro rata by day for a partial one
-  (a full month costs exactly its monthly amount). They run only over the days a channel has data (its first to its last active day,
-  inside the date filter): a CRM export that starts later than the tweets does not charge the
-  hotline's licences for months it did not report. A filtered or broken-down slice (account, agent,
-  team, category) carries the share of each month's fixed cost that its handled minutes are of the
-  channel's in that month, so slices add up to the whole.
+  (a full month costs exactly its monthly amount). They run only over the days a channel has data
+  (its first to its last active day, inside the date filter): a CRM export that starts later than
+  the tweets does not charge the hotline's licences for months it did not report. A filtered or
+  broken-down slice (account, agent, team, category) carries the share of each month's fixed cost
+  that its handled minutes are of the channel's in that month, so slices add up to the whole.
 
 Two set-wise queries per selection (CRM cases; threads), grouped by channel, local month and group;
 with a dimension filter the same two without it give the channel totals the shares are taken of.

@@ -34,7 +34,6 @@ from metrics.context import Context, Filters
 from metrics.costs import TWITTER, Ledger, Line, covered_days, ledger
 
 
-
 @dataclass
 class Month:
     """One pilot month: the inputs and the result, a row of the payback table."""
@@ -72,6 +71,7 @@ class Pilot:
     payback_month: str | None = None
     projection: Projection | None = None
     reason: str | None = None
+    payback_reason: str | None = None
     start_month: str | None = None
     period: tuple[date, date] | None = None
     launch: date | None = None
@@ -168,8 +168,12 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     result.breakeven_share = (twitter_cost - avoided_fixed) / valued if valued else None
     result.sensitivity = [(share, result.net_at(share) or 0.0) for share in settings.cost.deflection_sensitivity]
     if ctx.filters.date_from and start < f"{ctx.filters.date_from:%Y-%m}":
-        result.reason = (f"payback counts from the pilot start ({start}); the date filter starts later, "
-                         "so payback is not judged for this selection")
+        result.payback_reason = (f"payback counts from the pilot start ({start}); the date filter starts later, "
+                                 "so payback is not judged for this selection")
+        return result
+    if ctx.filters.dimension_values() or group is not None:
+        result.payback_reason = ("payback is judged for the whole pilot: the set-up cost is not split by "
+                                 "account, team, category or channel")
         return result
     result.payback_month = next((m.month for m in result.months if m.cumulative_eur >= 0), None)
     return result
@@ -197,8 +201,8 @@ def project(ctx: Context, result: Pilot, book: Ledger, weekly_cases: list[tuple[
     if result.payback_month:
         return Projection(result.payback_month, result.payback_month, result.payback_month,
                           f"paid back in {result.payback_month}")
-    if result.reason or not result.months or result.hotline_cpc is None:
-        return Projection(None, None, None, result.reason or "cannot be judged")
+    if result.reason or result.payback_reason or not result.months or result.hotline_cpc is None:
+        return Projection(None, None, None, result.reason or result.payback_reason or "cannot be judged")
     if len(weekly_cases) < max(settings.min_weeks, 4):
         return Projection(None, None, None, f"no projection: {len(weekly_cases)} complete weeks of Twitter volume "
                                             f"(at least {max(settings.min_weeks, 4)} needed)")

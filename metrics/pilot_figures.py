@@ -17,6 +17,7 @@ from metrics.economics import Pilot, pilot, project
 from metrics.registry import Metric
 from metrics.sources import TOTAL
 
+
 def _explain() -> str:
     """What ``--explain`` adds: the ledger's and the model's own definitions, from their one home."""
     from metrics import costs, economics, hotline_evidence
@@ -63,7 +64,7 @@ def _pilot_cells(result: Pilot) -> dict[str, Any]:
         "pilot_net_benefit_eur": Cell(result.net_eur, note=net_note),
         "deflection_breakeven_share": Cell(result.breakeven_share, note=result.reason or _breakeven_note(result)),
         "pilot_payback_month": Cell(result.payback_month, note=None if result.payback_month else (
-            result.reason or "the set-up cost is not yet paid back")),
+            result.reason or result.payback_reason or "the set-up cost is not yet paid back")),
     }
 
 
@@ -104,7 +105,7 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     total["costed_cases"] = Cell(book.select().cases)
     if names & {"pilot_payback_projected_month"}:
         projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
-        total["pilot_payback_projected_month"] = Cell(projection.month, projection.low, projection.high,  # type: ignore[arg-type]
+        total["pilot_payback_projected_month"] = Cell(projection.month, projection.low, projection.high,
                                                       note=projection.sentence)
     if names & {"hotline_itsa_volume_change"}:
         total["hotline_itsa_volume_change"] = _itsa_cell(ctx, whole)

@@ -20,10 +20,12 @@ def test_every_setting_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(?:\[[^\]]+\] )?([a-z_]+)", text, flags=re.M))
     secret_or_derived = {"twitter_bearer_token", "agent_signature_patterns", "business_hours", "cost",
-                         "twitter_full_archive"}
+                         "staffing", "twitter_full_archive"}
     missing = [f.name for f in fields(Settings) if f.name not in documented | secret_or_derived]
     assert not missing, f"settings without a row in docs/configuration.md: {missing}"
-    for key in ("signature_patterns", "full_archive", "minutes_per_brand_tweet", "hourly_cost_eur"):
+    for key in ("signature_patterns", "full_archive", "minutes_per_brand_tweet", "hourly_cost_eur",
+                "deflection_share", "hotline_fixed_avoided_monthly_eur", "minutes_per_dm_case", "target_share",
+                "shrinkage", "hours_per_fte"):
         assert key in documented
 
 

@@ -31,7 +31,6 @@ from tests.metrics.fixtures import (
 )
 from warehouse import Warehouse
 
-
 # ---------------------------------------------------------------------------------------------
 # Scenario A: fixture A (see tests/metrics/fixtures.py for the time line), loaded by the loader.
 #
