@@ -71,10 +71,10 @@ class Pilot:
     payback_month: str | None = None
     projection: Projection | None = None
     reason: str | None = None
-    payback_reason: str | None = None
     start_month: str | None = None
     period: tuple[date, date] | None = None
     launch: date | None = None
+    payback_reason: str | None = None  # the net benefit stands, payback is not judged (a slice, a later start)
 
     def net_at(self, share: float) -> float | None:
         """The net benefit at another deflection share: the model is linear in it."""

@@ -37,7 +37,6 @@ HEADLINE = ("threads", "answered_threads", "response_rate", "first_response_medi
             "sla_met_share", "cases", "resolution_rate", "csat_mean", "csat_diff_twitter_hotline",
             "resolution_diff_twitter_hotline", "first_response_trend_s_per_week", "threads_forecast_4w")
 HEADLINE_BY_CHANNEL = ("cases", "resolution_rate")
-BY_CHANNEL = ("cases", "cost_per_case", "cost_per_resolved_case", "resolution_rate", "csat_mean")
 SPEED = ("first_response_median_s", "first_response_km_median_s", "sla_met_share")
 
 NOT_JUDGED = "cannot be judged: "
@@ -629,28 +628,27 @@ def show_speed(data: dict[str, Any] | None) -> figures.Figure:
 
 @dash.callback(Output(ids.PILOT_COST, "children"), Input(ids.PILOT_QUERY, "data"))
 def show_cost(data: dict[str, Any] | None) -> Any:
-    filters = filters_from_store(data)
+    """Cost per case by channel from the same ledger as the economics (no second read of the warehouse)."""
+    view = _view(data)
     locale = state.locale()
     settings = state.settings()
-    frame = state.load(engine.query, BY_CHANNEL, "channel", filters)
+    if no_crm(view):
+        return components.empty_state(components.NO_CRM + ": cost per case needs CRM cases", components.CRM_COMMAND)
+    frame = channel_frame(view)
     if frame.empty or frame["cost_per_case"].isna().all():
-        if no_crm(_view(data)):
-            return components.empty_state(components.NO_CRM + ": cost per case needs CRM cases",
-                                          components.CRM_COMMAND)
         return components.empty_state("No cost per case in this selection")
     cost = settings.cost
     channels = frame["channel"].tolist()
-    priced = {channel for channel, value in zip(channels, frame["cost_per_case"].tolist(), strict=True)
-              if value is not None and value == value}  # a cost, not None or NaN
     assumptions = [
         f"{channel}: {fmt.money(c.hourly_cost_eur, locale)} per agent hour, {fmt.money(c.fixed_monthly_eur, locale)} "
         f"fixed per month, {fmt.number(c.default_handled_minutes, locale)} min per case without handled minutes"
         for channel, c in cost.channels.items() if channel in set(channels)
     ]
     assumptions.append(f"Twitter threads without a CRM case: {fmt.number(cost.minutes_per_brand_tweet, locale)} min "
-                       f"per brand tweet; pilot set-up {fmt.money(cost.pilot_setup_eur, locale)}.")
+                       f"per brand tweet, {fmt.number(cost.minutes_per_dm_case, locale)} min more when handed to "
+                       f"DM; pilot set-up {fmt.money(cost.pilot_setup_eur, locale)}.")
     missing = []
-    if settings.hotline_channel not in priced:
+    if settings.hotline_channel not in set(frame.dropna(subset=["cost_per_case"])["channel"]):
         missing.append(components.empty_state(
             f"No {settings.hotline_channel} (hotline) cases in this selection to compare with"))
     return html.Div([
@@ -658,6 +656,15 @@ def show_cost(data: dict[str, Any] | None) -> Any:
         html.Div("Assumptions (carepulse.toml, [cost])", className="small fw-semibold"),
         html.Ul([html.Li(a) for a in assumptions], className="small mb-0"),
     ])
+
+
+def channel_frame(view: PilotView) -> Any:
+    """One row per channel of the ledger: cases costed and cost per case (what the bar chart draws)."""
+    import pandas as pd
+
+    rows = [{"channel": ch, "cases": line.cases, "cost_per_case": line.cost_per_case}
+            for ch, line in view.channels.items()]
+    return pd.DataFrame(rows, columns=["channel", "cases", "cost_per_case"])
 
 
 def warm_up() -> None:
