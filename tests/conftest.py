@@ -7,7 +7,8 @@ import pytest
 from carepulse.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_SAMPLE = REPO.parent / "shared" / "data" / "twcs_sample_1k.csv"
+# The public TWCS sample ships with the tests (tests/data/README.md: source and licence, CC BY-NC-SA 4.0).
+SHARED_SAMPLE = REPO / "tests" / "data" / "twcs_sample_1k.csv"
 
 
 @pytest.fixture
@@ -17,6 +18,6 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def shared_sample() -> Path:
-    """The real 1,000-tweet TWCS sample beside the checkout (../shared); CI copies it there too."""
-    assert SHARED_SAMPLE.exists(), f"the shared TWCS sample is expected at {SHARED_SAMPLE}"
+    """The real 1,000-tweet TWCS sample, shipped in tests/data (a fresh clone has nothing beside it)."""
+    assert SHARED_SAMPLE.exists(), f"the TWCS sample is expected at {SHARED_SAMPLE}"
     return SHARED_SAMPLE
