@@ -215,11 +215,13 @@ FROM b GROUP BY ALL"""
                                              estimated_minutes=minutes, dm_cases=int(dm)))
 
 
-def tallies(ctx: Context, by: str | None) -> Tallies:
+def tallies(ctx: Context, by: str | None, *, threads: bool = True) -> Tallies:
+    """The ledger's raw inputs; ``threads=False`` reads the CRM cases only (the hotline needs no tweets)."""
     out: Tallies = defaultdict(Tally)
     if has_crm(ctx):
         _case_tallies(ctx, by, out)
-    _thread_tallies(ctx, by, out)
+    if threads:
+        _thread_tallies(ctx, by, out)
     return {k: v for k, v in out.items() if v.cases or v.crm_cases or v.minutes}
 
 
@@ -252,13 +254,14 @@ def _window(ctx: Context) -> tuple[date | None, date | None]:
     return ctx.filters.date_from, end
 
 
-def ledger(ctx: Context, by: str | None = None) -> Ledger:
-    """The selection's ledger, grouped by a dimension or time breakdown (``by``) or not at all."""
-    chosen = tallies(ctx, by)
+def ledger(ctx: Context, by: str | None = None, *, threads: bool = True) -> Ledger:
+    """The selection's ledger, grouped by a dimension or time breakdown (``by``) or not at all.
+    ``threads=False``: the CRM channels only (Twitter's threads are not read)."""
+    chosen = tallies(ctx, by, threads=threads)
     sliced = bool(ctx.filters.dimension_values()) or (by is not None and by not in TIME_BREAKDOWNS)
     if ctx.filters.dimension_values():
         whole_ctx = replace(ctx, filters=Filters(date_from=ctx.filters.date_from, date_to=ctx.filters.date_to))
-        whole = tallies(whole_ctx, None)
+        whole = tallies(whole_ctx, None, threads=threads)
     else:
         whole = chosen
     channel_minutes: dict[tuple[str, str], float] = defaultdict(float)

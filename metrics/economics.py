@@ -108,7 +108,8 @@ def _hotline_book(ctx: Context, book: Ledger) -> Ledger:
     f = ctx.filters
     if not (f.account or f.team or f.channel) and not book.grouped:
         return book
-    return ledger(replace(ctx, filters=Filters(date_from=f.date_from, date_to=f.date_to, category=f.category)), None)
+    return ledger(replace(ctx, filters=Filters(date_from=f.date_from, date_to=f.date_to, category=f.category)), None,
+                  threads=False)
 
 
 def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by: str | None = None) -> Pilot:
