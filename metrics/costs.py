@@ -26,14 +26,18 @@ with a dimension filter the same two without it give the channel totals the shar
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
-from collections.abc import Iterable
+import os
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast
 
 from carepulse.config import ChannelCost, Settings
 from metrics.context import Context, Filters, zone
 from metrics.registry import TIME_BREAKDOWNS
+from metrics.sentiment import DM_HANDOFF_RE
 from metrics.sources import TOTAL
 from metrics.sql import relation
 
@@ -199,17 +203,33 @@ GROUP BY ALL"""
 
 
 def _thread_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
-    """Twitter threads by (local month, group): cases, and the estimated work of those without a CRM case."""
+    """Twitter threads by (local month, group): cases, and the estimated work of those without a CRM case.
+
+    The DM hand-off test (a brand reply to the customer asking for a DM, ``DM_HANDOFF_RE``) runs only on
+    the replies to the threads that need it (answered, no Twitter CRM case, in the selection): the
+    regular expression is evaluated in an aggregate after the join, so one account's slice reads its own
+    replies, not the whole warehouse's brand tweets.
+    """
     cost = ctx.settings.cost
-    rel = relation(ctx, "threads", ("dm", "twc"), by=by)
-    sql = f"""{rel.sql}
+    rel = relation(ctx, "threads", ("twc",), by=by)
+    sql = f"""{rel.sql},
+estimated AS (SELECT b.thread_id, b.conversation_id, b.customer_id FROM b WHERE b.answered AND NOT b.twitter_case),
+handed_to_dm AS (
+    SELECT e.thread_id
+    FROM estimated e
+    JOIN tweets p ON p.conversation_id = e.conversation_id AND p.author_id = e.customer_id AND NOT p.is_brand
+    JOIN tweets r ON r.parent_id = p.tweet_id AND r.is_brand AND r.created_at <= $as_of
+    GROUP BY e.thread_id
+    HAVING bool_or(regexp_matches(r.text, $dm_re)))
 SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
        count(*) FILTER (WHERE b.answered OR b.twitter_case),
        count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
        sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case),
-       count(*) FILTER (WHERE b.answered AND NOT b.twitter_case AND b.dm_handoff)
-FROM b GROUP BY ALL"""
-    for month, grp, cases, estimated, replies, dm in ctx.con.execute(sql, {"tz": ctx.tz}).fetchall():
+       count(d.thread_id)
+FROM b LEFT JOIN handed_to_dm d ON d.thread_id = b.thread_id
+GROUP BY ALL"""
+    params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE}
+    for month, grp, cases, estimated, replies, dm in ctx.con.execute(sql, params).fetchall():
         minutes = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case
         out[(TWITTER, month, grp)].add(Tally(cases=int(cases), minutes=minutes, estimated_cases=int(estimated),
                                              estimated_minutes=minutes, dm_cases=int(dm)))
@@ -247,6 +267,57 @@ FROM threads WHERE started_at <= $as_of HAVING count(*) > 0"""
     return out
 
 
+T = TypeVar("T")
+_TOTALS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_TOTALS_LOCK = threading.Lock()
+_TOTALS_KEPT = 32
+
+
+def _snapshot(ctx: Context) -> tuple[Any, ...] | None:
+    """The snapshot this cursor reads: the file's identity (inode, modification time, size; a load
+    publishes a new file by rename) and the loads it holds (a cursor opened on the previous file just
+    before a rename still says which loads it saw). None for a database in memory (never memoised)."""
+    rows = ctx.con.execute("""
+SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),
+       (SELECT coalesce(max(run_id), 0) FROM ingest_runs), (SELECT count(*) FROM ingest_runs)""").fetchall()
+    path = rows[0][0] if rows else None
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (path, stat.st_ino, stat.st_mtime_ns, stat.st_size, rows[0][1], rows[0][2])
+
+
+def memoised(ctx: Context, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per snapshot and ``key`` (which must name everything else it depends on):
+    the parts of a slice's answer that do not depend on the slice (the channel totals its share is taken
+    of, the hotline's cost) are read once, not at every filter change. Never memoised in memory."""
+    snapshot = _snapshot(ctx)
+    if snapshot is None:
+        return compute()
+    full = (snapshot, ctx.as_of, ctx.tz, repr(ctx.settings.cost), *key)
+    with _TOTALS_LOCK:
+        if full in _TOTALS:
+            _TOTALS.move_to_end(full)
+            return cast(T, _TOTALS[full])
+    value = compute()
+    with _TOTALS_LOCK:
+        _TOTALS[full] = value
+        while len(_TOTALS) > _TOTALS_KEPT:
+            _TOTALS.popitem(last=False)
+    return value
+
+
+def _channel_totals(ctx: Context, threads: bool) -> Tallies:
+    """Every channel's tallies without the dimension filters (the date window kept): what a slice's share
+    of the fixed costs is taken of; the same for every slice."""
+    whole_ctx = replace(ctx, filters=Filters(date_from=ctx.filters.date_from, date_to=ctx.filters.date_to))
+    return memoised(ctx, ("totals", ctx.filters.date_from, ctx.filters.date_to, threads),
+                    lambda: tallies(whole_ctx, None, threads=threads))
+
+
 def _window(ctx: Context) -> tuple[date | None, date | None]:
     end = ctx.as_of.astimezone(zone(ctx.tz)).date()
     if ctx.filters.date_to and ctx.filters.date_to < end:
@@ -259,11 +330,7 @@ def ledger(ctx: Context, by: str | None = None, *, threads: bool = True) -> Ledg
     ``threads=False``: the CRM channels only (Twitter's threads are not read)."""
     chosen = tallies(ctx, by, threads=threads)
     sliced = bool(ctx.filters.dimension_values()) or (by is not None and by not in TIME_BREAKDOWNS)
-    if ctx.filters.dimension_values():
-        whole_ctx = replace(ctx, filters=Filters(date_from=ctx.filters.date_from, date_to=ctx.filters.date_to))
-        whole = tallies(whole_ctx, None, threads=threads)
-    else:
-        whole = chosen
+    whole = _channel_totals(ctx, threads) if ctx.filters.dimension_values() else chosen
     channel_minutes: dict[tuple[str, str], float] = defaultdict(float)
     for (ch, month, _), t in whole.items():
         channel_minutes[(ch, month)] += t.minutes

@@ -31,7 +31,7 @@ import numpy as np
 
 from carepulse.config import Settings, describe
 from metrics.context import Context, Filters
-from metrics.costs import TWITTER, Ledger, Line, covered_days, ledger
+from metrics.costs import TWITTER, Ledger, Line, covered_days, ledger, memoised
 
 
 @dataclass
@@ -108,8 +108,9 @@ def _hotline_book(ctx: Context, book: Ledger) -> Ledger:
     f = ctx.filters
     if not (f.account or f.team or f.channel) and not book.grouped:
         return book
-    return ledger(replace(ctx, filters=Filters(date_from=f.date_from, date_to=f.date_to, category=f.category)), None,
-                  threads=False)
+    hotline_ctx = replace(ctx, filters=Filters(date_from=f.date_from, date_to=f.date_to, category=f.category))
+    return memoised(ctx, ("hotline", f.date_from, f.date_to, f.category),
+                    lambda: ledger(hotline_ctx, None, threads=False))
 
 
 def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by: str | None = None) -> Pilot:

@@ -14,6 +14,7 @@ from datetime import date
 
 from carepulse.config import WEEKDAYS, BusinessHours
 from metrics.context import Context
+from metrics.costs import memoised
 from metrics.economics import Pilot
 from metrics.itsa import ItsResult, hotline_weekly, implied_deflection, segmented_regression
 from metrics.staffing import HourlyArrivals, StaffingPlan, hourly_arrivals, staffing_plan, verdict
@@ -35,13 +36,21 @@ def its(ctx: Context, whole: Pilot) -> ItsResult | None:
     launch = launch_day(ctx, whole)
     if launch is None:
         return None
-    weeks, counts = hotline_weekly(ctx, launch)
-    return segmented_regression(weeks, counts, launch, min_weeks=ctx.settings.min_weeks)
+    def estimate() -> ItsResult:
+        weeks, counts = hotline_weekly(ctx, launch)
+        return segmented_regression(weeks, counts, launch, min_weeks=ctx.settings.min_weeks)
+
+    # Only the team and category filters reach hotline cases (metrics.itsa.HOTLINE_FILTERS): every
+    # account's slice shares one estimate per snapshot.
+    f = ctx.filters
+    return memoised(ctx, ("its", f.team, f.category, launch, ctx.settings.min_weeks, ctx.settings.hotline_channel),
+                    estimate)
 
 
-def hotline_change(ctx: Context, whole: Pilot) -> Finding:
-    """The ITS estimate as a finding, its sentence extended by the implied deflection share."""
-    result = its(ctx, whole)
+def hotline_change(ctx: Context, whole: Pilot, result: ItsResult | None = None) -> Finding:
+    """The ITS estimate (``result``, else computed) as a finding, its sentence extended by the implied
+    deflection share."""
+    result = result or its(ctx, whole)
     if result is None:
         return Finding(None, verdict="cannot be judged: no Twitter launch in the data (no Twitter threads)")
     if result.value is None:

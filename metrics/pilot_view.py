@@ -42,9 +42,10 @@ def pilot_view(filters: Filters | None = None, *, db: Database, settings: Settin
         book = ledger(ctx)
         whole = pilot(ctx, book)
         projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
+        its_result = its(ctx, whole)
         return PilotView(
-            pilot=whole, projection=projection, channels=channel_lines(book), its=its(ctx, whole),
-            hotline_change=hotline_change(ctx, whole), staffing=staffing_for(ctx, whole),
+            pilot=whole, projection=projection, channels=channel_lines(book), its=its_result,
+            hotline_change=hotline_change(ctx, whole, its_result), staffing=staffing_for(ctx, whole),
             assumptions=assumptions(settings), filtered=bool(ctx.filters.dimension_values()),
         )
     finally:
