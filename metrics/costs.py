@@ -329,6 +329,8 @@ def ledger(ctx: Context, by: str | None = None, *, threads: bool = True) -> Ledg
     """The selection's ledger, grouped by a dimension or time breakdown (``by``) or not at all.
     ``threads=False``: the CRM channels only (Twitter's threads are not read)."""
     chosen = tallies(ctx, by, threads=threads)
+    if by is None and not ctx.filters.dimension_values():  # these are the channel totals of every slice
+        chosen = memoised(ctx, ("totals", ctx.filters.date_from, ctx.filters.date_to, threads), lambda: chosen)
     sliced = bool(ctx.filters.dimension_values()) or (by is not None and by not in TIME_BREAKDOWNS)
     whole = _channel_totals(ctx, threads) if ctx.filters.dimension_values() else chosen
     channel_minutes: dict[tuple[str, str], float] = defaultdict(float)
