@@ -130,7 +130,7 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     result = Pilot(deflection, twitter, Line(hotline_name), None, start_month=start, period=twitter.period,
                    launch=settings.cost.pilot_start or (book.spans[TWITTER][0] if TWITTER in book.spans else None))
     if not book.has_crm:
-        result.reason = "cannot be judged: no CRM data (the hotline's cost per case comes from the CRM export)"
+        result.reason = "cannot be judged: no CRM data (the hotline's cases and costs come from the CRM export)"
         return result
     if not hotline_book.months(hotline_name):
         result.reason = (f"cannot be judged: no {hotline_name} (hotline) cases in this selection to value a "

@@ -50,6 +50,8 @@ def its(ctx: Context, whole: Pilot) -> ItsResult | None:
 def hotline_change(ctx: Context, whole: Pilot, result: ItsResult | None = None) -> Finding:
     """The ITS estimate (``result``, else computed) as a finding, its sentence extended by the implied
     deflection share."""
+    if whole.reason and "no CRM data" in whole.reason:
+        return Finding(None, verdict=whole.reason)
     result = result or its(ctx, whole)
     if result is None:
         return Finding(None, verdict="cannot be judged: no Twitter launch in the data (no Twitter threads)")

@@ -32,7 +32,7 @@ with ignore_register_page():
 
 SETTINGS = Settings()  # set-up 15,000 EUR, deflection share 50 %, sensitivity 25/50/75/100 %
 SETUP = SETTINGS.cost.pilot_setup_eur
-NO_CRM = "cannot be judged: no CRM data (the hotline's cost per case comes from the CRM export)"
+NO_CRM = "cannot be judged: no CRM data (the hotline's cases and costs come from the CRM export)"
 ITS_SENTENCE = ("After the launch the hotline had 10% fewer cases per week than its pre-launch trend predicts "
                 "(95% CI -26% to +10%; about 1,234 fewer a week, 95% CI -72 to +18; 26 weeks before, 26 after): "
                 "no clear change (the interval includes zero).")
@@ -322,7 +322,7 @@ def test_without_crm_cases_the_economics_say_so(tmp_path: Path) -> None:
     assert "Whether the Twitter pilot pays off cannot be judged: no CRM data" in words
     assert "carepulse ingest crm" in words
     assert not payback["data"] and "no CRM data" in payback["layout"]["annotations"][0]["text"]
-    assert "No CRM data (the hotline's cost per case comes from the CRM export)" in text_of(sensitivity)
+    assert "No CRM data (the hotline's cases and costs come from the CRM export)" in text_of(sensitivity)
     hotline, note = page.show_hotline({})
     assert not hotline["data"] and "No estimate" in text_of(note)
     staffing, heatmap = page.show_staffing({})
