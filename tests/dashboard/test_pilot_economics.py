@@ -152,8 +152,8 @@ def test_without_crm_data_the_reason_is_said_never_a_zero() -> None:
                   verdict="cannot be judged: 0 weeks of hotline cases before the launch (at least 8 needed)")
     for locale in ("de", "en"):
         sentences = page.economics_sentences(view, locale)
-        assert sentences[0] == ("Whether the Twitter pilot pays off cannot be judged: no CRM data (the hotline's cost "
-                                "per case comes from the CRM export).")
+        assert sentences[0] == ("Whether the Twitter pilot pays off cannot be judged: no CRM data (the hotline's cases "
+                                "and costs come from the CRM export).")
         assert sentences[1] == ("Whether the hotline got lighter after the Twitter launch cannot be judged: 0 weeks of "
                                 "hotline cases before the launch (at least 8 needed).")
         assert len(sentences) == 3 and not any("net benefit" in s for s in sentences)
