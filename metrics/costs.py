@@ -128,14 +128,27 @@ class Ledger:
     window: tuple[date | None, date | None]
     has_crm: bool
     grouped: bool
+    _index: dict[str, list[tuple[tuple[str, str, str], Line]]] | None = field(default=None, repr=False)
 
     def select(self, *, channel: str | None = None, month: str | None = None, group: str | None = None) -> Line:
         """The sum of the lines that match (one channel's, or every channel's when ``channel`` is None)."""
         out = Line(channel or "(all)")
-        for (ch, m, g), line in self.lines.items():
-            if (channel is None or ch == channel) and (month is None or m == month) and (group is None or g == group):
+        for (ch, m, _), line in self._of_group(group):
+            if (channel is None or ch == channel) and (month is None or m == month):
                 out.merge(line)
         return out
+
+    def _of_group(self, group: str | None) -> list[tuple[tuple[str, str, str], Line]]:
+        """The lines of one group (all lines for None), indexed once: a breakdown by 100 accounts asks
+        for each group's lines many times."""
+        if group is None:
+            return list(self.lines.items())
+        if self._index is None:
+            index: dict[str, list[tuple[tuple[str, str, str], Line]]] = defaultdict(list)
+            for key, line in self.lines.items():
+                index[key[2]].append((key, line))
+            self._index = dict(index)
+        return self._index.get(group, [])
 
     def channels(self) -> list[str]:
         return sorted({ch for ch, _, _ in self.lines})
@@ -202,13 +215,14 @@ GROUP BY ALL"""
                                              resolved=int(resolved), final=int(final)))
 
 
-def _thread_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
+def _thread_tallies(ctx: Context, by: str | None, out: Tallies, *, with_dm: bool = True) -> None:
     """Twitter threads by (local month, group): cases, and the estimated work of those without a CRM case.
 
     The DM hand-off test (a brand reply to the customer asking for a DM, ``DM_HANDOFF_RE``) runs only on
     the replies to the threads that need it (answered, no Twitter CRM case, in the selection): the
     regular expression is evaluated in an aggregate after the join, so one account's slice reads its own
-    replies, not the whole warehouse's brand tweets.
+    replies, not the whole warehouse's brand tweets. ``with_dm=False`` (no CRM data, so no cost is judged;
+    only the staffing what-if uses the minutes, as handling time) leaves the DM test out.
     """
     cost = ctx.settings.cost
     rel = relation(ctx, "threads", ("twc",), by=by)
@@ -229,19 +243,28 @@ SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp
 FROM b LEFT JOIN handed_to_dm d ON d.thread_id = b.thread_id
 GROUP BY ALL"""
     params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE}
+    if not with_dm:
+        sql = f"""{rel.sql}
+SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
+       count(*) FILTER (WHERE b.answered OR b.twitter_case),
+       count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
+       sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case), 0
+FROM b GROUP BY ALL"""
+        params = {"tz": ctx.tz}
     for month, grp, cases, estimated, replies, dm in ctx.con.execute(sql, params).fetchall():
-        minutes = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case
-        out[(TWITTER, month, grp)].add(Tally(cases=int(cases), minutes=minutes, estimated_cases=int(estimated),
-                                             estimated_minutes=minutes, dm_cases=int(dm)))
+        handled = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case
+        out[(TWITTER, month, grp)].add(Tally(cases=int(cases), minutes=handled, estimated_cases=int(estimated),
+                                             estimated_minutes=handled, dm_cases=int(dm)))
 
 
 def tallies(ctx: Context, by: str | None, *, threads: bool = True) -> Tallies:
     """The ledger's raw inputs; ``threads=False`` reads the CRM cases only (the hotline needs no tweets)."""
     out: Tallies = defaultdict(Tally)
-    if has_crm(ctx):
+    crm = has_crm(ctx)
+    if crm:
         _case_tallies(ctx, by, out)
     if threads:
-        _thread_tallies(ctx, by, out)
+        _thread_tallies(ctx, by, out, with_dm=crm)
     return {k: v for k, v in out.items() if v.cases or v.crm_cases or v.minutes}
 
 

@@ -45,8 +45,8 @@ def _line_cells(line: Line, reason: str | None, parts: list[Line] | None = None)
     note = reason or (f"period {period}" + (f"; partial months {', '.join(line.partial_months)}"
                                               if line.partial_months else "") if period else None)
     return {
-        "cost_per_case": Cell((line.cost_per_case) if not reason else None, n=line.cases, note=note),
-        "cost_per_resolved_case": Cell((per_resolved) if not reason else None),
+        "cost_per_case": Cell(line.cost_per_case if not reason else None, n=line.cases, note=note),
+        "cost_per_resolved_case": Cell(per_resolved if not reason else None),
         "costed_cases": Cell(line.cases),
     }
 
@@ -102,7 +102,6 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     reason = None if book.has_crm else whole.reason
     total: dict[str, Any] = {**_line_cells(book.select(), reason, list(channel_lines(book).values())),
                              **_pilot_cells(whole)}
-    total["costed_cases"] = Cell(book.select().cases)
     if names & {"pilot_payback_projected_month"}:
         projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
         total["pilot_payback_projected_month"] = Cell(projection.month, projection.low, projection.high,
