@@ -109,7 +109,7 @@ def link(tweet_id: Ints, reply_to: Ints, has_reply_to: Bools, time_us: Ints, is_
     """Parents, roots (reply cycles broken at their earliest tweet) and each tweet's first brand reply.
 
     A brand reply counts for ``first_reply_us`` only when it answers a customer tweet (a brand
-    tweet replying to a brand tweet is not a response to anyone).
+    tweet replying to a brand tweet is not a response to anyone) and is not stamped before it.
     """
     parent, order = parents(tweet_id, reply_to, has_reply_to)
     anc, pending = _jump(parent)
@@ -125,6 +125,10 @@ def link(tweet_id: Ints, reply_to: Ints, has_reply_to: Bools, time_us: Ints, is_
         log.warning("reply cycles: %d cycle(s) broken at their earliest tweet", broken)
     answers = is_brand & (parent >= 0)
     answers[answers] = ~is_brand[parent[answers]]
+    # The clock-skew rule of docs/definitions.md: a reply stamped before the tweet it answers is ignored
+    # (it cannot be that tweet's first reply; a later, well-stamped reply can).
+    candidates = np.flatnonzero(answers)
+    answers[candidates[time_us[candidates] < time_us[parent[candidates]]]] = False
     rank, by_rank = _ranks(time_us, order)
     no_rank = np.int32(len(tweet_id))
     first_rank = np.full(len(tweet_id), no_rank, dtype=np.int32)

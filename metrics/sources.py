@@ -123,11 +123,11 @@ resolved_once AS (
 recontacted AS (
     SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.cref = r.cref
     WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
-      AND k.contact_id <> r.case_id AND k.thread_id IS DISTINCT FROM r.thread_id
+      AND k.contact_id <> r.case_id AND (r.thread_id IS NULL OR k.thread_id IS DISTINCT FROM r.thread_id)
     UNION
     SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.handle = r.handle
     WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
-      AND k.contact_id <> r.case_id AND k.thread_id IS DISTINCT FROM r.thread_id)""",
+      AND k.contact_id <> r.case_id AND (r.thread_id IS NULL OR k.thread_id IS DISTINCT FROM r.thread_id))""",
     "business_hours": """bh_hours(isodow, opens, closes) AS ({{bh_hours}}),
 bh_holidays(day) AS ({{bh_holidays}}),
 bh_days AS (
