@@ -109,9 +109,11 @@ class Context:
 
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
-    """The data's as-of time: the latest tweet, else the latest CRM case event, else now."""
+    """The data's as-of time: the latest record of any source (a tweet written, a CRM case opened), else
+    the latest CRM case event, else now. Taking the tweets' end alone would make the cases of a CRM export
+    pulled later than the tweets vanish without a word (issue 12)."""
     row = con.execute(
-        """SELECT coalesce((SELECT max(created_at) FROM tweets),
+        """SELECT coalesce(greatest((SELECT max(created_at) FROM tweets), (SELECT max(opened_at) FROM crm_cases)),
                            (SELECT greatest(max(opened_at), max(closed_at)) FROM crm_cases))"""
     ).fetchone()
     if row and row[0] is not None:

@@ -62,7 +62,7 @@ def test_warehouse_summary(db: tuple[Reader, Settings]) -> None:
     assert (s["tweets"], s["threads"], s["answered_threads"], s["crm_cases"]) == (3, 2, 1, 3)
     assert (s["ingest_runs"], s["quarantined"], s["brand_accounts"]) == (2, 2, 1)
     assert s["first_tweet_at"] == datetime(2017, 10, 31, 11, 0)  # Berlin, CET after the October change
-    assert s["as_of"] == datetime(2017, 10, 31, 13, 0)  # the latest tweet, local time
+    assert s["as_of"] == datetime(2017, 10, 31, 13, 30)  # the latest record (C3 opened 12:30 UTC), local time
 
 
 def test_ingest_runs_newest_first_and_accounted(db: tuple[Reader, Settings]) -> None:
@@ -90,9 +90,13 @@ def test_quarantine_records_and_reason_kinds(db: tuple[Reader, Settings]) -> Non
 
 def test_crm_link_coverage(db: tuple[Reader, Settings]) -> None:
     reader, settings = db
-    # at the data's as-of time (the latest tweet, 12:00 UTC) C3, opened 12:30, does not exist yet
+    # the data's as-of time is the latest record of any source (C3, opened 12:30 UTC), so C3 exists; as of
+    # the latest tweet (12:00 UTC) it does not yet
     now = data_views.crm_link_coverage(db=reader, settings=settings).set_index("channel")
-    assert now.loc["twitter", ["cases", "conversation", "handle_window"]].tolist() == [1, 1, 0]
+    assert now.loc["twitter", ["cases", "conversation", "handle_window"]].tolist() == [2, 1, 1]
+    noon = datetime(2017, 10, 31, 12, 0, tzinfo=UTC)
+    before = data_views.crm_link_coverage(db=reader, settings=settings, as_of=noon).set_index("channel")
+    assert before.loc["twitter", ["cases", "conversation", "handle_window"]].tolist() == [1, 1, 0]
     later = datetime(2017, 10, 31, 13, 0, tzinfo=UTC)
     frame = data_views.crm_link_coverage(db=reader, settings=settings, as_of=later).set_index("channel")
     assert frame.loc["twitter", ["cases", "conversation", "handle_window", "none"]].tolist() == [2, 1, 1, 0]

@@ -45,3 +45,17 @@ def test_recontacts_between_cases_without_a_thread_count(tmp_path: Path) -> None
     result = engine.compute(["recontact_7d_rate", "fcr_rate"], db=warehouse.reader(), settings=settings)
     assert result.total["recontact_7d_rate"].value == 1.0
     assert result.total["fcr_rate"].value == 0.0
+
+
+def test_crm_cases_after_the_latest_tweet_count(tmp_path: Path) -> None:
+    """The tweets end on 31 Oct 2017 (fixture rows at 09:00-09:10); a phone case is opened two weeks later.
+    The default as-of is the latest record of any source, so the case counts: cases 1."""
+    warehouse = load_twcs(tmp_path, [
+        row(1, "c1", False, at("09:00"), f"@{TH} kein Netz"),
+        row(2, TH, True, at("09:10"), "@c1 Wir schauen nach. ^AB", 1),
+    ])
+    insert_cases(warehouse, [{"case_id": "P", "channel": "phone", "opened_at": datetime(2017, 11, 14, 9, tzinfo=UTC),
+                              "outcome": "resolved", "customer_ref": "K9"}])
+    result = engine.compute(["cases", "threads"], db=warehouse.reader(), settings=Settings(db=tmp_path / "wh.duckdb"))
+    assert result.total["cases"].value == 1
+    assert result.as_of == datetime(2017, 11, 14, 9, tzinfo=UTC)
