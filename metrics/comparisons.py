@@ -1,12 +1,17 @@
 """Statistics for the whole selection, each with a sentence a manager can act on.
 
 * ``csat_diff_twitter_hotline``: CSAT scores of Twitter cases vs hotline cases
-  (``settings.hotline_channel``): mean difference, Welch 95% CI and p; the Brunner-Munzel p
-  (ordinal scores) is reported beside it.
+  (``settings.hotline_channel``) among survey respondents: mean difference, Welch 95% CI and p;
+  the Brunner-Munzel p (ordinal scores) decides "rank test agrees/disagrees". The sentence gives
+  each channel's response rate (respondents / cases with a final outcome) and says it is no proof
+  of cause.
 * ``resolution_diff_twitter_hotline``: resolved / final-outcome cases, Twitter minus hotline,
-  Newcombe 95% interval.
+  Newcombe 95% interval, score-test p.
 * ``first_response_trend_s_per_week``: OLS slope of the weekly median first response over
-  complete weeks (:func:`metrics.views.weekly_counts`), 95% CI.
+  complete weeks (:func:`metrics.views.weekly_counts`), 95% CI and p.
+
+The three tests computed in one call are one family: their verdicts are Holm-adjusted together
+(:func:`metrics.stats.adjust`) and each sentence says so.
 * ``threads_forecast_4w``: ETS forecast of weekly new threads, summed over 4 weeks, with a 95%
   prediction interval.
 
@@ -27,15 +32,25 @@ from metrics.views import weekly_counts
 
 
 def _csat(ctx: Context) -> stats.Finding:
+    """CSAT of survey respondents, with the cases they were drawn from.
+
+    The response rate's denominator is the cases with a final outcome (resolved, unresolved,
+    escalated), plus any case with a score despite having none: the survey goes out when a case is
+    closed, so an open case has not been asked yet and would only dilute the rate.
+    """
     hotline = ctx.settings.hotline_channel
     rel = relation(ctx, "cases")
     rows = ctx.con.execute(
         f"{rel.sql}\nSELECT channel, csat FROM b WHERE csat IS NOT NULL AND channel IN ('twitter', ?)", [hotline]
     ).fetchall()
+    asked = dict(ctx.con.execute(
+        f"""{rel.sql}
+SELECT channel, count(*) FILTER (WHERE final OR csat IS NOT NULL)
+FROM b WHERE channel IN ('twitter', ?) GROUP BY channel""", [hotline]).fetchall())
     twitter = [float(c) for ch, c in rows if ch == "twitter"]
     other = [float(c) for ch, c in rows if ch == hotline]
-    return stats.compare_means(twitter, other, "Twitter", hotline,
-                               min_n=ctx.settings.min_sample)
+    return stats.compare_means(twitter, other, "Twitter", hotline, min_n=ctx.settings.min_sample,
+                               respondents=(int(asked.get("twitter", 0)), int(asked.get(hotline, 0))))
 
 
 def _resolution(ctx: Context) -> stats.Finding:
@@ -73,6 +88,7 @@ FINDINGS: dict[str, Callable[..., stats.Finding]] = {
     "threads_forecast_4w": _forecast,
 }
 WEEKLY = frozenset({"first_response_trend_s_per_week", "threads_forecast_4w"})
+TESTED = frozenset({"csat_diff_twitter_hotline", "resolution_diff_twitter_hotline", "first_response_trend_s_per_week"})
 
 
 def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
@@ -88,7 +104,13 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
             weeks = weekly_counts(ctx)
         return weeks
 
-    for m in metrics:
-        finding = FINDINGS[m.name](ctx, weeks_of) if m.name in WEEKLY else FINDINGS[m.name](ctx)
-        out[m.name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, finding.verdict))
+    findings = {m.name: FINDINGS[m.name](ctx, weeks_of) if m.name in WEEKLY else FINDINGS[m.name](ctx)
+                for m in metrics}
+    # The tests computed together are shown together: one Holm family over those with a p-value
+    # (the forecast has none, withheld ones show nothing), so three looks share one 5% threshold.
+    tested = [name for name in findings if name in TESTED]
+    for name, finding in zip(tested, stats.adjust([findings[name] for name in tested]), strict=True):
+        findings[name] = finding
+    for name, finding in findings.items():
+        out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, finding.verdict))
     return out

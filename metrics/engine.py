@@ -28,7 +28,7 @@ from carepulse.errors import DataError
 from metrics.context import Context, Database, Filters, cursor, open_context
 from metrics.registry import Metric, default_metrics, list_metrics, resolve
 from metrics.sources import TOTAL, TWEETS_BY_THREAD, Source
-from metrics.sql import aggregate_sql, km_sql, plan_columns, relation
+from metrics.sql import Z95, aggregate_sql, km_sql, plan_columns, relation
 from metrics.views import (
     arrivals_heatmap,
     first_response_histogram,
@@ -148,6 +148,9 @@ def _plain_metrics(ctx: Context, source_name: str, chosen: list[Metric]) -> dict
             quantiles = row[alias]
             row[name] = quantiles[index] if quantiles is not None else None
             row[f"{name}__n"] = row[f"{alias}__n"]
+            limits = row.get(f"{alias}__ci")  # [lo, hi] per quantile of the list, in the same order
+            row[f"{name}__lo"], row[f"{name}__hi"] = (
+                (limits[2 * index], limits[2 * index + 1]) if limits is not None else (None, None))
     return {m.name: _split(m, rows, ctx, grouped_by) for m in chosen}
 
 
@@ -207,9 +210,7 @@ def _cell(m: Metric, row: dict[str, Any], ci: bool) -> Cell:
         num, den = int(row[f"{name}__num"] or 0), int(row[f"{name}__den"] or 0)
         cell = Cell(num / den if den else None, n=den)
         if ci and m.ci == "wilson" and den:
-            from metrics.stats import wilson
-
-            cell.ci_low, cell.ci_high = wilson(num, den)
+            cell.ci_low, cell.ci_high = _wilson(num, den)
         return cell
     if m.kind == "mean":
         n = int(row[f"{name}__n"] or 0)
@@ -220,7 +221,10 @@ def _cell(m: Metric, row: dict[str, Any], ci: bool) -> Cell:
             cell.ci_low, cell.ci_high = t_interval(_float(row[name]), _float(row.get(f"{name}__sd")), n)
         return cell
     if m.kind == "percentile":
-        return Cell(_float(row[name]), n=int(row[f"{name}__n"] or 0))
+        cell = Cell(_float(row[name]), n=int(row[f"{name}__n"] or 0))
+        if ci and m.ci == "order":
+            cell.ci_low, cell.ci_high = _float(row.get(f"{name}__lo")), _float(row.get(f"{name}__hi"))
+        return cell
     if m.kind == "survival":
         cell = Cell(_float(row["q"]), n=int(row["n"] or 0))
         if ci:
@@ -230,6 +234,16 @@ def _cell(m: Metric, row: dict[str, Any], ci: bool) -> Cell:
                          if row["events"] else "no thread answered yet")
         return cell
     raise ValueError(f"{name}: kind {m.kind} is not computed in SQL")
+
+
+def _wilson(count: int, nobs: int) -> tuple[float, float]:
+    """95% Wilson score interval, closed form: the numbers of :func:`metrics.stats.wilson`
+    (statsmodels), which the tests check, without importing statsmodels and scipy (about a
+    second) into the plain headline, whose response rate and SLA share now carry intervals."""
+    p, z2 = count / nobs, Z95 * Z95
+    centre = (p + z2 / (2 * nobs)) / (1 + z2 / nobs)
+    half = Z95 * math.sqrt(p * (1 - p) / nobs + z2 / (4 * nobs * nobs)) / (1 + z2 / nobs)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _float(value: Any) -> float | None:

@@ -29,15 +29,11 @@ def thread_texts(ctx: Context) -> Any:
     rel = relation(ctx, "threads", ("ft", "last", "tc"), by=ctx.by)
     sql = f"""{rel.sql}
 SELECT {rel.key} AS g, thread_id, answered, customer_tweets, first_text, first_lang, last_text, last_lang,
-       coalesce(answered AND last_at > first_response_at AND regexp_matches(last_text, '{_thanks_sql()}'), false)
+       coalesce(answered AND last_at > first_response_at AND {sentiment.thanks_sql('last_text')}, false)
            AS thanked,
        case_csat
 FROM b"""
     return ctx.con.execute(sql).df()
-
-
-def _thanks_sql() -> str:
-    return sentiment.THANKS_RE.replace("'", "''")
 
 
 def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:

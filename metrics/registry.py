@@ -11,7 +11,8 @@ Kinds, as in MetricFlow:
 * ``ratio``: ``numerator`` / ``denominator``, each an aggregate expression or the name of a
   count metric of the same source; a Wilson interval when ``ci == "wilson"``.
 * ``mean``: ``avg(column)``, optionally restricted by ``where``; a t interval when ``ci == "t"``.
-* ``percentile``: ``quantile_cont(column, quantile)`` (linear interpolation), optional ``where``.
+* ``percentile``: ``quantile_cont(column, quantile)`` (linear interpolation), optional ``where``; a
+  distribution-free order-statistic interval (binomial ranks) when ``ci == "order"``.
 * ``survival``: a Kaplan-Meier quantile of ``column`` with ``event`` marking observed events
   (others censored); median CI by the log-log (cloglog) method.
 * ``derived`` / ``statistic``: computed in Python by ``function`` (cost model, text scoring,
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from carepulse.errors import ConfigError
+from metrics.sentiment import thanks_sql
 
 Unit = Literal["count", "share", "seconds", "EUR", "score", "points", "follower-hours", "month",
                "rho", "AUC", "seconds/week", "FTE"]
@@ -37,7 +39,7 @@ Kind = Literal["count", "sum", "ratio", "mean", "percentile", "survival", "deriv
 SourceName = Literal["tweets", "threads", "replies", "cases", "texts", "costs", "statistics"]
 Breakdown = Literal["account", "agent", "team", "category", "channel", "day", "week", "month", "hour",
                     "weekday"]
-CiMethod = Literal["wilson", "t", "km"]
+CiMethod = Literal["wilson", "t", "km", "order"]
 
 BREAKDOWNS: tuple[str, ...] = get_args(Breakdown)
 TIME_BREAKDOWNS: frozenset[str] = frozenset({"day", "week", "month", "hour", "weekday"})
@@ -105,15 +107,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("unanswered_threads", "Unanswered threads", "Threads without a brand reply to the customer "
            "by the as-of time (still waiting).", "count", "count", "threads",
            expr="count(*) FILTER (WHERE NOT answered)", higher_is_better=False),
-    Metric("response_rate", "Response rate", "Answered threads / threads. " + COUNT_UNANSWERED, "share",
-           "ratio", "threads", numerator="answered_threads", denominator="threads", higher_is_better=True),
+    Metric("response_rate", "Response rate",
+           "Answered threads / threads. " + COUNT_UNANSWERED + " 95% Wilson interval.", "share",
+           "ratio", "threads", numerator="answered_threads", denominator="threads", ci="wilson",
+           higher_is_better=True),
     Metric("first_response_median_s", "First response, median",
            "Median first-response time of answered threads (mean of the two middle values). "
-           "Unanswered threads are left out: see first_response_km_median_s.", "seconds", "percentile",
-           "threads", column="frs", quantile=0.5, higher_is_better=False),
+           "Unanswered threads are left out: see first_response_km_median_s. 95% order-statistic interval.",
+           "seconds", "percentile", "threads", column="frs", quantile=0.5, ci="order", higher_is_better=False),
     Metric("first_response_p90_s", "First response, 90th percentile",
-           "90th percentile (linear interpolation) of first-response time of answered threads.",
-           "seconds", "percentile", "threads", column="frs", quantile=0.9, higher_is_better=False),
+           "90th percentile (linear interpolation) of first-response time of answered threads. "
+           "95% order-statistic interval.",
+           "seconds", "percentile", "threads", column="frs", quantile=0.9, ci="order", higher_is_better=False),
     Metric("first_response_km_median_s", "First response, Kaplan-Meier median",
            "Time by which half of all threads are answered: Kaplan-Meier estimate with unanswered threads "
            "censored at their waiting time (as-of minus start). Null when more than half still wait.",
@@ -122,17 +127,19 @@ METRICS: tuple[Metric, ...] = (
     Metric("sla_met_share", "SLA met",
            "Threads answered within the SLA / threads decided: answered ones, plus unanswered ones "
            "already waiting longer than the SLA (they count as missed). Threads waiting less than the "
-           "SLA are not yet decided and left out.", "share", "ratio", "threads",
+           "SLA are not yet decided and left out. 95% Wilson interval.", "share", "ratio", "threads",
            numerator="count(*) FILTER (WHERE answered AND frs <= {{sla_s}})",
-           denominator="count(*) FILTER (WHERE answered OR waiting_s > {{sla_s}})", higher_is_better=True),
+           denominator="count(*) FILTER (WHERE answered OR waiting_s > {{sla_s}})", ci="wilson",
+           higher_is_better=True),
     Metric("first_response_bh_median_s", "First response in business hours, median",
-           "Median first-response time counting only time inside business hours, answered threads.",
-           "seconds", "percentile", "threads", column="frs_bh", quantile=0.5, joins=("bh",),
+           "Median first-response time counting only time inside business hours, answered threads. "
+           "95% order-statistic interval.",
+           "seconds", "percentile", "threads", column="frs_bh", quantile=0.5, joins=("bh",), ci="order",
            higher_is_better=False, default=False),
     Metric("first_response_bh_p90_s", "First response in business hours, 90th percentile",
-           "90th percentile of business-hours first-response time, answered threads.", "seconds",
-           "percentile", "threads", column="frs_bh", quantile=0.9, joins=("bh",), higher_is_better=False,
-           default=False),
+           "90th percentile of business-hours first-response time, answered threads. 95% order-statistic "
+           "interval.", "seconds", "percentile", "threads", column="frs_bh", quantile=0.9, joins=("bh",),
+           ci="order", higher_is_better=False, default=False),
     Metric("sla_met_bh_share", "SLA met in business hours",
            "As sla_met_share, with both the response time and the waiting time counted in business hours.",
            "share", "ratio", "threads", joins=("bh",),
@@ -145,8 +152,9 @@ METRICS: tuple[Metric, ...] = (
            numerator="count(*) FILTER (WHERE answered AND dm_handoff)", denominator="answered_threads",
            default=False),
     Metric("crm_link_coverage", "Threads with a CRM case",
-           "Threads linked to at least one CRM case (any link method) / threads.", "share", "ratio",
-           "threads", joins=("tc",), numerator="count(*) FILTER (WHERE linked)", denominator="threads"),
+           "Threads linked to at least one CRM case (any link method) / threads. 95% Wilson interval.",
+           "share", "ratio", "threads", joins=("tc",), numerator="count(*) FILTER (WHERE linked)",
+           denominator="threads", ci="wilson"),
     Metric("crm_link_conversation_share", "Threads linked by conversation id",
            "Threads whose (earliest) CRM case names the conversation or one of its tweets / threads.",
            "share", "ratio", "threads", joins=("tc",),
@@ -157,9 +165,10 @@ METRICS: tuple[Metric, ...] = (
            numerator="count(*) FILTER (WHERE link_method = 'handle_window')", denominator="threads"),
     Metric("thanks_rate", "Customer thanks at the end",
            "Answered threads whose customer's last tweet comes after the first response and thanks "
-           "(danke, thanks, thx, ...) / answered threads.", "share", "ratio", "threads", joins=("last",),
+           "(danke, thanks, thx, ...; not 'thanks for nothing', 'nein danke') / answered threads.", "share",
+           "ratio", "threads", joins=("last",),
            numerator="count(*) FILTER (WHERE answered AND last_at > first_response_at "
-                     "AND regexp_matches(last_text, '{{thanks_re}}'))",
+                     f"AND {thanks_sql('last_text')})",
            denominator="answered_threads", higher_is_better=True, default=False),
     Metric("exposure_follower_hours", "Exposure of slow public threads",
            "Sum over waiting threads and threads answered later than the SLA of the customer's follower "
@@ -170,8 +179,8 @@ METRICS: tuple[Metric, ...] = (
     # ---- reply times ---------------------------------------------------------------------------
     Metric("reply_time_median_s", "Reply time, median",
            "Median time from a customer tweet to the earliest brand tweet replying to it, over customer "
-           "tweets that got such a reply.", "seconds", "percentile", "replies", column="reply_s",
-           quantile=0.5, higher_is_better=False),
+           "tweets that got such a reply. 95% order-statistic interval.", "seconds", "percentile", "replies",
+           column="reply_s", quantile=0.5, ci="order", higher_is_better=False),
     # ---- CRM cases -----------------------------------------------------------------------------
     Metric("cases", "CRM cases", "CRM cases opened in the selection (outcome 'duplicate' left out).",
            "count", "count", "cases", expr="count(*)"),
@@ -339,6 +348,8 @@ def validate(metrics: Iterable[Metric], joins_of: dict[str, frozenset[str]]) -> 
             problems.append(f"{where}: a t interval needs a mean")
         if m.ci == "km" and m.kind != "survival":
             problems.append(f"{where}: a Kaplan-Meier interval needs a survival metric")
+        if m.ci == "order" and m.kind != "percentile":
+            problems.append(f"{where}: an order-statistic interval needs a percentile")
         if m.kind == "statistic" and m.breakdowns:
             problems.append(f"{where}: statistics are for the whole selection (no breakdowns)")
     for m in by_name.values():

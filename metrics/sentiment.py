@@ -8,7 +8,10 @@
   x 1.5, ``etwas`` x 0.7); punctuation ends the reach of both; words after ``aber`` weigh 1.5 and
   words before it 0.5, each ``!`` (up to
   three) adds 10 %, and the sum ``s`` is squashed to ``s / sqrt(s^2 + 15)`` in -1..1.
-  Two-token phrases (``geht nicht``, ``vielen dank``, ``kein netz``) are matched first.
+  Two-token phrases (``geht nicht``, ``vielen dank``, ``kein netz``, ``für nichts``) are matched first.
+* Both languages: a thanks that is not one (``THANKS_NOT_RE``: "Nein danke", "na danke auch",
+  "Thanks for nothing") is cut out and weighs ``NOT_THANKS_VALENCE`` in the sum instead; English
+  phrases VADER cannot see (``ENGLISH_PHRASES``: "for nothing") are added to its sum the same way.
 
 Scores at or below ``NEGATIVE`` count as negative, at or above ``POSITIVE`` as positive
 (VADER's conventional thresholds). The language comes from the tweet's ``lang`` when it is
@@ -37,6 +40,24 @@ THANKS_RE = (
     r"(?i)\b(danke\w*|vielen dank|besten dank|herzlichen dank|bedanke\w*|merci|thx|thanks|thank you|"
     r"thank u|many thanks|cheers|appreciate it)\b"
 )
+# Thanks that are not thanks, for a tweet that THANKS_RE matches: a refusal ("Nein danke, ich kündige",
+# "no thanks"), sarcasm ("na danke", "na danke auch") and thanks for nothing ("Danke für nichts", "thanks a
+# lot for nothing"). A tweet thanks when THANKS_RE matches and this does not. Only whitespace may stand
+# between the refusal and the thanks: "Nein, danke für die Hilfe!" answers a question and then thanks.
+# Both run in Python and in DuckDB (RE2, no look-around, ``\w`` ASCII only there), so a German thanks
+# word is "danke" up to the next space or mark, not ``danke\w*``, or "Dankeschön" would split at the "ö".
+_THANKS_WORD = r"(danke[^\s.,;:!?]*|dank|(thanks|thank you|thank u|thx)\b)"
+THANKS_NOT_RE = (
+    r"(?i)\b(nein|no|na|naja)\s+" + _THANKS_WORD + r"|"
+    r"\b" + _THANKS_WORD + r"[\s,]+((a lot|so much|very much|schön|sehr|vielmals|auch)[\s,]+)?"
+    r"(für|for)\s+((gar|absolut|absolutely|exactly)\s+)?(nichts|nix|nothing)\b"
+)
+# What a refused or sarcastic thanks weighs in place of the thanks word's positive valence (VADER scale):
+# as much as a plainly negative word ("Mist" -1.5), so "na danke auch" alone is negative, not neutral.
+NOT_THANKS_VALENCE = -1.5
+# English phrases VADER cannot score, as it scores single words only ("for nothing" has no valence there);
+# the German ones are two-token phrases of the lexicon ("für nichts").
+ENGLISH_PHRASES: dict[str, float] = {r"(?i)\bfor\s+((absolutely|exactly)\s+)?nothing\b": -1.5}
 DM_HANDOFF_RE = (
     r"(?i)\b(dms?|direct ?messages?|private ?messages?|message us|send us a message|pm us|"
     r"direktnachricht\w*|privatnachricht\w*|private[nr]? nachricht\w*|per pn|pn)\b"
@@ -63,8 +84,35 @@ _ENGLISH_MARKERS = frozenset({
 
 
 def thanks(text: str | None) -> bool:
-    """Whether a tweet thanks (the same pattern the SQL of ``thanks_rate`` uses)."""
-    return bool(text) and re.search(THANKS_RE, text or "") is not None
+    """Whether a tweet thanks: THANKS_RE matches and THANKS_NOT_RE does not (``thanks_sql`` in SQL).
+
+    The exclusion is for the whole tweet: a tweet that says "Danke für nichts" does not also thank.
+    """
+    if not text:
+        return False
+    return re.search(THANKS_RE, text) is not None and re.search(THANKS_NOT_RE, text) is None
+
+
+def thanks_sql(column: str) -> str:
+    """The SQL test of :func:`thanks` on ``column`` (NULL for a NULL text, as ``regexp_matches`` gives).
+
+    One place builds it, so that ``thanks_rate``, the proxy validation and :func:`thanks` cannot drift
+    apart: counting "Thanks for nothing" in SQL but not in Python would make the two disagree silently.
+    """
+    def quoted(pattern: str) -> str:
+        return "'" + pattern.replace("'", "''") + "'"
+
+    return f"(regexp_matches({column}, {quoted(THANKS_RE)}) AND NOT regexp_matches({column}, {quoted(THANKS_NOT_RE)}))"
+
+
+def _not_thanks(text: str) -> tuple[str, int]:
+    """The text without its refused or sarcastic thanks, and how many there were.
+
+    Each is cut out (a comma keeps the clauses apart) and weighs ``NOT_THANKS_VALENCE`` instead: left
+    in, "danke" (+2.0) would outweigh "kündige" (-2.0) in "Nein danke, ich kündige" and make it
+    neutral, and VADER scores "Thanks for nothing" positive for its "thanks".
+    """
+    return re.subn(THANKS_NOT_RE, " , ", text)
 
 
 def clean(text: str) -> str:
@@ -157,7 +205,7 @@ def _clauses(tokens: list[str]) -> list[tuple[int, int]]:
 def score_german(text: str, lexicon: GermanLexicon | None = None) -> float:
     """Compound sentiment of a German text in -1..1 (see the module docstring for the rules)."""
     lex = lexicon or german_lexicon()
-    cleaned = clean(text)
+    cleaned, declined = _not_thanks(clean(text))
     tokens = [t.lower() for t in _TOKEN.findall(cleaned)]
     valences: dict[int, float] = {}  # token position -> valence
     consumed: set[int] = set()
@@ -191,7 +239,7 @@ def score_german(text: str, lexicon: GermanLexicon | None = None) -> float:
     if "aber" in tokens:
         pivot = tokens.index("aber")
         valences = {pos: v * (0.5 if pos < pivot else 1.5) for pos, v in valences.items()}
-    total = sum(valences.values())
+    total = sum(valences.values()) + NOT_THANKS_VALENCE * declined
     if total:
         total *= 1 + 0.1 * min(cleaned.count("!"), 3)
     return _normalize(total)
@@ -204,8 +252,27 @@ def _vader():  # type: ignore[no-untyped-def]
     return SentimentIntensityAnalyzer()
 
 
+def _denormalize(compound: float) -> float:
+    """The valence sum behind a compound score (the inverse of :func:`_normalize`, VADER's alpha 15)."""
+    c = max(-0.9999, min(0.9999, compound))
+    return c * math.sqrt(NORMALIZE_ALPHA / (1 - c * c))
+
+
 def score_english(text: str) -> float:
-    return float(_vader().polarity_scores(clean(text))["compound"])
+    """VADER's compound, with refused or sarcastic thanks and ``ENGLISH_PHRASES`` added to its valence sum.
+
+    VADER sees single words, so "Thanks for nothing" is positive to it; the phrases are cut out before
+    VADER scores the rest and their valences are added to the sum VADER's compound comes from.
+    """
+    rest, declined = _not_thanks(clean(text))
+    extra = NOT_THANKS_VALENCE * declined
+    for pattern, valence in ENGLISH_PHRASES.items():
+        rest, found = re.subn(pattern, " , ", rest)
+        extra += valence * found
+    compound = float(_vader().polarity_scores(rest)["compound"])
+    if not extra:
+        return compound
+    return _normalize(_denormalize(compound) + extra)
 
 
 @lru_cache(maxsize=200_000)

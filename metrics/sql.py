@@ -11,8 +11,11 @@ computes, which the tests check); the engine runs the same estimator faster in n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
 from carepulse.config import Settings
 from metrics.context import Context, lit, ts_lit
@@ -33,6 +36,9 @@ Z95 = 1.959963984540054
 # KM: S(t) must fall below 1/2 (statsmodels' strict rule); the tolerance keeps an exact 1/2 that
 # floating point renders as 0.4999999999999999 from counting as below.
 HALF_TOLERANCE = 1e-9
+# Order-statistic intervals of a quantile: exact binomial ranks up to this many observations (a
+# literal table in the SQL), the normal approximation above it (never below 95% coverage there).
+EXACT_RANKS_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -146,8 +152,12 @@ def aggregate_columns(metric: Metric, *, ci: bool, lookup: dict[str, Metric]) ->
             cols.append((f"{name}__sd", f"stddev_samp({metric.column}){where}"))
         return cols
     if metric.kind == "percentile":
-        return [(name, f"quantile_cont({metric.column}, {metric.quantile}){where}"),
+        assert metric.column and metric.quantile is not None
+        cols = [(name, f"quantile_cont({metric.column}, {metric.quantile}){where}"),
                 (f"{name}__n", f"count({metric.column}){where}")]
+        if ci and metric.ci == "order":
+            cols.append((f"{name}__ci", order_statistics_sql(metric.column, [metric.quantile], metric.where)))
+        return cols
     raise ValueError(f"{name}: kind {metric.kind} is not a plain aggregate")
 
 
@@ -171,9 +181,63 @@ def plan_columns(metrics: Sequence[Metric], *, ci: bool,
         alias = f"__pct{number}"
         quantiles = ", ".join(str(m.quantile) for m in group)
         columns += [(alias, f"quantile_cont({column}, [{quantiles}]){flt}"), (f"{alias}__n", f"count({column}){flt}")]
+        if ci and any(m.ci == "order" for m in group):
+            columns.append((f"{alias}__ci", order_statistics_sql(column, [m.quantile or 0.0 for m in group], where)))
         for index, m in enumerate(group):
             percentile_of[m.name] = (alias, index)
     return columns, percentile_of
+
+
+@lru_cache(maxsize=16)
+def exact_ranks(n: int, quantile: float, alpha: float = 0.05) -> tuple[int, int]:
+    """1-based ranks (l, u) of the distribution-free interval [X(l), X(u)] for the ``quantile``.
+
+    The number B of observations below the true quantile is Binomial(n, q), and
+    P(X(l) <= quantile <= X(u)) >= P(l <= B < u). Each tail gets at most alpha/2:
+    l is the largest rank with P(B <= l - 1) <= alpha/2, u the smallest with P(B >= u) <= alpha/2.
+    l = 0 or u = n + 1 means the sample cannot bound that side (a median of five or fewer values).
+    Pure Python, so the plain headline does not import scipy (over half a second) for it.
+    """
+    pmf = [math.comb(n, k) * quantile**k * (1 - quantile) ** (n - k) for k in range(n + 1)]
+    below = list(accumulate(pmf))  # P(B <= k)
+    above = list(accumulate(reversed(pmf)))[::-1]  # P(B >= k), summed from the tail: no 1 - 0.99...
+    low = 0
+    while low < n and below[low] <= alpha / 2:  # P(B <= (low + 1) - 1) <= alpha/2: rank low + 1 is safe
+        low += 1
+    high = n + 1
+    while high > 1 and above[high - 1] <= alpha / 2:  # P(B >= high - 1) <= alpha/2: rank high - 1 is safe
+        high -= 1
+    return low, high
+
+
+@lru_cache(maxsize=8)
+def _rank_tables(quantile: float) -> tuple[str, str]:
+    """SQL list literals of the exact lower and upper ranks for n = 1 .. ``EXACT_RANKS_MAX``."""
+    table = [exact_ranks(n, quantile) for n in range(1, EXACT_RANKS_MAX + 1)]
+    return ("[" + ", ".join(str(low) for low, _ in table) + "]", "[" + ", ".join(str(high) for _, high in table) + "]")
+
+
+def order_statistics_sql(column: str, quantiles: Sequence[float], where: str | None = None) -> str:
+    """One aggregate giving [lo_1, hi_1, lo_2, hi_2, ...]: 95% order-statistic limits per quantile.
+
+    The ranks depend on n, which the same aggregate pass counts, so the values are sorted once
+    per group (``list(... ORDER BY ...)``) and picked by rank; ``quantile_disc`` would need its
+    probabilities before n is known. Exact binomial ranks for n <= ``EXACT_RANKS_MAX`` (a literal
+    table), else l = floor(nq - z sqrt(nq(1-q))), u = ceil(nq + z sqrt(nq(1-q))) + 1. A rank outside
+    1..n gives NULL: no bound on that side. Measured on the 3 M-tweet warehouse by account: +70 ms on
+    the threads statement (485 k response times), +0.2 s on the replies statement (1.3 M reply times).
+    """
+    flt = f"{column} IS NOT NULL" + (f" AND ({where})" if where else "")
+    n = f"count({column}) FILTER (WHERE {flt})"
+    ranks: list[str] = []
+    for q in quantiles:
+        lows, highs = _rank_tables(q)
+        spread = f"{Z95} * sqrt({n} * {q} * {1 - q})"
+        ranks.append(f"CASE WHEN {n} = 0 THEN 0 WHEN {n} <= {EXACT_RANKS_MAX} THEN {lows}[{n}] "
+                     f"ELSE greatest(0, floor({n} * {q} - {spread}))::BIGINT END")
+        ranks.append(f"CASE WHEN {n} = 0 THEN 0 WHEN {n} <= {EXACT_RANKS_MAX} THEN {highs}[{n}] "
+                     f"ELSE least({n} + 1, ceil({n} * {q} + {spread}) + 1)::BIGINT END")
+    return f"list_select(list({column} ORDER BY {column}) FILTER (WHERE {flt}), [{', '.join(ranks)}])"
 
 
 def aggregate_sql(rel: Relation, columns: Sequence[tuple[str, str]], total: Relation | None = None) -> str:

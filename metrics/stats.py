@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -140,11 +140,86 @@ def kaplan_meier(durations: Sequence[float], answered: Sequence[bool]) -> Kaplan
 
 # ---- comparisons -------------------------------------------------------------------------------
 
+PP_GLOSS = "percentage points: the difference between two percentages"
+NOT_CAUSAL = "This is a comparison, not proof that {label} caused it."
+
+
+def number_text(x: float, digits: int) -> str:
+    """``x`` rounded to ``digits`` decimals, never "-0.0": a sign on a printed zero is noise a reader
+    takes for a finding."""
+    text = f"{x:.{digits}f}"
+    return f"{0:.{digits}f}" if float(text) == 0 else text
+
+
+def _digits(base: int, *values: float, clear: bool, low: float | None = None, high: float | None = None,
+            most: int = 4) -> int:
+    """The fewest decimals (from ``base``) at which a non-zero value does not print as 0 and, when the
+    verdict calls the interval clear of zero, the printed interval is clear of zero too: a sentence
+    saying "a real difference" beside "0.0 to 0.4" contradicts itself."""
+    digits = base
+    while digits < most:
+        hides = any(v != 0 and float(number_text(v, digits)) == 0 for v in values)
+        if clear and low is not None and high is not None:
+            hides = hides or float(number_text(low, digits)) * float(number_text(high, digits)) <= 0
+        if not hides:
+            break
+        digits += 1
+    return digits
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """A verdict sentence in parts, so that :func:`adjust` can rewrite its verdict word and add the
+    multiplicity note without parsing English.
+
+    The sentence reads ``<lead> (<stats>): <word> (<notes>).<tail>``.
+    """
+
+    lead: str
+    stats: str
+    clear: bool
+    kind: str  # "difference" or "trend"
+    notes: tuple[str, ...] = ()
+    tail: str = ""
+
+    def text(self, *, family: int = 1, adjusted_clear: bool | None = None, notes: tuple[str, ...] = ()) -> str:
+        all_notes = (*self.notes, *notes)
+        if not self.clear:
+            # the reason joins the notes: one parenthesis, not two in a row
+            all_notes = ("the interval includes zero", *all_notes)
+            word = f"no clear {self.kind}"
+        elif adjusted_clear is False:
+            # The verdict itself names the family, so the "one of N ... Holm-adjusted" note would repeat it.
+            all_notes = ("Holm", *self.notes)
+            word = f"no clear {self.kind} after allowing for {family} comparisons shown together"
+        else:
+            word = f"a real {self.kind}"
+        extra = f" ({'; '.join(all_notes)})" if all_notes else ""
+        return f"{self.lead} ({self.stats}): {word}{extra}.{self.tail}"
+
+
+def _rank_note(p_bm: float | None, agrees_direction: bool, clear: bool, threshold_clear: bool | None = None) -> str:
+    """'rank test agrees' when Brunner-Munzel reaches the same verdict as Welch: the mean of a 1-5
+    score treats the steps as equal, the rank test does not, and a verdict both support is sturdier."""
+    if p_bm is None:
+        return ""
+    bm_clear = p_bm < ALPHA if threshold_clear is None else threshold_clear
+    if bm_clear and not agrees_direction:
+        return "rank test disagrees"  # a clear difference, but the other way round
+    return "rank test agrees" if bm_clear == clear else "rank test disagrees"
+
+
 def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b: str, *, min_n: int,
-                  subject: str = "customers", verb: str = "rate their service") -> Finding:
+                  subject: str = "cases", verb: str = "scored",
+                  respondents: tuple[int, int] | None = None) -> Finding:
     """Mean of a minus mean of b: Welch CI and p, plus the Brunner-Munzel p for ordinal scores.
 
-    The sentence reads "<label_a> <subject> <verb> 0.4 points higher than <label_b> <subject> ...".
+    ``respondents`` = (cases of a, cases of b) the scores were asked of: CSAT is known only for the
+    customers who answered the survey, a self-selected minority, so the sentence says whom it
+    compares and how many answered ("Among customers who answered the survey (533 of 1,754 Twitter
+    cases, 30%; ...)"). The data are observational, so the sentence also says it is no proof of cause.
+    The headline carries no p-value: Welch's p is ``Finding.p``, both p-values are in ``detail``, and
+    the rank test is said only as "rank test agrees/disagrees".
     """
     xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if min(len(xa), len(xb)) < min_n:
@@ -159,40 +234,124 @@ def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b:
     low, high = float(ci.low), float(ci.high)
     bm = brunnermunzel(xa, xb) if np.ptp(np.concatenate([xa, xb])) > 0 else None
     p_bm = float(bm.pvalue) if bm is not None and not math.isnan(bm.pvalue) else None
+    # scipy's Brunner-Munzel statistic is positive when b tends to score higher than a.
+    bm_direction = bm is not None and (float(bm.statistic) < 0) == (diff > 0)
+    clear = low > 0 or high < 0
+    digits = _digits(1, diff, clear=clear, low=low, high=high)
     direction = "higher" if diff > 0 else "lower"
-    verdict = (f"{label_a} {subject} {verb} {abs(diff):.1f} points {direction} than {label_b} {subject} "
-               f"(95% CI {low:.1f} to {high:.1f}, n = {count_text(len(xa))} vs {count_text(len(xb))}): "
-               + _difference_word(low, high))
-    return Finding(diff, low, high, float(test.pvalue), len(xa) + len(xb), verdict,
-                   {"n_a": len(xa), "n_b": len(xb), "mean_a": float(xa.mean()), "mean_b": float(xb.mean()),
-                    "p_welch": float(test.pvalue), "p_brunner_munzel": p_bm})
+    n_text = f"n = {count_text(len(xa))} vs {count_text(len(xb))}"
+    lead = (f"{label_a} {subject} {verb} {number_text(abs(diff), digits)} points {direction} than {label_b} {subject}"
+            if diff != 0 else f"{label_a} {subject} {verb} the same on average as {label_b} {subject}")
+    tail = ""
+    if respondents is not None:
+        answered = (f"{_response_text(len(xa), respondents[0], label_a, subject)}; "
+                    f"{_response_text(len(xb), respondents[1], label_b, subject)}")
+        lead = f"Among customers who answered the survey ({answered}), {lead}"
+        tail = " " + NOT_CAUSAL.format(label=label_a)
+    rank = _rank_note(p_bm, bm_direction, clear)
+    sentence = _Sentence(lead, f"95% CI {number_text(low, digits)} to {number_text(high, digits)}, {n_text}",
+                         clear, "difference", (rank,) if rank else (), tail)
+    detail: dict[str, Any] = {
+        "n_a": len(xa), "n_b": len(xb), "mean_a": float(xa.mean()), "mean_b": float(xb.mean()),
+        "p_welch": float(test.pvalue), "p_brunner_munzel": p_bm, "brunner_munzel_same_direction": bm_direction,
+        "sentence": sentence}
+    if respondents is not None:
+        detail.update(cases_a=respondents[0], cases_b=respondents[1],
+                      response_rate_a=len(xa) / respondents[0] if respondents[0] else None,
+                      response_rate_b=len(xb) / respondents[1] if respondents[1] else None)
+    return Finding(diff, low, high, float(test.pvalue), len(xa) + len(xb), sentence.text(), detail)
+
+
+def _response_text(answered: int, cases: int, label: str, subject: str) -> str:
+    rate = f", {answered / cases:.0%}" if cases else ""
+    return f"{count_text(answered)} of {count_text(cases)} {label} {subject}{rate}"
 
 
 def compare_proportions(count_a: int, n_a: int, count_b: int, n_b: int, label_a: str, label_b: str, *,
                         min_n: int, subject: str = "cases", verb: str = "are resolved") -> Finding:
-    """Difference of two proportions with the Newcombe (hybrid Wilson) 95% interval."""
+    """Difference of two proportions with the Newcombe (hybrid Wilson) 95% interval and the score-test p.
+
+    The rates are printed with as many decimals as it takes to show they differ ("75.6% vs 76.5%",
+    not "76% vs 76%" beside "0.9 percentage points more often"), and "percentage points" is glossed
+    once, because a manager easily reads "1 point more" as "1% more".
+    """
     if min(n_a, n_b) < min_n:
         return Finding(None, n=n_a + n_b, verdict=f"not enough data (n = {count_text(n_a)} vs "
                                                    f"{count_text(n_b)}, minimum {min_n} each)")
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-    low, high = confint_proportions_2indep(count_a, n_a, count_b, n_b, method="newcomb", compare="diff",
-                                           alpha=ALPHA)
-    p = float(test_proportions_2indep(count_a, n_a, count_b, n_b, method="wald").pvalue)
-    diff = count_a / n_a - count_b / n_b
+    low, high = (float(v) for v in confint_proportions_2indep(count_a, n_a, count_b, n_b, method="newcomb",
+                                                                compare="diff", alpha=ALPHA))
+    # The score test: the test whose inversion Newcombe's interval builds on (Wilson score intervals).
+    p = float(test_proportions_2indep(count_a, n_a, count_b, n_b, method="score").pvalue)
+    rate_a, rate_b = count_a / n_a, count_b / n_b
+    diff = rate_a - rate_b
+    clear = low > 0 or high < 0
+    digits = _digits(1, diff * 100, clear=clear, low=low * 100, high=high * 100)
+    rate_digits = digits  # the rates as precise as their difference, so one can be checked by the other
+    while rate_digits < 4 and rate_a != rate_b and \
+            number_text(rate_a * 100, rate_digits) == number_text(rate_b * 100, rate_digits):
+        rate_digits += 1
     direction = "more" if diff > 0 else "less"
-    verdict = (f"{label_a} {subject} {verb} {abs(diff) * 100:.1f} percentage points {direction} often than "
-               f"{label_b} {subject} ({count_a / n_a:.0%} vs {count_b / n_b:.0%}; 95% CI {low * 100:.1f} to "
-               f"{high * 100:.1f} points, n = {count_text(n_a)} vs {count_text(n_b)}): "
-               + _difference_word(float(low), float(high)))
-    return Finding(float(diff), float(low), float(high), p, n_a + n_b, verdict,
-                   {"n_a": n_a, "n_b": n_b, "rate_a": count_a / n_a, "rate_b": count_b / n_b})
+    lead = (f"{label_a} {subject} {verb} {number_text(abs(diff) * 100, digits)} percentage points {direction} "
+            f"often than {label_b} {subject}" if diff != 0 else
+            f"{label_a} {subject} {verb} as often as {label_b} {subject}, a difference of 0 percentage points")
+    stats_text = (f"{number_text(rate_a * 100, rate_digits)}% vs {number_text(rate_b * 100, rate_digits)}%; "
+                  f"{PP_GLOSS}; 95% CI {number_text(low * 100, digits)} to {number_text(high * 100, digits)} "
+                  f"points, n = {count_text(n_a)} vs {count_text(n_b)}")
+    sentence = _Sentence(lead, stats_text, clear, "difference")
+    return Finding(diff, low, high, p, n_a + n_b, sentence.text(),
+                   {"n_a": n_a, "n_b": n_b, "rate_a": rate_a, "rate_b": rate_b, "p_score": p,
+                    "sentence": sentence})
 
 
-def _difference_word(low: float, high: float) -> str:
-    if low > 0 or high < 0:
-        return "a real difference."
-    return "no clear difference (the interval includes zero)."
+def adjust(findings: list[Finding], method: str = "holm") -> list[Finding]:
+    """Holm's step-down adjustment over the findings shown together, with their verdicts rewritten.
+
+    "A real difference" on its own means a 95% interval excludes zero; a page that shows three such
+    verdicts gives chance three tries. Holm controls the family-wise error rate (the chance of any
+    false "real difference" among them) at 5% without assuming the tests independent. A finding
+    whose own interval excludes zero but whose adjusted p is 0.05 or more becomes "no clear
+    difference after allowing for N comparisons shown together (Holm)".
+
+    Only findings with a p-value and a sentence built here take part (a withheld "not enough data"
+    shows nothing to be fooled by); with fewer than two nothing changes. ``Finding.p`` stays the raw
+    p; ``detail`` gets ``p_adjusted``, ``family`` and ``adjustment``.
+    """
+    if method != "holm":
+        raise ValueError(f"unknown adjustment {method!r}: only 'holm' is implemented")
+    members = [i for i, f in enumerate(findings)
+               if f.p is not None and not math.isnan(f.p) and f.detail and "sentence" in f.detail]
+    family = len(members)
+    if family < 2:
+        return list(findings)
+    from statsmodels.stats.multitest import multipletests
+
+    raw = np.array([findings[i].p for i in members], dtype=float)
+    adjusted = multipletests(raw, alpha=ALPHA, method=method)[1]
+    out = list(findings)
+    note = f"one of {family} comparisons shown together; Holm-adjusted"
+    for k, i in enumerate(members):
+        f = findings[i]
+        assert f.detail is not None
+        sentence: _Sentence = f.detail["sentence"]
+        adjusted_clear = bool(adjusted[k] < ALPHA)
+        notes = list(sentence.notes)
+        p_bm = f.detail.get("p_brunner_munzel")
+        if p_bm is not None:
+            # The rank test's verdict under the same family: its p in place of Welch's.
+            swapped = raw.copy()
+            swapped[k] = p_bm
+            bm_clear = bool(multipletests(swapped, alpha=ALPHA, method=method)[1][k] < ALPHA)
+            notes = [_rank_note(p_bm, bool(f.detail.get("brunner_munzel_same_direction")),
+                                sentence.clear and adjusted_clear, bm_clear)]
+        rewritten = _Sentence(sentence.lead, sentence.stats, sentence.clear, sentence.kind, tuple(notes),
+                              sentence.tail)
+        verdict = rewritten.text(family=family, adjusted_clear=adjusted_clear, notes=(note,))
+        detail = {**f.detail, "p_adjusted": float(adjusted[k]), "family": family, "adjustment": method,
+                  "sentence": rewritten}
+        out[i] = replace(f, verdict=verdict, detail=detail)
+    return out
 
 
 # ---- trend and forecast ------------------------------------------------------------------------
@@ -200,7 +359,12 @@ def _difference_word(low: float, high: float) -> str:
 def weekly_trend(values: Sequence[float], *, min_weeks: int, weeks: Sequence[float] | None = None,
                  what: str = "First response") -> Finding:
     """OLS slope per week of a weekly series, 95% CI. ``weeks`` positions the values (weeks since
-    the first; default 0, 1, 2, ...), so weeks without data leave a gap rather than shift the line."""
+    the first; default 0, 1, 2, ...), so weeks without data leave a gap rather than shift the line.
+
+    The slope and both bounds are printed in one unit, the one :func:`duration_unit` picks for the
+    larger bound ("1.2 to 4.0 min", not "74 s to 4 min"): two units in one interval make the reader
+    convert before they can compare.
+    """
     y = np.asarray(values, dtype=float)
     if len(y) < max(min_weeks, 3):
         return not_enough(len(y), max(min_weeks, 3), "weeks")
@@ -212,18 +376,31 @@ def weekly_trend(values: Sequence[float], *, min_weeks: int, weeks: Sequence[flo
     slope = float(fit.params[1])
     low, high = (float(v) for v in fit.conf_int(alpha=ALPHA)[1])
     p = float(fit.pvalues[1])
+    clear = low > 0 or high < 0
+    text, unit = interval_in_one_unit(slope, low, high, clear=clear)
     if low > 0:
-        word = f"gets slower by {duration_text(slope)} per week"
-        end = "a real trend."
+        word = f"gets slower by {text[0].lstrip('-')} {unit} per week"
     elif high < 0:
-        word = f"gets faster by {duration_text(-slope)} per week"
-        end = "a real trend."
+        word = f"gets faster by {text[0].lstrip('-')} {unit} per week"
     else:
-        word = f"changes by {duration_text(slope)} per week"
-        end = "no clear trend (the interval includes zero)."
-    verdict = (f"{what} {word} (95% CI {duration_text(low)} to {duration_text(high)}, "
-               f"{len(y)} weeks): {end}")
-    return Finding(slope, low, high, p, len(y), verdict)
+        word = f"changes by {text[0]} {unit} per week"
+    sentence = _Sentence(f"{what} {word}", f"95% CI {text[1]} to {text[2]} {unit}, {len(y)} weeks", clear, "trend")
+    return Finding(slope, low, high, p, len(y), sentence.text(), {"p_ols": p, "sentence": sentence})
+
+
+def interval_in_one_unit(value: float, low: float, high: float, *, clear: bool) -> tuple[tuple[str, str, str], str]:
+    """(value, low, high) in seconds as texts in the unit of the larger absolute bound, and that unit.
+
+    Minutes and longer get at least one decimal, so that 74 s prints as 1.2 min rather than 1 min;
+    more decimals are added while a clear interval would print as touching zero.
+    """
+    larger = max(abs(low), abs(high), abs(value))
+    scaled, unit, digits = duration_unit(larger)
+    factor = scaled / larger if larger else 1.0
+    base = digits if unit == "s" else max(digits, 1)
+    v, lo, hi = value * factor, low * factor, high * factor
+    d = _digits(base, v, clear=clear, low=lo, high=hi)
+    return (number_text(v, d), number_text(lo, d), number_text(hi, d)), unit
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: py
         [report] = [line for line in out.splitlines() if f"{name}: read " in line]
         assert report.endswith(f"+ quarantined {count}")
     assert "CRM links: conversation" in out
-    assert "Twitter customers rate their service" in out
+    assert "Among customers who answered the survey (" in out and "Twitter cases scored" in out
     con = Warehouse(db).reader().connection()
     accounts = {r[0] for r in con.execute("SELECT handle FROM accounts").fetchall()}
     assert accounts == {"nordfunk_hilft", "nordfunk_b2b"}

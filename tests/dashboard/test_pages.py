@@ -218,7 +218,8 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     view = explore.export_file(ids.EXPLORE_EXPORT_VIEW, "xlsx", VIEW, None)
     assert view["filename"].startswith("carepulse-explore-account-") and view["filename"].endswith(".xlsx")
     cells = xlsx_cells(view)
-    assert [c.value for c in cells[:4]] == ["account", "threads", "response_rate", "response_rate_n"]
+    assert [c.value for c in cells[:6]] == ["account", "threads", "response_rate", "response_rate_ci_low",
+                                            "response_rate_ci_high", "response_rate_n"]
     account = one_account()["account"]
     content, filename, media = explore.threads_file("xlsx", VIEW, f"#group={account}")
     assert filename.startswith(f"carepulse-threads-account-{account}") and media.endswith("spreadsheetml.sheet")

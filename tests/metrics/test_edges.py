@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from carepulse.config import Settings
+from etl.loader import ingest_tweets
 from metrics import engine
-from tests.metrics.fixtures import TH, insert_cases, load_twcs
+from tests.metrics.fixtures import TH, ThreadRow, insert_cases, insert_threads, load_twcs
 from tests.twcs_helpers import at, row
 from warehouse import Warehouse
 
@@ -59,3 +61,84 @@ def test_crm_cases_after_the_latest_tweet_count(tmp_path: Path) -> None:
     result = engine.compute(["cases", "threads"], db=warehouse.reader(), settings=Settings(db=tmp_path / "wh.duckdb"))
     assert result.total["cases"].value == 1
     assert result.as_of == datetime(2017, 11, 14, 9, tzinfo=UTC)
+
+
+# ---- zero-filled weeks ---------------------------------------------------------------------------
+
+BURST_MONDAY = datetime(2017, 1, 2, 9, 0, tzinfo=UTC)  # 10:00 Berlin (winter time)
+
+
+def _burst(first_week: int, weeks: int, per_week: int = 5) -> list[ThreadRow]:
+    """``per_week`` threads on each Monday of ``weeks`` weeks from ``first_week`` (weeks after 2 Jan 2017),
+    each answered after 10 minutes."""
+    return [ThreadRow(f"w{w}-{k}", TH, BURST_MONDAY + timedelta(weeks=w, hours=k),
+                      BURST_MONDAY + timedelta(weeks=w, hours=k, minutes=10))
+            for w in range(first_week, first_week + weeks) for k in range(per_week)]
+
+
+def _weekly(tmp_path: Path, rows: list[ThreadRow], as_of: datetime) -> tuple[Any, Any, Any]:
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = Warehouse(settings.db)
+    insert_threads(warehouse, rows)
+    result = engine.compute(["threads_forecast_4w", "first_response_trend_s_per_week"], db=warehouse.reader(),
+                            settings=settings, as_of=as_of)
+    series = engine.weekly_series(db=warehouse.reader(), settings=settings, as_of=as_of)
+    return result.total["threads_forecast_4w"], result.total["first_response_trend_s_per_week"], series
+
+
+def test_weeks_before_a_long_gap_are_not_history(tmp_path: Path) -> None:
+    """10 weeks of data, 20 empty weeks, 9 weeks of data; as-of the Monday after. The 20 empty weeks are a
+    gap in collection, not zero demand: the forecast, the trend and the weekly chart all stand on the last
+    9 weeks ("from 9 weeks of history"), not on 39 zero-filled ones."""
+    as_of = BURST_MONDAY + timedelta(weeks=39)
+    forecast, trend, series = _weekly(tmp_path, _burst(0, 10) + _burst(30, 9), as_of)
+    assert forecast.n == 9 and forecast.note.endswith("from 9 weeks of history.")
+    assert trend.n == 9
+    actual = series[series["kind"] == "actual"]
+    assert len(actual) == 9 and actual["threads"].tolist() == [5.0] * 9
+    assert str(actual["week"].iloc[0]) == "2017-07-31 00:00:00"
+
+
+def test_a_gap_shorter_than_four_weeks_is_quiet_weeks(tmp_path: Path) -> None:
+    """Five weeks, three empty weeks, four weeks: a quiet stretch shorter than GAP_WEEKS (4) stays in the
+    history as zeros, so a sparse slice keeps its history (12 weeks)."""
+    as_of = BURST_MONDAY + timedelta(weeks=12)
+    forecast, trend, series = _weekly(tmp_path, _burst(0, 5) + _burst(8, 4), as_of)
+    assert forecast.n == 12 and forecast.note.endswith("from 12 weeks of history.")
+    assert trend.n == 9  # the trend of the median first response skips the weeks without an answer
+    assert series[series["kind"] == "actual"]["threads"].tolist() == [5.0] * 5 + [0.0] * 3 + [5.0] * 4
+
+
+def test_twcs_sample_forecast_ignores_its_2011_and_2016_stragglers(shared_sample: Path, tmp_path: Path) -> None:
+    """The public sample has stray tweets from Aug 2011 and Aug 2016 before its Oct-Nov 2017 bulk. Zero-filled,
+    that was "from 326 weeks of history"; the history is the weeks after the last long gap."""
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = Warehouse(settings.db)
+    ingest_tweets(warehouse, "twcs", [shared_sample], settings)
+    result = engine.compute(["threads_forecast_4w", "first_response_trend_s_per_week"], db=warehouse.reader(),
+                            settings=settings)
+    forecast, trend = result.total["threads_forecast_4w"], result.total["first_response_trend_s_per_week"]
+    # 9 Oct 2017 is dropped as a half week (the data resumes on Thursday 12 Oct); 13 Nov has no thread (a quiet
+    # week inside the history, kept as zero); the trend's 4 weeks are those with an answered thread.
+    assert forecast.note == "not enough data (weeks = 6, minimum 8)"
+    assert trend.note == "not enough data (weeks = 4, minimum 8)"
+    series = engine.weekly_series(db=warehouse.reader(), settings=settings)
+    actual = series[series["kind"] == "actual"]
+    assert str(actual["week"].iloc[0]) == "2017-10-16 00:00:00" and len(actual) == 6
+
+
+# ---- thanks that are not thanks ------------------------------------------------------------------
+
+def test_thanks_for_nothing_is_not_counted_in_thanks_rate(tmp_path: Path) -> None:
+    """Two answered threads; c1 ends with "Danke für nichts", c2 with "Danke, klappt jetzt!". Only c2 thanks:
+    thanks_rate 1 / 2, not 2 / 2."""
+    warehouse = load_twcs(tmp_path, [
+        row(1, "c1", False, at("09:00"), f"@{TH} kein Netz"),
+        row(2, TH, True, at("09:10"), "@c1 Starte bitte den Router neu. ^AB", 1),
+        row(3, "c1", False, at("09:30"), f"@{TH} Danke für nichts", 2),
+        row(4, "c2", False, at("10:00"), f"@{TH} Rechnung falsch"),
+        row(5, TH, True, at("10:10"), "@c2 Ist korrigiert. ^AB", 4),
+        row(6, "c2", False, at("10:30"), f"@{TH} Danke, klappt jetzt!", 5),
+    ])
+    result = engine.compute(["thanks_rate"], db=warehouse.reader(), settings=Settings(db=tmp_path / "wh.duckdb"))
+    assert result.total["thanks_rate"].value == 0.5

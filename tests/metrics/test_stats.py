@@ -41,9 +41,9 @@ def test_compare_means_sentence_and_numbers() -> None:
     assert (finding.ci_low, finding.ci_high) == pytest.approx(tuple(welch.confidence_interval()))
     assert finding.detail is not None
     assert finding.detail["p_brunner_munzel"] == pytest.approx(sps.brunnermunzel(twitter, hotline).pvalue)
-    assert finding.verdict.startswith("Twitter customers rate their service 0.")
-    assert "higher than hotline customers (95% CI" in finding.verdict
-    assert "n = 310 vs 1,020): a real difference." in finding.verdict
+    assert finding.verdict.startswith("Twitter cases scored 0.")
+    assert "higher than hotline cases (95% CI" in finding.verdict
+    assert "n = 310 vs 1,020): a real difference (rank test agrees)." in finding.verdict
 
 
 def test_compare_means_without_a_clear_difference() -> None:
@@ -51,7 +51,8 @@ def test_compare_means_without_a_clear_difference() -> None:
     b = [5, 4, 3, 4] * 10
     finding = stats.compare_means(a, b, "Twitter", "phone", min_n=30)
     assert finding.value == 0
-    assert finding.verdict.endswith("no clear difference (the interval includes zero).")
+    assert finding.verdict == ("Twitter cases scored the same on average as phone cases (95% CI -0.3 to 0.3, "
+                               "n = 40 vs 40): no clear difference (the interval includes zero; rank test agrees).")
 
 
 def test_not_enough_data_instead_of_a_number() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from carepulse.config import Settings
-from metrics import engine
+from carepulse.errors import ConfigError
+from metrics import engine, views
 from metrics.context import Filters
 from tests.metrics.fixtures import FIXTURE_A, TH, load_twcs
 from tests.twcs_helpers import at, row
@@ -140,3 +141,20 @@ def test_headline_dict_is_json_ready(wh: tuple[Warehouse, Settings], tmp_path: P
     assert "Infinity" not in text and "NaN" not in text
     assert out["total"]["first_response_km_median_s_ci_high"] is None  # open upper limit
     assert out["groups"][TH]["threads"] == 4
+
+
+def test_agent_speed_in_business_hours_with_n_and_without_the_none_row(wh: tuple[Warehouse, Settings]) -> None:
+    """KMG answered c7's tweet of 22:00 Berlin (desk closed) at 09:00 next morning: 11 h in calendar time,
+    1 h of open desk (08:00-09:00). The agent view counts business hours by default, shows n per agent and
+    leaves out the "(none)" group (c4 and c5, never answered), counting it in ``attrs`` instead."""
+    warehouse, settings = wh
+    reader = warehouse.reader()
+    business = views.agent_speed(db=reader, settings=settings).set_index("agent")
+    assert business.loc["KMG", "first_response_median_s"] == 3600 and business.loc["KMG", "n"] == 1
+    assert "(none)" not in business.index and sorted(business.index) == ["AB", "Becky", "KMG", "SR", "ab"]
+    assert business.attrs == {"clock": "business", "unattributed_threads": 2, "unattributed_answered": 0}
+    calendar = views.agent_speed(db=reader, settings=settings, clock="calendar").set_index("agent")
+    assert calendar.loc["KMG", "first_response_median_s"] == 39600
+    assert calendar.loc["Becky", "sla_met_share"] == 0 and calendar.loc["SR", "sla_met_n"] == 1
+    with pytest.raises(ConfigError):
+        views.agent_speed(db=reader, settings=settings, clock="wall")  # type: ignore[arg-type]
