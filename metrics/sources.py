@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from carepulse.config import WEEKDAYS, Settings
 from carepulse.errors import ConfigError
 from metrics.context import Context, lit, ts_lit, zone
-from metrics.sentiment import DM_HANDOFF_RE, THANKS_RE
+from metrics.sentiment import DM_HANDOFF_RE
 
 TOTAL = "__total__"
 NO_VALUE = {"account": "(unassigned)"}  # missing dimension values; the rest become "(none)"
@@ -351,7 +351,6 @@ def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool =
         "tz": ctx.tz.replace("'", "''"),
         "sla_s": repr(float(s.sla_minutes) * 60.0),
         "recontact_s": repr(float(s.recontact_days) * 86400.0),
-        "thanks_re": THANKS_RE.replace("'", "''"),
         "dm_re": DM_HANDOFF_RE.replace("'", "''"),
     }
     if business_hours:
