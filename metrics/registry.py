@@ -179,8 +179,9 @@ METRICS: tuple[Metric, ...] = (
     # ---- reply times ---------------------------------------------------------------------------
     Metric("reply_time_median_s", "Reply time, median",
            "Median time from a customer tweet to the earliest brand tweet replying to it, over customer "
-           "tweets that got such a reply. 95% order-statistic interval.", "seconds", "percentile", "replies",
-           column="reply_s", quantile=0.5, ci="order", higher_is_better=False),
+           "tweets that got such a reply. No interval: a secondary figure over every replied tweet (1.3 M at "
+           "TWCS scale), where sorting each group's values for one cost 0.2 s of the headline.", "seconds",
+           "percentile", "replies", column="reply_s", quantile=0.5, higher_is_better=False),
     # ---- CRM cases -----------------------------------------------------------------------------
     Metric("cases", "CRM cases", "CRM cases opened in the selection (outcome 'duplicate' left out).",
            "count", "count", "cases", expr="count(*)"),
