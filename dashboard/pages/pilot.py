@@ -470,12 +470,15 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
     diff = _total(head, "csat_diff_twitter_hotline")
     low, high = _ci(head, "csat_diff_twitter_hotline")
     csat_sentence = _verdict(head, "CSAT: Twitter minus hotline") or ""
-    clear = low is not None and high is not None and (low > 0 or high < 0)
+    # The verdict sentence is the one authority on "clear": it allows for the other comparisons shown
+    # together (Holm), which the interval alone does not.
+    clear = "a real difference" in csat_sentence
     csat = components.kpi(
         "CSAT, Twitter minus hotline", fmt.points(diff, locale, 2) + " points" if diff is not None else fmt.MISSING,
         comparison=(f"95% CI {fmt.points(low, locale, 2)} to {fmt.points(high, locale, 2)}"
                     if low is not None else csat_sentence),
-        detail=("a real difference" if clear else "no clear difference") if low is not None else None,
+        detail=("a real difference among survey respondents" if clear else "no clear difference")
+        if low is not None else None,
         tone="neutral" if not clear or diff is None else "good" if diff > 0 else "bad", kpi_id="kpi-csat")
 
     def rate(channel: str) -> tuple[str, str]:

@@ -356,3 +356,18 @@ def test_the_layout_has_every_economics_output(demo_state: state.DashboardState)
                          ids.PILOT_STAFFING_HEATMAP):
         find(tree, component_id)
     assert "set-up cost of 15.000\u00a0€" in text_of(tree)
+
+
+def test_the_csat_card_follows_the_verdict_not_the_bare_interval() -> None:
+    """An interval clear of zero on its own, but the Holm-adjusted sentence says no clear difference: the
+    card must not call it real (the card and the sentence said opposite things before)."""
+    label = "CSAT: Twitter minus hotline"
+    total = {"csat_diff_twitter_hotline": 0.2, "csat_diff_twitter_hotline_ci_low": 0.01,
+             "csat_diff_twitter_hotline_ci_high": 0.39}
+    adjusted = {"total": total, "verdicts": [f"{label}: ... no clear difference after allowing for 3 comparisons "
+                                             "shown together (Holm)."]}
+    clear = {"total": total, "verdicts": [f"{label}: ... a real difference (one of 3 comparisons shown together; "
+                                          "Holm-adjusted)."]}
+    for head, words in ((adjusted, "no clear difference"), (clear, "a real difference among survey respondents")):
+        card = find(page.kpi_cards(head, {"groups": {}}, "en", "phone"), "kpi-csat")
+        assert words in text_of(card)
