@@ -111,6 +111,19 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     tested = [name for name in findings if name in TESTED]
     for name, finding in zip(tested, stats.adjust([findings[name] for name in tested]), strict=True):
         findings[name] = finding
+    caveat = slice_caveat(ctx)
     for name, finding in findings.items():
-        out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, finding.verdict))
+        verdict = finding.verdict + caveat if name in TESTED and finding.value is not None else finding.verdict
+        out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, verdict))
     return out
+
+
+def slice_caveat(ctx: Context) -> str:
+    """What a verdict on a filtered slice must say: a slice chosen after looking at the data (one category,
+    one month) can show a difference by chance, whatever its interval says."""
+    described = ctx.filters.describe()
+    if not described:
+        return ""
+    parts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in described.items())
+    return (f" Looked at on a filtered slice ({parts}): a slice picked after looking at the data can show a "
+            "difference by chance.")

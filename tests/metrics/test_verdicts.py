@@ -218,3 +218,16 @@ def test_compute_shows_response_rates_and_one_family(tmp_path: Path) -> None:
     assert resolution is not None and resolution.endswith("(one of 2 comparisons shown together; Holm-adjusted).")
     trend = result.total["first_response_trend_s_per_week"].note
     assert trend is not None and trend.startswith("not enough data")
+
+
+def test_a_verdict_on_a_filtered_slice_says_so() -> None:
+    """The same comparison, unfiltered and on one category: only the slice's sentence carries the caveat."""
+    from metrics.comparisons import slice_caveat
+    from metrics.context import Context, Filters
+
+    whole = Context(con=None, settings=Settings(), as_of=datetime(2026, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
+    assert slice_caveat(whole) == ""
+    sliced = Context(con=None, settings=Settings(), as_of=datetime(2026, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
+                     filters=Filters(category="Umzug"))
+    assert slice_caveat(sliced) == (" Looked at on a filtered slice (category Umzug): a slice picked after looking at "
+                                    "the data can show a difference by chance.")
