@@ -42,6 +42,8 @@ def number(value: float | int | None, locale: Locale, digits: int = 0) -> str:
     assert value is not None
     if math.isinf(value):
         return "∞"
+    if round(value, digits) == 0:
+        value = 0.0  # never "-0,00": a value that rounds to zero has no sign
     text = f"{value:,.{digits}f}"
     return _german(text) if locale == "de" else text
 
@@ -61,7 +63,9 @@ def points(value: float | None, locale: Locale, digits: int = 1, signed: bool = 
         return MISSING
     assert value is not None
     text = number(abs(value), locale, digits)
-    return (("+" if value > 0 else "-" if value < 0 else "±") if signed else "") + text
+    if round(value, digits) == 0:
+        return ("±" if signed else "") + text
+    return (("+" if value > 0 else "-") if signed else "") + text
 
 
 def money(value: float | None, locale: Locale, digits: int = 0) -> str:
@@ -69,7 +73,7 @@ def money(value: float | None, locale: Locale, digits: int = 0) -> str:
     if _missing(value):
         return MISSING
     assert value is not None
-    sign = "-" if value < 0 else ""
+    sign = "-" if round(value, digits) < 0 else ""
     body = number(abs(value), locale, digits)
     return f"{sign}{body}\u00a0€" if locale == "de" else f"{sign}€{body}"
 
@@ -106,7 +110,7 @@ def numbers(values: Iterable[float | int | None], locale: Locale, digits: int = 
         elif math.isinf(v):
             out.append("∞")
         else:
-            text = format(v, spec)
+            text = format(0.0 if round(v, digits) == 0 else v, spec)  # no "-0", as in number()
             out.append(_german(text) if de else text)
     return out
 

@@ -507,8 +507,9 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
     return dbc.Row([dbc.Col(c, xs=12, sm=6, xl=3, className="mb-2") for c in cards], className="g-2")
 
 
-def verdict_list(head: dict[str, Any]) -> html.Ul | dbc.Alert:
-    sentences = [s for s in head.get("verdicts", []) if s]
+def verdict_list(head: dict[str, Any], locale: fmt.Locale = "en") -> html.Ul | dbc.Alert:
+    """The statistics' sentences, their numbers in the locale's format (one number format per page)."""
+    sentences = [localized(s, locale) for s in head.get("verdicts", []) if s]
     if not sentences:
         return components.empty_state("No statements for this selection")
     return html.Ul([html.Li(s) for s in sentences], className="mb-0 small")
@@ -566,7 +567,7 @@ def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
         else:
             kpis.append(components.empty_state(components.NO_CRM + ": satisfaction and resolution need CRM cases",
                                                components.CRM_COMMAND))
-    return html.Div(kpis), verdict_list(head), yardstick_rows(histogram, locale)
+    return html.Div(kpis), verdict_list(head, locale), yardstick_rows(histogram, locale)
 
 
 @dash.callback(

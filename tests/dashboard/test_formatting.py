@@ -99,3 +99,15 @@ def test_many_values_at_once_read_exactly_as_one_at_a_time() -> None:
         assert fmt.durations(values, locale) == [fmt.duration(v, locale) for v in values]
     assert fmt.percents([0.123, None], "de", 1) == ["12,3\u202f%", "–"]
     assert fmt.durations([45, 3600 * 3.5, 86400 * 2000], "de") == ["45 s", "3,5 h", "2.000,0 days"]
+
+
+def test_a_value_that_rounds_to_zero_has_no_sign() -> None:
+    """Issue 12: "-0,00" appeared on cards; a value that rounds to zero is shown without a minus."""
+    from dashboard import formatting as f
+
+    assert f.points(-0.001, "de", 2) == "±0,00"
+    assert f.number(-0.0004, "de", 2) == "0,00"
+    assert f.percent(-0.00001, "de", 1) == "0,0\u202f%"
+    assert f.money(-0.001, "de", 2) == "0,00\u00a0€"
+    assert f.money(-0.001, "en", 2) == "€0.00"
+    assert f.points(-0.5, "en", 1) == "-0.5" and f.points(0.04, "en", 1) == "±0.0"

@@ -371,3 +371,11 @@ def test_the_csat_card_follows_the_verdict_not_the_bare_interval() -> None:
     for head, words in ((adjusted, "no clear difference"), (clear, "a real difference among survey respondents")):
         card = find(page.kpi_cards(head, {"groups": {}}, "en", "phone"), "kpi-csat")
         assert words in text_of(card)
+
+
+def test_the_service_verdicts_read_in_the_locale() -> None:
+    head = {"verdicts": ["CSAT: Twitter minus hotline: Among customers who answered the survey (533 of 1,754 "
+                         "Twitter cases, 30.4%; ...) scored 0.25 points higher (95% CI 0.16 to 0.37)."]}
+    german = text_of(page.verdict_list(head, "de"))
+    assert "533 of 1.754 Twitter cases, 30,4\u202f%" in german and "0,25 points" in german and "0,16 to 0,37" in german
+    assert "1,754" in text_of(page.verdict_list(head, "en"))
