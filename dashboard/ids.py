@@ -62,6 +62,7 @@ TEAM_SLA = "team-sla"
 TEAM_HEAT_ARRIVALS = "team-heat-arrivals"
 TEAM_HEAT_SPEED = "team-heat-speed"
 TEAM_AGENTS = "team-agents"
+TEAM_AGENTS_NOTE = "team-agents-note"
 
 # ---- Explore -------------------------------------------------------------------------------------
 EXPLORE_QUERY = "explore-query"

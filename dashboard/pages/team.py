@@ -12,7 +12,7 @@ from dashboard import components, figures, ids, state, thread
 from dashboard import formatting as fmt
 from dashboard.components import Column
 from dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store, to_search
-from metrics import engine, views
+from metrics import views
 
 dash.register_page(__name__, path="/team", name="Team", title="carepulse · Team", order=1)
 follow_filters(ids.TEAM_QUERY)
@@ -29,11 +29,12 @@ QUEUE_COLUMNS = (
 )
 AGENT_COLUMNS = (
     Column("agent", "Agent", pinned=True),
-    Column("answered_threads", "Answered threads", "count"),
-    Column("brand_tweets", "Brand tweets", "count"),
+    Column("n", "Answered threads (n)", "count"),
     Column("first_response_median_s", "First response, median", "duration"),
-    Column("first_response_p90_s", "First response, p90", "duration"),
+    Column("ci_low", "95% CI from", "duration"),
+    Column("ci_high", "95% CI to", "duration"),
     Column("sla_met_share", "SLA met", "share"),
+    Column("sla_met_n", "SLA decided (n)", "count"),
 )
 
 
@@ -64,9 +65,11 @@ def layout(**query: Any) -> html.Div:
             dbc.Col(components.card("How fast we answer then", components.loading(
                 components.graph(ids.TEAM_HEAT_SPEED, height=280)), subtitle="median first response"), lg=6),
         ]),
-        components.card("Agents", components.loading(
-            components.grid(ids.TEAM_AGENTS, AGENT_COLUMNS, None, locale, height="320px")),
-            subtitle="CRM agent, else the signature ending the first response; click a header to sort"),
+        components.card("Agents", components.loading(html.Div([
+            components.grid(ids.TEAM_AGENTS, AGENT_COLUMNS, None, locale, height="320px"),
+            html.Div(id=ids.TEAM_AGENTS_NOTE, className="small text-muted mt-1")])),
+            subtitle="in business hours (the time the desk is open), so that the agent who opens the desk "
+                     "is not charged with the night; CRM agent, else the signature ending the first response"),
         components.thread_panel(PAGE, link=True),
     ])
 
@@ -148,10 +151,22 @@ def show_heatmaps(data: dict[str, Any] | None) -> tuple[figures.Figure, figures.
             figures.weekday_hour_heatmap(frame, locale, "first_response_median_s"))
 
 
-@dash.callback(Output(ids.TEAM_AGENTS, "rowData"), Input(ids.TEAM_QUERY, "data"))
-def show_agents(data: dict[str, Any] | None) -> list[dict[str, Any]]:
-    frame = state.load(engine.agent_table, filters_from_store(data))
-    return components.records(frame)
+@dash.callback(Output(ids.TEAM_AGENTS, "rowData"), Output(ids.TEAM_AGENTS_NOTE, "children"),
+               Input(ids.TEAM_QUERY, "data"))
+def show_agents(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], str]:
+    frame = state.load(views.agent_speed, filters_from_store(data))
+    return components.records(frame), agents_note({str(k): v for k, v in frame.attrs.items()}, state.locale())
+
+
+def agents_note(attrs: dict[str, Any], locale: fmt.Locale) -> str:
+    """Why the table has no "(none)" row, and how many threads that leaves out."""
+    left = int(attrs.get("unattributed_threads", 0))
+    if not left:
+        return ""
+    answered = int(attrs.get("unattributed_answered", 0))
+    return (f"Not in the table: {_threads(left, locale)} without an agent ({fmt.number(answered, locale)} of them "
+            "answered without a signature or a CRM agent, the rest still waiting); they count in every figure "
+            "above.")
 
 
 @dash.callback(

@@ -108,8 +108,13 @@ def test_team_figures_change_with_the_filter(demo_state: state.DashboardState) -
     assert [t["name"] for t in sla["data"]] == ["breached", "met", "still within the SLA"]
     arrivals, _ = team.show_heatmaps({})
     assert sum(sum(r) for r in arrivals["data"][0]["z"]) == demo_state_threads(demo_state)
-    agents = team.show_agents({})
-    assert agents and {"agent", "sla_met_share", "first_response_median_s"} <= set(agents[0])
+    agents, note = team.show_agents({})
+    assert note.startswith("Not in the table: ") or note == ""
+    assert agents and {"agent", "n", "sla_met_share", "first_response_median_s", "ci_low", "ci_high"} <= set(agents[0])
+    assert all(a["agent"] != "(none)" for a in agents)
+    assert team.agents_note({"unattributed_threads": 12, "unattributed_answered": 3}, "en").startswith(
+        "Not in the table: 12 threads without an agent (3 of them answered")
+    assert team.agents_note({"unattributed_threads": 0}, "en") == ""
 
 
 def demo_state_threads(s: state.DashboardState) -> int:
