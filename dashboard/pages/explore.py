@@ -255,8 +255,11 @@ def notes(result: dict[str, Any], metrics: tuple[str, ...], by: str | None) -> A
     whole_only = [get(n).label for n in metrics if by and by not in get(n).breakdowns]
     if whole_only:
         lines.append(html.Li(f"Not broken down by {by} (whole selection only): {', '.join(whole_only)}."))
-    lines.append(html.Li(f"– means no value: fewer than {state.settings().min_sample} observations, "
-                         "or the metric does not apply to the group."))
+    lines.append(html.Li(f"– means no value: an estimate that stands for more than what happened (resolution, "
+                         f"recontact, CSAT, NPS, the proxy checks, comparisons) from fewer than "
+                         f"{state.settings().min_sample} observations, or a metric that does not apply to the group. "
+                         "Counts, shares and medians of what happened are shown at any n: read them with their n "
+                         "(100 % of 2 threads is 2 threads)."))
     return html.Ul(lines, className="small text-muted mb-2")
 
 

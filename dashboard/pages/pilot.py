@@ -500,9 +500,13 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
                                          "answered", detail=f"within the SLA: {sla_met}", kpi_id="kpi-response")
 
     km = _total(head, "first_response_km_median_s")
+    waiting = (f"{fmt.duration(km, locale)} counting the threads still waiting" if km
+               else "not reached counting the threads still waiting (more than half wait)")
     speed = components.kpi("First response, median", fmt.duration(_total(head, "first_response_median_s"), locale),
-                           comparison=f"Kaplan-Meier median: {fmt.duration(km, locale) if km else 'not reached'}",
-                           detail="answered threads only / counting the waiting ones", kpi_id="kpi-speed")
+                           comparison=waiting,
+                           detail="the median over answered threads; with the waiting ones: the Kaplan-Meier "
+                                  "median, the time by which half of all threads are answered",
+                           kpi_id="kpi-speed")
     cards = [csat, resolution, response, speed]
     return dbc.Row([dbc.Col(c, xs=12, sm=6, xl=3, className="mb-2") for c in cards], className="g-2")
 

@@ -164,6 +164,7 @@ def test_explore_view_table_chart_notes_and_sql(demo_state: state.DashboardState
     assert figure["data"] and figure["data"][0]["name"] == "Response rate"
     assert "SELECT" in text_of(definitions)
     assert "means no value" in text_of(notes)
+    assert "read them with their n" in text_of(notes)  # small groups are shown, and the note says so
 
 
 def test_explore_query_parsing() -> None:
@@ -342,6 +343,8 @@ def test_layouts_take_filters_from_the_query(demo_state: state.DashboardState) -
     assert find(tree, ids.EXPLORE_METRICS).value == ["csat_mean", "threads"]
     assert find(tree, ids.EXPLORE_BY).value == "team"
     assert "ignored from=soon" in text_of(pilot.layout(**{"from": "soon"}))
+    for page in (pilot, team, explore):  # issue 12: the team and category filters say what they keep
+        assert "keep only the Twitter threads that have a CRM case" in text_of(page.layout(**query))
 
 
 def test_grids_use_plain_text_cells_only(demo_state: state.DashboardState) -> None:

@@ -379,3 +379,10 @@ def test_the_service_verdicts_read_in_the_locale() -> None:
     german = text_of(page.verdict_list(head, "de"))
     assert "533 of 1.754 Twitter cases, 30,4\u202f%" in german and "0,25 points" in german and "0,16 to 0,37" in german
     assert "1,754" in text_of(page.verdict_list(head, "en"))
+
+
+def test_the_speed_card_glosses_kaplan_meier() -> None:
+    head = {"total": {"first_response_median_s": 3660.0, "first_response_km_median_s": 5040.0}, "verdicts": []}
+    text = text_of(find(page.kpi_cards(head, {"groups": {}}, "en", "phone"), "kpi-speed"))
+    assert "84 min counting the threads still waiting" in text
+    assert "the time by which half of all threads are answered" in text
