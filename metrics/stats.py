@@ -151,8 +151,8 @@ def number_text(x: float, digits: int) -> str:
     return f"{0:.{digits}f}" if float(text) == 0 else text
 
 
-def _digits(base: int, *values: float, clear: bool, low: float | None = None, high: float | None = None,
-            most: int = 4) -> int:
+def decimals(base: int, *values: float, clear: bool, low: float | None = None, high: float | None = None,
+             most: int = 4) -> int:
     """The fewest decimals (from ``base``) at which a non-zero value does not print as 0 and, when the
     verdict calls the interval clear of zero, the printed interval is clear of zero too: a sentence
     saying "a real difference" beside "0.0 to 0.4" contradicts itself."""
@@ -237,7 +237,7 @@ def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b:
     # scipy's Brunner-Munzel statistic is positive when b tends to score higher than a.
     bm_direction = bm is not None and (float(bm.statistic) < 0) == (diff > 0)
     clear = low > 0 or high < 0
-    digits = _digits(1, diff, clear=clear, low=low, high=high)
+    digits = decimals(1, diff, clear=clear, low=low, high=high)
     direction = "higher" if diff > 0 else "lower"
     n_text = f"n = {count_text(len(xa))} vs {count_text(len(xb))}"
     lead = (f"{label_a} {subject} {verb} {number_text(abs(diff), digits)} points {direction} than {label_b} {subject}"
@@ -287,7 +287,7 @@ def compare_proportions(count_a: int, n_a: int, count_b: int, n_b: int, label_a:
     rate_a, rate_b = count_a / n_a, count_b / n_b
     diff = rate_a - rate_b
     clear = low > 0 or high < 0
-    digits = _digits(1, diff * 100, clear=clear, low=low * 100, high=high * 100)
+    digits = decimals(1, diff * 100, clear=clear, low=low * 100, high=high * 100)
     rate_digits = digits  # the rates as precise as their difference, so one can be checked by the other
     while rate_digits < 4 and rate_a != rate_b and \
             number_text(rate_a * 100, rate_digits) == number_text(rate_b * 100, rate_digits):
@@ -399,7 +399,7 @@ def interval_in_one_unit(value: float, low: float, high: float, *, clear: bool) 
     factor = scaled / larger if larger else 1.0
     base = digits if unit == "s" else max(digits, 1)
     v, lo, hi = value * factor, low * factor, high * factor
-    d = _digits(base, v, clear=clear, low=lo, high=hi)
+    d = decimals(base, v, clear=clear, low=lo, high=hi)
     return (number_text(v, d), number_text(lo, d), number_text(hi, d)), unit
 
 

@@ -27,6 +27,7 @@ from metrics.economics import Pilot
 from metrics.hotline_evidence import WEEKS_PER_MONTH, Staffing
 from metrics.pilot_view import PilotView, pilot_view
 from metrics.staffing import WEEKDAY_NAMES, Scenario
+from metrics.stats import decimals
 
 dash.register_page(__name__, path="/", name="Pilot", title="carepulse · Pilot", order=0)
 follow_filters(ids.PILOT_QUERY)
@@ -473,9 +474,13 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
     # The verdict sentence is the one authority on "clear": it allows for the other comparisons shown
     # together (Holm), which the interval alone does not.
     clear = "a real difference" in csat_sentence
+    # The card rounds as the sentence does (metrics.stats.decimals), so both print the same numbers.
+    digits = (decimals(1, diff, clear=clear, low=low, high=high)
+              if diff is not None and low is not None and high is not None else 2)
     csat = components.kpi(
-        "CSAT, Twitter minus hotline", fmt.points(diff, locale, 2) + " points" if diff is not None else fmt.MISSING,
-        comparison=(f"95% CI {fmt.points(low, locale, 2)} to {fmt.points(high, locale, 2)}"
+        "CSAT, Twitter minus hotline",
+        fmt.points(diff, locale, digits) + " points" if diff is not None else fmt.MISSING,
+        comparison=(f"95% CI {fmt.points(low, locale, digits)} to {fmt.points(high, locale, digits)}"
                     if low is not None else csat_sentence),
         detail=("a real difference among survey respondents" if clear else "no clear difference")
         if low is not None else None,

@@ -386,3 +386,14 @@ def test_the_speed_card_glosses_kaplan_meier() -> None:
     text = text_of(find(page.kpi_cards(head, {"groups": {}}, "en", "phone"), "kpi-speed"))
     assert "84 min counting the threads still waiting" in text
     assert "the time by which half of all threads are answered" in text
+
+
+def test_the_csat_card_rounds_as_the_sentence_does() -> None:
+    """Issue 12: the card said +0,25 (95 % CI +0,15 to +0,34) beside a sentence saying 0,2 (0,2 to 0,3)."""
+    label = "CSAT: Twitter minus hotline"
+    total = {"csat_diff_twitter_hotline": 0.2512, "csat_diff_twitter_hotline_ci_low": 0.1561,
+             "csat_diff_twitter_hotline_ci_high": 0.3463}
+    head = {"total": total, "verdicts": [f"{label}: ... scored 0.3 points higher (95% CI 0.2 to 0.3 ...): a real "
+                                         "difference (one of 3 comparisons shown together; Holm-adjusted)."]}
+    text = text_of(find(page.kpi_cards(head, {"groups": {}}, "en", "phone"), "kpi-csat"))
+    assert "+0.3 points" in text and "95% CI +0.2 to +0.3" in text
