@@ -26,6 +26,7 @@ with a dimension filter the same two without it give the channel totals the shar
 from __future__ import annotations
 
 import calendar
+import math
 import os
 import threading
 from collections import OrderedDict, defaultdict
@@ -51,6 +52,8 @@ class Tally:
     cases: int = 0
     crm_cases: int = 0
     minutes: float = 0.0
+    minutes_sq: float = 0.0  # sum of squared minutes of the observations (CRM cases, estimated threads)
+    observations: int = 0
     resolved: int = 0
     final: int = 0
     estimated_cases: int = 0
@@ -160,6 +163,37 @@ class Ledger:
         return sorted({m for ch, m, _ in self.lines if channel is None or ch == channel})
 
 
+def labour_variance(t: Tally, per_minute: float) -> float | None:
+    """Variance of the total labour of ``t.observations`` cases drawn like these: n x s^2 x (EUR a minute)^2,
+    s^2 the sample variance of their handled minutes (None below two observations)."""
+    n = t.observations
+    if n < 2:
+        return None
+    variance = max((t.minutes_sq - t.minutes * t.minutes / n) / (n - 1), 0.0)
+    return n * variance * per_minute * per_minute
+
+
+def cost_per_case_interval(parts: list[Line], settings: Settings) -> tuple[float | None, float | None]:
+    """95% interval of the cost per case of ``parts`` (one line per channel, months merged) from the spread
+    of handled minutes between cases: a normal approximation of each channel's total labour, channels
+    independent; fixed costs and case counts are known, not sampled. (None, None) when a channel with
+    cases has fewer than two observations."""
+    cases = sum(p.cases for p in parts)
+    if not cases:
+        return None, None
+    variance = 0.0
+    for p in parts:
+        if not p.cases and not p.tally.observations:
+            continue
+        part = labour_variance(p.tally, rate(settings, p.channel).hourly_cost_eur / 60.0)
+        if part is None:
+            return None, None
+        variance += part
+    cpc = sum(p.cost_eur for p in parts) / cases
+    half = 1.959963984540054 * math.sqrt(variance) / cases
+    return cpc - half, cpc + half
+
+
 def rate(settings: Settings, channel: str) -> ChannelCost:
     channels = settings.cost.channels
     return channels.get(channel) or channels["other"]
@@ -201,17 +235,20 @@ SELECT coalesce(b.channel, 'other') AS channel, strftime(timezone($tz, b.opened_
        {rel.key} AS grp, count(*),
        count(*) FILTER (WHERE b.channel = 'twitter' AND b.linked_thread_id IS NOT NULL),
        sum(coalesce(b.handled_minutes, d.minutes, $other)),
-       count(*) FILTER (WHERE b.resolved), count(*) FILTER (WHERE b.final)
+       count(*) FILTER (WHERE b.resolved), count(*) FILTER (WHERE b.final),
+       sum(power(coalesce(b.handled_minutes, d.minutes, $other), 2))
 FROM b LEFT JOIN (SELECT unnest($names::VARCHAR[]) AS channel, unnest($minutes::DOUBLE[]) AS minutes) d
        ON d.channel = b.channel
 GROUP BY ALL"""
     params = {"tz": ctx.tz, "names": names, "minutes": defaults,
               "other": float(settings.cost.channels["other"].default_handled_minutes)}
-    for channel, month, grp, n, linked_twitter, minutes, resolved, final in ctx.con.execute(sql, params).fetchall():
+    for channel, month, grp, n, linked_twitter, minutes, resolved, final, squares in ctx.con.execute(
+            sql, params).fetchall():
         # A Twitter CRM case linked to a thread is that thread's case: its minutes count here, the case
         # itself is counted once, with the threads.
         cases = int(n) - int(linked_twitter)
         out[(channel, month, grp)].add(Tally(cases=cases, crm_cases=int(n), minutes=float(minutes or 0),
+                                             minutes_sq=float(squares or 0), observations=int(n),
                                              resolved=int(resolved), final=int(final)))
 
 
@@ -239,22 +276,27 @@ SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp
        count(*) FILTER (WHERE b.answered OR b.twitter_case),
        count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
        sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case),
-       count(d.thread_id)
+       count(d.thread_id),
+       sum(power(b.brand_replies * $per_tweet + CASE WHEN d.thread_id IS NULL THEN 0 ELSE $per_dm END, 2))
+           FILTER (WHERE b.answered AND NOT b.twitter_case)
 FROM b LEFT JOIN handed_to_dm d ON d.thread_id = b.thread_id
 GROUP BY ALL"""
-    params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE}
+    params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE, "per_tweet": cost.minutes_per_brand_tweet,
+              "per_dm": cost.minutes_per_dm_case}
     if not with_dm:
         sql = f"""{rel.sql}
 SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
        count(*) FILTER (WHERE b.answered OR b.twitter_case),
        count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
-       sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case), 0
+       sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case), 0,
+       sum(power(b.brand_replies * $per_tweet, 2)) FILTER (WHERE b.answered AND NOT b.twitter_case)
 FROM b GROUP BY ALL"""
-        params = {"tz": ctx.tz}
-    for month, grp, cases, estimated, replies, dm in ctx.con.execute(sql, params).fetchall():
+        params = {"tz": ctx.tz, "per_tweet": cost.minutes_per_brand_tweet}
+    for month, grp, cases, estimated, replies, dm, squares in ctx.con.execute(sql, params).fetchall():
         handled = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case
         out[(TWITTER, month, grp)].add(Tally(cases=int(cases), minutes=handled, estimated_cases=int(estimated),
-                                             estimated_minutes=handled, dm_cases=int(dm)))
+                                             estimated_minutes=handled, dm_cases=int(dm),
+                                             minutes_sq=float(squares or 0), observations=int(estimated)))
 
 
 def tallies(ctx: Context, by: str | None, *, threads: bool = True) -> Tallies:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from carepulse.config import Settings
 from metrics.context import Context
-from metrics.costs import TWITTER, Ledger, Line, channel_lines, ledger
+from metrics.costs import TWITTER, Ledger, Line, channel_lines, cost_per_case_interval, ledger
 from metrics.economics import Pilot, pilot, project
 from metrics.registry import Metric
 from metrics.sources import TOTAL
@@ -31,12 +32,15 @@ WHOLE_ONLY = frozenset({"pilot_payback_month", "pilot_payback_projected_month", 
                         "hotline_itsa_volume_change", *STAFFING})
 
 
-def _line_cells(line: Line, reason: str | None, parts: list[Line] | None = None) -> dict[str, Any]:
+def _line_cells(line: Line, reason: str | None, settings: Settings, parts: list[Line] | None = None
+                ) -> dict[str, Any]:
     """Cost cells of one line; ``parts`` (its channels) give the cost per resolved case of a mix of
-    channels: each channel's cases at its own resolution rate, as one channel's figure is."""
+    channels (each channel's cases at its own resolution rate, as one channel's figure is) and the
+    interval of the cost per case (each channel's spread of handled minutes)."""
     from metrics.engine import Cell
 
     per_resolved = line.cost_per_resolved_case
+    low, high = cost_per_case_interval(parts if parts is not None else [line], settings)
     if parts is not None:
         known = [p for p in parts if p.resolution_rate is not None]
         resolved = sum(p.cases * (p.resolution_rate or 0.0) for p in known)
@@ -45,7 +49,8 @@ def _line_cells(line: Line, reason: str | None, parts: list[Line] | None = None)
     note = reason or (f"period {period}" + (f"; partial months {', '.join(line.partial_months)}"
                                               if line.partial_months else "") if period else None)
     return {
-        "cost_per_case": Cell(line.cost_per_case if not reason else None, n=line.cases, note=note),
+        "cost_per_case": Cell(line.cost_per_case if not reason else None, None if reason else low,
+                              None if reason else high, n=line.cases, note=note),
         "cost_per_resolved_case": Cell(per_resolved if not reason else None),
         "costed_cases": Cell(line.cases),
     }
@@ -100,7 +105,7 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     book = ledger(ctx, None if by == "channel" else by)
     whole = pilot(ctx, book, None, by if by != "channel" else None)
     reason = None if book.has_crm else whole.reason
-    total: dict[str, Any] = {**_line_cells(book.select(), reason, list(channel_lines(book).values())),
+    total: dict[str, Any] = {**_line_cells(book.select(), reason, ctx.settings, list(channel_lines(book).values())),
                              **_pilot_cells(whole)}
     if names & {"pilot_payback_projected_month"}:
         projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
@@ -124,14 +129,15 @@ def _groups(ctx: Context, book: Ledger, by: str | None, reason: str | None) -> d
     groups: dict[str, dict[str, Any]] = {}
     if by == "channel":
         for ch in book.channels():
-            groups[ch] = _line_cells(book.select(channel=ch), reason)
+            groups[ch] = _line_cells(book.select(channel=ch), reason, ctx.settings)
             groups[ch]["twitter_cases"] = Cell(book.select(channel=ch).cases if ch == TWITTER else None)
     elif by is not None:
         for g in book.groups():
             if g == TOTAL:
                 continue
             parts = [book.select(channel=ch, group=g) for ch in book.channels()]
-            groups[g] = {**_line_cells(book.select(group=g), reason, parts), **_pilot_cells(pilot(ctx, book, g, by))}
+            groups[g] = {**_line_cells(book.select(group=g), reason, ctx.settings, parts),
+                         **_pilot_cells(pilot(ctx, book, g, by))}
     return groups
 
 

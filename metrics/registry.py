@@ -39,7 +39,7 @@ Kind = Literal["count", "sum", "ratio", "mean", "percentile", "survival", "deriv
 SourceName = Literal["tweets", "threads", "replies", "cases", "texts", "costs", "statistics"]
 Breakdown = Literal["account", "agent", "team", "category", "channel", "day", "week", "month", "hour",
                     "weekday"]
-CiMethod = Literal["wilson", "t", "km", "order"]
+CiMethod = Literal["wilson", "t", "km", "order", "normal"]
 
 BREAKDOWNS: tuple[str, ...] = get_args(Breakdown)
 TIME_BREAKDOWNS: frozenset[str] = frozenset({"day", "week", "month", "hour", "weekday"})
@@ -219,8 +219,10 @@ METRICS: tuple[Metric, ...] = (
            "(handled minutes x the channel's hourly cost + the channel's fixed costs over the months it has "
            "data) / cases costed. Twitter cases: answered threads (and threads with a Twitter CRM case), "
            "costed at their CRM minutes, else brand tweets x minutes per brand tweet plus minutes per DM "
-           "hand-off. A slice carries fixed costs by its share of the channel's handled minutes.",
-           "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, higher_is_better=False),
+           "hand-off. A slice carries fixed costs by its share of the channel's handled minutes. 95% interval "
+           "from the spread of handled minutes between cases (normal approximation).",
+           "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, ci="normal",
+           higher_is_better=False),
     Metric("cost_per_resolved_case", "Cost per resolved case",
            "Channel cost / (cases costed x the channel's resolution rate among CRM cases with a final outcome).",
            "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, higher_is_better=False),
@@ -351,6 +353,8 @@ def validate(metrics: Iterable[Metric], joins_of: dict[str, frozenset[str]]) -> 
             problems.append(f"{where}: a Kaplan-Meier interval needs a survival metric")
         if m.ci == "order" and m.kind != "percentile":
             problems.append(f"{where}: an order-statistic interval needs a percentile")
+        if m.ci == "normal" and m.kind != "derived":
+            problems.append(f"{where}: a normal-approximation interval is computed by a derived metric's function")
         if m.kind == "statistic" and m.breakdowns:
             problems.append(f"{where}: statistics are for the whole selection (no breakdowns)")
     for m in by_name.values():

@@ -188,7 +188,8 @@ def test_cards_show_the_denominators_and_the_variable_cost() -> None:
     assert "(05.2026 and 11.2026 partial)" in net
     cost = text_of(find(cards, "kpi-cost"))
     twitter, hotline = view.pilot.twitter, view.pilot.hotline
-    assert "Twitter: 4.730 cases; phone (hotline): 5.547 cases" in cost
+    assert "Twitter: 4.730 cases (" in cost and "; phone (hotline): 5.547 cases (" in cost
+    assert "no interval: fewer than two cases with handled minutes" in cost  # hand-made lines carry no spread
     assert f"{twitter.cost_per_case:.2f}".replace(".", ",") + "\u00a0€ vs " in cost
     assert f"{hotline.variable_cost_per_case:.2f}".replace(".", ",") + "\u00a0€ per case" in cost
     assert "not paid back" in text_of(find(cards, "kpi-payback"))

@@ -215,3 +215,18 @@ def test_payback_is_not_judged_when_the_date_filter_cuts_off_the_start(
     result = engine.compute(["pilot_payback_month"], filters=Filters(date_from=date(2017, 11, 1)),
                             db=warehouse.reader(), settings=settings, as_of=AS_OF)
     assert result.total["pilot_payback_month"].value is None
+
+
+def test_cost_per_case_interval_from_the_spread_of_handled_minutes(scenario_e: tuple[Warehouse, Settings]) -> None:
+    """Twitter observations: c1 12, c2 6, T3 3, T4 3 min (1 EUR a minute): mean 6, s^2 = (198 - 4 x 36) / 3 = 18;
+    variance of the total labour 4 x 18 = 72 -> 78.5 +- 1.96 x sqrt(72) / 4. Phone: 10, 20, 15: s^2 = 25,
+    3 x 25 = 75 -> 155 +- 1.96 x sqrt(75) / 3. Total: (314 + 465) / 7 +- 1.96 x sqrt(72 + 75) / 7."""
+    warehouse, settings = scenario_e
+    z = 1.959963984540054
+    by_channel = engine.compute(["cost_per_case"], "channel", db=warehouse.reader(), settings=settings, as_of=AS_OF)
+    twitter, phone = by_channel.groups["twitter"]["cost_per_case"], by_channel.groups["phone"]["cost_per_case"]
+    assert (twitter.ci_low, twitter.ci_high) == pytest.approx((78.5 - z * 72 ** 0.5 / 4, 78.5 + z * 72 ** 0.5 / 4))
+    assert (phone.ci_low, phone.ci_high) == pytest.approx((155 - z * 75 ** 0.5 / 3, 155 + z * 75 ** 0.5 / 3))
+    total = by_channel.total["cost_per_case"]
+    half = z * (72 + 75) ** 0.5 / 7
+    assert (total.ci_low, total.ci_high) == pytest.approx(((314 + 465) / 7 - half, (314 + 465) / 7 + half))
