@@ -7,13 +7,13 @@ registry's metrics (:mod:`metrics.pilot_figures`), so a chart and a number never
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from carepulse.config import Settings
 from metrics.context import Database, Filters, open_context
-from metrics.costs import Line, channel_lines, ledger
+from metrics.costs import Line, channel_lines, cost_per_case_interval, ledger
 from metrics.economics import Pilot, Projection, assumptions, pilot, project
 from metrics.hotline_evidence import Staffing, hotline_change, its, staffing_for
 from metrics.itsa import ItsResult
@@ -33,6 +33,9 @@ class PilotView:
     staffing: Staffing
     assumptions: dict[str, Any]
     filtered: bool
+    # 95% interval of the cost per case of Twitter ("twitter") and the hotline ("hotline"), see
+    # metrics.costs.cost_per_case_interval; missing or (None, None) where there is none
+    cost_intervals: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 def pilot_view(filters: Filters | None = None, *, db: Database, settings: Settings,
@@ -43,10 +46,13 @@ def pilot_view(filters: Filters | None = None, *, db: Database, settings: Settin
         whole = pilot(ctx, book)
         projection = project(ctx, whole, book, weekly_cases(ctx, whole) if not whole.reason else [])
         its_result = its(ctx, whole)
+        intervals = {"twitter": cost_per_case_interval([whole.twitter], settings),
+                     "hotline": cost_per_case_interval([whole.hotline], settings)}
         return PilotView(
             pilot=whole, projection=projection, channels=channel_lines(book), its=its_result,
             hotline_change=hotline_change(ctx, whole, its_result), staffing=staffing_for(ctx, whole),
             assumptions=assumptions(settings), filtered=bool(ctx.filters.dimension_values()),
+            cost_intervals=intervals,
         )
     finally:
         ctx.con.close()

@@ -23,7 +23,6 @@ from dashboard.economics_figures import hotline_chart, month_label, payback_char
 from dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
 from dashboard.yardsticks import YARDSTICKS
 from metrics import data_views, engine, views
-from metrics.costs import Line, cost_per_case_interval
 from metrics.economics import Pilot
 from metrics.hotline_evidence import WEEKS_PER_MONTH, Staffing
 from metrics.pilot_view import PilotView, pilot_view
@@ -326,15 +325,14 @@ def cost_card(view: PilotView, locale: fmt.Locale) -> dbc.Card:
     twitter, line = pilot.twitter, pilot.hotline
     months = sorted(line.months)
     when = f", {month_label(months[0], locale)} to {month_label(months[-1], locale)}" if months else ""
-    settings = state.settings()
 
-    def interval(part: Line) -> str:
-        low, high = cost_per_case_interval([part], settings)
+    def interval(which: str) -> str:
+        low, high = view.cost_intervals.get(which, (None, None))
         return (f" (95% CI {fmt.money(low, locale, 2)} to {fmt.money(high, locale, 2)})" if low is not None
                 and high is not None else " (no interval: fewer than two cases with handled minutes)")
 
-    comparison = (f"Twitter: {fmt.number(twitter.cases, locale)} cases{interval(twitter)}; {hotline} (hotline): "
-                  f"{fmt.number(line.cases, locale)} cases{interval(line)}{when}")
+    comparison = (f"Twitter: {fmt.number(twitter.cases, locale)} cases{interval('twitter')}; {hotline} (hotline): "
+                  f"{fmt.number(line.cases, locale)} cases{interval('hotline')}{when}")
     if pilot.hotline_cpc is None:
         detail = f"{hotline} (hotline): {localized(_words(pilot.reason or 'no cases in this selection'), locale)}"
     else:

@@ -336,6 +336,7 @@ def test_the_demo_economics(demo_state: state.DashboardState) -> None:
     for card in ("kpi-benefit", "kpi-payback", "kpi-cost"):
         assert text_of(find(cards, card))
     assert "Cost per case, Twitter vs hotline" in text_of(cards)
+    assert text_of(find(cards, "kpi-cost")).count("95% CI") == 2  # Twitter's and the hotline's interval
     paragraphs = [n for n in walk(answer) if type(n).__name__ == "P"]
     assert 3 <= len(paragraphs) <= 4  # plus the assumptions line: 4 to 5 sentences
     assert "carepulse ingest crm" not in text_of(answer)  # the demo has its CRM export
