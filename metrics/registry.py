@@ -307,6 +307,17 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
+# Text proxies of satisfaction and the statistic that checks each against the linked CSAT: wherever a proxy
+# is offered, its check is shown beside it (issue 12), since a "weak" proxy must not read as satisfaction.
+PROXY_CHECKS: dict[str, str] = {
+    "sentiment_first_mean": "sentiment_csat_spearman",
+    "sentiment_last_mean": "sentiment_csat_spearman",
+    "sentiment_shift_mean": "sentiment_csat_spearman",
+    "negative_waiting": "sentiment_csat_spearman",
+    "thanks_rate": "thanks_csat_auc",
+}
+
+
 def validate(metrics: Iterable[Metric], joins_of: dict[str, frozenset[str]]) -> list[str]:
     """Every problem of the declarations at once (empty when they are consistent)."""
     problems: list[str] = []

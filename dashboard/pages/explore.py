@@ -21,7 +21,7 @@ from dashboard import formatting as fmt
 from dashboard.components import Column, Kind
 from dashboard.filters import filter_bar, filters_from_store, follow_filters, parse_search, query_store, to_search
 from metrics import engine, views
-from metrics.registry import BREAKDOWNS, Metric, get, list_metrics
+from metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
 
 dash.register_page(__name__, path="/explore", name="Explore", title="carepulse · Explore", order=2)
 follow_filters(ids.EXPLORE_QUERY)
@@ -247,11 +247,22 @@ def show_view(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Patch,
     chart_frame = frame[shown].assign(**{by: frame["group"]}) if by else frame[shown]
     figure = figures.metric_chart(chart_frame, by, m.name, m.label, m.unit, locale)
     groups = rows[:-1] if by else rows
-    return groups, options, figure, notes(result, metrics, by), definitions(metrics, by, data)
+    checks = proxy_checks(metrics, filters_from_store(data))
+    return groups, options, figure, notes(result, metrics, by, checks), definitions(metrics, by, data)
 
 
-def notes(result: dict[str, Any], metrics: tuple[str, ...], by: str | None) -> Any:
+def proxy_checks(metrics: tuple[str, ...], filters: Any) -> list[str]:
+    """The checks of the text proxies on show against the linked CSAT (registry.PROXY_CHECKS), as sentences."""
+    wanted = tuple(dict.fromkeys(PROXY_CHECKS[m] for m in metrics if m in PROXY_CHECKS))
+    if not wanted:
+        return []
+    checked = state.load(engine.headline, wanted, None, filters)
+    return [f"How far the text proxies stand for satisfaction: {v}" for v in checked.get("verdicts", [])]
+
+
+def notes(result: dict[str, Any], metrics: tuple[str, ...], by: str | None, checks: list[str] | None = None) -> Any:
     lines = [html.Li(v) for v in result.get("verdicts", [])]
+    lines += [html.Li(c, className="text-body") for c in checks or []]
     whole_only = [get(n).label for n in metrics if by and by not in get(n).breakdowns]
     if whole_only:
         lines.append(html.Li(f"Not broken down by {by} (whole selection only): {', '.join(whole_only)}."))

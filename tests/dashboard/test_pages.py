@@ -477,3 +477,12 @@ def test_the_cache_is_bounded_by_memory(demo_state: state.DashboardState, monkey
     state.load(views.km_curve, None, as_of=None)  # another key: the oldest entries give way
     assert demo_state.cache_bytes <= one + 10_000
     assert len(demo_state.cache) >= 1
+
+
+def test_explore_shows_each_text_proxy_beside_its_check_against_csat(demo_state: state.DashboardState) -> None:
+    """Issue 12: sentiment means were offered as satisfaction measures without their (weak) validation."""
+    *_, notes, _ = explore.show_view({**VIEW, "metrics": "sentiment_last_mean,threads", "by": "none"})
+    text = text_of(notes)
+    assert "How far the text proxies stand for satisfaction: Sentiment as CSAT proxy (Spearman)" in text
+    *_, plain, _ = explore.show_view({**VIEW, "metrics": "threads", "by": "none"})
+    assert "How far the text proxies" not in text_of(plain)
