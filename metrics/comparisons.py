@@ -114,7 +114,8 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     caveat = slice_caveat(ctx)
     for name, finding in findings.items():
         verdict = finding.verdict + caveat if name in TESTED and finding.value is not None else finding.verdict
-        out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, verdict))
+        out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, verdict,
+                                      p=finding.p, detail=finding.detail))
     return out
 
 

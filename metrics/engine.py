@@ -66,6 +66,10 @@ class Cell:
     ci_high: float | str | None = None
     n: int | None = None
     note: str | None = None
+    # A statistic's p-value and the numbers behind its verdict (adjusted p, rank-test p, response rates):
+    # for --explain and the JSON, never for the headline sentence.
+    p: float | None = None
+    detail: dict[str, Any] | None = None
 
 
 @dataclass
@@ -314,15 +318,19 @@ def _flat(result: Result, cells: dict[str, Cell], ci: bool) -> dict[str, Value]:
             if m.ci or m.kind == "statistic":
                 flat[f"{m.name}_ci_low"] = cell.ci_low
                 flat[f"{m.name}_ci_high"] = cell.ci_high
+            if m.kind == "statistic":
+                flat[f"{m.name}_p"] = cell.p
             if m.kind not in ("sum", "derived"):
                 flat[f"{m.name}_n"] = cell.n
     return flat
 
 
-def _json_value(value: Value) -> Value:
+def _json_value(value: Value, key: str = "") -> Value:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return None
+        if key.endswith("_p"):
+            return float(f"{value:.4g}")  # a p-value keeps its significant digits: 9.4e-07 is not 1e-06
         return round(value, 6)
     return value
 
@@ -336,8 +344,8 @@ def headline(metrics: Sequence[str] | None = None, by: str | None = None, filter
         "as_of": result.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "filters": result.filters.describe(),
         "by": by,
-        "total": {k: _json_value(v) for k, v in _flat(result, result.total, ci).items()},
-        "groups": {key: {k: _json_value(v) for k, v in _flat(result, cells, ci).items()}
+        "total": {k: _json_value(v, k) for k, v in _flat(result, result.total, ci).items()},
+        "groups": {key: {k: _json_value(v, k) for k, v in _flat(result, cells, ci).items()}
                    for key, cells in result.groups.items()},
         "verdicts": result.verdicts(),
     }
@@ -376,7 +384,7 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         if m.function is not None:
             module = importlib.import_module(COMPUTERS[m.function])
             return (head + f"computed in Python by {module.__name__}.compute:\n" + (module.__doc__ or "")
-                    + getattr(module, "EXPLAIN", ""))
+                    + getattr(module, "EXPLAIN", "") + _evidence(m, by, filters, db, settings, as_of))
         grouped_by = by if m.allows(by) else None
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":
@@ -387,6 +395,25 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         return head + aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0], total)
     finally:
         ctx.con.close()
+
+
+def _evidence(m: Metric, by: str | None, filters: Filters | None, db: Database, settings: Settings,
+              as_of: datetime | None) -> str:
+    """A statistic's value on this warehouse with the p-values its verdict rests on (the detail view)."""
+    if m.kind != "statistic":
+        return ""
+    # computed with the family it is shown with (metrics.comparisons.TESTED), so the adjusted p is the page's
+    family = [n for n in getattr(importlib.import_module(COMPUTERS[m.function or ""]), "TESTED", ()) if n != m.name]
+    cell = compute([m.name, *family], by, filters, db=db, settings=settings, as_of=as_of, ci=True).total[m.name]
+    lines = [f"\non this warehouse: {cell.note or cell.value}"]
+    if cell.p is not None:
+        lines.append(f"p = {cell.p:.4g}")
+    for key, value in (cell.detail or {}).items():
+        if isinstance(value, bool | int | str):
+            lines.append(f"{key} = {value}")
+        elif isinstance(value, float):
+            lines.append(f"{key} = {value:.4g}")
+    return "\n".join(lines) + "\n"
 
 
 def require_data(db: Database) -> None:

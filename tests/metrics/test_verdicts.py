@@ -218,6 +218,16 @@ def test_compute_shows_response_rates_and_one_family(tmp_path: Path) -> None:
     assert resolution is not None and resolution.endswith("(one of 2 comparisons shown together; Holm-adjusted).")
     trend = result.total["first_response_trend_s_per_week"].note
     assert trend is not None and trend.startswith("not enough data")
+    # the p-values a verdict rests on: in the JSON and the detail view (--explain), never in the sentence
+    cell = result.total["csat_diff_twitter_hotline"]
+    assert cell.p is not None and cell.detail is not None and "p_brunner_munzel" in cell.detail
+    assert "p =" not in (cell.note or "")
+    head = engine.headline(["csat_diff_twitter_hotline"], db=warehouse.reader(), settings=settings,
+                           as_of=datetime(2017, 10, 9, tzinfo=UTC))
+    assert head["total"]["csat_diff_twitter_hotline_p"] == pytest.approx(cell.detail["p_welch"], rel=1e-3)
+    explained = engine.explain("csat_diff_twitter_hotline", db=warehouse.reader(), settings=settings,
+                               as_of=datetime(2017, 10, 9, tzinfo=UTC))
+    assert "p_brunner_munzel = " in explained and "p_adjusted = " in explained and "family = 2" in explained
 
 
 def test_a_verdict_on_a_filtered_slice_says_so() -> None:
