@@ -203,7 +203,15 @@ def _month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _month_bounds(month: str) -> tuple[date, date]:
+WEEKS_PER_MONTH = 365.2425 / 7 / 12  # the one conversion between weekly volumes and monthly money
+
+
+def month_days(month: str) -> int:
+    first, last = month_bounds(month)
+    return (last - first).days + 1
+
+
+def month_bounds(month: str) -> tuple[date, date]:
     year, mon = (int(x) for x in month.split("-"))
     return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 
@@ -218,7 +226,7 @@ def months_between(first: date, last: date) -> list[str]:
 
 def covered_days(month: str, span: tuple[date, date], window: tuple[date | None, date | None]) -> int:
     """Days of ``month`` inside the channel's span and the date filter."""
-    lo, hi = _month_bounds(month)
+    lo, hi = month_bounds(month)
     first = max(lo, span[0], window[0] or lo)
     last = min(hi, span[1], window[1] or hi)
     return max((last - first).days + 1, 0)
@@ -409,7 +417,7 @@ def ledger(ctx: Context, by: str | None = None, *, threads: bool = True) -> Ledg
         line = Line(ch, t, t.minutes / 60.0 * rate(ctx.settings, ch).hourly_cost_eur)
         if span is not None:
             days = covered_days(month, span, window)
-            lo, hi = _month_bounds(month)
+            lo, hi = month_bounds(month)
             share = 1.0
             if sliced:
                 total = channel_minutes.get((ch, month), 0.0)
@@ -441,7 +449,7 @@ def _fixed_only_months(ctx: Context, by: str | None, lines: dict[tuple[str, str,
             if (ch, month, grp) in lines:
                 continue
             days = covered_days(month, span, window)
-            first, last = _month_bounds(month)
+            first, last = month_bounds(month)
             line = Line(ch, Tally(), 0.0, months=[month])
             line.fixed_days = days
             line.fixed_eur = rate(ctx.settings, ch).fixed_monthly_eur * days / ((last - first).days + 1)

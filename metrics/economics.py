@@ -31,7 +31,7 @@ import numpy as np
 
 from carepulse.config import Settings, describe
 from metrics.context import Context, Filters
-from metrics.costs import TWITTER, Ledger, Line, covered_days, ledger, memoised
+from metrics.costs import TWITTER, WEEKS_PER_MONTH, Ledger, Line, covered_days, ledger, memoised, month_days
 
 
 @dataclass
@@ -157,9 +157,7 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
         tw = book.select(channel=TWITTER, month=m, group=group)
         own = hotline_book.select(channel=hotline_name, month=m, group=hotline_group)
         cpc = own.variable_cost_per_case if own.cases else result.hotline_cpc
-        first = date.fromisoformat(m + "-01")
-        month_days = ((first + timedelta(days=32)).replace(day=1) - first).days
-        avoided = tw.cases * deflection * (cpc or 0.0) + avoided_monthly * tw.fixed_days / month_days
+        avoided = tw.cases * deflection * (cpc or 0.0) + avoided_monthly * tw.fixed_days / month_days(m)
         net = avoided - tw.cost_eur
         balance += net
         result.months.append(Month(m, tw.cases, cpc, avoided, tw.cost_eur, net, balance, bool(tw.partial_months)))
@@ -189,9 +187,7 @@ def _month_equivalents(book: Ledger, group: str | None) -> float:
     span = book.spans.get(TWITTER)
     total = 0.0
     for month in sorted({m for m, _ in twitter}):
-        first = date.fromisoformat(month + "-01")
-        month_days = ((first + timedelta(days=32)).replace(day=1) - first).days
-        total += covered_days(month, span, book.window) / month_days if span else 0.0
+        total += covered_days(month, span, book.window) / month_days(month) if span else 0.0
     return total
 
 
@@ -220,9 +216,9 @@ def project(ctx: Context, result: Pilot, book: Ledger, weekly_cases: list[tuple[
                                             "time it saves at these assumptions")
     from metrics.stats import forecast_paths
 
-    horizon = math.ceil(horizon_months * 52.18 / 12)
+    horizon = math.ceil(horizon_months * WEEKS_PER_MONTH)
     paths = forecast_paths([n for _, n in weekly_cases], horizon=horizon)
-    weekly_net = paths * margin - fixed_net_month * 12 / 52.18
+    weekly_net = paths * margin - fixed_net_month / WEEKS_PER_MONTH
     cumulative = balance + np.cumsum(weekly_net, axis=0)
     reached = cumulative >= 0
     first_week = np.where(reached.any(axis=0), reached.argmax(axis=0), np.inf)

@@ -14,13 +14,11 @@ from datetime import date
 
 from carepulse.config import WEEKDAYS, BusinessHours
 from metrics.context import Context
-from metrics.costs import memoised
+from metrics.costs import WEEKS_PER_MONTH, memoised
 from metrics.economics import Pilot
 from metrics.itsa import ItsResult, hotline_weekly, implied_deflection, segmented_regression
 from metrics.staffing import HourlyArrivals, StaffingPlan, hourly_arrivals, staffing_plan, verdict
 from metrics.stats import Finding
-
-WEEKS_PER_MONTH = 52.1775 / 12
 
 
 def launch_day(ctx: Context, whole: Pilot) -> date | None:

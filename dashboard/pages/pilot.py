@@ -23,8 +23,9 @@ from dashboard.economics_figures import hotline_chart, month_label, payback_char
 from dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
 from dashboard.yardsticks import YARDSTICKS
 from metrics import data_views, engine, views
+from metrics.costs import WEEKS_PER_MONTH
 from metrics.economics import Pilot
-from metrics.hotline_evidence import WEEKS_PER_MONTH, Staffing
+from metrics.hotline_evidence import Staffing
 from metrics.pilot_view import PilotView, pilot_view
 from metrics.staffing import WEEKDAY_NAMES, Scenario
 from metrics.stats import decimals
