@@ -57,6 +57,11 @@ def percent(share: float | None, locale: Locale, digits: int = 0) -> str:
     return f"{body}\u202f%" if locale == "de" else f"{body}%"
 
 
+def ci_label(locale: Locale) -> str:
+    """"95 % CI" (de) or "95% CI" (en): the interval's label in the page's percent format."""
+    return f"{percent(0.95, locale)} CI"
+
+
 def points(value: float | None, locale: Locale, digits: int = 1, signed: bool = True) -> str:
     """A difference in points, signed: ``+0,3`` / ``-1.2``."""
     if _missing(value):

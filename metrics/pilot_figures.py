@@ -61,8 +61,9 @@ def _pilot_cells(result: Pilot) -> dict[str, Any]:
 
     period = (f"{result.months[0].month} to {result.months[-1].month}" if result.months else None)
     net_note = result.reason or (
-        f"pilot months {period} at a deflection share of {result.deflection:.0%}; the set-up cost is not in it"
-        if period else None)
+        f"{result.net_eur:+,.0f} EUR over the pilot months {period} at a deflection share of "
+        f"{result.deflection:.0%}; the set-up cost is not in it"
+        if period and result.net_eur is not None else None)
     return {
         "twitter_cases": Cell(result.twitter.cases, note=None),
         "hotline_variable_cost_per_case": Cell((result.hotline_cpc), n=result.hotline.cases or None),

@@ -141,6 +141,24 @@ def kaplan_meier(durations: Sequence[float], answered: Sequence[bool]) -> Kaplan
 # ---- comparisons -------------------------------------------------------------------------------
 
 PP_GLOSS = "percentage points: the difference between two percentages"
+
+# The words a verdict uses that a manager may not know, in plain words: one home, shown under the
+# headline (CLI) and one click away on the Pilot page.
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("95% CI", "the range the true value lies in with 95% confidence, given the data; a narrow range means "
+               "a sure number"),
+    ("a real difference / a clear drop", "the range does not include zero, also after allowing for the other "
+                                         "comparisons shown together"),
+    ("Holm-adjusted", "several comparisons read together give chance several tries; Holm's method raises the "
+                      "bar so that the chance of any false alarm among them stays at 5%"),
+    ("rank test", "a second test (Brunner-Munzel) that only asks which channel tends to score higher, suited "
+                  "to 1-5 scores"),
+    ("percentage points", "the difference between two percentages (76% vs 75% is 1 point)"),
+    ("Kaplan-Meier median", "the time by which half of all threads are answered, counting the ones still "
+                            "waiting"),
+    ("prediction interval", "where the next weeks' count falls with 95% probability if the pattern holds"),
+    ("deflection share", "the share of Twitter cases that would otherwise have called the hotline"),
+)
 NOT_CAUSAL = "This is a comparison, not proof that {label} caused it."
 
 

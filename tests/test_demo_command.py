@@ -24,6 +24,15 @@ def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: py
         assert report.endswith(f"+ quarantined {count}")
     assert "CRM links: conversation" in out
     assert "Among customers who answered the survey (" in out and "Twitter cases scored" in out
+    # The headline compares costs over the same pilot months as the Pilot page's card, and glosses its words.
+    from carepulse.config import Settings
+    from metrics.pilot_view import pilot_view
+
+    view = pilot_view(db=Warehouse(db).reader(), settings=Settings())
+    assert (f"Twitter {view.pilot.twitter.cost_per_case:.2f} EUR ({view.pilot.twitter.cases:,} cases), phone hotline "
+            f"{view.pilot.hotline.cost_per_case:.2f} EUR ({view.pilot.hotline.cases:,} cases)") in out
+    assert f"Twitter pilot net benefit: {view.pilot.net_eur:+,.0f} EUR over the pilot months" in out
+    assert "the words used:" in out and "Holm-adjusted: " in out and "95% CI: " in out
     con = Warehouse(db).reader().connection()
     accounts = {r[0] for r in con.execute("SELECT handle FROM accounts").fetchall()}
     assert accounts == {"nordfunk_hilft", "nordfunk_b2b"}

@@ -88,28 +88,29 @@ HEADLINE = ("threads", "response_rate", "first_response_median_s", "first_respon
 def _print_headline(db: Path, settings: Settings) -> None:
     """The answers management asks for first, in sentences, from the metrics engine."""
     from metrics import engine
+    from metrics.pilot_view import pilot_view
+    from metrics.stats import GLOSSARY
 
     reader = Warehouse(db).reader()
     result = engine.headline([*HEADLINE, "hotline_variable_cost_per_case"], db=reader, settings=settings)
     total = result["total"]
-    by_channel = engine.headline(["cost_per_case", "costed_cases"], by="channel", db=reader, settings=settings,
-                                 ci=False)
-    costs = {name: values.get("cost_per_case") for name, values in by_channel["groups"].items()}
-    cases = {name: values.get("costed_cases") for name, values in by_channel["groups"].items()}
     print(f"\nheadline, as of {result['as_of']}:")
     print(f"  {total['threads']:,} Twitter threads, {total['response_rate']:.1%} answered; first response median "
-          f"{total['first_response_median_s'] / 60:.0f} min (Kaplan-Meier median with waiting threads: "
-          f"{total['first_response_km_median_s'] / 60:.0f} min); SLA {settings.sla_minutes:.0f} min met for "
+          f"{total['first_response_median_s'] / 60:.0f} min, {total['first_response_km_median_s'] / 60:.0f} min "
+          f"counting the threads still waiting (Kaplan-Meier median); SLA {settings.sla_minutes:.0f} min met for "
           f"{total['sla_met_share']:.1%}")
-    if costs.get("twitter") is not None and costs.get(settings.hotline_channel) is not None:
-        hotline = settings.hotline_channel
-        print(f"  cost per case: Twitter {costs['twitter']:.2f} EUR ({cases['twitter']:,} cases), {hotline} "
-              f"{costs[hotline]:.2f} EUR ({cases[hotline]:,} cases); a deflected case saves the hotline's variable "
-              f"{total['hotline_variable_cost_per_case'] or 0:.2f} EUR (docs/economics.md)")
-    if total.get("pilot_net_benefit_eur") is not None:
-        print(f"  pilot net benefit {total['pilot_net_benefit_eur']:+,.0f} EUR at a deflection share of "
-              f"{settings.cost.deflection_share:.0%} (set-up cost not included)")
+    view = pilot_view(db=reader, settings=settings)
+    twitter, hotline = view.pilot.twitter, view.pilot.hotline
+    if twitter.cost_per_case is not None and hotline.cost_per_case is not None and hotline.months:
+        months = sorted(hotline.months)
+        print(f"  cost per case over the pilot months {months[0]} to {months[-1]}: Twitter "
+              f"{twitter.cost_per_case:.2f} EUR ({twitter.cases:,} cases), {settings.hotline_channel} hotline "
+              f"{hotline.cost_per_case:.2f} EUR ({hotline.cases:,} cases); a deflected case saves the hotline's "
+              f"variable {view.pilot.hotline_cpc or 0:.2f} EUR (docs/economics.md)")
     for sentence in result["verdicts"]:
         print(f"  - {sentence}")
+    print("  the words used:")
+    for term, words in GLOSSARY:
+        print(f"    {term}: {words}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from typing import Any, Literal
 
 import dash
@@ -28,7 +29,7 @@ from metrics.economics import Pilot
 from metrics.hotline_evidence import Staffing
 from metrics.pilot_view import PilotView, pilot_view
 from metrics.staffing import WEEKDAY_NAMES, Scenario
-from metrics.stats import decimals
+from metrics.stats import GLOSSARY, decimals
 
 dash.register_page(__name__, path="/", name="Pilot", title="carepulse · Pilot", order=0)
 follow_filters(ids.PILOT_QUERY)
@@ -48,7 +49,8 @@ Tone = Literal["neutral", "good", "bad"]
 
 def layout(**query: Any) -> html.Div:
     settings = state.settings()
-    setup = fmt.money(settings.cost.pilot_setup_eur, state.locale())
+    locale = state.locale()
+    setup = fmt.money(settings.cost.pilot_setup_eur, locale)
     return html.Div([
         components.page_header("Pilot", "Does Twitter support pay off, are customers more satisfied, "
                                         "and are we fast enough?"),
@@ -58,7 +60,7 @@ def layout(**query: Any) -> html.Div:
         components.loading(html.Div(id=ids.PILOT_KPIS, className="mb-2", style={"minHeight": "120px"})),
         html.H5("Does the pilot pay off?", className="mt-3"),
         components.card("In plain words: the pilot's economics",
-                        components.loading(html.Div(id=ids.PILOT_ECONOMICS_ANSWER))),
+                        [components.loading(html.Div(id=ids.PILOT_ECONOMICS_ANSWER)), glossary(locale)]),
         dbc.Row([
             dbc.Col(components.card(
                 "Net benefit per month and the running balance",
@@ -77,7 +79,8 @@ def layout(**query: Any) -> html.Div:
                 subtitle="weekly hotline cases against the pre-launch trend carried on (interrupted time series)"),
                 lg=7),
             dbc.Col(components.card("Cost per case by channel", components.loading(html.Div(id=ids.PILOT_COST)),
-                                    subtitle="Twitter in blue, the hotline in orange; all months of the selection"),
+                                    subtitle="Twitter in blue, the hotline in orange; all months of the selection "
+                                             "(the cost card above compares the pilot months only)"),
                     lg=5),
         ]),
         components.card(
@@ -90,14 +93,15 @@ def layout(**query: Any) -> html.Div:
             subtitle="Erlang C at today's volume and more"),
         html.H5("Are customers satisfied, and are we fast enough?", className="mt-3"),
         dbc.Row([
-            dbc.Col(components.card("In plain words: service", components.loading(html.Div(id=ids.PILOT_VERDICTS))),
-                    lg=7),
+            dbc.Col(components.card("In plain words: service",
+                                    [components.loading(html.Div(id=ids.PILOT_VERDICTS)), glossary(locale)]), lg=7),
             dbc.Col(components.card("Published yardsticks beside our numbers",
                                     components.loading(html.Div(id=ids.PILOT_YARDSTICKS))), lg=5),
         ]),
         dbc.Row([
             dbc.Col(components.card("Threads per week and the next four", components.loading(
-                components.graph(ids.PILOT_VOLUME)), subtitle="complete weeks; band: 95% prediction interval"), lg=6),
+                components.graph(ids.PILOT_VOLUME)), subtitle="complete weeks; band: 95 % prediction interval"
+                if locale == "de" else "complete weeks; band: 95% prediction interval"), lg=6),
             dbc.Col(components.card("Speed per week", components.loading(components.graph(ids.PILOT_SPEED)),
                                     subtitle="first response medians and the share answered within the SLA"), lg=6),
         ]),
@@ -106,28 +110,49 @@ def layout(**query: Any) -> html.Div:
 
 # ---- words from the model -------------------------------------------------------------------------
 
-_EN_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%)?")
+def glossary(locale: fmt.Locale) -> html.Details:
+    """The statistical words the sentences use, in plain words, one click away (metrics.stats.GLOSSARY)."""
+    return html.Details([
+        html.Summary("What the words mean", className="small text-muted"),
+        html.Dl([part for term, words in GLOSSARY
+                 for part in (html.Dt(localized(term, locale), className="small mb-0"),
+                              html.Dd(localized(words, locale), className="small text-muted mb-1"))],
+                className="mb-0 mt-1"),
+    ], className="mt-2")
+
+
+# One pass over a model sentence: an ISO day, or a number with an optional sign, fraction and unit
+# (a percent sign or " EUR"). One pass, so a rewritten number is never read a second time.
+_TOKEN = re.compile(r"(?P<day>\b\d{4}-\d{2}-\d{2}\b)"
+                    r"|(?<![\d.,])(?P<sign>[+-]?)(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?"
+                    r"(?P<unit>%| EUR\b)?")
 
 
 def localized(text: str, locale: fmt.Locale) -> str:
-    """A sentence written by ``metrics`` (numbers in English format) with its numbers in the locale's.
+    """A sentence written by ``metrics`` (numbers in English format) in the page's one number format.
 
     The model's sentences (the ITS verdict, the staffing lines, the projection) format their numbers
-    the English way; under ``de`` a "18,175 EUR" would read as eighteen euros. Each grouped or
-    decimal number and each percentage is re-written through :mod:`dashboard.formatting`; plain
-    integers (years, weeks, hours) read alike in both and are left as they are.
+    the English way and write money as "18,175 EUR"; under ``de`` that would read as eighteen euros,
+    and beside a card's "18.175 €" (or "€18,175" in English) it is a second format. Each grouped or
+    decimal number, percentage, amount of money and ISO day is re-written through
+    :mod:`dashboard.formatting`; plain integers (years, weeks, hours) read alike in both and stay.
     """
-    if locale == "en":
-        return text
+    def token(match: re.Match[str]) -> str:
+        if match.group("day"):
+            return fmt.day(date.fromisoformat(match.group("day")), locale)
+        sign, whole, fraction, unit = (match.group("sign"), match.group("whole"), match.group("fraction") or "",
+                                       match.group("unit") or "")
+        digits = max(len(fraction) - 1, 0)
+        amount = float(whole.replace(",", "") + fraction)
+        if unit == " EUR":
+            signed = -amount if sign == "-" else amount
+            return ("+" if sign == "+" and amount else "") + fmt.money(signed, locale, digits)
+        if locale == "en":
+            return match.group(0)
+        body = fmt.number(amount, locale, digits) if "," in whole or fraction else whole
+        return sign + body + ("\u202f%" if unit == "%" else "")
 
-    def german(match: re.Match[str]) -> str:
-        whole, fraction, percent = match.group(1), match.group(2) or "", match.group(3) or ""
-        body = whole
-        if "," in whole or fraction:
-            body = fmt.number(float(whole.replace(",", "") + fraction), locale, max(len(fraction) - 1, 0))
-        return body + ("\u202f%" if percent else "")
-
-    return _EN_NUMBER.sub(german, text)
+    return _TOKEN.sub(token, text)
 
 
 def _words(reason: str) -> str:
@@ -329,8 +354,9 @@ def cost_card(view: PilotView, locale: fmt.Locale) -> dbc.Card:
 
     def interval(which: str) -> str:
         low, high = view.cost_intervals.get(which, (None, None))
-        return (f" (95% CI {fmt.money(low, locale, 2)} to {fmt.money(high, locale, 2)})" if low is not None
-                and high is not None else " (no interval: fewer than two cases with handled minutes)")
+        if low is None or high is None:
+            return " (no interval: fewer than two cases with handled minutes)"
+        return f" ({fmt.ci_label(locale)} {fmt.money(low, locale, 2)} to {fmt.money(high, locale, 2)})"
 
     comparison = (f"Twitter: {fmt.number(twitter.cases, locale)} cases{interval('twitter')}; {hotline} (hotline): "
                   f"{fmt.number(line.cases, locale)} cases{interval('hotline')}{when}")
@@ -487,7 +513,7 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
     csat = components.kpi(
         "CSAT, Twitter minus hotline",
         fmt.points(diff, locale, digits) + " points" if diff is not None else fmt.MISSING,
-        comparison=(f"95% CI {fmt.points(low, locale, digits)} to {fmt.points(high, locale, digits)}"
+        comparison=(f"{fmt.ci_label(locale)} {fmt.points(low, locale, digits)} to {fmt.points(high, locale, digits)}"
                     if low is not None else csat_sentence),
         detail=("a real difference among survey respondents" if clear else "no clear difference")
         if low is not None else None,
@@ -496,7 +522,8 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
     def rate(channel: str) -> tuple[str, str]:
         group = by_channel["groups"].get(channel, {})
         lo, hi = group.get("resolution_rate_ci_low"), group.get("resolution_rate_ci_high")
-        interval = f"95% CI {fmt.percent(lo, locale)} to {fmt.percent(hi, locale)}" if lo is not None else ""
+        interval = (f"{fmt.ci_label(locale)} {fmt.percent(lo, locale, 1)} to {fmt.percent(hi, locale, 1)}"
+                    if lo is not None else "")
         return fmt.percent(group.get("resolution_rate"), locale, 1), interval
 
     tw_rate, tw_interval = rate("twitter")
@@ -546,7 +573,7 @@ def yardstick_rows(histogram: Any, locale: fmt.Locale) -> html.Div:
         items.append(html.Div([
             html.Div(y.claim, className="small"),
             html.Div(y.source, className="small text-muted fst-italic"),
-            html.Div(f"Ours: {fmt.percent(ours, locale)} of threads answered within "
+            html.Div(f"Ours: {fmt.percent(ours, locale, 1)} of threads answered within "
                      f"{fmt.duration(y.within_seconds, locale)} (waiting threads count as not answered).",
                      className="small fw-semibold"),
         ], className="mb-2 border-start border-3 ps-2"))

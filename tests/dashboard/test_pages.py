@@ -252,7 +252,7 @@ def test_pilot_headline_cards_verdicts_and_yardsticks(demo_state: state.Dashboar
     text = text_of(kpis)
     for title in ("CSAT, Twitter minus hotline", "Resolution rate, Twitter", "Response rate", "First response, median"):
         assert title in text
-    assert "Kaplan-Meier median" in text and "95% CI" in text
+    assert "Kaplan-Meier median" in text and "95\u202f% CI" in text  # the demo state reads in German
     economics = text_of(pilot.show_economics({})[0])  # the cost and benefit cards have their own row
     for title in ("Net benefit of the pilot", "Payback", "Cost per case, Twitter vs hotline"):
         assert title in economics

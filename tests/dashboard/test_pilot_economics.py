@@ -173,11 +173,25 @@ def test_the_hotline_verdict_reads_in_the_locale() -> None:
     assert ITS_SENTENCE in page.economics_sentences(view, "en")[3]
 
 
-def test_localized_rewrites_numbers_not_dates() -> None:
-    text = "x1.5: 2.9 FTE, 18,175 EUR a month at 50%; 1 unusual week (2026-10-12), peak Mon at 08:00, 26 weeks."
-    assert page.localized(text, "de") == ("x1,5: 2,9 FTE, 18.175 EUR a month at 50\u202f%; 1 unusual week "
-                                          "(2026-10-12), peak Mon at 08:00, 26 weeks.")
-    assert page.localized(text, "en") == text
+def test_localized_writes_one_number_money_and_date_format() -> None:
+    """A model sentence reads like the cards beside it: money as the cards write it, ISO days as the
+    page writes days, plain integers (weeks, hours) untouched, a rewritten number never read twice."""
+    text = ("x1.5: 2.9 FTE, 18,175 EUR a month at 50%, -20,522 EUR in total; 1 unusual week (2026-10-12), "
+            "peak Mon at 08:00, 26 weeks.")
+    assert page.localized(text, "de") == ("x1,5: 2,9 FTE, 18.175\u00a0€ a month at 50\u202f%, -20.522\u00a0€ in "
+                                          "total; 1 unusual week (12.10.2026), peak Mon at 08:00, 26 weeks.")
+    assert page.localized(text, "en") == ("x1.5: 2.9 FTE, €18,175 a month at 50%, -€20,522 in total; 1 unusual "
+                                          "week (12 Oct 2026), peak Mon at 08:00, 26 weeks.")
+
+
+def test_the_glossary_explains_every_statistical_word_the_sentences_use() -> None:
+    from metrics.stats import GLOSSARY
+
+    terms = {term for term, _ in GLOSSARY}
+    assert {"95% CI", "Holm-adjusted", "rank test", "Kaplan-Meier median", "percentage points",
+            "deflection share"} <= terms
+    shown = text_of(page.glossary("de"))
+    assert "95\u202f% CI" in shown and "Holm" in shown and "What the words mean" in shown
 
 
 def test_cards_show_the_denominators_and_the_variable_cost() -> None:
@@ -301,7 +315,7 @@ def test_staffing_heatmap_is_the_scenario_grid() -> None:
     staffing = Staffing(plan, HourlyArrivals(arrivals, 8, date(2026, 9, 7), 1000), {1.0: "x1: 2.9 FTE, 18,175 EUR.",
                                                                                       2.0: "3.6 FTE, 22,896 EUR."}, "")
     block = text_of(page.staffing_block(staffing, "de"))
-    assert "x1 (today): 2,9 FTE, 18.175 EUR." in block and "x2: 3,6 FTE, 22.896 EUR." in block
+    assert "x1 (today): 2,9 FTE, 18.175\u00a0€." in block and "x2: 3,6 FTE, 22.896\u00a0€." in block
     assert "80\u202f% of threads answered within the SLA of 60 min" in block and "30\u202f% shrinkage" in block
     assert "85\u202f% busy" in block
 
@@ -336,7 +350,7 @@ def test_the_demo_economics(demo_state: state.DashboardState) -> None:
     for card in ("kpi-benefit", "kpi-payback", "kpi-cost"):
         assert text_of(find(cards, card))
     assert "Cost per case, Twitter vs hotline" in text_of(cards)
-    assert text_of(find(cards, "kpi-cost")).count("95% CI") == 2  # Twitter's and the hotline's interval
+    assert text_of(find(cards, "kpi-cost")).count("95\u202f% CI") == 2  # Twitter's and the hotline's interval
     paragraphs = [n for n in walk(answer) if type(n).__name__ == "P"]
     assert 3 <= len(paragraphs) <= 4  # plus the assumptions line: 4 to 5 sentences
     assert "carepulse ingest crm" not in text_of(answer)  # the demo has its CRM export
