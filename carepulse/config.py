@@ -9,6 +9,7 @@ Twitter bearer token) are read only from the environment or from the untracked
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, time
@@ -161,20 +162,25 @@ def _business_hours(raw: dict[str, Any]) -> BusinessHours:
     return BusinessHours(timezone=str(raw.get("timezone", base.timezone)), hours=hours, holidays=holidays)
 
 
+_COST_KEYS = ("channels", "minutes_per_brand_tweet", "minutes_per_dm_case", "pilot_start", "pilot_setup_eur",
+              "deflection_share", "deflection_sensitivity", "hotline_fixed_avoided_monthly_eur", "projection_months")
+
+
 def _cost_model(raw: dict[str, Any]) -> CostModel:
     base = CostModel()
     channels = dict(base.channels)
-    for name, spec in raw.get("channels", {}).items():
-        if name not in CHANNELS:
-            raise ConfigError(f"cost.channels: unknown channel {name!r} (known: {', '.join(CHANNELS)})")
+    for name, spec in _table(raw, "channels", set(CHANNELS)).items():
         default = channels[name]
+        if not isinstance(spec, dict):
+            raise ConfigError(f"[cost.channels.{name}] must be a table of settings")
+        extra = sorted(set(spec) - {f.name for f in fields(default)})
+        if extra:
+            raise ConfigError(f"cost.channels.{name}: unknown key(s) {', '.join(extra)} (see docs/configuration.md)")
         try:
             channels[name] = replace(default, **{k: float(v) for k, v in spec.items()})
         except TypeError as exc:
             raise ConfigError(f"cost.channels.{name}: {exc}") from exc
-    known = {"channels", "minutes_per_brand_tweet", "minutes_per_dm_case", "pilot_start", "pilot_setup_eur",
-             "deflection_share", "deflection_sensitivity", "hotline_fixed_avoided_monthly_eur", "projection_months"}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - set(_COST_KEYS))
     if unknown:
         raise ConfigError(f"cost: unknown key(s) {', '.join(unknown)} (see docs/configuration.md)")
     pilot_start = raw.get("pilot_start")
@@ -226,6 +232,43 @@ def _staffing(raw: dict[str, Any]) -> Staffing:
     return staffing
 
 
+# The days a filter may name: a date outside them is a typo (0001-01-01, 9999-12-31), not a question
+# about data, and would overflow the time-zone arithmetic. One home for the CLI, the URL and exports.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+SECRETS = {"twitter": ("bearer_token",)}
+
+
+def _table(raw: dict[str, Any], section: str, known: set[str]) -> dict[str, Any]:
+    """A section's table, refusing what the docs promise to refuse: a non-table, unknown keys, and a
+    secret written into the tracked settings file (where it would end up in version control)."""
+    table = raw.get(section, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{section}] must be a table of settings, got {type(table).__name__}")
+    secrets = [k for k in SECRETS.get(section, ()) if k in table]
+    if secrets:
+        raise ConfigError(f"{section}.{secrets[0]} is a secret and is refused in the settings file (it may be "
+                          "tracked by version control): set $TWITTER_BEARER_TOKEN in the environment or put it "
+                          "in the untracked carepulse.local.toml")
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{section}: unknown key(s) {', '.join(unknown)} (see docs/configuration.md)")
+    return table
+
+
+def _patterns(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ConfigError("agents.signature_patterns: a list of regular expressions")
+    for pattern in values:
+        try:
+            if re.compile(pattern).groups != 1:
+                raise ConfigError(f"agents.signature_patterns: {pattern!r} needs exactly one group (the name)")
+        except re.error as exc:
+            raise ConfigError(f"agents.signature_patterns: {pattern!r} is not a regular expression: {exc}") from exc
+    return tuple(values)
+
+
 _SIMPLE = {"timezone": str, "locale": str, "sla_minutes": float, "crm_link_window_hours": float,
            "recontact_days": float, "min_sample": int, "twitter_full_archive": bool,
            "hotline_channel": str, "min_weeks": int, "queue_max_age_days": float}
@@ -250,16 +293,21 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
         values["db"] = Path(raw["db"])
     if "brand_accounts" in raw:
         values["brand_accounts"] = tuple(str(h).lstrip("@") for h in raw["brand_accounts"])
-    if "agents" in raw and "signature_patterns" in raw["agents"]:
-        values["agent_signature_patterns"] = tuple(raw["agents"]["signature_patterns"])
+    agents = _table(raw, "agents", {"signature_patterns"})
+    if "signature_patterns" in agents:
+        values["agent_signature_patterns"] = _patterns(agents["signature_patterns"])
     if "business_hours" in raw:
-        values["business_hours"] = _business_hours(raw["business_hours"])
+        values["business_hours"] = _business_hours(_table(raw, "business_hours", {*WEEKDAYS, "timezone",
+                                                                                   "holidays"}))
     if "cost" in raw:
-        values["cost"] = _cost_model(raw["cost"])
+        values["cost"] = _cost_model(_table(raw, "cost", set(_COST_KEYS)))
     if "staffing" in raw:
-        values["staffing"] = _staffing(raw["staffing"])
-    if "twitter" in raw:
-        values["twitter_full_archive"] = bool(raw["twitter"].get("full_archive", False))
+        values["staffing"] = _staffing(_table(raw, "staffing", {f.name for f in fields(Staffing)}))
+    twitter = _table(raw, "twitter", {"full_archive"})
+    if "full_archive" in twitter:
+        if not isinstance(twitter["full_archive"], bool):
+            raise ConfigError("twitter.full_archive: true or false")
+        values["twitter_full_archive"] = twitter["full_archive"]
     return Settings(**values)
 
 
@@ -273,6 +321,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
+def _local_token(raw: dict[str, Any], path: Path) -> str | None:
+    """The untracked local file holds secrets only: ``[twitter] bearer_token``; anything else is refused,
+    so a setting put there by mistake is not silently ignored."""
+    unknown = sorted(set(raw) - {"twitter"})
+    twitter = raw.get("twitter", {})
+    if unknown or not isinstance(twitter, dict) or set(twitter) - {"bearer_token"}:
+        raise ConfigError(f"{path}: holds only [twitter] bearer_token (settings go into carepulse.toml)")
+    token = twitter.get("bearer_token")
+    if token is not None and not isinstance(token, str):
+        raise ConfigError(f"{path}: twitter.bearer_token must be text")
+    return token
+
+
 def load_settings(config_path: Path | None = None, *, db: Path | None = None) -> Settings:
     """Settings from the config file (if any) and the environment; ``db`` (from ``--db``) wins."""
     path = config_path or (Path(os.environ["CAREPULSE_CONFIG"]) if os.environ.get("CAREPULSE_CONFIG") else None)
@@ -282,7 +343,7 @@ def load_settings(config_path: Path | None = None, *, db: Path | None = None) ->
     token = os.environ.get("TWITTER_BEARER_TOKEN")
     local = Path("carepulse.local.toml")
     if not token and local.exists():
-        token = _read_toml(local).get("twitter", {}).get("bearer_token")
+        token = _local_token(_read_toml(local), local)
     chosen_db = db or (Path(os.environ["CAREPULSE_DB"]) if os.environ.get("CAREPULSE_DB") else settings.db)
     return replace(settings, db=chosen_db, twitter_bearer_token=token or None)
 

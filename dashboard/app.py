@@ -88,21 +88,18 @@ def create_app(db: Path | str, settings: Settings) -> dash.Dash:
 
 def export_route(fmt: str) -> Any:
     """The Explore page's thread export as a plain download (see ``explore.threads_export_href``)."""
-    import json
-
     import flask
 
     from dashboard import ids
+    from dashboard.filters import BadQuery, query_from_json
     from dashboard.pages import explore
 
     if fmt not in ids.EXPORT_FORMATS:
         flask.abort(404)
     try:
-        data = json.loads(flask.request.args.get("q") or "{}")
-    except ValueError:
-        flask.abort(400)
-    if not isinstance(data, dict):
-        flask.abort(400)
+        data = query_from_json(flask.request.args.get("q"))
+    except BadQuery as exc:
+        return flask.Response(f"error: {exc}\n", status=400, mimetype="text/plain")
     content, filename, media = explore.threads_file(fmt, data, flask.request.args.get("hash"))
     return flask.Response(content, mimetype=media,
                           headers={"Content-Disposition": f'attachment; filename="{filename}"',

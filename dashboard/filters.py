@@ -12,6 +12,7 @@ view.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from carepulse.config import FIRST_DAY, LAST_DAY
 from carepulse.errors import ConfigError
 from dashboard import formatting as fmt
 from dashboard import ids, state
@@ -42,30 +44,104 @@ def to_search(query: Mapping[str, Any]) -> str:
     return "?" + urlencode(items) if items else ""
 
 
-def _day(text: Any) -> date | None:
-    if not text:
-        return None
+# A filter value longer than this is not a name anyone picked from a list; shown shortened in notices.
+MAX_VALUE_CHARS = 500
+SHOWN_CHARS = 60
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def shown(value: Any) -> str:
+    """A user's value as a notice quotes it: shortened, unprintable characters escaped."""
+    text = str(value)
+    text = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+    return text.encode("unicode_escape", errors="backslashreplace").decode("ascii") if not text.isprintable() \
+        else text
+
+
+def _day(key: str, value: Any) -> tuple[date | None, str | None]:
+    """A local day from the URL, or why it is ignored: only a whole ``YYYY-MM-DD`` within
+    FIRST_DAY..LAST_DAY (``2026-01-01junk`` is not cut to a date, ``0001-01-01`` not sent to the database)."""
+    if not value:
+        return None, None
+    text = str(value).strip()
+    if not _ISO_DAY.fullmatch(text):
+        return None, f"ignored {key}={shown(text)}: not a date like 2026-05-31"
     try:
-        return date.fromisoformat(str(text)[:10])
+        day = date.fromisoformat(text)
     except ValueError:
-        return None
+        return None, f"ignored {key}={text}: no such day"
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return None, f"ignored {key}={text}: outside {FIRST_DAY.year} to {LAST_DAY.year}"
+    return day, None
+
+
+def checked_value(key: str, value: Any) -> tuple[str | None, str | None]:
+    """A dimension value from the URL, or why it is ignored (too long, or not text: a lone surrogate)."""
+    if value in (None, ""):
+        return None, None
+    if not isinstance(value, str):
+        return None, f"ignored {key}: not text"
+    text = value.strip()
+    if len(text) > MAX_VALUE_CHARS:
+        return None, f"ignored {key}={shown(text)}: longer than {MAX_VALUE_CHARS} characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, f"ignored {key}={shown(text)}: not valid text"
+    if any(ord(c) < 32 for c in text):
+        return None, f"ignored {key}={shown(text)}: holds control characters"
+    return text or None, None
 
 
 def filters_from_query(query: Mapping[str, Any]) -> tuple[Filters, list[str]]:
-    """The Filters a URL asks for, and the parts of it that could not be used (said on the page)."""
+    """The Filters a URL asks for, and the parts of it that could not be used (said on the page,
+    refused with 400 by an export: a download never silently drops a filter)."""
     problems: list[str] = []
-    start, end = _day(query.get("from")), _day(query.get("to"))
-    for key, parsed in (("from", start), ("to", end)):
-        if query.get(key) and parsed is None:
-            problems.append(f"ignored {key}={query.get(key)!s}: not a date like 2026-05-31")
+    (start, bad_start), (end, bad_end) = _day("from", query.get("from")), _day("to", query.get("to"))
+    problems += [p for p in (bad_start, bad_end) if p]
     if start and end and end < start:
         problems.append(f"ignored the date range: {end} is before {start}")
         start = end = None
-    values = {k: (str(query[k]).strip() or None) if query.get(k) else None for k in DIMENSIONS}
+    values: dict[str, str | None] = {}
+    for key in DIMENSIONS:
+        values[key], problem = checked_value(key, query.get(key))
+        if problem:
+            problems.append(problem)
     try:
         return Filters(date_from=start, date_to=end, **values), problems
     except ConfigError as exc:
         return Filters(), [*problems, str(exc)]
+
+
+MAX_QUERY_CHARS = 20_000
+
+
+class BadQuery(ValueError):
+    """A query a download cannot be made from; the message says why (sent with HTTP 400)."""
+
+
+def query_from_json(text: str | None) -> dict[str, Any]:
+    """The page query an export link carries as JSON (``q``): a flat object of text, numbers and lists of
+    text, at most MAX_QUERY_CHARS long, whose filters all apply. Anything else is refused with the reason,
+    never guessed at: a download that silently dropped a filter would be read as the filtered data."""
+    if not text:
+        return {}
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadQuery(f"the query is longer than {MAX_QUERY_CHARS:,} characters")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise BadQuery("the query is not valid JSON") from exc
+    plain = (str, int, float, bool, type(None))
+    if not isinstance(data, dict) or not all(
+            isinstance(k, str) and (isinstance(v, plain) or (isinstance(v, list) and all(isinstance(i, str)
+                                                                                          for i in v)))
+            for k, v in data.items()):
+        raise BadQuery("the query must be an object of text values")
+    problems = filters_from_query(data)[1]
+    if problems:
+        raise BadQuery("; ".join(problems))
+    return data
 
 
 def _iso(day: date | None) -> str | None:
@@ -88,11 +164,22 @@ def options() -> data_views.FilterOptions | None:
     return state.load(data_views.filter_options)
 
 
+# Option labels are shortened for display (the value stays whole): a CRM category of 6,000 characters
+# made the searchable dropdown index it on every page and froze the browser for 30 s.
+OPTION_LABEL_CHARS = 80
+
+
+def option(value: str) -> dict[str, str]:
+    """A dropdown option: the whole value, a shortened label, and the same short text to search in."""
+    label = value if len(value) <= OPTION_LABEL_CHARS else value[:OPTION_LABEL_CHARS - 1] + "…"
+    return {"label": label, "value": value, "search": label, "title": label}
+
+
 def _select(component_id: str, placeholder: str, choices: tuple[str, ...], value: str | None) -> dcc.Dropdown:
     values = list(choices)
     if value and value not in values:  # keep what the link asks for, even when no data has it (yet)
         values.append(value)
-    return dcc.Dropdown(id=component_id, options=[{"label": v, "value": v} for v in values], value=value,
+    return dcc.Dropdown(id=component_id, options=[option(v) for v in values], value=value,
                         placeholder=placeholder, clearable=True, searchable=True, className="cp-filter")
 
 

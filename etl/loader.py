@@ -44,6 +44,7 @@ class BatchReport:
     totals: dict[str, int] = field(default_factory=dict)
     links: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:
@@ -87,6 +88,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             _classify(con)
             _select_new(con)
             phases.start("rebuilding conversations and threads")
+            warnings = _unknown_authors(con)  # before the rebuild, which frees the staged rows
             stats = threads.rebuild(con, source)
             _account_for(con, reports, stats.loaded_by_run)
             con.execute("DROP VIEW new_tweets; DROP TABLE stg_repeats")
@@ -99,8 +101,32 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
                 before_commit(con)
     return BatchReport(
         files=reports, conversations_rebuilt=stats.conversations, threads_rebuilt=stats.threads,
-        totals=totals, links=links, seconds=time.perf_counter() - started,
+        totals=totals, links=links, seconds=time.perf_counter() - started, warnings=warnings,
     )
+
+
+def _unknown_authors(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A warning when new tweets came without any user record and are not a brand's by id.
+
+    API pages fetched without ``expansions=author_id`` carry no ``includes.users``: the author is known
+    only by id. When that id is not a registered brand account's, a brand's replies among those tweets
+    are taken for customer tweets (each one a new unanswered thread), and nothing in the numbers says so.
+    """
+    row = con.execute(
+        """
+        SELECT count(*), count(DISTINCT n.author_id)
+        FROM new_tweets n JOIN stg_tweets s ON s.rowid = n.stg_row
+        WHERE n.is_brand IS NOT TRUE AND s.author_handle IS NULL
+          AND n.author_id NOT IN (SELECT author_id FROM users WHERE handle IS NOT NULL)
+        """
+    ).fetchall()[0]
+    tweets, authors = int(row[0]), int(row[1])
+    if not tweets:
+        return []
+    return [f"{tweets:,} new tweet(s) from {authors:,} author(s) came without a user record (API pages without "
+            "includes.users, e.g. fetched without expansions=author_id): they count as customer tweets, so a "
+            "brand account's replies among them would be read as new unanswered threads; re-fetch with "
+            "expansions=author_id, or load one page that includes the brand's user so its id is known"]
 
 
 def relink_crm(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:

@@ -46,8 +46,18 @@ def test_the_documented_example_parses_into_the_values_it_shows() -> None:
     [
         ({"sla_minuts": 30}, "unknown setting(s): sla_minuts"),
         ({"business_hours": {"mon": "20:00-08:00"}}, "business_hours.mon"),
-        ({"business_hours": {"monday": "08:00-20:00"}}, "unknown key 'monday'"),
-        ({"cost": {"channels": {"fax": {"hourly_cost_eur": 1}}}}, "unknown channel 'fax'"),
+        ({"business_hours": {"monday": "08:00-20:00"}}, "business_hours: unknown key(s) monday"),
+        ({"cost": {"channels": {"fax": {"hourly_cost_eur": 1}}}}, "channels: unknown key(s) fax"),
+        ({"cost": {"channels": {"phone": {"hourly_cost": 1}}}}, "cost.channels.phone: unknown key(s) hourly_cost"),
+        ({"cost": {"deflection": 0.4}}, "cost: unknown key(s) deflection"),
+        ({"twitter": {"full_archiv": True}}, "twitter: unknown key(s) full_archiv"),
+        ({"twitter": {"full_archive": "yes"}}, "twitter.full_archive: true or false"),
+        ({"agents": {"signature_pattern": ["x"]}}, "agents: unknown key(s) signature_pattern"),
+        ({"agents": {"signature_patterns": ["(unclosed"]}}, "is not a regular expression"),
+        ({"agents": {"signature_patterns": ["no group"]}}, "needs exactly one group"),
+        ({"staffing": {"shrink": 0.3}}, "staffing: unknown key(s) shrink"),
+        ({"cost": 5}, "[cost] must be a table"),
+        ({"twitter": {"bearer_token": "AAAA"}}, "twitter.bearer_token is a secret and is refused"),
         ({"queue_max_age_days": 0}, "queue_max_age_days: must be more than 0"),
     ],
 )
@@ -65,3 +75,14 @@ def test_environment_and_flags_choose_the_warehouse(tmp_path: Path, monkeypatch:
     assert s.twitter_bearer_token == "secret-token"
     assert "secret-token" not in repr(s)
     assert load_settings(db=tmp_path / "flag.duckdb").db == tmp_path / "flag.duckdb"
+
+
+def test_the_local_file_holds_the_secret_and_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TWITTER_BEARER_TOKEN", raising=False)
+    local = tmp_path / "carepulse.local.toml"
+    local.write_text('[twitter]\nbearer_token = "from-the-local-file"\n', encoding="utf-8")
+    assert load_settings().twitter_bearer_token == "from-the-local-file"
+    local.write_text('sla_minutes = 30\n[twitter]\nbearer_token = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="holds only \\[twitter\\] bearer_token"):
+        load_settings()

@@ -62,3 +62,14 @@ def test_demo_refuses_to_replace_a_real_warehouse(tmp_path: Path, capsys: pytest
     assert main(["demo", "--no-serve", "--db", str(db)]) == 2
     assert "not a demo" in capsys.readouterr().err
     assert Warehouse(db).reader().connection().execute("SELECT count(*) FROM tweets").fetchall() == [(1,)]
+
+
+def test_demo_refuses_to_overwrite_input_files_it_did_not_write(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    mine = tmp_path / "tweets.jsonl"
+    mine.write_text('{"data": []}\n', encoding="utf-8")
+    assert main(["demo", "--no-serve", "--db", str(tmp_path / "x.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "was not written by carepulse demo" in err and err.count("\n") == 1
+    assert mine.read_text(encoding="utf-8") == '{"data": []}\n'
+    assert not (tmp_path / "crm_export.csv").exists() and not (tmp_path / "x.duckdb").exists()

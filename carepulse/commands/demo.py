@@ -9,6 +9,8 @@ figures and serves the dashboard.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -48,18 +50,49 @@ def _is_demo_warehouse(path: Path) -> bool:
         con.close()
 
 
+DEMO_FILES = ("tweets.jsonl", "crm_export.csv", "crm_mapping.toml")
+MANIFEST = ".carepulse-demo.json"
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _check_overwrite(out_dir: Path) -> None:
+    """Refuse to replace an input file the demo did not write: ``--db DIR/x.duckdb`` puts the demo's raw
+    files into DIR, where a user's own ``tweets.jsonl`` may live. The demo records what it wrote (name and
+    SHA-256) in a manifest; a file that is not in it, or was changed since, is not the demo's to replace."""
+    try:
+        written = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        written = {}
+    for name in DEMO_FILES:
+        path = out_dir / name
+        if path.exists() and (not isinstance(written, dict) or written.get(name) != _digest(path)):
+            raise DataError(f"{path} exists and was not written by carepulse demo: refusing to overwrite it "
+                            "(pass --db in another directory)")
+
+
+def _write_manifest(out_dir: Path) -> None:
+    digests = {name: _digest(out_dir / name) for name in DEMO_FILES if (out_dir / name).exists()}
+    (out_dir / MANIFEST).write_text(json.dumps(digests, indent=1), encoding="utf-8")
+
+
 def run(args: argparse.Namespace) -> int:
     db = args.db or DEMO_DB
     settings = load_settings(Path(args.config) if args.config else None, db=db)
     if db.exists() and not _is_demo_warehouse(db):
         raise DataError(f"{db} holds a warehouse that is not a demo; pass another --db for the demo")
-    db.unlink(missing_ok=True)
     out_dir = db.parent if args.db else DEMO_DIR
+    _check_overwrite(out_dir)
+    db.unlink(missing_ok=True)
 
     from carepulse.demo.generator import generate_demo
 
     started = time.perf_counter()
     files = generate_demo(out_dir, seed=args.seed)
+    _write_manifest(out_dir)
     print(f"simulated pilot (seed {args.seed}) written to {out_dir}/ in {time.perf_counter() - started:.1f} s")
     warehouse = Warehouse(db)
     print_report(ingest_tweets(warehouse, "jsonl", [files.tweets_jsonl], settings, accounts=files.accounts), db)

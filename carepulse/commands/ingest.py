@@ -65,6 +65,8 @@ def print_report(report: BatchReport, db: Path) -> None:
     )
     if report.links:
         print("CRM links: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.links.items())), file=out)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=out)
     quarantined = sum(f.quarantined for f in report.files)
     if quarantined:
         print(f"{quarantined:,} records quarantined with their reasons: see the quarantine table "

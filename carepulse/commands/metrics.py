@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from carepulse.config import load_settings
+from carepulse.config import FIRST_DAY, LAST_DAY, load_settings
 from carepulse.errors import ConfigError
 
 BY_CHOICES = ("account", "agent", "team", "category", "channel", "day", "week", "month", "hour", "weekday")
@@ -55,12 +55,15 @@ def _date(text: str | None, flag: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError(f"{flag}: expected a date like 2017-10-31, got {text!r}") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError(f"{flag}: {text} is outside {FIRST_DAY.year} to {LAST_DAY.year}")
+    return day
 
 
-def _attach_meanwhile(reader: Any) -> Callable[[], None]:
+def _attach_meanwhile(reader: Any) -> Callable[..., None]:
     """Open the warehouse snapshot in a thread while the metric modules import (DuckDB attaches
     without the GIL); the returned function waits for it and raises what it raised."""
     failure: list[BaseException] = []
@@ -74,9 +77,9 @@ def _attach_meanwhile(reader: Any) -> Callable[[], None]:
     worker = threading.Thread(target=attach, name="carepulse-attach", daemon=True)
     worker.start()
 
-    def wait() -> None:
+    def wait(quiet: bool = False) -> None:
         worker.join()
-        if failure:
+        if failure and not quiet:
             raise failure[0]
 
     return wait
@@ -97,19 +100,24 @@ def run(args: argparse.Namespace) -> int:
         from warehouse import Warehouse
 
         settings = load_settings(Path(args.config) if args.config else None, db=args.db)
+        # Arguments are checked before the snapshot is attached in a thread: an exit while DuckDB is
+        # still attaching aborts the process instead of printing the one error line.
+        days = _date(args.date_from, "--from"), _date(args.date_to, "--to")
         reader = Warehouse(settings.db).reader()
         attached = _attach_meanwhile(reader)
-        from metrics import engine, registry
-        from metrics.context import Filters, parse_as_of
+        try:
+            from metrics import engine, registry
+            from metrics.context import Filters, parse_as_of
+
+            filters = Filters(date_from=days[0], date_to=days[1], account=args.account, channel=args.channel,
+                              team=args.team, category=args.category)
+            as_of = parse_as_of(args.as_of, settings.timezone) if args.as_of else None
+        except BaseException:
+            attached(quiet=True)
+            raise
     finally:
         gc.freeze()
         gc.enable()
-
-    filters = Filters(
-        date_from=_date(args.date_from, "--from"), date_to=_date(args.date_to, "--to"), account=args.account,
-        channel=args.channel, team=args.team, category=args.category,
-    )
-    as_of = parse_as_of(args.as_of, settings.timezone) if args.as_of else None
     attached()
     if args.explain:
         sys.stdout.write(engine.explain(args.explain, args.by, filters, settings=settings, db=reader, as_of=as_of)

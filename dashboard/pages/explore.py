@@ -19,7 +19,15 @@ from dash import Input, Output, Patch, State, dcc, html
 from dashboard import components, exports, figures, ids, state, thread
 from dashboard import formatting as fmt
 from dashboard.components import Column, Kind
-from dashboard.filters import filter_bar, filters_from_store, follow_filters, parse_search, query_store, to_search
+from dashboard.filters import (
+    checked_value,
+    filter_bar,
+    filters_from_store,
+    follow_filters,
+    parse_search,
+    query_store,
+    to_search,
+)
 from metrics import engine, views
 from metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
 
@@ -321,9 +329,9 @@ def open_thread_row(cell: dict[str, Any] | None, hash_: str | None) -> Any:
 def drill_group(data: dict[str, Any] | None, hash_: str | None) -> tuple[str, str] | None:
     """The (breakdown, key) the threads list is narrowed to, or None for the whole selection."""
     by = chosen_by((data or {}).get("by"))
-    key = parse_hash(hash_).get("group")
-    if by is None or not key or key in (TOTAL_KEY, "whole selection"):
-        return None
+    key, problem = checked_value("group", parse_hash(hash_).get("group"))
+    if by is None or not key or problem or key in (TOTAL_KEY, "whole selection"):
+        return None  # a group no breakdown can name (too long, not text) narrows nothing
     return (by, key)
 
 

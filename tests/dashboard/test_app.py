@@ -46,6 +46,17 @@ out["export"] = [export.status_code, export.headers.get("Content-Disposition", "
                  body[0].split(";")[:3], sorted({line.split(";")[2] for line in body[1:]}), len(body) - 1]
 out["export_bad"] = [client.get("/export/threads.exe").status_code,
                      client.get("/export/threads.csv?q=%7Bnot-json").status_code]
+hostile = {"from_year_1": {"from": "0001-01-01"}, "to_year_9999": {"to": "9999-12-31"},
+           "trailing_junk": {"from": "2026-01-01junk"}, "no_such_day": {"from": "2026-13-45"},
+           "lone_surrogate": {"account": "\ud800"}, "too_long": {"team": "x" * 600}}
+out["export_hostile"] = {name: client.get("/export/threads.csv?" + urlencode({"q": json.dumps(q)})).status_code
+                         for name, q in hostile.items()}
+refused = client.get("/export/threads.csv?" + urlencode({"q": json.dumps({"from": "2026-01-01junk"})}))
+out["export_refusal"] = refused.get_data(as_text=True)
+out["export_deep"] = client.get("/export/threads.csv?" + urlencode({"q": "[" * 1000 + "]" * 1000})).status_code
+out["export_huge"] = client.get("/export/threads.csv?" + urlencode({"q": json.dumps({"a": "b" * 30000})})).status_code
+out["export_template"] = client.get("/export/threads.csv?" + urlencode(
+    {"q": json.dumps({"team": "{{as_of}}", "by": "category"}), "hash": "#group={{sig(1)}}"})).status_code
 print(json.dumps(out))
 """
 
@@ -89,3 +100,11 @@ def test_thread_export_is_a_plain_download_of_the_drilled_group(served: dict) ->
     assert header == ["thread_id", "conversation_id", "account"]
     assert accounts == ["nordfunk_b2b"] and rows > 100
     assert served["export_bad"] == [404, 400]
+
+
+def test_hostile_export_links_are_refused_with_their_reason_never_a_500(served: dict) -> None:
+    """A download never silently drops a filter: a link whose filters cannot all apply gets 400 and why."""
+    assert served["export_hostile"] == {name: 400 for name in served["export_hostile"]}
+    assert served["export_refusal"] == "error: ignored from=2026-01-01junk: not a date like 2026-05-31\n"
+    assert served["export_deep"] == 400 and served["export_huge"] == 400
+    assert served["export_template"] == 200  # a team named like a SQL placeholder is data, not template

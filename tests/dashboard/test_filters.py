@@ -58,3 +58,42 @@ def test_nav_links_carry_only_the_global_filters() -> None:
     assert hrefs == ["/?from=2026-05-01&account=a", "/team?from=2026-05-01&account=a",
                      "/explore?from=2026-05-01&account=a", "/data?from=2026-05-01&account=a"]
     assert filters.nav_hrefs(None) == ["/", "/team", "/explore", "/data"]
+
+
+def test_a_link_is_read_strictly_and_every_ignored_part_is_said() -> None:
+    cases = {
+        "2026-01-01junk": "ignored from=2026-01-01junk: not a date like 2026-05-31",
+        "2026-13-45": "ignored from=2026-13-45: no such day",
+        "0001-01-01": "ignored from=0001-01-01: outside 1970 to 2100",
+        "9999-12-31": "ignored from=9999-12-31: outside 1970 to 2100",
+    }
+    for text, problem in cases.items():
+        got, problems = filters.filters_from_query({"from": text, "team": "Social Care"})
+        assert got == Filters(team="Social Care") and problems == [problem]
+    got, problems = filters.filters_from_query({"account": "\ud800", "category": "c" * 501, "team": "a\x00b"})
+    assert got == Filters()
+    assert problems == ["ignored account=\\ud800: not valid text",
+                        "ignored team=a\\x00b: holds control characters",
+                        f"ignored category={'c' * 60}…: longer than 500 characters"]
+
+
+def test_the_export_query_must_be_flat_text_and_every_filter_must_apply() -> None:
+    assert filters.query_from_json('{"by": "account", "metrics": ["threads"]}') == {"by": "account",
+                                                                                      "metrics": ["threads"]}
+    for bad, reason in (("[" * 1000 + "]" * 1000, "not valid JSON"), ('{"a": {"b": 1}}', "object of text values"),
+                        ("x" * 20_001, "longer than 20,000"), ('{"to": "9999-12-31"}', "outside 1970 to 2100")):
+        try:
+            filters.query_from_json(bad)
+        except filters.BadQuery as exc:
+            assert reason in str(exc)
+        else:
+            raise AssertionError(f"accepted {bad[:40]!r}")
+
+
+def test_long_values_are_shortened_in_the_dropdown_but_kept_whole() -> None:
+    long = "Kategorie " * 600
+    option = filters.option(long)
+    assert option["value"] == long and len(option["label"]) == filters.OPTION_LABEL_CHARS
+    assert option["search"] == option["label"] and option["label"].endswith("…")
+    assert filters.option("Rechnung") == {"label": "Rechnung", "value": "Rechnung", "search": "Rechnung",
+                                          "title": "Rechnung"}

@@ -465,3 +465,29 @@ def test_every_record_is_staged_or_quarantined_at_its_line(
     assert read == len(expected) == len(staged) + len(quarantined)
     assert sorted(staged + quarantined) == expected
 
+
+
+def test_pages_without_includes_are_counted_and_warned_about(tmp_path: Path) -> None:
+    """Brand replies on a page without includes.users are known only by author id; without a warning
+    they would silently count as new unanswered customer threads."""
+    def item(n: int, author: str, reply_to: int | None) -> dict[str, Any]:
+        tweet: dict[str, Any] = {"id": str(1000 + n), "text": f"tweet {n}", "author_id": author,
+                                 "created_at": f"2026-11-01T10:{n:02d}:00.000Z", "conversation_id": str(1000 + n)}
+        if reply_to is not None:
+            tweet["referenced_tweets"] = [{"type": "replied_to", "id": str(reply_to)}]
+        return tweet
+
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text(json.dumps({"data": [item(n, "555", None) for n in range(1, 51)], "meta": {}}) + "\n",
+                    encoding="utf-8")
+    report = ingest_tweets(Warehouse(tmp_path / "w.duckdb"), "jsonl", [bare], Settings(), accounts=["brand"])
+    assert report.files[0].loaded == 50
+    [warning] = report.warnings
+    assert warning.startswith("50 new tweet(s) from 1 author(s) came without a user record")
+
+    named = tmp_path / "named.jsonl"
+    named.write_text(json.dumps({"data": [item(60, "555", None)],
+                                 "includes": {"users": [{"id": "555", "username": "brand"}]}}) + "\n",
+                     encoding="utf-8")
+    report = ingest_tweets(Warehouse(tmp_path / "w.duckdb"), "jsonl", [named], Settings(), accounts=["brand"])
+    assert report.warnings == []  # the brand's user came with the page: its tweets are the brand's

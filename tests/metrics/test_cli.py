@@ -126,3 +126,21 @@ def test_bad_input_is_one_clear_line(sample_db: Path, capsys: pytest.CaptureFixt
 def test_missing_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--db", str(tmp_path / "nope.duckdb"))
     assert code == 2 and "no warehouse at" in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--to", "9999-12-31"), "error: --to: 9999-12-31 is outside 1970 to 2100"),
+    (("--from", "0001-01-01"), "error: --from: 0001-01-01 is outside 1970 to 2100"),
+    (("--from", "2026-01-01junk"), "error: --from: expected a date like 2017-10-31, got '2026-01-01junk'"),
+    (("--as-of", "junk"), "error: --as-of: expected an ISO timestamp like 2017-11-30T18:00, got 'junk'"),
+])
+def test_bad_arguments_are_one_error_line_in_a_real_process(sample_db: Path, args: tuple[str, ...],
+                                                            message: str) -> None:
+    """In a real process: an argument error raised while the snapshot attaches in its thread once
+    aborted the interpreter ("terminate called ...") instead of printing the line."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "carepulse.cli", "metrics", "--db", str(sample_db), *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stderr, done.stdout) == (2, message + "\n", "")
