@@ -1,7 +1,9 @@
 """What every metric computation needs: a read cursor, the settings, the as-of time and the filters.
 
 Filter values are written into SQL as escaped literals (never concatenated raw), so that
-:func:`metrics.engine.explain` can show SQL a reader can paste into ``duckdb`` and run.
+:func:`metrics.engine.explain` can show SQL a reader can paste into ``duckdb`` and run. They are put
+in last: templates carry ``{{$name}}`` markers, and the one fill pass (:func:`metrics.sources.fill`)
+writes each value as a literal and never reads it again, so a value such as ``{{as_of}}`` stays text.
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ def open_context(db: Database, settings: Settings, filters: Filters | None = Non
         raise ConfigError(f"cannot break down by {by!r} (choose from {', '.join(BREAKDOWNS)})")
     if as_of is not None and as_of.tzinfo is None:
         raise ConfigError("as_of needs a time zone")
+    zone(settings.timezone)  # goes into SQL as a literal: a name that is no zone is refused here, cleanly
     con = cursor(db)
     moment = as_of or default_as_of(con)
     return Context(con, settings, moment, filters or Filters(), by, ci)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from carepulse.config import Settings
-from metrics.context import Database, Filters, cursor, lit, open_context
+from metrics.context import Database, Filters, cursor, lit, open_context, zone
 from metrics.sql import relation
 
 if TYPE_CHECKING:
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 
 def _local(tz: str, column: str) -> str:
+    """``column`` in local time; the zone is a quoted literal, and one that is no zone is a ConfigError
+    (not an error of the statement it would go into)."""
+    zone(tz)
     return f"timezone({lit(tz)}, {column})"
 
 

@@ -58,7 +58,7 @@ class Source:
 
 def _time_dims(column: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Local-time buckets; they become text only after grouping (see ``KEY_FORMATS``)."""
-    local = f"timezone('{{{{tz}}}}', {column})"
+    local = f"timezone({{{{tz}}}}, {column})"
     return {
         "day": (f"date_trunc('day', {local})", ()),
         "week": (f"date_trunc('week', {local})", ()),
@@ -96,7 +96,7 @@ CTES: dict[str, str] = {
     "dm_threads": """dm_threads AS (
     SELECT DISTINCT p.conversation_id, p.author_id AS customer_id
     FROM (SELECT parent_id FROM tweets
-          WHERE is_brand AND created_at <= {{as_of}} AND regexp_matches(text, '{{dm_re}}')) r
+          WHERE is_brand AND created_at <= {{as_of}} AND regexp_matches(text, {{dm_re}})) r
     JOIN tweets p ON p.tweet_id = r.parent_id
     WHERE NOT p.is_brand)""",
     "last_customer": """last_customer AS (
@@ -132,13 +132,13 @@ recontacted AS (
 bh_holidays(day) AS ({{bh_holidays}}),
 bh_days AS (
     SELECT CAST(s.generate_series AS DATE) AS day
-    FROM generate_series(DATE '{{bh_first_day}}', DATE '{{bh_last_day}}', INTERVAL 1 DAY) s
+    FROM generate_series({{bh_first_day}}, {{bh_last_day}}, INTERVAL 1 DAY) s
     WHERE CAST(s.generate_series AS DATE) NOT IN (SELECT day FROM bh_holidays WHERE day IS NOT NULL)),
 bh_cum AS (
     SELECT istart, epoch(istart) AS s0, epoch(iend) AS s1,
            coalesce(sum(epoch(iend) - epoch(istart)) OVER (
                ORDER BY istart ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-    FROM (SELECT timezone('{{bh_tz}}', d.day + h.opens) AS istart, timezone('{{bh_tz}}', d.day + h.closes) AS iend
+    FROM (SELECT timezone({{bh_tz}}, d.day + h.opens) AS istart, timezone({{bh_tz}}, d.day + h.closes) AS iend
           FROM bh_days d JOIN bh_hours h ON isodow(d.day) = h.isodow))""",
 }
 
@@ -339,7 +339,9 @@ REPLY_BY = ",\n           {'replier': p.first_reply_by, 'tweet_id': p.first_repl
 
 
 def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool = False) -> dict[str, str]:
-    """Values for the ``{{name}}`` placeholders of sources and metric expressions.
+    """Values for the ``{{name}}`` placeholders of sources and metric expressions: SQL, every setting
+    in it a complete literal (``'Europe/Berlin'``, not text to put between quotes), so a template never
+    quotes a value itself and a value can never end a quote early.
 
     ``reply_by`` adds the reply (``c.reply``: replying account and tweet) to ``first_reply``, only
     when a breakdown or filter by account or agent needs it.
@@ -348,10 +350,10 @@ def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool =
     values = {
         "reply_by": "",
         "as_of": ts_lit(ctx.as_of),
-        "tz": ctx.tz.replace("'", "''"),
+        "tz": lit(ctx.tz),
         "sla_s": repr(float(s.sla_minutes) * 60.0),
         "recontact_s": repr(float(s.recontact_days) * 86400.0),
-        "dm_re": DM_HANDOFF_RE.replace("'", "''"),
+        "dm_re": lit(DM_HANDOFF_RE),
     }
     if business_hours:
         values.update(_business_hours_values(ctx))
@@ -363,6 +365,7 @@ def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool =
 def _business_hours_values(ctx: Context) -> dict[str, str]:
     """The calendar spans the data: from the day before the first thread to the day after as-of."""
     bh = ctx.settings.business_hours
+    zone(bh.timezone)  # an unknown zone is a ConfigError here, not an error of the statement below
     row = ctx.con.execute(
         f"SELECT min(timezone({lit(bh.timezone)}, started_at))::DATE FROM threads "
         f"WHERE started_at <= {ts_lit(ctx.as_of)}"
@@ -374,23 +377,36 @@ def _business_hours_values(ctx: Context) -> dict[str, str]:
     return {
         "bh_hours": _hours_values(ctx.settings),
         "bh_holidays": _holiday_values(ctx.settings),
-        "bh_first_day": first.isoformat(),
-        "bh_last_day": last.isoformat(),
+        "bh_first_day": f"DATE '{first.isoformat()}'",
+        "bh_last_day": f"DATE '{last.isoformat()}'",
         "bh_as_of": f"(SELECT coalesce(max(before + least(epoch({as_of}), s1) - s0), 0) "
                     f"FROM bh_cum WHERE istart <= {as_of})",
-        "bh_tz": bh.timezone.replace("'", "''"),
+        "bh_tz": lit(bh.timezone),
     }
 
 
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-_SIG = re.compile(r"\{\{sig\(([^)]*)\)\}\}")
+# ``{{sig(expr)}}``, ``{{$name}}`` (a bound value) or ``{{name}}`` (a placeholder), matched in one pass.
+_TEMPLATE = re.compile(r"\{\{(?:sig\(([^)]*)\)|\$(\w+)|(\w+))\}\}")
 
 
-def fill(sql: str, values: Mapping[str, str], settings: Settings) -> str:
-    """Replace ``{{sig(expr)}}`` and ``{{name}}`` placeholders; an unknown name is a bug."""
-    sql = _SIG.sub(lambda m: signature_sql(m.group(1), settings.agent_signature_patterns), sql)
+def fill(sql: str, values: Mapping[str, str], settings: Settings, bound: Mapping[str, str] | None = None) -> str:
+    """Replace ``{{sig(expr)}}``, ``{{name}}`` (SQL from ``values``) and ``{{$name}}`` (``bound[name]``
+    as a string literal) in ONE pass; an unknown name is a bug (KeyError).
+
+    One pass, because text put in is never read again: a filter value, a drill-down group or a CRM
+    team called ``{{as_of}}`` or ``{{sig(1)}}`` stays that text, where filling the statement after
+    putting the value in expanded it (a syntax error, HTTP 500 on every callback). So user values go
+    into a template only as ``{{$name}}`` markers, never as text, and the same holds for a setting put
+    in by a placeholder (a signature pattern, a time zone).
+    """
+    given = bound or {}
 
     def one(match: re.Match[str]) -> str:
-        return values[match.group(1)]
+        expr, name, placeholder = match.groups()
+        if expr is not None:
+            return signature_sql(expr, settings.agent_signature_patterns)
+        if name is not None:
+            return lit(given[name])
+        return values[placeholder]
 
-    return _PLACEHOLDER.sub(one, sql)
+    return _TEMPLATE.sub(one, sql)

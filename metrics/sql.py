@@ -12,7 +12,7 @@ computes, which the tests check); the engine runs the same estimator faster in n
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -45,7 +45,10 @@ EXACT_RANKS_MAX = 100
 class Relation:
     """The ``WITH ... b AS (...)`` prefix, whether ``g`` is a real breakdown, and the placeholder
     values used (metric expressions over ``b`` are filled with the same). ``setup`` holds session
-    settings (``SET ...;``) a statement over this relation must start with, if any."""
+    settings (``SET ...;``) a statement over this relation must start with, if any.
+
+    ``sql`` is finished SQL, filter values already in as literals: append to it, never fill it again
+    (that would expand a filter value that reads like a placeholder)."""
 
     sql: str
     grouped: bool
@@ -54,8 +57,10 @@ class Relation:
     key: str = "g"
     setup: str = ""
 
-    def fill(self, text: str) -> str:
-        return fill(text, self.values, self.settings)
+    def fill(self, text: str, bound: Mapping[str, str] | None = None) -> str:
+        """Fill a template over ``b``; user values go in as ``{{$name}}`` markers with ``bound``
+        (see :func:`metrics.sources.fill`), never as text of the template."""
+        return fill(text, self.values, self.settings, bound)
 
 
 def group_key(source: Source, by: str | None) -> str | None:
@@ -91,6 +96,9 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     """``WITH <ctes>, b AS (SELECT ... FROM <source> <joins> WHERE <as-of, dates, filters>)``.
 
     ``source`` replaces the named source by an equivalent relation (see ``TWEETS_BY_THREAD``).
+    ``extra_columns`` is template text (filled with the rest): SQL and settings only, no user value.
+    Filter values enter as ``{{$dim}}`` markers that the one fill pass turns into literals, so a value
+    is never read as a template (see :func:`metrics.sources.fill`).
     """
     source = source or SOURCES[source_name]
     wanted = list(joins)
@@ -103,10 +111,11 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
         conditions.append(f"{source.time_column} >= {ts_lit(start)}")
     if end is not None:
         conditions.append(f"{source.time_column} < {ts_lit(end)}")
-    for dim, value in ctx.filters.dimension_values().items():
+    bound = ctx.filters.dimension_values()  # user text: a marker now, a literal after the templates
+    for dim in bound:
         expr, dim_joins = source.dims[dim]
         wanted += dim_joins
-        conditions.append(f"lower(CAST({expr} AS VARCHAR)) = lower({lit(value)})")
+        conditions.append(f"lower(CAST({expr} AS VARCHAR)) = lower({{{{${dim}}}}})")
     join_names = _needed_joins(source, wanted)
     cte_names = [*SOURCE_CTES.get(source_name, ())]
     for name in join_names:
@@ -125,7 +134,7 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     reply_by = source_name == "replies" and bool({by, *ctx.filters.dimension_values()} & {"account", "agent"})
     values = placeholders(ctx, business_hours="business_hours" in cte_names, reply_by=reply_by)
     name = key_name(by) if key is not None and by is not None else lit(TOTAL)
-    return Relation(fill(sql, values, ctx.settings), key is not None, values, ctx.settings, name)
+    return Relation(fill(sql, values, ctx.settings, bound), key is not None, values, ctx.settings, name)
 
 
 def _expr(ref: str, metrics_by_name: dict[str, Metric]) -> str:

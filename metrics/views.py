@@ -62,7 +62,7 @@ def threads(filters: Filters | None = None, *, db: Database, settings: Settings,
     rel = relation(ctx, "threads", ("tc",), by=by, extra_columns="tc.agent AS case_agent")
     conditions = ["true"]
     if key is not None:
-        conditions.append(f"{rel.key} = {lit(key)}")
+        conditions.append(rel.key + " = {{$group}}")  # the group name is bound by the fill, never templated
     if status is not None:
         conditions.append("answered" if status == "answered" else "NOT answered")
     direction = "DESC" if descending else "ASC"
@@ -85,7 +85,7 @@ SELECT p.thread_id, p.conversation_id, p.account, p.customer_handle,
 FROM picked p
 LEFT JOIN tweets fr ON fr.tweet_id = p.first_response_tweet_id
 LEFT JOIN tweets ft ON ft.tweet_id = p.first_customer_tweet_id
-ORDER BY {order} {direction} NULLS LAST, thread_id""")
+ORDER BY {order} {direction} NULLS LAST, thread_id""", {"group": key} if key is not None else None)
     return _frame(ctx, sql)
 
 
