@@ -2,7 +2,10 @@
 
 A subcommand module exposes ``register(subparsers)``, which adds its parser and sets ``func``.
 Domain errors (:class:`carepulse.errors.CarepulseError`) become one line on stderr and the
-error's exit code; anything else is a bug and keeps its traceback.
+error's exit code. As a last resort, an OSError, MemoryError or DuckDB error that escapes a command
+(disk full, out of memory, a damaged file where no code expected one) becomes one line too, with
+exit code 2: a user can act on "no space left on device", not on a 25-line traceback. ``-v`` logs
+the traceback after that line for debugging. Anything else is a bug and keeps its traceback.
 
 Start-up is lazy: when the command line names a subcommand, only that subcommand's module is
 imported, so ``carepulse metrics`` does not pay for tweepy, requests or Dash (about 0.1 s).
@@ -17,9 +20,10 @@ import sys
 from collections.abc import Sequence
 
 from carepulse import __version__
-from carepulse.errors import CarepulseError
+from carepulse.errors import CarepulseError, describe_failure, first_line, is_runtime_failure
 
 COMMANDS = ("ingest", "metrics", "demo", "serve", "pull")
+RUNTIME_FAILURE_EXIT = 2  # as a DataError: the command could not do its work, nothing was published
 # Global options that take a value: their value is not the subcommand's name.
 _VALUE_OPTIONS = ("--config",)
 
@@ -64,6 +68,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(message: str) -> str:
+    """The message on one line: some libraries' messages quoted in ours (openpyxl's, DuckDB's) span several."""
+    return " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(arguments)
@@ -77,11 +86,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.func(args)
     except CarepulseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: nothing was published", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not is_runtime_failure(exc):
+            raise
+        print(f"error: {_one_line(describe_failure(exc) or first_line(exc))}", file=sys.stderr)
+        if args.verbose:
+            logging.getLogger("carepulse").error("the traceback of the error above", exc_info=exc)
+        return RUNTIME_FAILURE_EXIT
     return int(result or 0)
 
 

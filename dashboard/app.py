@@ -9,6 +9,11 @@ Styles and grid formatters are served from ``dashboard/assets/`` (no CDN: the da
 
 One app per process: the pages register their callbacks globally (``@dash.callback``) when Dash
 imports them, so a second ``create_app`` in the same process would register them twice.
+
+A warehouse that cannot be read is a page, not a crash: ``serve`` refuses to start on one (one
+``error:`` line), and if the file goes bad while serving, every page's body becomes an error panel
+saying why (``_guarded_layout``), the shell shows the same panel above any page already open, and a
+callback that meets the failure updates that panel instead of answering HTTP 500 (``_callback_failed``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,19 @@ LANDING_WAIT_S = 60.0  # the longest the address waits for it
 # imported by metrics.stats on first use; imported at start instead (see import_statistics)
 STATISTICS_MODULES = ("scipy.stats", "statsmodels.api", "statsmodels.stats.proportion",
                       "statsmodels.duration.survfunc", "statsmodels.tsa.exponential_smoothing.ets")
+WAREHOUSE_ALERT = "warehouse-alert"  # the shell's error panel, above every page
+
+
+def warehouse_error_panel(problem: str | None) -> dbc.Alert | None:
+    """What a page shows instead of its data when the warehouse cannot be read: what and why."""
+    if problem is None:
+        return None
+    return dbc.Alert([
+        html.H4("The warehouse cannot be read", className="alert-heading"),
+        html.P(problem.removeprefix("cannot read the warehouse: "), className="cp-warehouse-problem"),
+        html.P("No figures are shown until it can be read again. Fix or replace the file as the message says, "
+               "then reload this page.", className="mb-0 small"),
+    ], color="danger", className="mt-3")
 
 
 def shell() -> html.Div:
@@ -55,14 +73,24 @@ def shell() -> html.Div:
         # Dash's routing Location, so the page is not drawn again (see filters.follow_filters)
         dcc.Location(id=ids.URL, refresh=False),
         navbar,
+        dbc.Container(html.Div(id=WAREHOUSE_ALERT), fluid=True),
         dbc.Container(dash.page_container, fluid=True, className="pb-4 cp-page"),
     ])
+
+
+@dash.callback(Output(WAREHOUSE_ALERT, "children"), Input(ids.URL, "pathname"))
+def clear_warehouse_alert(_pathname: str | None) -> None:
+    """A change of page clears the panel a failed callback put above the last page: the new page's body,
+    drawn by its guarded layout, is itself the panel if the warehouse still cannot be read."""
+    return None
 
 
 @dash.callback(Output(ids.AS_OF, "children"), Input(ids.URL, "pathname"))
 def show_as_of(_pathname: str | None) -> str:
     if not state.warehouse_exists():
         return f"no warehouse at {state.current().path}"
+    if state.warehouse_problem() is not None:
+        return f"cannot read {state.current().path.name}"
     summary = state.load(data_views.warehouse_summary)
     return f"data as of {fmt.moment(summary.get('as_of'), state.locale())} · {state.current().path.name}"
 
@@ -79,11 +107,65 @@ def create_app(db: Path | str, settings: Settings) -> dash.Dash:
         title="carepulse",
         update_title="",  # no "Updating..." flicker in the tab title
         serve_locally=True,
+        on_error=_callback_failed,
     )
     app.layout = shell
+    for page in dash.page_registry.values():
+        if callable(page.get("layout")):
+            page["layout"] = _guarded_layout(page["layout"])
     app.server.before_request(_pilot_alias)
     app.server.add_url_rule("/export/threads.<fmt>", "export_threads", export_route)
+    app.server.register_error_handler(Exception, _route_failed)
     return app
+
+
+def _guarded_layout(layout: Any) -> Any:
+    """A page layout that becomes the error panel when the warehouse cannot be read (before or while drawing)."""
+    if getattr(layout, "carepulse_guarded", False):
+        return layout
+
+    @functools.wraps(layout)
+    def guarded(**query: Any) -> Any:
+        problem = state.warehouse_problem()
+        if problem is None:
+            try:
+                return layout(**query)
+            except Exception as exc:
+                problem = state.failure_message(exc)
+                if problem is None:
+                    raise
+        return warehouse_error_panel(problem)
+
+    guarded.carepulse_guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _callback_failed(exc: Exception) -> None:
+    """Dash's handler for an exception in any callback: a warehouse failure updates the shell's error panel
+    (the callback's own outputs stay as they are: no HTTP 500, no traceback); anything else is a bug and
+    is raised again, to be logged with its traceback."""
+    problem = state.failure_message(exc)
+    if problem is None:
+        raise exc
+    log.warning("a callback met a warehouse it cannot read: %s", problem)
+    dash.set_props(WAREHOUSE_ALERT, {"children": warehouse_error_panel(problem)})
+
+
+def _route_failed(exc: Exception) -> Any:
+    """A plain route (the thread export) that meets an unreadable warehouse answers 503 with the reason.
+
+    Registered for every exception (DuckDB's are among them, and the dashboard keeps off the DuckDB module):
+    HTTP errors pass through as they are, and anything else is raised again, a bug with its traceback.
+    """
+    import flask
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    problem = state.failure_message(exc)
+    if problem is None:
+        raise exc
+    return flask.Response(f"The warehouse cannot be read: {problem}\n", status=503, mimetype="text/plain")
 
 
 def export_route(fmt: str) -> Any:
@@ -160,6 +242,13 @@ def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: S
     still running). The other pages warm up in the background after.
     """
     settings = settings or load_settings(db=Path(db))
+    from warehouse import Warehouse
+
+    probe = Warehouse(db).reader()  # refuse to start on a file that cannot be read: one error line, exit 2
+    try:
+        probe.connection().close()
+    finally:
+        probe.close()
     app = create_app(db, settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if host not in ("127.0.0.1", "localhost", "::1"):

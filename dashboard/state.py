@@ -9,6 +9,10 @@ mutate what they get (figure builders and grids only read).
 The cache is single-flight: a question asked while the same question is being answered (the
 start-up warm-up and the first browser, two tabs, two callbacks sharing a view) waits for that
 answer instead of running the same queries a second time beside it.
+
+A warehouse that cannot be read (damaged, foreign, newer, locked, gone bad while serving) is not a
+bug: :func:`warehouse_problem` and :func:`failure_message` give its one-line reason, which the app
+shows as an error panel on every page instead of blank cards and HTTP 500s (``dashboard/app.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from carepulse.config import Settings
+from carepulse.errors import (
+    DataError,
+    ResourceError,
+    WarehouseError,
+    describe_failure,
+    first_line,
+    is_resource_failure,
+)
 from dashboard.formatting import Locale, locale_of
 from warehouse import Reader, Warehouse
 
@@ -94,6 +106,30 @@ def snapshot_key() -> tuple[int, int, int] | None:
 
 def warehouse_exists() -> bool:
     return snapshot_key() is not None
+
+
+def warehouse_problem() -> str | None:
+    """Why the published warehouse cannot be read, in one line; None when it can, or when there is no file
+    (the pages say "no warehouse" themselves). Cheap: the reader attaches once per snapshot and remembers
+    a failure for the snapshot that failed."""
+    state = current()
+    if snapshot_key() is None:
+        return None
+    try:
+        state.reader.connection().close()
+    except Exception as exc:
+        return failure_message(exc)
+    return None
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """The one-line reason when ``exc`` means the warehouse cannot be read (or the machine ran out of
+    memory or disk), else None: a bug, which keeps its traceback and HTTP 500."""
+    if isinstance(exc, WarehouseError | ResourceError) or (isinstance(exc, DataError) and snapshot_key() is None):
+        return str(exc)
+    if is_resource_failure(exc):
+        return describe_failure(exc, current().path) or first_line(exc)
+    return None
 
 
 def load(function: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:

@@ -11,6 +11,14 @@ blocks that writer. So readers never open the file a writer works on:
   Linux the open file keeps pointing to the snapshot it opened, so a reader is never disturbed by
   a publish; :meth:`Reader.connection` notices a newer snapshot (inode or mtime changed) and
   re-attaches, so the next query sees the finished load, never half of one.
+
+Both check the file before using it (:func:`_attach_checked`): a file that is not a DuckDB database,
+is damaged or truncated, is another program's DuckDB database, was written by a newer carepulse, or
+is locked by another program raises :class:`~carepulse.errors.WarehouseError`, one line, instead of
+a DuckDB traceback or (for a writer) tables created inside someone else's database. A load that
+fails on the machine's limits (disk full, file size limit, out of memory) raises
+:class:`~carepulse.errors.ResourceError` after removing its work files; the published file is
+never touched before the final rename (docs/warehouse.md, "When things fail").
 """
 
 from __future__ import annotations
@@ -29,7 +37,18 @@ from pathlib import Path
 
 import duckdb
 
-from carepulse.errors import DataError
+from carepulse.errors import (
+    MEMORY_HINT,
+    CarepulseError,
+    DataError,
+    ResourceError,
+    WarehouseError,
+    describe_failure,
+    first_line,
+    is_out_of_memory,
+    is_resource_failure,
+    memory_detail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +95,86 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def sql_text(value: str) -> str:
+    """``value`` as a SQL string literal. SET and ATTACH take no parameters, and a ``--db`` path may hold
+    an apostrophe (``/data/o'brien/wh.duckdb``): unquoted, every load would fail with a parser error."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _session_defaults(con: duckdb.DuckDBPyConnection, memory_limit: str, threads: int | None = None) -> None:
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET memory_limit = {sql_text(memory_limit)}")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+
+
+RESTORE_HINT = "restore it from a backup, or load the source files again into a new file (--db)"
+
+
+def _inspect(con: duckdb.DuckDBPyConnection, alias: str, path: Path, *, writing: bool) -> None:
+    """Refuse an attached file this carepulse must not use; raises WarehouseError.
+
+    Truncated (shorter than the blocks its header counts: a copy cut short would otherwise fail only
+    in the query that reaches the missing block), another program's database (tables but no
+    ``meta.schema_version``: a writer would create carepulse's tables inside it), an empty DuckDB file
+    (fine for a writer, which creates the schema; nothing to read for a reader), or a newer schema
+    than this version knows (its migrations could not be undone, its queries may not match).
+    """
+    # used, not total, blocks: a checkpoint cuts free blocks off the file's end but still counts them
+    size = con.execute("SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = ?",
+                       [alias]).fetchone()
+    if size is not None:
+        expected = int(size[0]) * int(size[1])
+        actual = path.stat().st_size
+        if actual < expected:
+            raise WarehouseError(f"the warehouse {path} is truncated ({actual:,} bytes; the {int(size[1]):,} blocks "
+                                 f"its header says are in use need at least {expected:,}): {RESTORE_HINT}")
+    tables = [str(name) for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY ALL", [alias]
+    ).fetchall() if not (schema == "main" and name == "meta")]
+    has_meta = bool(con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
+                                "AND table_name = 'meta'", [alias]).fetchall())
+    rows = con.execute(f"SELECT value FROM {alias}.meta WHERE key = 'schema_version'").fetchall() if has_meta else []
+    if not rows:
+        if not tables and not has_meta:
+            if writing:
+                return
+            raise WarehouseError(f"{path} is an empty DuckDB database, not a carepulse warehouse: load data first "
+                                 "(carepulse ingest ..., or carepulse demo)")
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        raise WarehouseError(f"{path} is a DuckDB database but not a carepulse warehouse (no meta.schema_version; "
+                             f"its tables: {shown or 'meta'}): point --db at a carepulse warehouse or a new file")
+    try:
+        stored = int(rows[0][0])
+    except (TypeError, ValueError):
+        raise WarehouseError(f"{path} is not a carepulse warehouse (meta.schema_version is {rows[0][0]!r})") from None
+    if stored > int(SCHEMA_VERSION):
+        raise WarehouseError(f"the warehouse {path} was written by a newer carepulse (schema version {stored}; this "
+                             f"one knows up to {SCHEMA_VERSION}): upgrade carepulse to use it")
+
+
+def _unusable(exc: BaseException, doing: str, path: Path) -> CarepulseError:
+    """The one-line error for a file DuckDB could not attach or inspect (damaged, not DuckDB, locked, memory)."""
+    reason = describe_failure(exc, path) or first_line(exc)
+    if is_out_of_memory(exc):
+        return ResourceError(f"cannot {doing} the warehouse: {reason}")
+    damaged = " is damaged " in reason or " is not a DuckDB database" in reason
+    return WarehouseError(f"cannot {doing} the warehouse: {reason}" + (f": {RESTORE_HINT}" if damaged else ""))
+
+
+def _attach_checked(con: duckdb.DuckDBPyConnection, path: Path, alias: str, *, writing: bool) -> None:
+    """ATTACH ``path`` read-only as ``alias`` and :func:`_inspect` it; DuckDB's failures become one line.
+
+    A writer attaches the published file this way before copying it, so a damaged, foreign, newer or
+    locked file is refused before anything is written (a lock held by another program's read-write
+    connection means that program may be writing: a copy could be inconsistent, and its work lost).
+    """
+    doing = "load into" if writing else "read"
+    try:
+        con.execute(f"ATTACH {sql_text(str(path.resolve()))} AS {alias} (READ_ONLY)")
+        _inspect(con, alias, path, writing=writing)
+    except duckdb.Error as exc:
+        raise _unusable(exc, doing, path) from exc
 
 
 @dataclass(frozen=True)
@@ -120,10 +214,19 @@ class Warehouse:
     def writer(self, *, on_wait: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to a private copy of the warehouse, published atomically on success.
 
-        Everything done through it is one transaction: on any exception nothing is published.
+        Everything done through it is one transaction: on any exception nothing is published, and the
+        work copy (with its WAL and spill directory) is removed at once, not left for the next load to
+        sweep: after a disk-full failure the space it holds is what the user needs back. A failure of
+        the machine (disk full, file size limit, out of memory, an OS error) becomes one
+        :class:`ResourceError` line saying what failed; the published file is not touched before the
+        final ``os.replace``, so it stays byte-identical.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.lock_path.open("a+") as lock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = self.lock_path.open("a+")
+        except OSError as exc:
+            raise self._failed(exc) from exc
+        with lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -139,12 +242,15 @@ class Warehouse:
                     "open it once with duckdb and run CHECKPOINT"
                 )
             if self.path.exists():
-                shutil.copyfile(self.path, work)
-            con = duckdb.connect(str(work))
+                self._check_published()
+            con: duckdb.DuckDBPyConnection | None = None
             published = False
             try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, work)
+                con = duckdb.connect(str(work))
                 _session_defaults(con, WRITE_MEMORY_LIMIT)
-                con.execute(f"SET temp_directory = '{work}.tmp'")
+                con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
                 apply_schema(con)
                 con.execute("BEGIN TRANSACTION")
                 yield con
@@ -152,20 +258,50 @@ class Warehouse:
                 con.execute("CHECKPOINT")
                 con.close()
                 os.replace(work, self.path)
-                dir_fd = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
                 published = True
+                self._sync_directory()
+            except CarepulseError:
+                raise
+            except Exception as exc:
+                if not is_resource_failure(exc):
+                    raise
+                raise self._failed(exc) from exc
             finally:
-                if not published:
+                if con is not None and not published:
                     with contextlib.suppress(Exception):
                         con.close()
                 for leftover in (work, Path(f"{work}.wal")):
-                    with contextlib.suppress(FileNotFoundError):
+                    with contextlib.suppress(OSError):
                         leftover.unlink()
                 shutil.rmtree(f"{work}.tmp", ignore_errors=True)
+
+    def _check_published(self) -> None:
+        """Refuse to load into a damaged, foreign, newer or locked file (see :func:`_attach_checked`)."""
+        con = duckdb.connect(":memory:")
+        try:
+            _attach_checked(con, self.path, "published", writing=True)
+        finally:
+            con.close()
+
+    def _failed(self, exc: BaseException) -> ResourceError:
+        """One line for a load the machine stopped: what failed, and that nothing was published."""
+        unchanged = f"nothing was published ({self.path} is unchanged)"
+        if is_out_of_memory(exc):
+            limit = f"a load's DuckDB memory_limit is {WRITE_MEMORY_LIMIT}"
+            detail = "; ".join(filter(None, [memory_detail(exc), limit]))
+            return ResourceError(f"out of memory while loading ({detail}): {unchanged}; {MEMORY_HINT}")
+        return ResourceError(f"{describe_failure(exc) or first_line(exc)}: {unchanged}")
+
+    def _sync_directory(self) -> None:
+        """Make the rename durable. Once the file is published, failing this is a warning, not a failed load."""
+        try:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            log.warning("published %s, but could not sync its directory: %s", self.path, describe_failure(exc))
 
     def reader(self) -> Reader:
         return Reader(self.path)
@@ -183,33 +319,50 @@ class Reader:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: _Snapshot | None = None
+        self._failure: tuple[_Snapshot, type[CarepulseError], str] | None = None
 
     def _attach(self, snap: _Snapshot) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
-        _session_defaults(con, READ_MEMORY_LIMIT)
-        escaped = str(self.path.resolve()).replace("'", "''")
-        con.execute(f"ATTACH '{escaped}' AS wh (READ_ONLY)")
-        con.execute("USE wh")
+        try:
+            _session_defaults(con, READ_MEMORY_LIMIT)
+            _attach_checked(con, self.path, "wh", writing=False)
+            con.execute("USE wh")
+        except BaseException:
+            con.close()
+            raise
         return con
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on the newest published snapshot (a new cursor per call: use it in one thread)."""
+        """A cursor on the newest published snapshot (a new cursor per call: use it in one thread).
+
+        A file that cannot be used raises :class:`WarehouseError`. The error is remembered for that
+        snapshot (same inode, mtime and size), so a dashboard asking a dozen questions of a damaged file
+        does not attach it a dozen times; a lock held by another program is not remembered, since it
+        may be released without the file changing.
+        """
         snap = _snapshot_of(self.path)
         if snap is None:
             raise DataError(
                 f"no warehouse at {self.path}: load data first (carepulse demo, or carepulse ingest ...)"
             )
         with self._lock:
+            if self._failure is not None and self._failure[0] == snap:
+                raise self._failure[1](self._failure[2])
             if self._con is None or snap != self._snapshot:
                 for attempt in range(5):
                     try:
                         new = self._attach(snap)
                         break
-                    except duckdb.IOException:
-                        if attempt == 4:
-                            raise
-                        time.sleep(0.05)
-                        snap = _snapshot_of(self.path) or snap
+                    except CarepulseError as exc:
+                        # a publish may rename the file between the stat and the attach: look again
+                        now = _snapshot_of(self.path)
+                        if attempt < 4 and (isinstance(exc.__cause__, duckdb.IOException) or now != snap):
+                            time.sleep(0.05)
+                            snap = now or snap
+                            continue
+                        if "locked by another program" not in str(exc):
+                            self._failure = (snap, type(exc), str(exc))
+                        raise
                 old, self._con, self._snapshot = self._con, new, snap
                 if old is not None:
                     closer = threading.Timer(60.0, old.close)
