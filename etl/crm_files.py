@@ -32,9 +32,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from carepulse.errors import ConfigError, DataError
+from etl import csv_recovery as rec
 from etl.mapping import (
     CHANNELS,
     DEFAULT_MAPPING,
@@ -44,7 +46,7 @@ from etl.mapping import (
     WHITESPACE,
     Mapping,
 )
-from etl.runs import FileReport, check_readable, check_text, record_run
+from etl.runs import FileReport, check_readable, record_run
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +225,7 @@ def _open_source(path: Path, mapping: Mapping) -> _Source:
     check_readable(path)
     fmt = _detect_format(path)
     if fmt == "csv":
-        check_text(path, "a CSV export")
+        rec.check_csv_text(path, "a CSV export")
         delimiter = mapping.delimiter or _detect_delimiter(path)
         headers, header_line = _csv_header(path, delimiter)
         return _Source(path, fmt, headers, _resolve_fields(path, headers, mapping), delimiter=delimiter,
@@ -366,7 +368,9 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection,
 def _detect_delimiter(path: Path) -> str:
     """The most frequent of ``; , TAB |`` outside quotes in the header line (``,`` on a tie or none)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
-        first = fh.readline()
+        first = fh.readline(rec.HEAD_BYTES)
+        while first and not first.strip():  # the header is the first non-blank line
+            first = fh.readline(rec.HEAD_BYTES)
     counts = dict.fromkeys(",;\t|", 0)
     quoted = False
     for ch in first:
@@ -379,32 +383,43 @@ def _detect_delimiter(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _csv_reader(path: Path, delimiter: str) -> Iterator[Any]:
-    """A strict csv reader over the file, universal newlines (LF, CRLF, bare CR), BOM removed."""
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+def _csv_reader(path: Path, delimiter: str, newline: str = "") -> Iterator[Any]:
+    """A strict csv reader over the file, BOM removed: universal newlines, or only ``newline``.
+
+    A byte that is not UTF-8 becomes a surrogate (see :func:`etl.csv_recovery.open_text`), and
+    fields may be as long as DuckDB's records for TWCS (the csv module's default is 128 KiB).
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), rec.MAX_RECORD_BYTES))
+    with rec.open_text(path, newline) as fh:
         yield csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
 
 
 def _csv_header(path: Path, delimiter: str) -> tuple[tuple[str, ...], int]:
+    rec.check_header_width(path, delimiter)
     try:
         with _csv_reader(path, delimiter) as reader:
             for row in reader:
                 if any(cell.strip(WHITESPACE) for cell in row):
+                    if not all(_is_utf8(cell) for cell in row):
+                        raise DataError(f"{path}: the header line is not UTF-8 text (re-save it as UTF-8)")
                     return tuple(cell.strip(WHITESPACE) for cell in row), int(reader.line_num)
     except csv.Error as exc:
         raise DataError(f"{path}: the header line cannot be parsed as CSV ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (re-save it as UTF-8)") from exc
     raise DataError(f"{path}: no header line (the file holds only blank lines)")
 
 
+def _is_utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _csv_error_reason(exc: csv.Error, delimiter: str) -> str:
-    message = str(exc)
-    if "unexpected end of data" in message:
-        return "the file ends inside a quoted field (truncated file or a missing closing quote)"
-    if "expected after" in message:
-        return f"malformed quoting: a closing quote must be followed by the delimiter {delimiter!r}"
-    return f"unreadable CSV record: {message}"
+    return rec.csv_error_reason(exc, delimiter)
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mapping) -> None:
@@ -413,6 +428,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mapping
     The loop only splits records and sorts out those with the wrong number of fields; all value
     checks happen later in SQL. The garbage collector is paused while it runs: the loop creates
     millions of small lists that are all alive, and generational scans of them only cost time.
+
+    Recovery costs only where the file is broken. Lines end only with the file's own line end, so
+    ``csv`` keeps a quoted stray break (a bare LF in a CRLF export's multi-line cell) as data and
+    raises on an unquoted one instead of splitting the record; that record, and any broken record
+    spanning several lines (a quote never closed), is read again from its text (``add_broken``).
+    When the file has stray breaks, lines are counted without them and turned into physical lines
+    per chunk. A record with a byte that is not UTF-8 is quarantined at insert time.
     """
     width = len(source.headers)
     indexes = list(source.fields.values())
@@ -423,23 +445,61 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mapping
     rows: list[Any] = []
     lines: list[int] = []
     record_nos: list[int] = []
+    recovered: list[int] = []  # indexes into ``lines`` that already hold a physical line
     broken: list[tuple[int, int, int, str]] = []  # record_no, first line, last line, reason
     record_no = 0
-    previous_end = 0  # last physical line of the previous record
+    previous_end = 0  # last line of the previous record, counted by the file's line end
+    line_end = rec.detect_line_end(source.path)
+    strays = rec.stray_lines(source.path, line_end) if rec.has_stray_breaks(source.path, line_end) else None
+    cursor = rec.LineCursor(source.path, line_end)
 
     def flush() -> None:
         if rows:
-            _insert_chunk(con, source, list(zip(*rows, strict=True)), lines, record_nos)
+            if strays is not None:  # the fast loop counted lines without the stray breaks
+                counted = np.array(lines, dtype=np.int64)
+                fast = np.ones(len(counted), dtype=bool)
+                fast[recovered] = False
+                counted[fast] += np.searchsorted(strays, counted[fast], side="left")
+                lines[:] = counted.tolist()
+            _insert_csv_chunk(con, source, rows, lines, record_nos, broken)
             rows.clear()
             lines.clear()
             record_nos.clear()
+            recovered.clear()
+
+    def add_broken(first: int, last: int, reason: str) -> None:
+        """Read a broken record again: stray breaks as data, else :func:`etl.csv_recovery.recover`."""
+        nonlocal record_no
+        physical = rec.physical_line(first, strays)
+        physical_last = rec.physical_line(last + 1, strays) - 1
+        text = cursor.text(first, last) if physical_last > first else None
+        fields = rec.read_with_strays(text, source.delimiter, width, line_end) if text and strays is not None else None
+        if text is None:
+            events: list[rec.Event] = [rec.Broken(physical, physical_last, reason)]
+        elif fields is not None:
+            events = [(physical, fields)]
+        else:
+            events = rec.recover(text.rstrip("\r\n"), physical, physical_last, reason, source.delimiter, width)
+            if len(events) == 1 and isinstance(events[0], rec.Broken) and physical_last - physical > last - first:
+                events = [rec.Broken(physical, physical_last, f"{reason} ({rec.STRAY_HINT.format(width=width)})")]
+        for event in events:
+            record_no += 1
+            if isinstance(event, rec.Broken):
+                broken.append((record_no, event.first, event.last, event.reason))
+            else:
+                recovered.append(len(lines))
+                rows.append(pick(event[1]))
+                lines.append(event[0])
+                record_nos.append(record_no)
+        if len(rows) >= CHUNK_ROWS:
+            flush()
 
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with _csv_reader(source.path, source.delimiter) as reader:
+        with _csv_reader(source.path, source.delimiter, line_end) as reader:
             for _ in reader:
-                if reader.line_num >= source.header_line:
+                if rec.physical_line(reader.line_num, strays) >= source.header_line:
                     break
             previous_end = int(reader.line_num)
             while True:
@@ -454,20 +514,15 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mapping
                             if len(rows) >= CHUNK_ROWS:
                                 flush()
                         elif row:
-                            record_no += 1
-                            broken.append((record_no, previous_end + 1, end,
-                                           f"expected {width} fields (as in the header), found {len(row)}"))
+                            add_broken(previous_end + 1, end,
+                                       f"expected {width} fields (as in the header), found {len(row)}")
                         previous_end = end
                     break
                 except csv.Error as exc:
-                    record_no += 1
-                    broken.append((record_no, previous_end + 1, int(reader.line_num),
-                                   _csv_error_reason(exc, source.delimiter)))
+                    add_broken(previous_end + 1, int(reader.line_num), _csv_error_reason(exc, source.delimiter))
                     previous_end = int(reader.line_num)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{source.path}: not UTF-8 text after line {previous_end} "
-                        "(re-save the export as UTF-8)") from exc
     finally:
+        cursor.close()
         if gc_was_enabled:
             gc.enable()
     flush()
@@ -476,18 +531,46 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mapping
         _insert_rejects(con, [(no, first, reason, texts.get(first)) for no, first, _last, reason in broken])
 
 
+def _insert_csv_chunk(con: duckdb.DuckDBPyConnection, source: _Source, rows: list[Any], lines: list[int],
+                      record_nos: list[int], broken: list[tuple[int, int, int, str]]) -> None:
+    """Stage one chunk; on a byte that is not UTF-8 (a surrogate Arrow refuses), quarantine its record.
+
+    Only a chunk that holds such a byte pays for the per-record check.
+    """
+    try:
+        _insert_chunk(con, source, list(zip(*rows, strict=True)), lines, record_nos)
+        return
+    except UnicodeEncodeError:
+        pass
+    names = [source.header_of(name) for name in source.fields]
+    keep: list[int] = []
+    for i, row in enumerate(rows):
+        bad = next(((j, value) for j, value in enumerate(row) if value is not None and not _is_utf8(value)), None)
+        if bad is None:
+            keep.append(i)
+            continue
+        j, value = bad
+        offset = next(k for k, ch in enumerate(value) if "\udc80" <= ch <= "\udcff")
+        reason = rec.invalid_utf8_reason(lines[i], ord(value[offset]) - 0xDC00, f" in column {names[j]!r}")
+        broken.append((record_nos[i], lines[i], lines[i], reason))
+    if keep:
+        _insert_chunk(con, source, list(zip(*(rows[i] for i in keep), strict=True)), [lines[i] for i in keep],
+                      [record_nos[i] for i in keep])
+
+
 def _line_texts(path: Path, ranges: list[tuple[int, int]]) -> dict[int, str]:
     """The text of lines ``first..last`` of each (non-overlapping) range, keyed by ``first``.
 
     A second pass over the file, made only when some records are structurally broken, so the
-    fast path never keeps raw text; each text is cut at :data:`RAW_LIMIT` characters.
+    fast path never keeps raw text; each text is cut at :data:`RAW_LIMIT` characters. A byte that
+    is not UTF-8 shows as ``\\xe4``.
     """
     pending = sorted(ranges)
     texts: dict[int, str] = {}
     parts: list[str] = []
     size = 0
     index = 0
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+    with path.open(newline="", encoding="utf-8-sig", errors="backslashreplace") as fh:
         for number, text in enumerate(fh, start=1):
             if index >= len(pending):
                 break
@@ -510,12 +593,21 @@ def _line_texts(path: Path, ranges: list[tuple[int, int]]) -> dict[int, str]:
 
 
 def _open_workbook(path: Path) -> Any:
+    """The workbook, read-only; its zip directory is checked first (etl/xlsx_guard.py), so a zip bomb is
+    refused before anything is inflated, and its XML is parsed through defusedxml (no entity bombs)."""
     import openpyxl  # imported here: only XLSX loads pay for it
 
+    from etl import xlsx_guard
+
+    xlsx_guard.check_parser()
+    xlsx_guard.check_workbook(path)
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except MemoryError:
+        raise
     except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException ... on junk
-        raise DataError(f"{path}: not a valid .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+        raise xlsx_guard.xml_refusal(path, exc) or DataError(
+            f"{path}: not a valid .xlsx workbook ({type(exc).__name__}: {exc})") from exc
 
 
 def _worksheet(path: Path, workbook: Any, sheet: str | None) -> Any:
@@ -534,6 +626,8 @@ def _sheet_rows(worksheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
 
 
 def _xlsx_header(path: Path, sheet: str | None) -> tuple[str, tuple[str, ...], int]:
+    from etl import xlsx_guard
+
     workbook = _open_workbook(path)
     try:
         worksheet = _worksheet(path, workbook, sheet)
@@ -541,6 +635,11 @@ def _xlsx_header(path: Path, sheet: str | None) -> tuple[str, tuple[str, ...], i
             if any(v is not None and str(v).strip(WHITESPACE) for v in row):
                 headers = tuple("" if v is None else str(v).strip(WHITESPACE) for v in row)
                 return str(worksheet.title), headers, number
+    except (DataError, MemoryError):
+        raise
+    except Exception as exc:  # the sheet part is parsed only here: an XML bomb or a broken part surfaces now
+        raise xlsx_guard.xml_refusal(path, exc) or DataError(
+            f"{path}: the sheet cannot be read ({type(exc).__name__}: {exc})") from exc
     finally:
         workbook.close()
     raise DataError(f"{path}: the sheet {sheet or 'at position 1'!r} is empty (no header row)")
@@ -573,6 +672,8 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mappin
     Only ``handled_minutes`` numbers are written with the mapping's decimal separator: that is the
     only field parsed with it, ids and scores accept ``4.0`` either way.
     """
+    from etl import xlsx_guard
+
     picks = list(source.fields.items())
     columns: list[list[str | None]] = [[] for _ in picks]
     lines: list[int] = []
@@ -594,10 +695,11 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, source: _Source, mapping: Mappin
                 _insert_chunk(con, source, columns, lines, record_nos)
                 columns = [[] for _ in picks]
                 lines, record_nos = [], []
-    except DataError:
+    except (DataError, MemoryError, duckdb.Error):  # DuckDB's (disk full, out of memory) are the writer's to report
         raise
     except Exception as exc:  # a corrupt sheet part surfaces only while iterating
-        raise DataError(f"{source.path}: the sheet cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise xlsx_guard.xml_refusal(source.path, exc) or DataError(
+            f"{source.path}: the sheet cannot be read ({type(exc).__name__}: {exc})") from exc
     finally:
         workbook.close()
     if lines:
