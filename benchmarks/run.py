@@ -518,9 +518,9 @@ class RawTimer:
     """
 
     def __init__(self, db: Path) -> None:
-        from carepulse.config import load_settings
-        from dashboard import state
-        from dashboard.app import create_app
+        from carepulse.core.config import load_settings
+        from carepulse.dashboard import state
+        from carepulse.dashboard.app import create_app
 
         create_app(db, load_settings(None, db=db))
         self.state = state

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings
+from carepulse.core.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 # The public TWCS sample ships with the tests (tests/data/README.md: source and licence, CC BY-NC-SA 4.0).

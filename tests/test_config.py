@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings, load_settings, settings_from_mapping
-from carepulse.errors import ConfigError
+from carepulse.core.config import Settings, load_settings, settings_from_mapping
+from carepulse.core.errors import ConfigError
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 

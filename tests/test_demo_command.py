@@ -8,8 +8,8 @@ import pytest
 
 from carepulse.cli import main
 from carepulse.demo.generator import generate_demo
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, write_twcs
-from warehouse import Warehouse
 
 
 def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,8 +25,8 @@ def test_demo_generates_loads_and_prints_the_headline(tmp_path: Path, capsys: py
     assert "CRM links: conversation" in out
     assert "Among customers who answered the survey (" in out and "Twitter cases scored" in out
     # The headline compares costs over the same pilot months as the Pilot page's card, and glosses its words.
-    from carepulse.config import Settings
-    from metrics.pilot_view import pilot_view
+    from carepulse.core.config import Settings
+    from carepulse.metrics.pilot_view import pilot_view
 
     view = pilot_view(db=Warehouse(db).reader(), settings=Settings())
     assert (f"Twitter {view.pilot.twitter.cost_per_case:.2f} EUR ({view.pilot.twitter.cases:,} cases), phone hotline "

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carepulse.config import Settings
+from carepulse.core.config import Settings
 from carepulse.demo.generator import CRM_HEADERS, HISTORY_WEEKS, HOTLINE_VOLUME_DROP, DemoFiles, generate_demo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -445,10 +445,10 @@ def test_the_hotline_estimate_recovers_the_true_drop(demo: Demo, tmp_path: Path)
     """The simulation's launch took HOTLINE_VOLUME_DROP of the hotline's calls: the interrupted-time-series
     estimate on the loaded CRM export must find it (95% CI holds it) and call it a drop (CI below 0).
     The pilot's three outages and the calls of Twitter customers whose problem came back are in the data."""
-    from etl.loader import ingest_crm
-    from metrics.context import open_context
-    from metrics.itsa import hotline_weekly, segmented_regression
-    from warehouse import Warehouse
+    from carepulse.etl.loader import ingest_crm
+    from carepulse.metrics.context import open_context
+    from carepulse.metrics.itsa import hotline_weekly, segmented_regression
+    from carepulse.warehouse import Warehouse
 
     settings = Settings(db=tmp_path / "crm.duckdb")
     warehouse = Warehouse(settings.db)

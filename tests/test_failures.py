@@ -25,8 +25,8 @@ import openpyxl
 import pytest
 
 from carepulse.cli import main
-from etl import xlsx_guard
-from etl.mapping import FIELD_NAMES
+from carepulse.etl import xlsx_guard
+from carepulse.etl.mapping import FIELD_NAMES
 from tests.twcs_helpers import at, row, write_twcs
 
 ONE_ROW = [row(9_000_001, "c1", False, at("10:00"), "@acme hi"),
@@ -185,7 +185,7 @@ def test_a_full_disk_publishes_nothing_and_removes_the_work_file_at_once(publish
 def test_out_of_memory_in_duckdb_is_one_line_with_a_hint(published: Path, tweets_file: Path,
                                                          capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from warehouse import store
+    from carepulse.warehouse import store
 
     monkeypatch.setattr(store, "WRITE_MEMORY_LIMIT", "2MB")
     before = digest(published)
@@ -200,7 +200,7 @@ def test_out_of_memory_in_duckdb_is_one_line_with_a_hint(published: Path, tweets
 
 def test_a_python_memory_error_during_a_load_is_one_line(published: Path, capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from warehouse import store
+    from carepulse.warehouse import store
 
     def exhausted(con: duckdb.DuckDBPyConnection) -> None:
         raise MemoryError
@@ -317,7 +317,7 @@ def test_a_part_compressed_beyond_the_ratio_cap_is_refused(tmp_path: Path, capsy
 
 
 def test_the_size_and_member_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from carepulse.errors import DataError
+    from carepulse.core.errors import DataError
 
     path = tmp_path / "cases.xlsx"
     crm_workbook(path)
@@ -358,7 +358,7 @@ def test_openpyxl_parses_through_defusedxml(monkeypatch: pytest.MonkeyPatch) -> 
     import openpyxl.xml
     import openpyxl.xml.functions
 
-    from carepulse.errors import DataError
+    from carepulse.core.errors import DataError
 
     assert openpyxl.xml.DEFUSEDXML is True
     assert openpyxl.xml.functions.iterparse is defusedxml.ElementTree.iterparse
@@ -391,7 +391,7 @@ def test_a_file_named_xlsx_that_is_no_zip_is_one_line(tmp_path: Path, published:
 def test_any_os_memory_or_duckdb_error_escaping_a_command_is_one_line(
         raised: BaseException, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
-    from carepulse.commands import metrics
+    from carepulse.cli.commands import metrics
 
     def fail(args: object) -> int:
         raise raised
@@ -404,7 +404,7 @@ def test_any_os_memory_or_duckdb_error_escaping_a_command_is_one_line(
 def test_the_last_resort_keeps_bugs_and_interrupts_as_they_were(monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str],
                                                                  tmp_path: Path) -> None:
-    from carepulse.commands import metrics
+    from carepulse.cli.commands import metrics
 
     def bug(args: object) -> int:
         raise ValueError("a bug")
@@ -421,7 +421,7 @@ def test_the_last_resort_keeps_bugs_and_interrupts_as_they_were(monkeypatch: pyt
 
 
 def test_verbose_logs_the_traceback_after_the_line(tmp_path: Path) -> None:
-    script = ("import sys\nfrom carepulse.commands import metrics\n"
+    script = ("import sys\nfrom carepulse.cli.commands import metrics\n"
               "def fail(args):\n    raise OSError(28, 'No space left on device', '/data/x.csv')\n"
               "metrics.run = fail\nfrom carepulse.cli import main\nsys.exit(main(sys.argv[1:]))\n")
     done = subprocess.run([sys.executable, "-c", script, "-v", "metrics", "--db", str(tmp_path / "x.duckdb")],
@@ -450,8 +450,8 @@ def test_a_db_path_with_a_quote_and_a_space_loads_and_reads(tmp_path: Path, caps
 DASHBOARD = r"""
 import json, os, sys
 from pathlib import Path
-from carepulse.config import Settings
-from dashboard.app import create_app
+from carepulse.core.config import Settings
+from carepulse.dashboard.app import create_app
 
 db = Path(sys.argv[1])
 app = create_app(db, Settings(db=db))

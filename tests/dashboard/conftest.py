@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings
-from dashboard import state
+from carepulse.core.config import Settings
+from carepulse.dashboard import state
 
 
 @pytest.fixture(scope="session")
@@ -27,9 +27,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def twcs_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tweets only (the public TWCS sample plus two broken rows), no CRM cases: the empty states show."""
-    from etl.loader import ingest_tweets
+    from carepulse.etl.loader import ingest_tweets
+    from carepulse.warehouse import Warehouse
     from tests.conftest import SHARED_SAMPLE
-    from warehouse import Warehouse
 
     folder = tmp_path_factory.mktemp("twcs")
     broken = folder / "broken.csv"

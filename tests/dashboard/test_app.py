@@ -12,8 +12,8 @@ import pytest
 SCRIPT = r"""
 import json, sys
 from pathlib import Path
-from carepulse.config import Settings
-from dashboard.app import create_app
+from carepulse.core.config import Settings
+from carepulse.dashboard.app import create_app
 import dash
 
 db = Path(sys.argv[1])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dashboard import exports
+from carepulse.dashboard import exports
 
 DANGEROUS = ["=1+2", "+49 170 1234567", "-AB", "@nordfunk_hilft hilfe", "\tx", "\ry", "=HYPERLINK(\"http://x\")"]
 

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import figures
+from carepulse.dashboard import figures
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from dashboard import filters
-from metrics.context import Filters
+from carepulse.dashboard import filters
+from carepulse.metrics.context import Filters
 
 
 def test_search_round_trip_drops_blanks() -> None:

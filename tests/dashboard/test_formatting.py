@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import formatting as fmt
+from carepulse.dashboard import formatting as fmt
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("de", "de"), ("de_DE", "de"), ("de-AT", "de"), ("en", "en"),
@@ -103,7 +103,7 @@ def test_many_values_at_once_read_exactly_as_one_at_a_time() -> None:
 
 def test_a_value_that_rounds_to_zero_has_no_sign() -> None:
     """Issue 12: "-0,00" appeared on cards; a value that rounds to zero is shown without a minus."""
-    from dashboard import formatting as f
+    from carepulse.dashboard import formatting as f
 
     assert f.points(-0.001, "de", 2) == "±0,00"
     assert f.number(-0.0004, "de", 2) == "0,00"

@@ -9,7 +9,7 @@ import pytest
 
 from carepulse.cli import build_parser
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
+DASHBOARD = Path(__file__).resolve().parents[2] / "carepulse" / "dashboard"
 SOURCES = sorted(DASHBOARD.rglob("*.py"))
 
 

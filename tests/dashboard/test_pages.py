@@ -21,12 +21,12 @@ from dash.development.base_component import Component
 from dash.testing import ignore_register_page
 from openpyxl import load_workbook
 
-from dashboard import components, ids, state, thread
-from metrics import views
+from carepulse.dashboard import components, ids, state, thread
+from carepulse.metrics import views
 
 with ignore_register_page():
-    from dashboard.pages import data as data_page
-    from dashboard.pages import explore, pilot, team
+    from carepulse.dashboard.pages import data as data_page
+    from carepulse.dashboard.pages import explore, pilot, team
 
 
 def walk(node: Any) -> Iterator[Any]:
@@ -55,7 +55,7 @@ def find(node: Any, component_id: str) -> Any:
 
 def one_account() -> dict[str, str]:
     """A filter on the first brand account of the demo (whatever the simulation names it)."""
-    from metrics import data_views
+    from carepulse.metrics import data_views
 
     return {"account": state.load(data_views.filter_options).accounts[0]}
 
@@ -186,7 +186,7 @@ def test_explore_drawn_from_the_address_of_a_filter_change_shows_the_same_view(
         demo_state: state.DashboardState) -> None:
     """A filter change keeps Explore drawn and writes its store into the address; a reload of that address
     must draw the page with the same store (filters and view), or the copied link would show another view."""
-    from dashboard import filters
+    from carepulse.dashboard import filters
 
     drawn = find(explore.layout(**filters.parse_search("?by=team&ci=0&metrics=threads,csat_mean&chart=csat_mean")),
                  ids.EXPLORE_QUERY).data
@@ -315,7 +315,7 @@ def test_without_crm_data_the_pages_say_what_to_run(twcs_state: state.DashboardS
 
 
 def test_a_missing_warehouse_file_is_an_empty_state(tmp_path: Any) -> None:
-    from carepulse.config import Settings
+    from carepulse.core.config import Settings
 
     state.configure(tmp_path / "none.duckdb", Settings())
     assert "No warehouse file yet" in text_of(data_page.show_summary({}))
@@ -430,7 +430,7 @@ def wait_for_a_waiter(s: state.DashboardState) -> None:
 
 def test_the_landing_page_is_ready_before_the_server_listens(demo_state: state.DashboardState) -> None:
     """What ``serve`` prepares before it prints the address is exactly what opening ``/`` asks for."""
-    from dashboard import app
+    from carepulse.dashboard import app
 
     state.clear_cache()
     app.prepare_landing()

@@ -14,21 +14,21 @@ import plotly.graph_objects as go
 import pytest
 from dash.testing import ignore_register_page
 
-from carepulse.config import Settings
-from dashboard import economics_figures as ef
-from dashboard import ids, state
-from metrics.costs import Line, Tally
-from metrics.economics import Month, Pilot, Projection, assumptions
-from metrics.hotline_evidence import Staffing
-from metrics.itsa import ItsResult
-from metrics.pilot_view import PilotView
-from metrics.staffing import HourlyArrivals, staffing_plan
-from metrics.stats import Finding
+from carepulse.core.config import Settings
+from carepulse.dashboard import economics_figures as ef
+from carepulse.dashboard import ids, state
+from carepulse.metrics.costs import Line, Tally
+from carepulse.metrics.economics import Month, Pilot, Projection, assumptions
+from carepulse.metrics.hotline_evidence import Staffing
+from carepulse.metrics.itsa import ItsResult
+from carepulse.metrics.pilot_view import PilotView
+from carepulse.metrics.staffing import HourlyArrivals, staffing_plan
+from carepulse.metrics.stats import Finding
 from tests.dashboard.test_pages import find, text_of, walk
 from tests.metrics.fixtures import FIXTURE_A, load_twcs
 
 with ignore_register_page():
-    from dashboard.pages import pilot as page
+    from carepulse.dashboard.pages import pilot as page
 
 SETTINGS = Settings()  # set-up 15,000 EUR, deflection share 50 %, sensitivity 25/50/75/100 %
 SETUP = SETTINGS.cost.pilot_setup_eur
@@ -185,7 +185,7 @@ def test_localized_writes_one_number_money_and_date_format() -> None:
 
 
 def test_the_glossary_explains_every_statistical_word_the_sentences_use() -> None:
-    from metrics.stats import GLOSSARY
+    from carepulse.metrics.stats import GLOSSARY
 
     terms = {term for term, _ in GLOSSARY}
     assert {"95% CI", "Holm-adjusted", "rank test", "Kaplan-Meier median", "percentage points",

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 
-from etl import columns
+from carepulse.etl import columns
 
 
 def test_values_valid_and_bools_read_sliced_chunks_with_nulls() -> None:
@@ -31,9 +31,9 @@ def test_array_builds_nullable_ints_timestamps_and_bools() -> None:
 
 def test_the_loader_does_not_import_pandas() -> None:
     code = ("import sys, tempfile, pathlib\n"
-            "from carepulse.config import Settings\n"
-            "from etl.loader import ingest_tweets\n"
-            "from warehouse import Warehouse\n"
+            "from carepulse.core.config import Settings\n"
+            "from carepulse.etl.loader import ingest_tweets\n"
+            "from carepulse.warehouse import Warehouse\n"
             "d = pathlib.Path(tempfile.mkdtemp())\n"
             "f = d / 't.csv'\n"
             "f.write_text('tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\\n'\n"
@@ -50,7 +50,7 @@ def test_author_codes_agree_across_chunks() -> None:
     """Threads group and join on these codes: equal ids must get equal codes in every chunk, others not."""
     import duckdb
 
-    from etl.threads import _codes
+    from carepulse.etl.threads import _codes
 
     con = duckdb.connect()
     first = con.sql("SELECT s FROM (VALUES ('b'), ('a'), ('b')) t(s)").to_arrow_table()["s"]

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from benchmarks import generate
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, write_twcs
-from warehouse import Warehouse
 
 
 def test_a_reader_keeps_answering_from_the_last_snapshot_while_an_ingest_runs(tmp_path: Path) -> None:

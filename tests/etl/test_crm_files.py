@@ -27,16 +27,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import carepulse.config
-from carepulse.errors import ConfigError, DataError
-from etl.crm_files import link_crm_cases, load_crm_files
-from etl.mapping import CHANNELS, DEFAULT_MAPPING, FIELD_NAMES, Mapping, load_mapping, mapping_from_dict
-from etl.runs import FileReport, next_ids
-from warehouse import Warehouse, apply_schema
+import carepulse.core.config
+from carepulse.core.errors import ConfigError, DataError
+from carepulse.etl.crm_files import link_crm_cases, load_crm_files
+from carepulse.etl.mapping import CHANNELS, DEFAULT_MAPPING, FIELD_NAMES, Mapping, load_mapping, mapping_from_dict
+from carepulse.etl.runs import FileReport, next_ids
+from carepulse.warehouse import Warehouse, apply_schema
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
-EXAMPLE_MAPPING = REPO / "etl" / "mappings" / "example_de.toml"
+EXAMPLE_MAPPING = REPO / "carepulse" / "etl" / "mappings" / "example_de.toml"
 HEADER = ",".join(FIELD_NAMES)
 
 
@@ -670,7 +670,7 @@ def test_mapping_file_errors(tmp_path: Path) -> None:
 
 
 def test_vocabularies_agree_with_the_settings_and_the_docs() -> None:
-    assert CHANNELS == carepulse.config.CHANNELS
+    assert CHANNELS == carepulse.core.config.CHANNELS
     assert DEFAULT_MAPPING.columns == {}
     docs = (REPO / "docs" / "crm.md").read_text(encoding="utf-8")
     for name in FIELD_NAMES:

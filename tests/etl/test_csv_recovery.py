@@ -20,13 +20,13 @@ import duckdb
 import pytest
 
 from carepulse.cli import main
-from carepulse.config import Settings
-from etl import csv_recovery as rec
+from carepulse.core.config import Settings
+from carepulse.etl import csv_recovery as rec
+from carepulse.warehouse import Warehouse
 from tests.conftest import SHARED_SAMPLE
-from warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE_MAPPING = REPO / "etl" / "mappings" / "example_de.toml"
+EXAMPLE_MAPPING = REPO / "carepulse" / "etl" / "mappings" / "example_de.toml"
 CRM_HEADER = ("Fallnummer;Kanal;Erstellt am;Geschlossen am;Ergebnis;Kundennummer;Twitter-Handle;Tweet-ID;"
               "Bearbeiter;Team;Kategorie;Bearbeitungszeit (Min);Zufriedenheit;Weiterempfehlung")
 ACCOUNTING = re.compile(r"read ([\d,]+) = loaded ([\d,]+)(?: \(of which [\d,]+ updated\))? \+ duplicate ([\d,]+)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from etl import graph
+from carepulse.etl import graph
 
 
 def _arrays(rows: list[tuple[int, int | None, int, bool]]) -> tuple[np.ndarray, ...]:

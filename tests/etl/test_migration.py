@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import row, write_twcs
-from warehouse import Warehouse
 
 T0 = datetime(2017, 10, 31, 9, 0, tzinfo=UTC)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, twitter_time, write_twcs
-from warehouse import Warehouse
 
 KINDS = ("good", "good", "good", "bad_id", "bad_date", "bad_inbound", "repeat", "conflict")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, write_twcs
-from warehouse import Warehouse
 
 FIXTURE = [
     # Conversation 100: two customers.

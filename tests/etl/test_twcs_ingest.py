@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 from carepulse.cli import main
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import HEADER, at, row, twitter_time, write_twcs
-from warehouse import Warehouse
 
 GOOD = [
     row(1, "c1", False, at("10:00"), "@acme help"),
@@ -168,12 +168,12 @@ def test_a_crash_midway_leaves_the_published_warehouse_untouched(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     ingest(settings, write_twcs(tmp_path / "a.csv", GOOD))
     before = snapshot(settings)
-    import etl.threads
+    from carepulse.etl import threads
 
     def explode(*args: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(etl.threads, "rebuild", explode)
+    monkeypatch.setattr(threads, "rebuild", explode)
     with pytest.raises(RuntimeError):
         ingest(settings, write_twcs(tmp_path / "b.csv", [row(50, "c9", False, at("13:00"), "new")]))
     assert snapshot(settings) == before

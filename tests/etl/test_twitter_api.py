@@ -43,10 +43,10 @@ import requests
 import responses
 
 from carepulse.cli import main
-from carepulse.config import Settings
-from carepulse.errors import ConfigError, SourceError
-from etl.loader import ingest_tweets
-from etl.twitter_api import (
+from carepulse.core.config import Settings
+from carepulse.core.errors import ConfigError, SourceError
+from carepulse.etl.loader import ingest_tweets
+from carepulse.etl.twitter_api import (
     Puller,
     PullReport,
     conversation_queries,
@@ -55,7 +55,7 @@ from etl.twitter_api import (
     parse_since,
     snowflake_time,
 )
-from warehouse import Warehouse
+from carepulse.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "api"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAFakeBearerTokenForTests%3DnotReal0123456789"
@@ -409,7 +409,7 @@ def test_a_429_waits_until_the_reset_header_and_says_so(
 def test_on_a_terminal_the_wait_counts_down_by_the_second_and_ctrl_c_ends_it(
     fake_x: FakeX, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("etl.twitter_api.progress.enabled", lambda: True)
+    monkeypatch.setattr("carepulse.etl.twitter_api.progress.enabled", lambda: True)
     fake_x.fail("/users/783214/mentions", (429, {"x-rate-limit-reset": str(int(NOW) + 59)}, {"title": "Too Many"}))
     time = FakeTime()
     report = puller(settings, time, tmp_path, should_stop=lambda: len(time.sleeps) >= 3).run_once()

@@ -35,10 +35,10 @@ from typing import Any
 
 import duckdb
 
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, write_twcs
-from warehouse import Warehouse
 
 TH, AC = "TelekomHilft", "AcmeCare"
 

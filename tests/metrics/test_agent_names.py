@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carepulse.config import Settings
-from etl.loader import ingest_crm, ingest_tweets
-from metrics import engine
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_crm, ingest_tweets
+from carepulse.metrics import engine
+from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, write_twcs
-from warehouse import Warehouse
 
 TWEETS = [
     row(1, "c1", False, at("10:00"), "@acme help"),

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
-from metrics import engine
-from warehouse import Warehouse
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.metrics import engine
+from carepulse.warehouse import Warehouse
 
 
 def plain_python_threads(path: Path) -> dict[str, dict[str, Any]]:

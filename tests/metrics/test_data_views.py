@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings
-from etl.loader import ingest_crm, ingest_tweets
-from metrics import data_views
-from metrics.context import Filters
-from warehouse import Reader, Warehouse
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_crm, ingest_tweets
+from carepulse.metrics import data_views
+from carepulse.metrics.context import Filters
+from carepulse.warehouse import Reader, Warehouse
 
 TWEETS = """tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id
 1,cust_a,True,Tue Oct 31 10:00:00 +0000 2017,@Brand help,2,

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
-from carepulse.config import ChannelCost, CostModel, Settings
-from metrics import engine
-from metrics.context import Filters
+from carepulse.core.config import ChannelCost, CostModel, Settings
+from carepulse.metrics import engine
+from carepulse.metrics.context import Filters
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import TH, ThreadRow, insert_cases, insert_threads
-from warehouse import Warehouse
 
 AS_OF = datetime(2017, 10, 31, 12, 0, tzinfo=UTC)
 NAMES = ["cost_per_case", "costed_cases", "twitter_cases", "hotline_variable_cost_per_case",

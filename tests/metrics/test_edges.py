@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from carepulse.config import Settings
-from etl.loader import ingest_tweets
-from metrics import engine
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.metrics import engine, views
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import TH, ThreadRow, insert_cases, insert_threads, load_twcs
 from tests.twcs_helpers import at, row
-from warehouse import Warehouse
 
 
 def test_a_reply_stamped_before_its_tweet_is_ignored(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def _weekly(tmp_path: Path, rows: list[ThreadRow], as_of: datetime) -> tuple[Any
     insert_threads(warehouse, rows)
     result = engine.compute(["threads_forecast_4w", "first_response_trend_s_per_week"], db=warehouse.reader(),
                             settings=settings, as_of=as_of)
-    series = engine.weekly_series(db=warehouse.reader(), settings=settings, as_of=as_of)
+    series = views.weekly_series(db=warehouse.reader(), settings=settings, as_of=as_of)
     return result.total["threads_forecast_4w"], result.total["first_response_trend_s_per_week"], series
 
 
@@ -122,7 +122,7 @@ def test_twcs_sample_forecast_ignores_its_2011_and_2016_stragglers(shared_sample
     # week inside the history, kept as zero); the trend's 4 weeks are those with an answered thread.
     assert forecast.note == "not enough data (weeks = 6, minimum 8)"
     assert trend.note == "not enough data (weeks = 4, minimum 8)"
-    series = engine.weekly_series(db=warehouse.reader(), settings=settings)
+    series = views.weekly_series(db=warehouse.reader(), settings=settings)
     actual = series[series["kind"] == "actual"]
     assert str(actual["week"].iloc[0]) == "2017-10-16 00:00:00" and len(actual) == 6
 

@@ -1,6 +1,6 @@
 """The engine's fast paths give exactly the numbers of the plain SQL they replace.
 
-* Kaplan-Meier: :mod:`metrics.survival` (DuckDB scan + numpy) against :func:`metrics.sql.km_sql`
+* Kaplan-Meier: :mod:`carepulse.metrics.survival` (DuckDB scan + numpy) against :func:`metrics.sql.km_sql`
   (one SQL statement), per group and in total, on random data full of ties, groups where every
   thread is answered, groups where none is, and an as-of that cuts through the data.
 * Reply times: ``tweets.first_reply_at`` and the stored first reply (``first_reply_by``, no join),
@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings
-from metrics import engine, registry, survival
-from metrics.context import Filters, open_context
-from metrics.sql import km_sql, relation
+from carepulse.core.config import Settings
+from carepulse.metrics import engine, registry, survival
+from carepulse.metrics.context import Filters, open_context
+from carepulse.metrics.sql import km_sql, relation
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import ThreadRow, insert_threads, load_twcs
 from tests.twcs_helpers import at, row
-from warehouse import Warehouse
 
 AS_OF = datetime(2017, 11, 1, tzinfo=UTC)
 KM = registry.get("first_response_km_median_s")

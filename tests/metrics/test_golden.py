@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from carepulse.config import ChannelCost, CostModel, Settings
-from metrics import engine
-from metrics.context import Filters
+from carepulse.core.config import ChannelCost, CostModel, Settings
+from carepulse.metrics import engine
+from carepulse.metrics.context import Filters
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import (
     AC,
     FIXTURE_A,
@@ -29,7 +30,6 @@ from tests.metrics.fixtures import (
     load_twcs,
     utc,
 )
-from warehouse import Warehouse
 
 # ---------------------------------------------------------------------------------------------
 # Scenario A: fixture A (see tests/metrics/fixtures.py for the time line), loaded by the loader.

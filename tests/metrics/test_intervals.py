@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from scipy.stats import binom
 
-from carepulse.config import Settings
-from metrics import engine
-from metrics.sql import EXACT_RANKS_MAX, exact_ranks
-from metrics.stats import wilson
+from carepulse.core.config import Settings
+from carepulse.metrics import engine
+from carepulse.metrics.sql import EXACT_RANKS_MAX, exact_ranks
+from carepulse.metrics.stats import wilson
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import AC, FIXTURE_A, TH, ThreadRow, insert_threads, load_twcs
-from warehouse import Warehouse
 
 Z = 1.959963984540054
 AS_OF = datetime(2018, 1, 10, tzinfo=UTC)

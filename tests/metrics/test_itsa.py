@@ -15,17 +15,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from carepulse.config import Settings
-from metrics.context import Filters, open_context
-from metrics.itsa import (
+from carepulse.core.config import Settings
+from carepulse.metrics.context import Filters, open_context
+from carepulse.metrics.itsa import (
     ItsResult,
     hotline_weekly,
     implied_deflection,
     newey_west_lags,
     segmented_regression,
 )
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import insert_cases, utc
-from warehouse import Warehouse
 
 LAUNCH = date(2026, 5, 4)  # a Monday
 

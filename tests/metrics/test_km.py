@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from carepulse.config import Settings
-from metrics import engine
+from carepulse.core.config import Settings
+from carepulse.metrics import engine, views
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import ThreadRow, insert_threads
-from warehouse import Warehouse
 
 AS_OF = datetime(2017, 11, 1, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ def test_km_curve_matches_the_headline(tmp_path: Path) -> None:
     settings = Settings(db=tmp_path / "wh.duckdb")
     warehouse = Warehouse(settings.db)
     insert_threads(warehouse, rows)
-    curve = engine.km_curve(db=warehouse.reader(), settings=settings, as_of=AS_OF)
+    curve = views.km_curve(db=warehouse.reader(), settings=settings, as_of=AS_OF)
     headline = engine.compute(["first_response_km_median_s"], db=warehouse.reader(), settings=settings,
                               as_of=AS_OF, ci=True).total["first_response_km_median_s"]
     assert curve.attrs["median_s"] == headline.value

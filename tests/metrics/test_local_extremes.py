@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from metrics.data_views import _local, _local_extreme
+from carepulse.metrics.data_views import _local, _local_extreme
 
 
 def test_local_extremes_equal_converting_every_row_across_a_dst_fall_back() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.errors import ConfigError
-from metrics import registry
-from metrics.registry import Metric, RegistryError, list_metrics, validate
+from carepulse.core.errors import ConfigError
+from carepulse.metrics import registry
+from carepulse.metrics.registry import Metric, RegistryError, list_metrics, validate
 from tests.metrics.test_golden import GOLDEN
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
@@ -66,7 +66,7 @@ def test_validation_reports_every_problem_at_once() -> None:
 
 
 def test_the_shipped_registry_is_consistent() -> None:
-    from metrics.sources import SOURCES
+    from carepulse.metrics.sources import SOURCES
 
     assert validate(list_metrics(), {n: frozenset(s.joins) for n, s in SOURCES.items()}) == []
 

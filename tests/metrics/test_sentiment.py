@@ -8,8 +8,8 @@ import re
 import duckdb
 import pytest
 
-from metrics import sentiment
-from metrics.sentiment import DM_HANDOFF_RE, THANKS_NOT_RE, THANKS_RE, label, score, score_german, thanks_sql
+from carepulse.metrics import sentiment
+from carepulse.metrics.sentiment import DM_HANDOFF_RE, THANKS_NOT_RE, THANKS_RE, label, score, score_german, thanks_sql
 
 # German customer-care tweets, labelled by a person before the lexicon was run on them (the first 40 with the
 # lexicon, the rest with the thanks exclusions of issue 12).

@@ -29,15 +29,15 @@ from typing import Any
 
 import pytest
 
-from carepulse.config import BusinessHours, Settings
-from carepulse.errors import ConfigError
-from metrics import data_views, engine, views
-from metrics.context import Filters, open_context
-from metrics.sql import km_sql, relation
-from metrics.survival import km_rows
+from carepulse.core.config import BusinessHours, Settings
+from carepulse.core.errors import ConfigError
+from carepulse.metrics import data_views, engine, views
+from carepulse.metrics.context import Filters, open_context
+from carepulse.metrics.sql import km_sql, relation
+from carepulse.metrics.survival import km_rows
+from carepulse.warehouse import Reader
 from tests.metrics.fixtures import insert_cases, load_twcs
 from tests.twcs_helpers import at, row
-from warehouse import Reader
 
 VALUES = ("{{as_of}}", "{{nope}}", "{{sig(1)}}", "O'Brien '' --", "Ünïcødé ✓ 日本", "%_\\", "$tz ? {{$team}}")
 FILTER_DIMS = ("account", "team", "category", "channel")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings
-from metrics.context import Filters, open_context
-from metrics.staffing import (
+from carepulse.core.config import Settings
+from carepulse.metrics.context import Filters, open_context
+from carepulse.metrics.staffing import (
     HourlyArrivals,
     agents_needed,
     erlang_c,
@@ -23,8 +23,8 @@ from metrics.staffing import (
     staffing_plan,
     verdict,
 )
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import AC, TH, ThreadRow, insert_threads
-from warehouse import Warehouse
 
 # ---- published values ----------------------------------------------------------------------------
 # The widely used worked example (Call Centre Helper, "Erlang C Formula - Made Simple With an Easy

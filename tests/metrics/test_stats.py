@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from metrics import stats
+from carepulse.metrics import stats
 
 
 def test_wilson_is_statsmodels_wilson_not_the_default_method() -> None:

@@ -16,10 +16,10 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.proportion import test_proportions_2indep as score_test
 
-from carepulse.config import Settings
-from metrics import engine, stats
+from carepulse.core.config import Settings
+from carepulse.metrics import engine, stats
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import insert_cases
-from warehouse import Warehouse
 
 # A 1-5 score, 100 of each; adding 50 fives to one side gives a difference whose 95% interval starts
 # at 0.007: clear of zero, but "0.0 to 0.4" at one decimal (the old sentence called that real).
@@ -232,8 +232,8 @@ def test_compute_shows_response_rates_and_one_family(tmp_path: Path) -> None:
 
 def test_a_verdict_on_a_filtered_slice_says_so() -> None:
     """The same comparison, unfiltered and on one category: only the slice's sentence carries the caveat."""
-    from metrics.comparisons import slice_caveat
-    from metrics.context import Context, Filters
+    from carepulse.metrics.comparisons import slice_caveat
+    from carepulse.metrics.context import Context, Filters
 
     whole = Context(con=None, settings=Settings(), as_of=datetime(2026, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
     assert slice_caveat(whole) == ""

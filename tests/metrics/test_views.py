@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from carepulse.config import Settings
-from carepulse.errors import ConfigError
-from metrics import engine, views
-from metrics.context import Filters
+from carepulse.core.config import Settings
+from carepulse.core.errors import ConfigError
+from carepulse.metrics import engine, views
+from carepulse.metrics.context import Filters
+from carepulse.warehouse import Warehouse
 from tests.metrics.fixtures import FIXTURE_A, TH, load_twcs
 from tests.twcs_helpers import at, row
-from warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +27,14 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, Settings]:
 def test_threads_list_adds_up(wh: tuple[Warehouse, Settings]) -> None:
     warehouse, settings = wh
     reader = warehouse.reader()
-    every = engine.threads(db=reader, settings=settings, limit=None)
+    every = views.threads(db=reader, settings=settings, limit=None)
     assert len(every) == 7
     assert (every["status"] == "unanswered").sum() == 2
-    th = engine.threads(db=reader, settings=settings, group=("account", TH), limit=None)
+    th = views.threads(db=reader, settings=settings, group=("account", TH), limit=None)
     assert sorted(th["thread_id"]) == ["1-c1", "10-c4", "14-c7", "4-c2"]
-    kmg = engine.threads(db=reader, settings=settings, group=("agent", "KMG"), limit=None)
+    kmg = views.threads(db=reader, settings=settings, group=("agent", "KMG"), limit=None)
     assert kmg["thread_id"].tolist() == ["14-c7"] and kmg["first_response_seconds"].tolist() == [39600]
-    slowest = engine.threads(db=reader, settings=settings, status="answered", order="first_response_seconds",
+    slowest = views.threads(db=reader, settings=settings, status="answered", order="first_response_seconds",
                              limit=2)
     assert slowest["thread_id"].tolist() == ["14-c7", "4-c2"]
     assert slowest["sla_met"].tolist() == [False, False]
@@ -45,18 +45,18 @@ def test_threads_list_adds_up(wh: tuple[Warehouse, Settings]) -> None:
 
 def test_thread_tweets_show_roles_and_waits(wh: tuple[Warehouse, Settings]) -> None:
     warehouse, settings = wh
-    conv = engine.thread_tweets("1-c1", db=warehouse.reader(), settings=settings)
+    conv = views.thread_tweets("1-c1", db=warehouse.reader(), settings=settings)
     assert conv["tweet_id"].tolist() == [1, 2, 3]
     assert conv["role"].tolist() == ["customer", "brand", "customer"]
     assert math.isnan(conv["wait_seconds"][0]) and conv["wait_seconds"].tolist()[1:] == [600, 1200]
     assert conv["is_first_response"].tolist() == [False, True, False]
-    other = engine.thread_tweets("11-c5", db=warehouse.reader(), settings=settings)
+    other = views.thread_tweets("11-c5", db=warehouse.reader(), settings=settings)
     assert other["role"].tolist() == ["customer", "other customer", "brand"]
 
 
 def test_waiting_queue_longest_first(wh: tuple[Warehouse, Settings]) -> None:
     warehouse, settings = wh
-    queue = engine.waiting_queue(db=warehouse.reader(), settings=settings)
+    queue = views.waiting_queue(db=warehouse.reader(), settings=settings)
     assert queue["thread_id"].tolist() == ["10-c4", "11-c5"]
     assert queue["waiting_seconds"].tolist() == [68400, 64800]
     assert queue["sla_breached"].all()
@@ -79,33 +79,33 @@ def test_waiting_queue_lists_only_threads_that_can_still_be_answered(tmp_path: P
     settings = Settings(db=tmp_path / "wh.duckdb")
     reader = load_twcs(tmp_path, AGED_QUEUE, settings).reader()
     assert settings.queue_max_age_days == 14
-    queue = engine.waiting_queue(db=reader, settings=settings)
+    queue = views.waiting_queue(db=reader, settings=settings)
     assert queue["thread_id"].tolist() == ["2-c2", "3-c3"]  # -10 d and -1 d, longest waiting first
     assert queue["waiting_seconds"].tolist() == [10 * 86400, 86400]
     assert queue["first_text"].tolist() == [f"@{TH} Rechnung doppelt abgebucht", f"@{TH} Router blinkt rot"]
     assert queue.attrs == {"waiting": 2, "breached": 2, "older": 1, "max_age_days": 14.0}
-    wider = engine.waiting_queue(db=reader, settings=settings, max_age_days=31)
+    wider = views.waiting_queue(db=reader, settings=settings, max_age_days=31)
     assert wider["thread_id"].tolist() == ["1-c1", "2-c2", "3-c3"] and wider.attrs["older"] == 0
-    narrower = engine.waiting_queue(db=reader, settings=Settings(db=settings.db, queue_max_age_days=0.5))
+    narrower = views.waiting_queue(db=reader, settings=Settings(db=settings.db, queue_max_age_days=0.5))
     assert narrower.empty and narrower.attrs["waiting"] == 0 and narrower.attrs["older"] == 3
     # The queue is a view: every unanswered thread still counts in the metrics and is listed.
     total = engine.headline(["threads", "response_rate"], db=reader, settings=settings)["total"]
     assert total["threads"] == 4 and total["response_rate"] == 0.25
-    unanswered = engine.threads(db=reader, settings=settings, status="unanswered", limit=None)
+    unanswered = views.threads(db=reader, settings=settings, status="unanswered", limit=None)
     assert sorted(unanswered["thread_id"]) == ["1-c1", "2-c2", "3-c3"]
 
 
 def test_histogram_sla_days_and_heatmap(wh: tuple[Warehouse, Settings]) -> None:
     warehouse, settings = wh
     reader = warehouse.reader()
-    hist = engine.first_response_histogram(db=reader, settings=settings).set_index("bin")["threads"]
+    hist = views.first_response_histogram(db=reader, settings=settings).set_index("bin")["threads"]
     # 600 -> 5-15 min; 900 and 1800 are the lower edges of 15-30 and 30-60 min; 7200 -> 2-4 h; 39600 -> 8-24 h
     assert hist.to_dict() == {"< 5 min": 0, "5-15 min": 1, "15-30 min": 1, "30-60 min": 1, "1-2 h": 0,
                               "2-4 h": 1, "4-8 h": 0, "8-24 h": 1, "1-3 days": 0, "> 3 days": 0, "unanswered": 2}
-    days = engine.sla_breaches_by_day(db=reader, settings=settings)
+    days = views.sla_breaches_by_day(db=reader, settings=settings)
     assert days.to_dict("records") == [{"day": "2017-10-31", "threads": 7, "met": 3, "breached": 4,
                                         "undecided": 0, "sla_met_share": 3 / 7}]
-    heat = engine.arrivals_heatmap(db=reader, settings=settings)
+    heat = views.arrivals_heatmap(db=reader, settings=settings)
     assert set(heat["weekday"]) == {"Tue"}
     by_hour = heat.set_index("hour")
     assert by_hour["threads"].to_dict() == {10: 1, 11: 1, 12: 1, 14: 1, 15: 2, 22: 1}
@@ -126,7 +126,7 @@ def test_agent_table_and_filters(wh: tuple[Warehouse, Settings]) -> None:
 
 def test_weekly_series_needs_complete_weeks(wh: tuple[Warehouse, Settings]) -> None:
     warehouse, settings = wh
-    series = engine.weekly_series(db=warehouse.reader(), settings=settings)
+    series = views.weekly_series(db=warehouse.reader(), settings=settings)
     assert series.empty
     assert series.attrs["forecast_verdict"] == "not enough data (weeks = 0, minimum 8)"
 

@@ -1,0 +1,73 @@
+"""``carepulse ingest twcs|jsonl|crm FILE...``: load files into the warehouse, nothing lost."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from carepulse.core.config import load_settings
+from carepulse.core.errors import ConfigError
+from carepulse.etl.loader import BatchReport, ingest_crm, ingest_tweets
+from carepulse.warehouse import Warehouse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("ingest", help="load tweet files or CRM exports into the warehouse")
+    kinds = parser.add_subparsers(dest="kind", metavar="SOURCE", required=True)
+
+    twcs = kinds.add_parser("twcs", help="the 'Customer Support on Twitter' corpus layout (CSV)")
+    twcs.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    twcs.add_argument("--account", action="append", default=[], metavar="HANDLE",
+                      help="extra brand handle (TWCS marks brand tweets itself with inbound=False)")
+
+    jsonl = kinds.add_parser("jsonl", help="Twitter API v2 responses as twarc2 writes them (JSONL)")
+    jsonl.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    jsonl.add_argument("--account", action="append", default=[], metavar="HANDLE",
+                       help="a brand handle the team answers from (repeat for several); required once")
+
+    crm = kinds.add_parser("crm", help="CRM case exports (CSV, XLSX or Parquet)")
+    crm.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    crm.add_argument("--mapping", type=Path, default=None, help="TOML mapping of the export's headers and values")
+
+    for p in (twcs, jsonl, crm):
+        p.add_argument("--db", type=Path, default=None,
+                       help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+        p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(Path(args.config) if args.config else None, db=args.db)
+    warehouse = Warehouse(settings.db)
+    if args.kind == "crm":
+        report = ingest_crm(warehouse, list(args.files), args.mapping, settings)
+    else:
+        if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
+            raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
+        report = ingest_tweets(warehouse, args.kind, list(args.files), settings, accounts=args.account)
+    print_report(report, settings.db)
+    return 0
+
+
+def print_report(report: BatchReport, db: Path) -> None:
+    """The accounting lines every user sees: per file, then the warehouse after the load."""
+    out = sys.stdout
+    for file_report in report.files:
+        print(file_report.line(), file=out)
+    totals = report.totals
+    new = report.loaded
+    print(
+        f"warehouse {db}: {totals.get('tweets', 0):,} tweets, {totals.get('threads', 0):,} threads "
+        f"({totals.get('answered_threads', 0):,} answered), {totals.get('brand_accounts', 0):,} brand accounts, "
+        f"{totals.get('crm_cases', 0):,} CRM cases; {new:,} new records, "
+        f"{report.conversations_rebuilt:,} conversations rebuilt in {report.seconds:.2f} s",
+        file=out,
+    )
+    if report.links:
+        print("CRM links: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.links.items())), file=out)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=out)
+    quarantined = sum(f.quarantined for f in report.files)
+    if quarantined:
+        print(f"{quarantined:,} records quarantined with their reasons: see the quarantine table "
+              "(or the dashboard's Data page)", file=out)

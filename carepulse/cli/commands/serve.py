@@ -1,0 +1,31 @@
+"""``carepulse serve``: the dashboard over a warehouse, on 127.0.0.1:8050 unless told otherwise."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from carepulse.core.config import load_settings
+from carepulse.core.errors import ConfigError, DataError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("serve", help="serve the dashboard (Pilot, Team, Explore, Data)")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to listen on (default 127.0.0.1: only this machine can connect)")
+    parser.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(Path(args.config) if args.config else None, db=args.db)
+    if not settings.db.exists():
+        raise DataError(f"no warehouse at {settings.db}: load data first (carepulse demo, or carepulse ingest ...)")
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port {args.port}: expected 1 to 65535")
+    from carepulse.dashboard.app import serve
+
+    serve(db=settings.db, host=args.host, port=args.port, settings=settings)
+    return 0

@@ -1,0 +1,419 @@
+"""Pure figure builders: a tidy DataFrame (from metrics) and a locale in, a plotly figure out.
+
+No data access, no Dash: each builder can be called and checked in a test. Every builder copes with
+an empty frame by returning :func:`empty_figure` with a sentence saying why it is empty. Labels
+that come from data (teams, categories, accounts) are entity-escaped, because plotly reads a
+few HTML tags (``<a href>``, ``<b>``) in text.
+
+Figures are plain dicts in plotly's JSON schema (``{"data": [trace, ...], "layout": {...}}``), the
+form ``dcc.Graph`` takes and Dash sends as it is. They are what ``plotly.graph_objects`` would build
+from the same calls, without its validation: building and serialising ``go.Figure`` objects cost
+25-80 ms per callback, several times the 13-60 ms queries behind them. The consequence is that a
+typo in a property name is not caught here; ``tests/dashboard/test_figures.py`` checks every builder's
+output against plotly's own validator. Values are plain Python (lists, floats, ``None`` for a gap,
+ISO date strings), so any JSON encoder can send them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import pkgutil
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carepulse.dashboard import formatting as fmt
+from carepulse.dashboard.formatting import Locale
+
+Figure = dict[str, Any]
+
+BLUE, GREEN, RED, GREY, ORANGE, PURPLE = "#0d6efd", "#198754", "#dc3545", "#adb5bd", "#fd7e14", "#6f42c1"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+TIME_BREAKDOWNS = ("day", "week", "month")
+DURATION_TICKS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"), (4 * 3600, "4 h"),
+                  (86400, "1 day"), (3 * 86400, "3 days"), (7 * 86400, "1 week"), (30 * 86400, "30 days"))
+MAX_CURVE_POINTS = 1500
+TEMPLATE = "plotly_white"
+UNUSED_SUBPLOTS = ("polar", "ternary", "scene", "geo")  # template layout parts for subplots no figure here has
+
+
+def label(text: Any) -> str:
+    """Data text made inert for plotly's HTML-ish text rendering."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@functools.cache
+def _plotly_white() -> dict[str, Any]:
+    """Plotly's ``plotly_white`` template as plotly.py ships it, read once from plotly's package data."""
+    raw = pkgutil.get_data("plotly", f"package_data/templates/{TEMPLATE}.json")
+    if raw is None:  # pragma: no cover - plotly always ships it
+        raise FileNotFoundError(f"plotly template {TEMPLATE}")
+    loaded: dict[str, Any] = json.loads(raw)
+    return loaded
+
+
+@functools.cache
+def template(trace_types: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``plotly_white`` for a figure drawing these trace types (plotly.js needs the object, not its name).
+
+    A template's ``data`` part styles only traces of its own type, and its polar, ternary, 3-D and geo
+    layouts only those subplots, so leaving out the parts a figure does not draw changes nothing on
+    screen and sends 2 KB instead of 7 KB per figure. Shared by every figure: nobody may change it.
+    """
+    full = _plotly_white()
+    layout = {k: v for k, v in full["layout"].items() if k not in UNUSED_SUBPLOTS}
+    return {"data": {k: v for k, v in full["data"].items() if k in trace_types}, "layout": layout}
+
+
+@functools.cache
+def colorscale(name: str) -> list[list[Any]]:
+    """A named plotly.py colour scale as plotly.py expands it (plotly.js has other scales by these names)."""
+    import plotly.colors
+
+    return [[float(at), colour] for at, colour in plotly.colors.get_colorscale(name)]
+
+
+def _layout(locale: Locale, *, height: int = 300, legend: bool = True, **extra: Any) -> dict[str, Any]:
+    """The house layout every chart shares, plus the chart's own settings."""
+    layout: dict[str, Any] = {
+        "height": height, "separators": fmt.plotly_separators(locale),
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 40}, "font": {"size": 12}, "showlegend": legend,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> Figure:
+    layout["template"] = template(frozenset(trace["type"] for trace in traces))
+    return {"data": traces, "layout": layout}
+
+
+def empty_figure(message: str, height: int = 300) -> Figure:
+    """A blank chart that says why it is blank (and, where it helps, what to do)."""
+    return _figure([], {
+        "height": height, "margin": {"l": 20, "r": 20, "t": 20, "b": 20},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+        "annotations": [{"text": label(message), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                         "showarrow": False, "font": {"size": 13, "color": "#6c757d"}}]})
+
+
+def _duration_scale(seconds: Iterable[float | None]) -> tuple[float, str]:
+    """Divide seconds by this to plot in a unit a reader knows: minutes below 3 hours, else hours."""
+    finite = [s for s in seconds if s is not None and not (isinstance(s, float) and math.isnan(s))]
+    top = max(finite) if finite else 0
+    return (60.0, "minutes") if top < 3 * 3600 else (3600.0, "hours")
+
+
+def _as_float(values: Any) -> list[float | None]:
+    """Numbers as Python floats, a missing value as ``None`` (a gap in the line, not zero)."""
+    array = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return [None if math.isnan(v) else v for v in array.tolist()]
+
+
+def _scaled(values: Sequence[float | None], scale: float) -> list[float | None]:
+    return [None if v is None else v / scale for v in values]
+
+
+def _numbers(values: Any) -> list[Any]:
+    """A column as plain Python numbers (ints stay ints), missing values as ``None``."""
+    series = pd.Series(values)
+    if series.dtype.kind in "iub" and not series.isna().any():
+        return [int(v) for v in series.tolist()]
+    return _as_float(series)
+
+
+def _dates(values: Any) -> list[str | None]:
+    """Dates and times as ISO text, which plotly.js reads as dates (metrics give ISO strings or datetimes)."""
+    series = pd.Series(values)
+    if series.dtype.kind != "M":
+        try:
+            series = pd.to_datetime(series, format="ISO8601")
+        except (ValueError, TypeError):
+            series = pd.to_datetime(series)
+    if getattr(series.dt, "tz", None) is not None:
+        return [None if pd.isna(t) else t.isoformat() for t in series]
+    text = np.datetime_as_string(series.to_numpy(dtype="datetime64[us]"), unit="s").tolist()
+    return [None if t == "NaT" else t for t in text]
+
+
+# ---- Pilot ---------------------------------------------------------------------------------------
+
+def weekly_volume(frame: pd.DataFrame, locale: Locale, verdict: str | None = None) -> Figure:
+    """Threads per complete week, and the forecast with its 95% prediction band."""
+    if frame.empty:
+        return empty_figure(verdict or "No complete week of threads in this selection")
+    actual = frame[frame["kind"] == "actual"]
+    forecast = frame[frame["kind"] == "forecast"]
+    day = fmt.plotly_week_hover(locale)
+    traces: list[dict[str, Any]] = [{
+        "type": "scatter", "x": _dates(actual["week"]), "y": _numbers(actual["threads"]), "name": "threads per week",
+        "mode": "lines+markers", "line": {"color": BLUE},
+        "hovertemplate": f"week of %{{x|{day}}}: %{{y:,.0f}} threads<extra></extra>"}]
+    if not forecast.empty:
+        joined = pd.concat([actual.tail(1), forecast])
+        weeks = _dates(forecast["week"])
+        traces.append({"type": "scatter", "x": weeks + weeks[::-1],
+                       "y": _numbers(forecast["pi_high"]) + _numbers(forecast["pi_low"])[::-1],
+                       "fill": "toself", "fillcolor": "rgba(13,110,253,0.15)", "mode": "lines", "line": {"width": 0},
+                       "name": "95% prediction band", "hoverinfo": "skip"})
+        traces.append({"type": "scatter", "x": _dates(joined["week"]), "y": _numbers(joined["threads"]),
+                       "name": "forecast", "mode": "lines+markers", "line": {"color": BLUE, "dash": "dash"},
+                       "hovertemplate": f"week of %{{x|{day}}}: about %{{y:,.0f}} threads<extra></extra>"})
+    return _figure(traces, _layout(locale, xaxis={"tickformat": fmt.plotly_day_format(locale)},
+                                   yaxis={"title": {"text": "threads"}, "rangemode": "tozero"}))
+
+
+def speed_over_time(frame: pd.DataFrame, locale: Locale, sla_minutes: float) -> Figure:
+    """Weekly first-response median (left axis) and the share answered within the SLA (right axis)."""
+    if frame.empty or frame["first_response_median_s"].isna().all():
+        return empty_figure("No answered threads in this selection")
+    weeks = _dates(frame["week"])
+    medians = _as_float(frame["first_response_median_s"])
+    scale, unit = _duration_scale(medians)
+    traces: list[dict[str, Any]] = [{
+        "type": "scatter", "x": weeks, "y": _scaled(medians, scale), "name": f"first response, median ({unit})",
+        "mode": "lines+markers", "line": {"color": BLUE}, "customdata": fmt.durations(medians, locale),
+        "hovertemplate": "median %{customdata}<extra></extra>"}]
+    if "first_response_km_median_s" in frame:
+        km = _as_float(frame["first_response_km_median_s"])
+        traces.append({"type": "scatter", "x": weeks, "y": _scaled(km, scale), "name": "Kaplan-Meier median",
+                       "mode": "lines", "line": {"color": PURPLE, "dash": "dot"},
+                       "customdata": fmt.durations(km, locale),
+                       "hovertemplate": "Kaplan-Meier median %{customdata}<extra></extra>"})
+    if "sla_met_share" in frame:
+        shares = _as_float(frame["sla_met_share"])
+        traces.append({"type": "scatter", "x": weeks, "y": shares,
+                       "name": f"answered within {fmt.number(sla_minutes, locale)} min (share)",
+                       "mode": "lines+markers", "line": {"color": GREEN}, "yaxis": "y2",
+                       "customdata": fmt.percents(shares, locale, 1),
+                       "hovertemplate": "SLA met %{customdata}<extra></extra>"})
+    layout = _layout(
+        locale, hovermode="x unified",
+        yaxis={"title": {"text": unit}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": "SLA met"}, "overlaying": "y", "side": "right", "range": [0, 1.02],
+                "tickformat": ".0%", "dtick": 0.25, "showgrid": False},
+        xaxis={"tickformat": fmt.plotly_day_format(locale), "hoverformat": fmt.plotly_week_hover(locale)})
+    layout["margin"] = {**layout["margin"], "r": 55}
+    return _figure(traces, layout)
+
+
+def cost_per_case(frame: pd.DataFrame, locale: Locale, hotline: str) -> Figure:
+    """Cost per case by channel, Twitter and the hotline channel highlighted, value labels on the bars."""
+    if frame.empty or "cost_per_case" not in frame or frame["cost_per_case"].isna().all():
+        return empty_figure("No cost per case: it needs CRM cases with a channel (carepulse ingest crm ...)")
+    pairs = zip(frame["channel"].tolist(), _as_float(frame["cost_per_case"]), strict=True)
+    rows = sorted(((channel, cost) for channel, cost in pairs if channel != "(total)" and cost is not None),
+                  key=lambda row: row[1])  # cheapest first
+    channels, costs = [channel for channel, _ in rows], [cost for _, cost in rows]
+    colours = [BLUE if c == "twitter" else ORANGE if c == hotline else GREY for c in channels]
+    bar = {"type": "bar", "y": [label(c) for c in channels], "x": costs, "orientation": "h",
+           "marker": {"color": colours}, "text": [fmt.money(v, locale, 2) for v in costs], "textposition": "auto",
+           "hovertemplate": "%{y}: %{text} per case<extra></extra>"}
+    return _figure([bar], _layout(locale, height=220, legend=False,
+                                  xaxis={"title": {"text": "EUR per case"}, "rangemode": "tozero"}))
+
+
+# ---- Team ----------------------------------------------------------------------------------------
+
+def first_response_histogram(frame: pd.DataFrame, locale: Locale, sla_seconds: float) -> Figure:
+    """Threads per first-response bin; bins past the SLA in red, still-unanswered threads in grey."""
+    if frame.empty or frame["threads"].sum() == 0:
+        return empty_figure("No threads in this selection")
+    colours = []
+    for bin_name, upper in zip(frame["bin"], _as_float(frame["upper_s"]), strict=True):
+        if bin_name == "unanswered":
+            colours.append(GREY)
+        elif upper is not None and upper <= sla_seconds:
+            colours.append(GREEN)
+        else:
+            colours.append(RED)
+    shares = fmt.percents(_as_float(frame["share"]), locale, 1)
+    bar = {"type": "bar", "x": [str(b) for b in frame["bin"]], "y": _numbers(frame["threads"]),
+           "marker": {"color": colours}, "customdata": shares,
+           "hovertemplate": "%{x}: %{y:,.0f} threads (%{customdata})<extra></extra>"}
+    return _figure([bar], _layout(locale, legend=False, yaxis={"title": {"text": "threads"}},
+                                  xaxis={"title": {"text": "first response within"}, "type": "category"}))
+
+
+def _thin_curve(frame: pd.DataFrame, points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
+    """A step curve with at most ``points`` steps: the value at log-spaced times (the curve stays exact there)."""
+    if len(frame) <= points:
+        return frame
+    times = frame["time_s"].to_numpy(dtype=float)
+    low, high = max(times[0], 1.0), times[-1]
+    grid = np.unique(np.concatenate([np.geomspace(low, high, points), times[-1:]]))
+    index = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, len(times) - 1)
+    return frame.iloc[np.unique(index)]
+
+
+def km_curve(frame: pd.DataFrame, locale: Locale, sla_seconds: float) -> Figure:
+    """'Share answered within t' (Kaplan-Meier, waiting threads censored) with its 95% band, log time axis."""
+    if frame.empty:
+        return empty_figure("No thread answered in this selection, so no curve")
+    curve = _thin_curve(frame)
+    times = _numbers(curve["time_s"])
+    x = [None if t is None else max(t, 1) for t in times]
+    shares = _as_float(curve["share_answered"])
+    traces = [
+        {"type": "scatter", "x": x + x[::-1], "y": _as_float(curve["ci_high"]) + _as_float(curve["ci_low"])[::-1],
+         "fill": "toself", "fillcolor": "rgba(13,110,253,0.15)", "mode": "lines", "line": {"width": 0, "shape": "hv"},
+         "name": "95% band", "hoverinfo": "skip"},
+        {"type": "scatter", "x": x, "y": shares, "mode": "lines", "line": {"color": BLUE, "shape": "hv"},
+         "name": "share answered",
+         "customdata": list(map(list, zip(fmt.durations(times, locale), fmt.percents(shares, locale, 1),
+                                          strict=True))),
+         "hovertemplate": "within %{customdata[0]}: %{customdata[1]} answered<extra></extra>"},
+    ]
+    sla_x = max(sla_seconds, 1)
+    shapes = [{"type": "line", "x0": sla_x, "x1": sla_x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+               "line": {"color": RED, "dash": "dot"}}]
+    annotations = [{"text": f"SLA {fmt.duration(sla_seconds, locale)}", "showarrow": False, "x": sla_x, "xref": "x",
+                    "xanchor": "right", "y": 1, "yref": "y domain", "yanchor": "top"}]
+    median = frame.attrs.get("median_s")
+    if median:
+        shapes.append({"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 0.5, "y1": 0.5, "yref": "y",
+                       "line": {"color": GREY, "dash": "dot"}})
+        annotations.append({"text": f"median {fmt.duration(median, locale)}", "showarrow": False, "x": 1,
+                            "xref": "x domain", "xanchor": "right", "y": 0.5, "yref": "y", "yanchor": "top"})
+    top = float(frame["time_s"].max())
+    ticks = [(t, text) for t, text in DURATION_TICKS if t <= top * 1.5] or list(DURATION_TICKS[:3])
+    return _figure(traces, _layout(
+        locale, shapes=shapes, annotations=annotations,
+        xaxis={"type": "log", "tickvals": [t for t, _ in ticks], "ticktext": [t for _, t in ticks],
+               "title": {"text": "time since the customer's first tweet"}},
+        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "answered"}}))
+
+
+def sla_by_day(frame: pd.DataFrame, locale: Locale) -> Figure:
+    """Threads per day that met the SLA, breached it, or are still undecided (stacked)."""
+    if frame.empty:
+        return empty_figure("No threads in this selection")
+    days = _dates(frame["day"])
+    traces = [{"type": "bar", "x": days, "y": _numbers(frame[column]), "name": name, "marker": {"color": colour},
+               "hovertemplate": f"%{{y:,.0f}} {name}<extra></extra>"}
+              for column, name, colour in (("breached", "breached", RED), ("met", "met", GREEN),
+                                           ("undecided", "still within the SLA", GREY))]
+    return _figure(traces, _layout(
+        locale, barmode="stack", hovermode="x unified", bargap=0.1,
+        xaxis={"tickformat": fmt.plotly_day_format(locale), "hoverformat": fmt.plotly_day_format(locale)},
+        yaxis={"title": {"text": "threads"}}))
+
+
+def _grid(frame: pd.DataFrame, value: str) -> np.ndarray:
+    """Weekday (1-7) x hour (0-23) as a 7 x 24 float array, NaN where the frame has no row."""
+    grid = np.full((7, 24), np.nan)
+    weekdays = pd.to_numeric(frame["weekday_no"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    hours = pd.to_numeric(frame["hour"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    inside = (weekdays >= 1) & (weekdays <= 7) & (hours >= 0) & (hours <= 23)
+    rows, columns, values = (weekdays[inside] - 1).astype(int), hours[inside].astype(int), values[inside]
+    # the first row of each (weekday, hour) wins, as with pivot_table(aggfunc="first"); a NaN counts as no row
+    known = ~np.isnan(values)
+    for row, column, v in zip(rows[known][::-1], columns[known][::-1], values[known][::-1], strict=True):
+        grid[row, column] = v
+    return grid
+
+
+def weekday_hour_heatmap(frame: pd.DataFrame, locale: Locale, value: str) -> Figure:
+    """Weekday x hour grid of ``threads`` (arrivals) or ``first_response_median_s`` (shown in minutes)."""
+    if frame.empty:
+        return empty_figure("No threads in this selection")
+    is_speed = value == "first_response_median_s"
+    z = _grid(frame, value)
+    if not is_speed:
+        z = np.nan_to_num(z, nan=0.0)
+    cells = z.tolist()
+    if is_speed:
+        scale, unit = _duration_scale(v for row in cells for v in row)
+        text = [["no answer" if math.isnan(v) else t for v, t in zip(row, fmt.durations(row, locale), strict=True)]
+                for row in cells]
+        shown = [[None if math.isnan(v) else v / scale for v in row] for row in cells]
+        colours, bar_title = "YlOrRd", unit
+        hover = "%{y} %{x}:00 · median first response %{text}<extra></extra>"
+    else:
+        text = [fmt.numbers(row, locale) for row in cells]
+        shown = cells
+        colours, bar_title = "Blues", "threads"
+        hover = "%{y} %{x}:00 · %{text} threads started<extra></extra>"
+    heatmap = {"type": "heatmap", "z": shown, "x": list(range(24)), "y": list(WEEKDAYS), "text": text,
+               "colorscale": colorscale(colours), "hovertemplate": hover,
+               "colorbar": {"title": {"text": bar_title}, "thickness": 12}, "xgap": 1, "ygap": 1,
+               "hoverongaps": False}
+    return _figure([heatmap], _layout(locale, height=280, legend=False, yaxis={"autorange": "reversed"},
+                                      xaxis={"title": {"text": "hour of day (local)"}, "dtick": 2}))
+
+
+# ---- Explore -------------------------------------------------------------------------------------
+
+def metric_chart(frame: pd.DataFrame, by: str | None, metric: str, metric_label: str, unit: str,
+                 locale: Locale) -> Figure:
+    """One metric per group: a line over time breakdowns, bars otherwise; 95% intervals when present."""
+    if frame.empty or metric not in frame or frame[metric].isna().all():
+        return empty_figure(f"{metric_label}: no value in this selection (see the notes below the table)")
+    rows = frame
+    key = by or "selection"
+    if by is None:
+        rows = frame.assign(selection="whole selection")
+    rows = rows[rows[key] != "(total)"] if by else rows
+    values = _as_float(rows[metric])
+    low = _as_float(rows[f"{metric}_ci_low"]) if f"{metric}_ci_low" in rows else None
+    high = _as_float(rows[f"{metric}_ci_high"]) if f"{metric}_ci_high" in rows else None
+    scale, axis = 1.0, metric_label
+    tickformat = None
+    if unit == "seconds":
+        scale, axis_unit = _duration_scale(values)
+        axis = f"{metric_label} ({axis_unit})"
+    elif unit == "share":
+        tickformat = ".0%"
+    elif unit == "EUR":
+        axis = f"{metric_label} (EUR)"
+    y = _scaled(values, scale)
+    text = [fmt.value(v, unit, locale) for v in values]
+    error = None
+    if low is not None and high is not None:
+        plus = [None if v is None or hi is None or math.isinf(hi) else (hi - v) / scale
+                for v, hi in zip(values, high, strict=True)]
+        minus = [None if v is None or lo is None else (v - lo) / scale for v, lo in zip(values, low, strict=True)]
+        error = {"type": "data", "array": plus, "arrayminus": minus, "visible": True, "color": "#495057"}
+    keys = [label(k) for k in rows[key]]
+    trace: dict[str, Any] = {"customdata": text, "name": metric_label}
+    value_axis = {"title": {"text": axis}, "rangemode": "tozero", **({"tickformat": tickformat} if tickformat else {})}
+    if by in TIME_BREAKDOWNS:
+        trace.update(type="scatter", x=_dates(list(rows[key])), y=y, mode="lines+markers", line={"color": BLUE},
+                     hovertemplate="%{x}: %{customdata}<extra></extra>")
+        x_format = "%m.%Y" if by == "month" and locale == "de" else "%b %Y" if by == "month" else \
+            fmt.plotly_day_format(locale)
+        layout = _layout(locale, legend=False, xaxis={"tickformat": x_format}, yaxis=value_axis)
+    elif by in ("hour", "weekday"):
+        trace.update(type="bar", x=keys, y=y, marker={"color": BLUE},
+                     hovertemplate="%{x}: %{customdata}<extra></extra>")
+        layout = _layout(locale, legend=False, xaxis={"type": "category"}, yaxis=value_axis)
+    else:
+        trace.update(type="bar", y=keys, x=y, orientation="h", marker={"color": BLUE},
+                     hovertemplate="%{y}: %{customdata}<extra></extra>")
+        height = max(180, min(900, 30 * len(keys) + 90))
+        layout = _layout(locale, height=height, legend=False, bargap=0.25,
+                         yaxis={"type": "category", "autorange": "reversed"}, xaxis=value_axis)
+    if error is not None:
+        trace["error_x" if trace.get("orientation") == "h" else "error_y"] = error
+    return _figure([trace], layout)
+
+
+# ---- Data ----------------------------------------------------------------------------------------
+
+def link_coverage(frame: pd.DataFrame, locale: Locale) -> Figure:
+    """CRM cases per channel by how they link to a Twitter thread (stacked horizontal bars)."""
+    if frame.empty:
+        return empty_figure("No CRM data loaded: run carepulse ingest crm FILE --mapping MAPPING.toml")
+    channels = [label(c) for c in frame["channel"]]
+    traces = [{"type": "bar", "y": channels, "x": _numbers(frame[column]), "name": name, "orientation": "h",
+               "marker": {"color": colour}, "hovertemplate": f"%{{y}}: %{{x:,.0f}} cases {name}<extra></extra>"}
+              for column, name, colour in (("conversation", "by conversation id", GREEN),
+                                           ("handle_window", "by handle and time window", BLUE),
+                                           ("none", "not linked", GREY))]
+    return _figure(traces, _layout(locale, height=240, barmode="stack", xaxis={"title": {"text": "CRM cases"}}))

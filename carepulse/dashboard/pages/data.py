@@ -1,0 +1,169 @@
+"""Data: what is in the warehouse, every load with its accounting, every rejected record, CRM link coverage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, html
+
+from carepulse.dashboard import components, figures, ids, state
+from carepulse.dashboard import formatting as fmt
+from carepulse.dashboard.components import Column
+from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
+from carepulse.metrics import data_views, engine
+
+dash.register_page(__name__, path="/data", name="Data", title="carepulse · Data", order=3)
+follow_filters(ids.DATA_QUERY)
+
+RUN_COLUMNS = (
+    Column("run_id", "Run", "text", width=75),
+    Column("source", "Source", width=90),
+    Column("file", "File", "tweet", width=220),
+    Column("started_at", "Loaded at", "datetime", width=150),
+    Column("seconds", "Seconds", "number", width=100),
+    Column("file_bytes", "Size", "bytes", width=100),
+    Column("records_read", "Read", "count", width=100),
+    Column("loaded", "Loaded", "count", width=100),
+    Column("updated", "Updated", "count", width=100),
+    Column("duplicate", "Duplicate", "count", width=105),
+    Column("quarantined", "Quarantined", "count", width=120),
+    Column("status", "Status", width=150),
+)
+REASON_COLUMNS = (
+    Column("reason_kind", "Reason", "tweet"),
+    Column("source", "Source", width=90),
+    Column("records", "Records", "count", width=100),
+    Column("runs", "Runs", "count", width=80),
+)
+QUARANTINE_COLUMNS = (
+    Column("run_id", "Run", width=75),
+    Column("file", "File", width=200),
+    Column("line", "Line", "text", width=85),
+    Column("record_no", "Record", "text", width=105),
+    Column("reason", "Reason", width=280),
+    Column("raw", "Raw record (as read, hover for all of it)", "raw"),
+)
+COVERAGE_COLUMNS = (
+    Column("channel", "Channel"),
+    Column("cases", "Cases", "count"),
+    Column("conversation", "By conversation id", "count"),
+    Column("handle_window", "By handle and time", "count"),
+    Column("none", "Not linked", "count"),
+    Column("linked_share", "Linked", "share"),
+)
+QUARANTINE_LIMIT = 1000
+
+
+def layout(**query: Any) -> html.Div:
+    locale = state.locale()
+    return html.Div([
+        components.page_header("Data", "What was loaded, what was rejected and why, and how CRM cases link to tweets."),
+        filter_bar(query),
+        query_store(ids.DATA_QUERY, query),
+        components.loading(html.Div(id=ids.DATA_SUMMARY)),
+        components.card("Loads", components.loading(
+            components.grid(ids.DATA_RUNS, RUN_COLUMNS, None, locale, auto_height=True, page_size=10,
+                            empty_text="No loads yet: run carepulse ingest ... or carepulse demo", filters=False)),
+            subtitle="one row per file: read = loaded + duplicate + quarantined (filters do not apply)"),
+        dbc.Row([
+            dbc.Col(components.card("Quarantine by reason", components.loading(
+                components.grid(ids.DATA_REASONS, REASON_COLUMNS, None, locale, height="300px",
+                                empty_text="Nothing quarantined", filters=False)),
+                subtitle="values in quotes and numbers blanked"), lg=4),
+            dbc.Col(components.card("Quarantined records", components.loading(
+                components.grid(ids.DATA_QUARANTINE, QUARANTINE_COLUMNS, None, locale, height="300px",
+                                empty_text="Nothing quarantined: every record read was loaded or was a duplicate")),
+                subtitle=f"newest run first, up to {fmt.number(QUARANTINE_LIMIT, locale)}; raw text shown as stored"),
+                lg=8),
+        ]),
+        components.card("CRM link coverage", [
+            components.loading(html.Div(id=ids.DATA_COVERAGE)),
+            components.loading(components.graph(ids.DATA_COVERAGE_CHART, height=240)),
+        ], subtitle="how CRM cases find their Twitter thread (filters apply)"),
+    ])
+
+
+def summary_cards(summary: dict[str, Any], locale: fmt.Locale) -> dbc.Row:
+    def n(key: str) -> str:
+        return fmt.number(summary.get(key), locale)
+
+    def span(first: str, last: str, none: str) -> str:
+        if not summary.get(first):
+            return none
+        return f"{fmt.day(summary.get(first), locale)} to {fmt.day(summary.get(last), locale)}"
+
+    tweets_span = span("first_tweet_at", "last_tweet_at", "no tweets loaded")
+    cases_span = span("first_case_at", "last_case_at", "no CRM data loaded")
+    cards = [
+        components.kpi("Tweets", n("tweets"), tweets_span),
+        components.kpi("Threads", n("threads"), f"{n('answered_threads')} answered"),
+        components.kpi("CRM cases", n("crm_cases"), cases_span),
+        components.kpi("Brand accounts", n("brand_accounts")),
+        components.kpi("Loads", n("ingest_runs"), f"last {fmt.moment(summary.get('last_load_at'), locale)}"),
+        components.kpi("Quarantined", n("quarantined"), "records rejected with a reason",
+                       tone="bad" if summary.get("quarantined") else "neutral"),
+        components.kpi("As of", fmt.day(summary.get("as_of"), locale),
+                       f"{fmt.moment(summary.get('as_of'), locale)[-5:]}, the latest tweet: the metrics' 'now'"),
+    ]
+    return dbc.Row([dbc.Col(c, xs=6, md=3, xl=True, className="mb-2") for c in cards], className="g-2")
+
+
+@dash.callback(Output(ids.DATA_SUMMARY, "children"), Input(ids.DATA_QUERY, "data"))
+def show_summary(_data: dict[str, Any] | None) -> Any:
+    if not state.warehouse_exists():
+        return components.empty_state(components.NO_WAREHOUSE, "carepulse demo (or carepulse ingest ...)")
+    summary = state.load(data_views.warehouse_summary)
+    notes = []
+    if not summary.get("tweets"):
+        notes.append(components.empty_state(components.NO_TWEETS, components.TWEETS_COMMAND))
+    if not summary.get("crm_cases"):
+        notes.append(components.empty_state(components.NO_CRM, components.CRM_COMMAND))
+    return html.Div([summary_cards(summary, state.locale()), *notes])
+
+
+@dash.callback(Output(ids.DATA_RUNS, "rowData"), Input(ids.DATA_QUERY, "data"))
+def show_runs(_data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return components.records(state.load(data_views.ingest_runs))
+
+
+@dash.callback(
+    Output(ids.DATA_REASONS, "rowData"),
+    Output(ids.DATA_QUARANTINE, "rowData"),
+    Input(ids.DATA_QUERY, "data"),
+)
+def show_quarantine(_data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    reasons = state.load(data_views.quarantine_reasons)
+    records = state.load(data_views.quarantine, limit=QUARANTINE_LIMIT)
+    return components.records(reasons), components.records(records)
+
+
+@dash.callback(
+    Output(ids.DATA_COVERAGE, "children"),
+    Output(ids.DATA_COVERAGE_CHART, "figure"),
+    Input(ids.DATA_QUERY, "data"),
+)
+def show_coverage(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
+    filters = filters_from_store(data)
+    locale = state.locale()
+    coverage = state.load(data_views.crm_link_coverage, filters)
+    if coverage.empty:
+        message = components.empty_state(components.NO_CRM + " (or none in this selection)", components.CRM_COMMAND)
+        return message, figures.link_coverage(coverage, locale)
+    shares = state.load(engine.headline, ("crm_link_coverage", "crm_link_conversation_share",
+                                          "crm_link_handle_window_share"), None, filters, ci=False)["total"]
+    sentence = html.Div(
+        f"{fmt.percent(shares.get('crm_link_coverage'), locale, 1)} of Twitter threads in this selection have a "
+        f"CRM case: {fmt.percent(shares.get('crm_link_conversation_share'), locale, 1)} linked by conversation id, "
+        f"{fmt.percent(shares.get('crm_link_handle_window_share'), locale, 1)} by handle within "
+        f"{fmt.number(state.settings().crm_link_window_hours, locale)} hours.", className="small mb-2")
+    table = components.grid("data-coverage-table", COVERAGE_COLUMNS, coverage, locale, auto_height=True,
+                            filters=False)
+    return html.Div([sentence, table]), figures.link_coverage(coverage, locale)
+
+
+def warm_up() -> None:
+    """The unfiltered page's data, loaded once after start (see dashboard.app.serve)."""
+    for show in (show_summary, show_runs, show_quarantine, show_coverage):
+        show({})

@@ -1,0 +1,130 @@
+"""Statistics for the whole selection, each with a sentence a manager can act on.
+
+* ``csat_diff_twitter_hotline``: CSAT scores of Twitter cases vs hotline cases
+  (``settings.hotline_channel``) among survey respondents: mean difference, Welch 95% CI and p;
+  the Brunner-Munzel p (ordinal scores) decides "rank test agrees/disagrees". The sentence gives
+  each channel's response rate (respondents / cases with a final outcome) and says it is no proof
+  of cause.
+* ``resolution_diff_twitter_hotline``: resolved / final-outcome cases, Twitter minus hotline,
+  Newcombe 95% interval, score-test p.
+* ``first_response_trend_s_per_week``: OLS slope of the weekly median first response over
+  complete weeks (:func:`metrics.views.weekly_counts`), 95% CI and p.
+
+The three tests computed in one call are one family: their verdicts are Holm-adjusted together
+(:func:`metrics.stats.adjust`) and each sentence says so.
+* ``threads_forecast_4w``: ETS forecast of weekly new threads, summed over 4 weeks, with a 95%
+  prediction interval.
+
+Below ``settings.min_sample`` cases per channel (comparisons) or ``settings.min_weeks`` weeks
+(trend, forecast) the value is withheld and the sentence says "not enough data".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from carepulse.metrics import stats
+from carepulse.metrics.context import Context
+from carepulse.metrics.registry import Metric
+from carepulse.metrics.sql import relation
+from carepulse.metrics.views import weekly_counts
+
+
+def _csat(ctx: Context) -> stats.Finding:
+    """CSAT of survey respondents, with the cases they were drawn from.
+
+    The response rate's denominator is the cases with a final outcome (resolved, unresolved,
+    escalated), plus any case with a score despite having none: the survey goes out when a case is
+    closed, so an open case has not been asked yet and would only dilute the rate.
+    """
+    hotline = ctx.settings.hotline_channel
+    rel = relation(ctx, "cases")
+    rows = ctx.con.execute(
+        f"{rel.sql}\nSELECT channel, csat FROM b WHERE csat IS NOT NULL AND channel IN ('twitter', ?)", [hotline]
+    ).fetchall()
+    asked = dict(ctx.con.execute(
+        f"""{rel.sql}
+SELECT channel, count(*) FILTER (WHERE final OR csat IS NOT NULL)
+FROM b WHERE channel IN ('twitter', ?) GROUP BY channel""", [hotline]).fetchall())
+    twitter = [float(c) for ch, c in rows if ch == "twitter"]
+    other = [float(c) for ch, c in rows if ch == hotline]
+    return stats.compare_means(twitter, other, "Twitter", hotline, min_n=ctx.settings.min_sample,
+                               respondents=(int(asked.get("twitter", 0)), int(asked.get(hotline, 0))))
+
+
+def _resolution(ctx: Context) -> stats.Finding:
+    hotline = ctx.settings.hotline_channel
+    rel = relation(ctx, "cases")
+    rows = dict(
+        (ch, (int(r), int(f))) for ch, r, f in ctx.con.execute(
+            f"""{rel.sql}
+SELECT channel, count(*) FILTER (WHERE resolved), count(*) FILTER (WHERE final)
+FROM b WHERE channel IN ('twitter', ?) GROUP BY channel""", [hotline]).fetchall()
+    )
+    tw, ho = rows.get("twitter", (0, 0)), rows.get(hotline, (0, 0))
+    return stats.compare_proportions(tw[0], tw[1], ho[0], ho[1], "Twitter", hotline,
+                                     min_n=ctx.settings.min_sample)
+
+
+Weeks = list[tuple[Any, int, int, float | None]]
+
+
+def _trend(ctx: Context, weeks_of: Callable[[], Weeks]) -> stats.Finding:
+    weeks = [(w, m) for w, _, _, m in weeks_of() if m is not None]
+    return stats.weekly_trend([m for _, m in weeks], min_weeks=ctx.settings.min_weeks,
+                              weeks=[(w - weeks[0][0]).days / 7 for w, _ in weeks] if weeks else [])
+
+
+def _forecast(ctx: Context, weeks_of: Callable[[], Weeks]) -> stats.Finding:
+    counts = [n for _, n, _, _ in weeks_of()]
+    return stats.forecast_weeks(counts, horizon=4, min_weeks=ctx.settings.min_weeks).total
+
+
+FINDINGS: dict[str, Callable[..., stats.Finding]] = {
+    "csat_diff_twitter_hotline": _csat,
+    "resolution_diff_twitter_hotline": _resolution,
+    "first_response_trend_s_per_week": _trend,
+    "threads_forecast_4w": _forecast,
+}
+WEEKLY = frozenset({"first_response_trend_s_per_week", "threads_forecast_4w"})
+TESTED = frozenset({"csat_diff_twitter_hotline", "resolution_diff_twitter_hotline", "first_response_trend_s_per_week"})
+
+
+def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
+    from carepulse.metrics.engine import Cell, MetricValues
+
+    out: dict[str, Any] = {}
+    weeks: Weeks | None = None
+
+    def weeks_of() -> Weeks:
+        """The weekly series, read once for the trend and the forecast."""
+        nonlocal weeks
+        if weeks is None:
+            weeks = weekly_counts(ctx)
+        return weeks
+
+    findings = {m.name: FINDINGS[m.name](ctx, weeks_of) if m.name in WEEKLY else FINDINGS[m.name](ctx)
+                for m in metrics}
+    # The tests computed together are shown together: one Holm family over those with a p-value
+    # (the forecast has none, withheld ones show nothing), so three looks share one 5% threshold.
+    tested = [name for name in findings if name in TESTED]
+    for name, finding in zip(tested, stats.adjust([findings[name] for name in tested]), strict=True):
+        findings[name] = finding
+    caveat = slice_caveat(ctx)
+    for name, finding in findings.items():
+        verdict = finding.verdict + caveat if name in TESTED and finding.value is not None else finding.verdict
+        out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, verdict,
+                                      p=finding.p, detail=finding.detail))
+    return out
+
+
+def slice_caveat(ctx: Context) -> str:
+    """What a verdict on a filtered slice must say: a slice chosen after looking at the data (one category,
+    one month) can show a difference by chance, whatever its interval says."""
+    described = ctx.filters.describe()
+    if not described:
+        return ""
+    parts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in described.items())
+    return (f" Looked at on a filtered slice ({parts}): a slice picked after looking at the data can show a "
+            "difference by chance.")

@@ -1,0 +1,412 @@
+"""The relations metrics aggregate over, with their dimensions and optional joins.
+
+A source is one row per counted thing (a tweet, a thread, a replied customer tweet, a CRM case)
+with a few derived columns the metric expressions use. Joins are added only when a requested
+metric, breakdown or filter needs them, so ``--by account`` over the ``threads`` table never
+touches the 3 M ``tweets``.
+
+Column contracts (what metric expressions may name):
+
+* ``tweets``: ``is_brand``, ``w`` (how many tweets the row stands for: 1, or a thread's
+  customer tweets in the equivalent relation ``TWEETS_BY_THREAD``).
+* ``threads``: the ``threads`` table's columns, plus ``answered`` (first response at or before
+  as-of), ``frs`` (first-response seconds, NULL when unanswered), ``waiting_s`` (as-of minus
+  start, NULL when answered); join ``tc``: ``linked``, ``link_method``, ``case_csat``;
+  ``bh``: ``frs_bh``, ``waiting_bh`` (business seconds); ``dm``: ``dm_handoff``;
+  ``last``: ``last_text``, ``last_lang``, ``last_at``; ``ft``: ``first_text``, ``first_lang``;
+  ``twc``: ``twitter_case`` (a CRM case of channel twitter is linked to the thread).
+* ``replies``: one row per customer tweet with a brand reply: ``reply_s`` (to the earliest).
+* ``cases``: ``crm_cases`` columns, plus ``final``, ``resolved``; join ``rc``: ``recontacted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from carepulse.core.config import WEEKDAYS, Settings
+from carepulse.core.errors import ConfigError
+from carepulse.metrics.context import Context, lit, ts_lit, zone
+from carepulse.metrics.sentiment import DM_HANDOFF_RE
+
+TOTAL = "__total__"
+NO_VALUE = {"account": "(unassigned)"}  # missing dimension values; the rest become "(none)"
+
+
+@dataclass(frozen=True)
+class Join:
+    """A FROM-clause fragment, the columns it adds, the CTEs and other joins it needs."""
+
+    sql: str
+    columns: str = ""
+    ctes: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    from_: str
+    columns: str
+    where: str
+    time_column: str
+    dims: Mapping[str, tuple[str, tuple[str, ...]]]
+    joins: Mapping[str, Join] = field(default_factory=dict)
+
+
+def _time_dims(column: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Local-time buckets; they become text only after grouping (see ``KEY_FORMATS``)."""
+    local = f"timezone({{{{tz}}}}, {column})"
+    return {
+        "day": (f"date_trunc('day', {local})", ()),
+        "week": (f"date_trunc('week', {local})", ()),
+        "month": (f"date_trunc('month', {local})", ()),
+        "hour": (f"hour({local})", ()),
+        "weekday": (f"isodow({local})", ()),
+    }
+
+
+# How a grouped key becomes the group's name: formatting once per group, not once per row.
+KEY_FORMATS: dict[str, str] = {
+    "day": "strftime({g}, '%Y-%m-%d')",
+    "week": "strftime({g}, '%Y-%m-%d')",
+    "month": "strftime({g}, '%Y-%m')",
+    "hour": "lpad(CAST({g} AS VARCHAR), 2, '0')",
+    "weekday": "['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][{g}]",
+}
+
+
+CTES: dict[str, str] = {
+    "thread_case": """thread_case AS (
+    SELECT linked_thread_id AS thread_id,
+           arg_min_null(agent, (opened_at, case_id)) AS agent,
+           arg_min_null(team, (opened_at, case_id)) AS team,
+           arg_min_null(category, (opened_at, case_id)) AS category,
+           arg_min_null(link_method, (opened_at, case_id)) AS link_method,
+           arg_min_null(csat, (opened_at, case_id)) AS csat
+    FROM crm_cases
+    WHERE linked_thread_id IS NOT NULL AND opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
+    GROUP BY linked_thread_id)""",
+    "twitter_case": """twitter_case AS (
+    SELECT DISTINCT linked_thread_id AS thread_id FROM crm_cases
+    WHERE channel = 'twitter' AND linked_thread_id IS NOT NULL AND opened_at <= {{as_of}}
+      AND outcome IS DISTINCT FROM 'duplicate')""",
+    "dm_threads": """dm_threads AS (
+    SELECT DISTINCT p.conversation_id, p.author_id AS customer_id
+    FROM (SELECT parent_id FROM tweets
+          WHERE is_brand AND created_at <= {{as_of}} AND regexp_matches(text, {{dm_re}})) r
+    JOIN tweets p ON p.tweet_id = r.parent_id
+    WHERE NOT p.is_brand)""",
+    "last_customer": """last_customer AS (
+    SELECT conversation_id, author_id AS customer_id, max(created_at) AS last_at,
+           arg_max_null(text, (created_at, tweet_id)) AS last_text,
+           arg_max_null(lang, (created_at, tweet_id)) AS last_lang
+    FROM tweets WHERE NOT is_brand AND created_at <= {{as_of}}
+    GROUP BY conversation_id, author_id)""",
+    "first_reply": """first_reply AS (
+    SELECT p.tweet_id, p.created_at, p.first_reply_at AS reply_at, p.conversation_id, p.author_id{{reply_by}}
+    FROM tweets p
+    WHERE NOT p.is_brand AND p.first_reply_at <= {{as_of}} AND p.created_at <= {{as_of}})""",
+    "recontacted": """contacts AS (
+    SELECT case_id AS contact_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
+           opened_at AS at, linked_thread_id AS thread_id
+    FROM crm_cases WHERE opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
+    UNION ALL
+    SELECT thread_id, NULL, lower(customer_handle), started_at, thread_id
+    FROM threads WHERE started_at <= {{as_of}}),
+resolved_once AS (
+    SELECT case_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
+           coalesce(closed_at, opened_at) AS t0, linked_thread_id AS thread_id
+    FROM crm_cases WHERE outcome = 'resolved' AND opened_at <= {{as_of}}),
+recontacted AS (
+    SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.cref = r.cref
+    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
+      AND k.contact_id <> r.case_id AND (r.thread_id IS NULL OR k.thread_id IS DISTINCT FROM r.thread_id)
+    UNION
+    SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.handle = r.handle
+    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
+      AND k.contact_id <> r.case_id AND (r.thread_id IS NULL OR k.thread_id IS DISTINCT FROM r.thread_id))""",
+    "business_hours": """bh_hours(isodow, opens, closes) AS ({{bh_hours}}),
+bh_holidays(day) AS ({{bh_holidays}}),
+bh_days AS (
+    SELECT CAST(s.generate_series AS DATE) AS day
+    FROM generate_series({{bh_first_day}}, {{bh_last_day}}, INTERVAL 1 DAY) s
+    WHERE CAST(s.generate_series AS DATE) NOT IN (SELECT day FROM bh_holidays WHERE day IS NOT NULL)),
+bh_cum AS (
+    SELECT istart, epoch(istart) AS s0, epoch(iend) AS s1,
+           coalesce(sum(epoch(iend) - epoch(istart)) OVER (
+               ORDER BY istart ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+    FROM (SELECT timezone({{bh_tz}}, d.day + h.opens) AS istart, timezone({{bh_tz}}, d.day + h.closes) AS iend
+          FROM bh_days d JOIN bh_hours h ON isodow(d.day) = h.isodow))""",
+}
+
+# Business seconds from the calendar's start to a moment, via the last interval starting before it.
+_B = "coalesce({c}.before + least(epoch({t}), {c}.s1) - {c}.s0, 0)"
+
+THREADS = Source(
+    name="threads",
+    from_="threads th",
+    columns="""th.thread_id, th.conversation_id, th.customer_id, th.customer_handle, th.account,
+        th.started_at, th.first_response_at, th.first_response_tweet_id, th.first_customer_tweet_id,
+        th.customer_tweets, th.brand_replies, th.customer_followers, th.lang, th.last_customer_tweet_at,
+        (th.first_response_at IS NOT NULL AND th.first_response_at <= {{as_of}}) AS answered,
+        CASE WHEN answered THEN th.first_response_seconds END AS frs,
+        CASE WHEN NOT answered THEN epoch({{as_of}}) - epoch(th.started_at) END AS waiting_s""",
+    where="th.started_at <= {{as_of}}",
+    time_column="th.started_at",
+    dims={
+        "account": ("th.account", ()),
+        "agent": ("coalesce(tc.agent, {{sig(fr.text)}})", ("tc", "fr")),
+        "team": ("tc.team", ("tc",)),
+        "category": ("tc.category", ("tc",)),
+        "channel": ("'twitter'", ()),
+        **_time_dims("th.started_at"),
+    },
+    joins={
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id",
+                   "tc.thread_id IS NOT NULL AS linked, tc.link_method, tc.csat AS case_csat",
+                   ctes=("thread_case",)),
+        "fr": Join("LEFT JOIN tweets fr ON fr.tweet_id = th.first_response_tweet_id"),
+        "ft": Join("LEFT JOIN tweets ft ON ft.tweet_id = th.first_customer_tweet_id",
+                   "ft.text AS first_text, ft.lang AS first_lang"),
+        "bh": Join(
+            "ASOF LEFT JOIN bh_cum b0 ON th.started_at >= b0.istart "
+            "ASOF LEFT JOIN bh_cum b1 ON th.first_response_at >= b1.istart",
+            f"""CASE WHEN answered THEN {_B.format(c="b1", t="th.first_response_at")}
+                                  - {_B.format(c="b0", t="th.started_at")} END AS frs_bh,
+        CASE WHEN NOT answered THEN {{{{bh_as_of}}}} - {_B.format(c="b0", t="th.started_at")} END AS waiting_bh""",
+            ctes=("business_hours",)),
+        "dm": Join("LEFT JOIN dm_threads dm ON dm.conversation_id = th.conversation_id "
+                   "AND dm.customer_id = th.customer_id",
+                   "dm.conversation_id IS NOT NULL AS dm_handoff", ctes=("dm_threads",)),
+        "twc": Join("LEFT JOIN twitter_case twc ON twc.thread_id = th.thread_id",
+                    "twc.thread_id IS NOT NULL AS twitter_case", ctes=("twitter_case",)),
+        "last": Join("LEFT JOIN last_customer lc ON lc.conversation_id = th.conversation_id "
+                     "AND lc.customer_id = th.customer_id",
+                     "lc.last_text, lc.last_lang, lc.last_at", ctes=("last_customer",)),
+    },
+)
+
+TWEETS = Source(
+    name="tweets",
+    from_="tweets t",
+    columns="t.tweet_id, t.is_brand, t.text, t.created_at, 1 AS w",
+    where="t.created_at <= {{as_of}}",
+    time_column="t.created_at",
+    dims={
+        "account": ("CASE WHEN t.is_brand THEN t.author_handle ELSE th.account END", ("th",)),
+        "agent": ("CASE WHEN t.is_brand THEN {{sig(t.text)}} END", ()),
+        "team": ("tc.team", ("th", "tc")),
+        "category": ("tc.category", ("th", "tc")),
+        "channel": ("'twitter'", ()),
+        **_time_dims("t.created_at"),
+    },
+    joins={
+        "th": Join("LEFT JOIN threads th ON NOT t.is_brand AND th.conversation_id = t.conversation_id "
+                   "AND th.customer_id = t.author_id"),
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id", ctes=("thread_case",),
+                   requires=("th",)),
+    },
+)
+
+# The same counts without joining every customer tweet to its thread: brand tweets one by one,
+# customer tweets as one row per thread weighted by its ``customer_tweets``. Every customer tweet
+# belongs to exactly one thread, so this equals TWEETS whenever nothing cuts through a thread:
+# no date filter, and as-of at or after the latest tweet (the engine checks both).
+TWEETS_BY_THREAD = Source(
+    name="tweets",
+    from_="""(SELECT t.is_brand, 1 AS w, t.author_handle AS brand_handle, t.text, NULL AS thread_id,
+                 NULL AS account
+          FROM tweets t WHERE t.is_brand
+          UNION ALL
+          SELECT false, th.customer_tweets, NULL, NULL, th.thread_id, th.account FROM threads th) t""",
+    columns="t.is_brand, t.w",
+    where="true",
+    time_column="NULL",
+    dims={
+        "account": ("CASE WHEN t.is_brand THEN t.brand_handle ELSE t.account END", ()),
+        "agent": ("CASE WHEN t.is_brand THEN {{sig(t.text)}} END", ()),
+        "team": ("tc.team", ("tc",)),
+        "category": ("tc.category", ("tc",)),
+        "channel": ("'twitter'", ()),
+    },
+    joins={
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = t.thread_id", ctes=("thread_case",)),
+    },
+)
+
+REPLIES = Source(
+    name="replies",
+    from_="first_reply c",
+    columns="c.tweet_id, c.created_at, c.reply_at, epoch(c.reply_at) - epoch(c.created_at) AS reply_s",
+    where="true",
+    time_column="c.created_at",
+    dims={
+        "account": ("c.reply.replier", ()),
+        "agent": ("{{sig(rt.text)}}", ("rt",)),
+        "team": ("tc.team", ("th", "tc")),
+        "category": ("tc.category", ("th", "tc")),
+        "channel": ("'twitter'", ()),
+        **_time_dims("c.created_at"),
+    },
+    joins={
+        "rt": Join("LEFT JOIN tweets rt ON rt.tweet_id = c.reply.tweet_id"),
+        "th": Join("LEFT JOIN threads th ON th.conversation_id = c.conversation_id "
+                   "AND th.customer_id = c.author_id"),
+        "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id", ctes=("thread_case",),
+                   requires=("th",)),
+    },
+)
+REPLIES_CTES = ("first_reply",)
+
+CASES = Source(
+    name="cases",
+    from_="crm_cases c",
+    columns="""c.case_id, c.channel, c.opened_at, c.closed_at, c.outcome, c.csat, c.nps, c.handled_minutes,
+        c.linked_thread_id, c.customer_ref, c.twitter_handle,
+        c.outcome IN ('resolved', 'unresolved', 'escalated') AS final,
+        c.outcome IS NOT DISTINCT FROM 'resolved' AS resolved""",
+    where="c.opened_at <= {{as_of}} AND c.outcome IS DISTINCT FROM 'duplicate'",
+    time_column="c.opened_at",
+    dims={
+        "account": ("th.account", ("th",)),
+        "agent": ("c.agent", ()),
+        "team": ("c.team", ()),
+        "category": ("c.category", ()),
+        "channel": ("c.channel", ()),
+        **_time_dims("c.opened_at"),
+    },
+    joins={
+        "th": Join("LEFT JOIN threads th ON th.thread_id = c.linked_thread_id"),
+        "rc": Join("LEFT JOIN (SELECT DISTINCT case_id FROM recontacted) rc ON rc.case_id = c.case_id",
+                   "rc.case_id IS NOT NULL AS recontacted", ctes=("recontacted",)),
+    },
+)
+
+SOURCES: dict[str, Source] = {s.name: s for s in (TWEETS, THREADS, REPLIES, CASES)}
+SOURCE_CTES: dict[str, tuple[str, ...]] = {"replies": REPLIES_CTES}
+
+
+def signature_sql(expr: str, patterns: tuple[str, ...]) -> str:
+    """The agent a brand tweet's sign-off names, under the name the CRM knows the agent by.
+
+    Signatures carry initials (``^AB``), the CRM full names ("A. Becker"); without a bridge the same
+    person shows up twice in every per-agent table. A signature becomes the CRM name whose initials
+    (first letter of the first and of the last word) it equals, when exactly one CRM agent has them;
+    otherwise it stays as signed.
+    """
+    for pattern in patterns:
+        try:
+            groups = re.compile(pattern).groups
+        except re.error as exc:
+            raise ConfigError(f"agents.signature_patterns: {pattern!r} is not a regular expression: {exc}") from exc
+        if groups < 1:
+            raise ConfigError(f"agents.signature_patterns: {pattern!r} needs a capture group for the initials")
+    if not patterns:
+        return "NULL::VARCHAR"
+    parts = [f"nullif(regexp_extract({expr}, {lit(p)}, 1), '')" for p in patterns]
+    signed = parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"
+    crm_name = (
+        "(SELECT min(agent) FROM (SELECT DISTINCT trim(agent) AS agent FROM crm_cases"
+        " WHERE channel = 'twitter' AND agent LIKE '% %')"
+        " WHERE upper(left(agent, 1) || regexp_extract(agent, '(\\S)\\S*$', 1)) = upper(" + signed + ")"
+        " HAVING count(*) = 1)"
+    )
+    return f"coalesce({crm_name}, {signed})"
+
+
+def _hours_values(settings: Settings) -> str:
+    rows = [
+        f"({WEEKDAYS.index(day) + 1}, TIME '{span[0].isoformat()}', TIME '{span[1].isoformat()}')"
+        for day, span in settings.business_hours.hours.items() if span is not None
+    ]
+    return "VALUES " + ", ".join(rows) if rows else "SELECT NULL::INTEGER, NULL::TIME, NULL::TIME WHERE false"
+
+
+def _holiday_values(settings: Settings) -> str:
+    days = settings.business_hours.holidays
+    if not days:
+        return "SELECT NULL::DATE WHERE false"
+    return "VALUES " + ", ".join(f"(DATE '{d.isoformat()}')" for d in days)
+
+
+# The reply itself (who replied, which tweet), only when a breakdown or filter by account or agent
+# needs it: the loader stores each customer tweet's first brand reply beside ``first_reply_at``
+# (the earliest by time, then tweet id), so it is a scan, not a join.
+REPLY_BY = ",\n           {'replier': p.first_reply_by, 'tweet_id': p.first_reply_id} AS reply"
+
+
+def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool = False) -> dict[str, str]:
+    """Values for the ``{{name}}`` placeholders of sources and metric expressions: SQL, every setting
+    in it a complete literal (``'Europe/Berlin'``, not text to put between quotes), so a template never
+    quotes a value itself and a value can never end a quote early.
+
+    ``reply_by`` adds the reply (``c.reply``: replying account and tweet) to ``first_reply``, only
+    when a breakdown or filter by account or agent needs it.
+    """
+    s = ctx.settings
+    values = {
+        "reply_by": "",
+        "as_of": ts_lit(ctx.as_of),
+        "tz": lit(ctx.tz),
+        "sla_s": repr(float(s.sla_minutes) * 60.0),
+        "recontact_s": repr(float(s.recontact_days) * 86400.0),
+        "dm_re": lit(DM_HANDOFF_RE),
+    }
+    if business_hours:
+        values.update(_business_hours_values(ctx))
+    if reply_by:
+        values["reply_by"] = REPLY_BY
+    return values
+
+
+def _business_hours_values(ctx: Context) -> dict[str, str]:
+    """The calendar spans the data: from the day before the first thread to the day after as-of."""
+    bh = ctx.settings.business_hours
+    zone(bh.timezone)  # an unknown zone is a ConfigError here, not an error of the statement below
+    row = ctx.con.execute(
+        f"SELECT min(timezone({lit(bh.timezone)}, started_at))::DATE FROM threads "
+        f"WHERE started_at <= {ts_lit(ctx.as_of)}"
+    ).fetchone()
+    last = ctx.as_of.astimezone(zone(bh.timezone)).date() + timedelta(days=1)
+    first = (row[0] if row and row[0] else last) - timedelta(days=1)
+    assert isinstance(first, date)
+    as_of = ts_lit(ctx.as_of)
+    return {
+        "bh_hours": _hours_values(ctx.settings),
+        "bh_holidays": _holiday_values(ctx.settings),
+        "bh_first_day": f"DATE '{first.isoformat()}'",
+        "bh_last_day": f"DATE '{last.isoformat()}'",
+        "bh_as_of": f"(SELECT coalesce(max(before + least(epoch({as_of}), s1) - s0), 0) "
+                    f"FROM bh_cum WHERE istart <= {as_of})",
+        "bh_tz": lit(bh.timezone),
+    }
+
+
+# ``{{sig(expr)}}``, ``{{$name}}`` (a bound value) or ``{{name}}`` (a placeholder), matched in one pass.
+_TEMPLATE = re.compile(r"\{\{(?:sig\(([^)]*)\)|\$(\w+)|(\w+))\}\}")
+
+
+def fill(sql: str, values: Mapping[str, str], settings: Settings, bound: Mapping[str, str] | None = None) -> str:
+    """Replace ``{{sig(expr)}}``, ``{{name}}`` (SQL from ``values``) and ``{{$name}}`` (``bound[name]``
+    as a string literal) in ONE pass; an unknown name is a bug (KeyError).
+
+    One pass, because text put in is never read again: a filter value, a drill-down group or a CRM
+    team called ``{{as_of}}`` or ``{{sig(1)}}`` stays that text, where filling the statement after
+    putting the value in expanded it (a syntax error, HTTP 500 on every callback). So user values go
+    into a template only as ``{{$name}}`` markers, never as text, and the same holds for a setting put
+    in by a placeholder (a signature pattern, a time zone).
+    """
+    given = bound or {}
+
+    def one(match: re.Match[str]) -> str:
+        expr, name, placeholder = match.groups()
+        if expr is not None:
+            return signature_sql(expr, settings.agent_signature_patterns)
+        if name is not None:
+            return lit(given[name])
+        return values[placeholder]
+
+    return _TEMPLATE.sub(one, sql)

@@ -1,0 +1,388 @@
+"""Opening the warehouse for writing and for reading.
+
+DuckDB allows one writing process per file, and a read-only connection held by another process
+blocks that writer. So readers never open the file a writer works on:
+
+* A **writer** takes an exclusive ``flock`` on ``<db>.lock`` (a second loader waits for the first),
+  copies the published file to ``.<db>.<pid>.loading``, loads into the copy inside one transaction,
+  checkpoints, and publishes it with an atomic ``os.replace``. A crash at any point leaves the
+  published file untouched; the half-written copy is deleted (or ignored, and swept by the next writer).
+* A **reader** attaches the published file read-only in its own in-memory DuckDB instance. On
+  Linux the open file keeps pointing to the snapshot it opened, so a reader is never disturbed by
+  a publish; :meth:`Reader.connection` notices a newer snapshot (inode or mtime changed) and
+  re-attaches, so the next query sees the finished load, never half of one.
+
+Both check the file before using it (:func:`_attach_checked`): a file that is not a DuckDB database,
+is damaged or truncated, is another program's DuckDB database, was written by a newer carepulse, or
+is locked by another program raises :class:`~carepulse.core.errors.WarehouseError`, one line, instead of
+a DuckDB traceback or (for a writer) tables created inside someone else's database. A load that
+fails on the machine's limits (disk full, file size limit, out of memory) raises
+:class:`~carepulse.core.errors.ResourceError` after removing its work files; the published file is
+never touched before the final rename (docs/warehouse.md, "When things fail").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from carepulse.core.errors import (
+    MEMORY_HINT,
+    CarepulseError,
+    DataError,
+    ResourceError,
+    WarehouseError,
+    describe_failure,
+    first_line,
+    is_out_of_memory,
+    is_resource_failure,
+    memory_detail,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "2"
+READ_MEMORY_LIMIT = "2GB"
+WRITE_MEMORY_LIMIT = "700MB"  # the loader's numpy/Arrow graph columns come on top (docs/warehouse.md)
+
+
+# Each step brings a warehouse of the version before it up to the next (run once, by the writer).
+MIGRATIONS: dict[int, str] = {
+    # 2: the first brand reply's tweet and account beside ``first_reply_at`` (reply times by account
+    # without a join at query time); earliest by (time, id), as the loader chooses it.
+    2: """
+    ALTER TABLE tweets ADD COLUMN IF NOT EXISTS first_reply_id BIGINT;
+    ALTER TABLE tweets ADD COLUMN IF NOT EXISTS first_reply_by VARCHAR;
+    UPDATE tweets SET first_reply_id = f.reply_id, first_reply_by = f.reply_by
+    FROM (SELECT r.parent_id, arg_min(r.tweet_id, (r.created_at, r.tweet_id)) AS reply_id,
+                 arg_min(r.author_handle, (r.created_at, r.tweet_id)) AS reply_by
+          FROM tweets r JOIN tweets p ON p.tweet_id = r.parent_id
+          WHERE r.is_brand AND NOT p.is_brand GROUP BY r.parent_id) f
+    WHERE tweets.tweet_id = f.parent_id AND tweets.first_reply_at IS NOT NULL;
+    """,
+}
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'meta' AND schema_name = 'main'").fetchall():
+        return None
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else None
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and migrate an older warehouse; safe to run on every open."""
+    stored = _stored_version(con)
+    if stored is not None:
+        for version in sorted(v for v in MIGRATIONS if v > stored):
+            con.execute(MIGRATIONS[version])
+    sql = resources.files("carepulse.warehouse").joinpath("schema.sql").read_text(encoding="utf-8")
+    con.execute(sql)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [SCHEMA_VERSION],
+    )
+
+
+def sql_text(value: str) -> str:
+    """``value`` as a SQL string literal. SET and ATTACH take no parameters, and a ``--db`` path may hold
+    an apostrophe (``/data/o'brien/wh.duckdb``): unquoted, every load would fail with a parser error."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _session_defaults(con: duckdb.DuckDBPyConnection, memory_limit: str, threads: int | None = None) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = {sql_text(memory_limit)}")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+RESTORE_HINT = "restore it from a backup, or load the source files again into a new file (--db)"
+
+
+def _inspect(con: duckdb.DuckDBPyConnection, alias: str, path: Path, *, writing: bool) -> None:
+    """Refuse an attached file this carepulse must not use; raises WarehouseError.
+
+    Truncated (shorter than the blocks its header counts: a copy cut short would otherwise fail only
+    in the query that reaches the missing block), another program's database (tables but no
+    ``meta.schema_version``: a writer would create carepulse's tables inside it), an empty DuckDB file
+    (fine for a writer, which creates the schema; nothing to read for a reader), or a newer schema
+    than this version knows (its migrations could not be undone, its queries may not match).
+    """
+    # used, not total, blocks: a checkpoint cuts free blocks off the file's end but still counts them
+    size = con.execute("SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = ?",
+                       [alias]).fetchone()
+    if size is not None:
+        expected = int(size[0]) * int(size[1])
+        actual = path.stat().st_size
+        if actual < expected:
+            raise WarehouseError(f"the warehouse {path} is truncated ({actual:,} bytes; the {int(size[1]):,} blocks "
+                                 f"its header says are in use need at least {expected:,}): {RESTORE_HINT}")
+    tables = [str(name) for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY ALL", [alias]
+    ).fetchall() if not (schema == "main" and name == "meta")]
+    has_meta = bool(con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
+                                "AND table_name = 'meta'", [alias]).fetchall())
+    rows = con.execute(f"SELECT value FROM {alias}.meta WHERE key = 'schema_version'").fetchall() if has_meta else []
+    if not rows:
+        if not tables and not has_meta:
+            if writing:
+                return
+            raise WarehouseError(f"{path} is an empty DuckDB database, not a carepulse warehouse: load data first "
+                                 "(carepulse ingest ..., or carepulse demo)")
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        raise WarehouseError(f"{path} is a DuckDB database but not a carepulse warehouse (no meta.schema_version; "
+                             f"its tables: {shown or 'meta'}): point --db at a carepulse warehouse or a new file")
+    try:
+        stored = int(rows[0][0])
+    except (TypeError, ValueError):
+        raise WarehouseError(f"{path} is not a carepulse warehouse (meta.schema_version is {rows[0][0]!r})") from None
+    if stored > int(SCHEMA_VERSION):
+        raise WarehouseError(f"the warehouse {path} was written by a newer carepulse (schema version {stored}; this "
+                             f"one knows up to {SCHEMA_VERSION}): upgrade carepulse to use it")
+
+
+def _unusable(exc: BaseException, doing: str, path: Path) -> CarepulseError:
+    """The one-line error for a file DuckDB could not attach or inspect (damaged, not DuckDB, locked, memory)."""
+    reason = describe_failure(exc, path) or first_line(exc)
+    if is_out_of_memory(exc):
+        return ResourceError(f"cannot {doing} the warehouse: {reason}")
+    damaged = " is damaged " in reason or " is not a DuckDB database" in reason
+    return WarehouseError(f"cannot {doing} the warehouse: {reason}" + (f": {RESTORE_HINT}" if damaged else ""))
+
+
+def _attach_checked(con: duckdb.DuckDBPyConnection, path: Path, alias: str, *, writing: bool) -> None:
+    """ATTACH ``path`` read-only as ``alias`` and :func:`_inspect` it; DuckDB's failures become one line.
+
+    A writer attaches the published file this way before copying it, so a damaged, foreign, newer or
+    locked file is refused before anything is written (a lock held by another program's read-write
+    connection means that program may be writing: a copy could be inconsistent, and its work lost).
+    """
+    doing = "load into" if writing else "read"
+    try:
+        con.execute(f"ATTACH {sql_text(str(path.resolve()))} AS {alias} (READ_ONLY)")
+        _inspect(con, alias, path, writing=writing)
+    except duckdb.Error as exc:
+        raise _unusable(exc, doing, path) from exc
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def _snapshot_of(path: Path) -> _Snapshot | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return _Snapshot(st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Warehouse:
+    """One warehouse file and the rules for touching it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _sweep_stale_copies(self) -> None:
+        for stale in self.path.parent.glob(f".{self.path.name}.*.loading*"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+    @contextlib.contextmanager
+    def writer(self, *, on_wait: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to a private copy of the warehouse, published atomically on success.
+
+        Everything done through it is one transaction: on any exception nothing is published, and the
+        work copy (with its WAL and spill directory) is removed at once, not left for the next load to
+        sweep: after a disk-full failure the space it holds is what the user needs back. A failure of
+        the machine (disk full, file size limit, out of memory, an OS error) becomes one
+        :class:`ResourceError` line saying what failed; the published file is not touched before the
+        final ``os.replace``, so it stays byte-identical.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = self.lock_path.open("a+")
+        except OSError as exc:
+            raise self._failed(exc) from exc
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    log.warning(on_wait)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            self._sweep_stale_copies()
+            work = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.loading")
+            wal = Path(str(self.path) + ".wal")
+            if wal.exists():
+                raise DataError(
+                    f"{wal} exists: the warehouse was written outside carepulse and not checkpointed; "
+                    "open it once with duckdb and run CHECKPOINT"
+                )
+            if self.path.exists():
+                self._check_published()
+            con: duckdb.DuckDBPyConnection | None = None
+            published = False
+            try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, work)
+                con = duckdb.connect(str(work))
+                _session_defaults(con, WRITE_MEMORY_LIMIT)
+                con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
+                apply_schema(con)
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+                con.close()
+                os.replace(work, self.path)
+                published = True
+                self._sync_directory()
+            except CarepulseError:
+                raise
+            except Exception as exc:
+                if not is_resource_failure(exc):
+                    raise
+                raise self._failed(exc) from exc
+            finally:
+                if con is not None and not published:
+                    with contextlib.suppress(Exception):
+                        con.close()
+                for leftover in (work, Path(f"{work}.wal")):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+                shutil.rmtree(f"{work}.tmp", ignore_errors=True)
+
+    def _check_published(self) -> None:
+        """Refuse to load into a damaged, foreign, newer or locked file (see :func:`_attach_checked`)."""
+        con = duckdb.connect(":memory:")
+        try:
+            _attach_checked(con, self.path, "published", writing=True)
+        finally:
+            con.close()
+
+    def _failed(self, exc: BaseException) -> ResourceError:
+        """One line for a load the machine stopped: what failed, and that nothing was published."""
+        unchanged = f"nothing was published ({self.path} is unchanged)"
+        if is_out_of_memory(exc):
+            limit = f"a load's DuckDB memory_limit is {WRITE_MEMORY_LIMIT}"
+            detail = "; ".join(filter(None, [memory_detail(exc), limit]))
+            return ResourceError(f"out of memory while loading ({detail}): {unchanged}; {MEMORY_HINT}")
+        return ResourceError(f"{describe_failure(exc) or first_line(exc)}: {unchanged}")
+
+    def _sync_directory(self) -> None:
+        """Make the rename durable. Once the file is published, failing this is a warning, not a failed load."""
+        try:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            log.warning("published %s, but could not sync its directory: %s", self.path, describe_failure(exc))
+
+    def reader(self) -> Reader:
+        return Reader(self.path)
+
+
+class Reader:
+    """Read access that follows published snapshots and never takes the writer's lock.
+
+    One DuckDB instance per snapshot; each thread gets its own cursor, because DuckDB 2 streams
+    results and a second ``execute`` on a shared connection would end the first result.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._snapshot: _Snapshot | None = None
+        self._failure: tuple[_Snapshot, type[CarepulseError], str] | None = None
+
+    def _attach(self, snap: _Snapshot) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        try:
+            _session_defaults(con, READ_MEMORY_LIMIT)
+            _attach_checked(con, self.path, "wh", writing=False)
+            con.execute("USE wh")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the newest published snapshot (a new cursor per call: use it in one thread).
+
+        A file that cannot be used raises :class:`WarehouseError`. The error is remembered for that
+        snapshot (same inode, mtime and size), so a dashboard asking a dozen questions of a damaged file
+        does not attach it a dozen times; a lock held by another program is not remembered, since it
+        may be released without the file changing.
+        """
+        snap = _snapshot_of(self.path)
+        if snap is None:
+            raise DataError(
+                f"no warehouse at {self.path}: load data first (carepulse demo, or carepulse ingest ...)"
+            )
+        with self._lock:
+            if self._failure is not None and self._failure[0] == snap:
+                raise self._failure[1](self._failure[2])
+            if self._con is None or snap != self._snapshot:
+                for attempt in range(5):
+                    try:
+                        new = self._attach(snap)
+                        break
+                    except CarepulseError as exc:
+                        # a publish may rename the file between the stat and the attach: look again
+                        now = _snapshot_of(self.path)
+                        if attempt < 4 and (isinstance(exc.__cause__, duckdb.IOException) or now != snap):
+                            time.sleep(0.05)
+                            snap = now or snap
+                            continue
+                        if "locked by another program" not in str(exc):
+                            self._failure = (snap, type(exc), str(exc))
+                        raise
+                old, self._con, self._snapshot = self._con, new, snap
+                if old is not None:
+                    closer = threading.Timer(60.0, old.close)
+                    closer.daemon = True
+                    closer.start()
+            cursor = self._con.cursor()
+        cursor.execute("SET TimeZone = 'UTC'; USE wh")
+        return cursor
+
+    def snapshot_id(self) -> tuple[int, int, int] | None:
+        """The published snapshot a query would read now (inode, mtime in ns, size), None with no file.
+
+        A load publishes by an atomic rename, so a new snapshot always has a new id: callers key caches
+        by it (the dashboard does) instead of re-deriving what this module means by a snapshot.
+        """
+        snap = _snapshot_of(self.path)
+        return None if snap is None else (snap.inode, snap.mtime_ns, snap.size)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

@@ -1,6 +1,0 @@
-"""Metrics: the registry of metric definitions, the query engine over the warehouse, the statistics.
-
-Every consumer (the CLI, the dashboard, exports, tests) asks :mod:`metrics.engine`; nothing else
-writes metric SQL. Definitions live once, in :mod:`metrics.registry`; ``docs/metrics.md`` explains
-each in words. Pure functions returning plain values or tidy pandas DataFrames.
-"""
