@@ -50,6 +50,8 @@ def test_the_tree_keeps_every_contract(pristine: Path) -> None:
     ("demo/generator.py", "import carepulse.dashboard.formatting", "cli -> dashboard | demo -> metrics | etl"),
     ("dashboard/state.py", "import carepulse.etl.loader", "never the loaders"),
     ("metrics/context.py", "import carepulse.metrics.registry", "no import cycles"),
+    ("etl/sources/crm/apply.py", "import carepulse.etl.sources.twcs", "stands alone"),
+    ("etl/sources/twcs/reader.py", "import carepulse.etl.loader", "below the loader"),
 ])
 def test_each_contract_fails_on_an_import_that_breaks_it(pristine: Path, tmp_path: Path, module: str,
                                                          offending_import: str, contract: str) -> None:

@@ -25,8 +25,8 @@ import openpyxl
 import pytest
 
 from carepulse.cli import main
-from carepulse.etl import xlsx_guard
-from carepulse.etl.mapping import FIELD_NAMES
+from carepulse.etl.sources.crm import xlsx_guard
+from carepulse.etl.sources.crm.mapping import FIELD_NAMES
 from tests.twcs_helpers import at, row, write_twcs
 
 ONE_ROW = [row(9_000_001, "c1", False, at("10:00"), "@acme hi"),

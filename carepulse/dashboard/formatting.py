@@ -1,5 +1,9 @@
 """Numbers, shares, money, durations and dates in the configured locale (German or English).
 
+A metric value's text comes from its unit's one formatter (:mod:`carepulse.metrics.units`, shared with
+the CLI); the primitives (``number``, ``percent``, ``money``, ``duration``, ``points``) are that module's,
+re-exported here beside the dashboard's own: many values at once, dates, component settings.
+
 The dashboard's words are English; its numbers follow ``settings.locale``: ``de`` writes
 ``1.234,5``, ``53 %``, ``1.234 €`` and ``03.11.2026``; ``en`` writes ``1,234.5``, ``53%``,
 ``€1,234`` and ``3 Nov 2026``. Plotly and AG Grid get the matching settings from here too
@@ -11,50 +15,28 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from carepulse.metrics.stats import duration_unit
+from carepulse.metrics.units import (
+    MISSING,
+    Locale,
+    duration,
+    format_value,
+    german,
+    locale_of,
+    missing,
+    money,
+    number,
+    percent,
+    points,
+)
 
-Locale = Literal["de", "en"]
-MISSING = "–"
+# The unit formatters' primitives, part of this module's API (the pages call fmt.number, fmt.money ...).
+REEXPORTED = (MISSING, Locale, duration, locale_of, money, number, percent, points)
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def locale_of(setting: str | None) -> Locale:
-    """``de``, ``de_DE``, ``de-AT`` ... are German; everything else is English."""
-    return "de" if (setting or "").lower().startswith("de") else "en"
-
-
-def _missing(value: Any) -> bool:
-    """None, NaN and pandas' NA (whose truth value raises) are missing."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)
-    except TypeError:
-        return True
-
-
-def number(value: float | int | None, locale: Locale, digits: int = 0) -> str:
-    """Grouped thousands and fixed decimals: ``1.234,5`` (de) or ``1,234.5`` (en)."""
-    if _missing(value):
-        return MISSING
-    assert value is not None
-    if math.isinf(value):
-        return "∞"
-    if round(value, digits) == 0:
-        value = 0.0  # never "-0,00": a value that rounds to zero has no sign
-    text = f"{value:,.{digits}f}"
-    return _german(text) if locale == "de" else text
-
-
-def percent(share: float | None, locale: Locale, digits: int = 0) -> str:
-    """A share 0..1 as a percentage: ``53 %`` (de, with a narrow space) or ``53%`` (en)."""
-    if _missing(share):
-        return MISSING
-    assert share is not None
-    body = number(share * 100, locale, digits)
-    return f"{body}\u202f%" if locale == "de" else f"{body}%"
+_german = german
+_missing = missing
 
 
 def ci_label(locale: Locale) -> str:
@@ -62,47 +44,8 @@ def ci_label(locale: Locale) -> str:
     return f"{percent(0.95, locale)} CI"
 
 
-def points(value: float | None, locale: Locale, digits: int = 1, signed: bool = True) -> str:
-    """A difference in points, signed: ``+0,3`` / ``-1.2``."""
-    if _missing(value):
-        return MISSING
-    assert value is not None
-    text = number(abs(value), locale, digits)
-    if round(value, digits) == 0:
-        return ("±" if signed else "") + text
-    return (("+" if value > 0 else "-") if signed else "") + text
-
-
-def money(value: float | None, locale: Locale, digits: int = 0) -> str:
-    """Euros: ``1.234 €`` (de) or ``€1,234`` (en); negative amounts keep their sign."""
-    if _missing(value):
-        return MISSING
-    assert value is not None
-    sign = "-" if round(value, digits) < 0 else ""
-    body = number(abs(value), locale, digits)
-    return f"{sign}{body}\u00a0€" if locale == "de" else f"{sign}€{body}"
-
-
-def duration(seconds: float | None, locale: Locale) -> str:
-    """A waiting or response time a reader grasps at once: ``45 s``, ``12 min``, ``3,5 h``, ``2,1 days``."""
-    if _missing(seconds):
-        return MISSING
-    assert seconds is not None
-    if math.isinf(seconds):
-        return "not reached"
-    value, unit, digits = duration_unit(seconds)
-    return f"{'-' if seconds < 0 else ''}{number(value, locale, digits)} {unit}"
-
-
 # Many values at once (the hover texts of a curve or a grid: thousands per figure): the same text as
 # the functions above, value for value, without three nested calls per value.
-
-def _german(text: str) -> str:
-    """``1,234.5`` -> ``1.234,5``."""
-    if "," not in text:
-        return text.replace(".", ",")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
 
 def numbers(values: Iterable[float | int | None], locale: Locale, digits: int = 0) -> list[str]:
     """:func:`number` for each value."""
@@ -167,24 +110,9 @@ def _missing_time(value: Any) -> bool:
 
 
 def value(v: Any, unit: str, locale: Locale) -> str:
-    """A metric value by its registry unit (count, share, seconds, EUR, ...)."""
-    if unit == "share":
-        return percent(v, locale, 1)
-    if unit in ("seconds",):
-        return duration(v, locale)
-    if unit == "seconds/week":
-        return MISSING if _missing(v) else f"{duration(v, locale)}/week"
-    if unit == "EUR":
-        return money(v, locale, 2 if v is not None and not _missing(v) and abs(v) < 100 else 0)
-    if unit == "count":
-        return number(v, locale)
-    if unit == "month":
-        return MISSING if v is None else str(v)
-    if unit in ("score", "points", "rho", "AUC"):
-        return number(v, locale, 2)
-    if unit == "FTE":
-        return MISSING if _missing(v) else f"{number(v, locale, 1)} FTE"
-    return number(v, locale, 1)
+    """A metric value by its registry unit (count, share, seconds, EUR, ...): the unit's one formatter,
+    :func:`carepulse.metrics.units.format_value`, which the CLI uses too."""
+    return format_value(v, unit, locale)
 
 
 # ---- settings for the components ----------------------------------------------------------------

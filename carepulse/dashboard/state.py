@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,6 +72,45 @@ class DashboardState:
 
 
 _state: DashboardState | None = None
+
+
+@dataclass
+class Measure:
+    """The metric calls made through :func:`load` while :func:`measuring` is on, each computed and timed.
+
+    The calls bypass the snapshot cache; like it, a call asked before (same function and arguments) is
+    answered from ``memo`` and timed only the first time. ``seconds`` holds one entry per call computed.
+    """
+
+    seconds: list[float] = field(default_factory=list)
+    memo: dict[Hashable, Any] = field(default_factory=dict)
+
+    def call(self, state: DashboardState, function: Callable[..., T], args: tuple[Hashable, ...],
+             kwargs: dict[str, Hashable]) -> T:
+        key = (function.__module__, function.__qualname__, args, tuple(sorted(kwargs.items())))
+        if key in self.memo:
+            remembered: T = self.memo[key]
+            return remembered
+        began = time.perf_counter()
+        value = function(*args, db=state.reader, settings=state.settings, **kwargs)
+        self.seconds.append(time.perf_counter() - began)
+        self.memo[key] = value
+        return value
+
+
+_measure: Measure | None = None
+
+
+@contextmanager
+def measuring(measure: Measure) -> Iterator[Measure]:
+    """Route every :func:`load` of this process through ``measure`` until the block ends (one at a time;
+    for benchmarks and tests, never while serving: the cache is not used meanwhile)."""
+    global _measure
+    previous, _measure = _measure, measure
+    try:
+        yield measure
+    finally:
+        _measure = previous
 
 
 def configure(db: Path | str, settings: Settings) -> DashboardState:
@@ -135,6 +176,8 @@ def load(function: Callable[..., T], *args: Hashable, **kwargs: Hashable) -> T:
     fails, the waiting call runs the function itself, so its own error reaches its own caller.
     """
     state = current()
+    if _measure is not None:
+        return _measure.call(state, function, args, kwargs)
     key = (snapshot_key(), function.__module__, function.__qualname__, args, tuple(sorted(kwargs.items())))
     with state.lock:
         if key in state.cache:

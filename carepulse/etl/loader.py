@@ -9,29 +9,30 @@ conflicting duplicate, so nothing silently overwrites what was loaded.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Literal
 
 import duckdb
 
 from carepulse.core import progress
 from carepulse.core.config import Settings
-from carepulse.core.errors import DataError
-from carepulse.etl import columns, threads
+from carepulse.etl import columns
+from carepulse.etl.registry import tweet_stage
 from carepulse.etl.runs import FileReport, next_ids, record_run
+from carepulse.etl.sources.crm.files import load_crm_files
+from carepulse.etl.sources.crm.mapping import load_mapping
 from carepulse.etl.staging import create_staging
+from carepulse.etl.transform import threads
+from carepulse.etl.transform.crm_links import link_crm_cases
 from carepulse.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
 TweetSource = Literal["twcs", "jsonl"]
-SOURCES: dict[str, str] = {"twcs": "carepulse.etl.twcs_csv", "jsonl": "carepulse.etl.twitter_jsonl"}
 
 
 @dataclass
@@ -51,13 +52,6 @@ class BatchReport:
         return sum(f.loaded for f in self.files)
 
 
-def source_module(source: str) -> ModuleType:
-    try:
-        return importlib.import_module(SOURCES[source])
-    except KeyError as exc:
-        raise DataError(f"unknown tweet source {source!r} (known: {', '.join(SOURCES)})") from exc
-
-
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
     return con.execute(sql, list(params)).fetchall()
 
@@ -70,7 +64,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
     ``before_commit`` runs last inside that transaction, so state a caller keeps beside the tweets
     (the live pull's cursors in ``pull_state``) is published together with them or not at all.
     """
-    module = source_module(source)
+    stage = tweet_stage(source)
     started = time.perf_counter()
     with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish") as con:
         first_run, batch_id = next_ids(con)
@@ -78,7 +72,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
         reports: list[FileReport] = []
         for offset, path in enumerate(files):
             report = FileReport(source=source, file=str(path), run_id=first_run + offset)
-            report.records_read = module.stage(con, Path(path), report.run_id)
+            report.records_read = stage(con, Path(path), report.run_id)
             reports.append(report)
         con.execute("SET preserve_insertion_order = false")
         with progress.Phases("load", 4) as phases:
@@ -131,14 +125,9 @@ def _unknown_authors(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def relink_crm(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """Re-link CRM cases to threads: tweets may arrive after the cases that name them."""
-    try:
-        crm = importlib.import_module("carepulse.etl.crm_files")
-    except ModuleNotFoundError:
-        return {}
     if not _rows(con, "SELECT 1 FROM crm_cases LIMIT 1"):
         return {}
-    result: dict[str, int] = crm.link_crm_cases(con, settings.crm_link_window_hours)
-    return result
+    return link_crm_cases(con, settings.crm_link_window_hours)
 
 
 def table_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -313,9 +302,6 @@ def _write_runs(con: duckdb.DuckDBPyConnection, reports: list[FileReport], batch
 def ingest_crm(warehouse: Warehouse, files: Sequence[Path], mapping_path: Path | None,
                settings: Settings) -> BatchReport:
     """Load CRM exports as one transaction, then re-link every case to its thread."""
-    from carepulse.etl.crm_files import link_crm_cases, load_crm_files
-    from carepulse.etl.mapping import load_mapping
-
     mapping = load_mapping(mapping_path) if mapping_path else None
     started = time.perf_counter()
     with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish") as con:

@@ -8,7 +8,7 @@
 * ``resolution_diff_twitter_hotline``: resolved / final-outcome cases, Twitter minus hotline,
   Newcombe 95% interval, score-test p.
 * ``first_response_trend_s_per_week``: OLS slope of the weekly median first response over
-  complete weeks (:func:`metrics.views.weekly_counts`), 95% CI and p.
+  complete weeks (:func:`metrics.weekly.weekly_counts`), 95% CI and p.
 
 The three tests computed in one call are one family: their verdicts are Holm-adjusted together
 (:func:`metrics.stats.adjust`) and each sentence says so.
@@ -25,10 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 from carepulse.metrics import stats
+from carepulse.metrics.cells import Cell, MetricValues
 from carepulse.metrics.context import Context
-from carepulse.metrics.registry import Metric
+from carepulse.metrics.registry import Metric, computes
 from carepulse.metrics.sql import relation
-from carepulse.metrics.views import weekly_counts
+from carepulse.metrics.weekly import weekly_counts
 
 
 def _csat(ctx: Context) -> stats.Finding:
@@ -91,8 +92,9 @@ WEEKLY = frozenset({"first_response_trend_s_per_week", "threads_forecast_4w"})
 TESTED = frozenset({"csat_diff_twitter_hotline", "resolution_diff_twitter_hotline", "first_response_trend_s_per_week"})
 
 
+@computes("csat_diff_twitter_hotline", "resolution_diff_twitter_hotline", "first_response_trend_s_per_week",
+          "threads_forecast_4w", family=TESTED)
 def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
-    from carepulse.metrics.engine import Cell, MetricValues
 
     out: dict[str, Any] = {}
     weeks: Weeks | None = None

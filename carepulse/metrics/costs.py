@@ -38,7 +38,7 @@ from typing import Any, TypeVar, cast
 from carepulse.core.config import ChannelCost, Settings
 from carepulse.metrics.context import TIME_BREAKDOWNS, Context, Filters, zone
 from carepulse.metrics.sentiment import DM_HANDOFF_RE
-from carepulse.metrics.sources import TOTAL
+from carepulse.metrics.sources import TOTAL, expand
 from carepulse.metrics.sql import relation
 
 TWITTER = "twitter"
@@ -267,11 +267,16 @@ def _thread_tallies(ctx: Context, by: str | None, out: Tallies, *, with_dm: bool
     regular expression is evaluated in an aggregate after the join, so one account's slice reads its own
     replies, not the whole warehouse's brand tweets. ``with_dm=False`` (no CRM data, so no cost is judged;
     only the staffing what-if uses the minutes, as handling time) leaves the DM test out.
+
+    Which threads are Twitter cases is the source measure ``costed`` (answered by the as-of time, or with a
+    Twitter CRM case), so it respects ``--as-of``. Their estimated minutes count ``brand_replies``, the
+    thread's brand replies over the whole warehouse: with an as-of before a thread's last reply they
+    include the later replies (not yet cut at the as-of time).
     """
     cost = ctx.settings.cost
     rel = relation(ctx, "threads", ("twc",), by=by)
-    sql = f"""{rel.sql},
-estimated AS (SELECT b.thread_id, b.conversation_id, b.customer_id FROM b WHERE b.answered AND NOT b.twitter_case),
+    sql = rel.sql + rel.fill(expand("threads", f""",
+estimated AS (SELECT b.thread_id, b.conversation_id, b.customer_id FROM b WHERE @costed_by_tweets),
 handed_to_dm AS (
     SELECT e.thread_id
     FROM estimated e
@@ -280,24 +285,24 @@ handed_to_dm AS (
     GROUP BY e.thread_id
     HAVING bool_or(regexp_matches(r.text, $dm_re)))
 SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
-       count(*) FILTER (WHERE b.answered OR b.twitter_case),
-       count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
-       sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case),
+       count(*) FILTER (WHERE @costed),
+       count(*) FILTER (WHERE @costed_by_tweets),
+       sum(b.brand_replies) FILTER (WHERE @costed_by_tweets),
        count(d.thread_id),
        sum(power(b.brand_replies * $per_tweet + CASE WHEN d.thread_id IS NULL THEN 0 ELSE $per_dm END, 2))
-           FILTER (WHERE b.answered AND NOT b.twitter_case)
+           FILTER (WHERE @costed_by_tweets)
 FROM b LEFT JOIN handed_to_dm d ON d.thread_id = b.thread_id
-GROUP BY ALL"""
+GROUP BY ALL"""))
     params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE, "per_tweet": cost.minutes_per_brand_tweet,
               "per_dm": cost.minutes_per_dm_case}
     if not with_dm:
-        sql = f"""{rel.sql}
+        sql = rel.sql + rel.fill(expand("threads", f"""
 SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
-       count(*) FILTER (WHERE b.answered OR b.twitter_case),
-       count(*) FILTER (WHERE b.answered AND NOT b.twitter_case),
-       sum(b.brand_replies) FILTER (WHERE b.answered AND NOT b.twitter_case), 0,
-       sum(power(b.brand_replies * $per_tweet, 2)) FILTER (WHERE b.answered AND NOT b.twitter_case)
-FROM b GROUP BY ALL"""
+       count(*) FILTER (WHERE @costed),
+       count(*) FILTER (WHERE @costed_by_tweets),
+       sum(b.brand_replies) FILTER (WHERE @costed_by_tweets), 0,
+       sum(power(b.brand_replies * $per_tweet, 2)) FILTER (WHERE @costed_by_tweets)
+FROM b GROUP BY ALL"""))
         params = {"tz": ctx.tz, "per_tweet": cost.minutes_per_brand_tweet}
     for month, grp, cases, estimated, replies, dm, squares in ctx.con.execute(sql, params).fetchall():
         handled = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case

@@ -15,7 +15,6 @@ default set).
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,44 +25,35 @@ from typing import TYPE_CHECKING, Any
 
 from carepulse.core.config import Settings
 from carepulse.core.errors import DataError
+from carepulse.metrics import comparisons, economics, pilot_figures, proxies
+from carepulse.metrics.cells import Cell, MetricValues, Value
 from carepulse.metrics.context import Context, Database, Filters, cursor, open_context
-from carepulse.metrics.registry import Metric, default_metrics, list_metrics, resolve
+from carepulse.metrics.registry import (
+    SQL_KINDS,
+    Computation,
+    Metric,
+    check_computations,
+    computation,
+    default_metrics,
+    list_metrics,
+    resolve,
+)
 from carepulse.metrics.sources import TOTAL, TWEETS_BY_THREAD, Source
-from carepulse.metrics.sql import Z95, aggregate_sql, km_sql, plan_columns, relation
+from carepulse.metrics.sql import Z95, aggregate_sql, bound, km_sql, plan_columns, relation
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Cell", "Filters", "Result", "agent_table", "compute", "explain", "headline", "list_metrics", "query"]
+__all__ = ["Cell", "Filters", "MetricValues", "Result", "Value", "agent_table", "compute", "explain", "headline",
+           "list_metrics", "query"]
 
-Value = float | int | str | None
-
-COMPUTERS = {"economics": "carepulse.metrics.pilot_figures", "texts": "carepulse.metrics.proxies",
-             "statistics": "carepulse.metrics.comparisons"}
+# The Python metrics' functions register themselves (``@computes``) when their modules are imported:
+# here, statically, and checked once that every Python metric of the registry has its function.
+COMPUTING_MODULES = (pilot_figures, proxies, comparisons)
+check_computations()
 MAX_WORKERS = 4
 WEEKDAY_ORDER = {d: i for i, d in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))}
 MISSING_KEYS = ("(unassigned)", "(none)")
-
-
-@dataclass
-class Cell:
-    """One metric's value for one group, with its 95% interval, n and an optional sentence."""
-
-    value: Value = None
-    ci_low: float | str | None = None  # a month ("2027-03") for a projected month's range
-    ci_high: float | str | None = None
-    n: int | None = None
-    note: str | None = None
-    # A statistic's p-value and the numbers behind its verdict (adjusted p, rank-test p, response rates):
-    # for --explain and the JSON, never for the headline sentence.
-    p: float | None = None
-    detail: dict[str, Any] | None = None
-
-
-@dataclass
-class MetricValues:
-    total: Cell = field(default_factory=Cell)
-    groups: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,16 +81,19 @@ def compute(metrics: Sequence[str] | None = None, by: str | None = None, filters
     chosen = resolve(metrics or default_metrics())
     ctx = open_context(db, settings, filters, by, as_of, ci)
     tasks: list[Callable[[Context], dict[str, MetricValues]]] = []
-    for source_name in dict.fromkeys(m.source for m in chosen if m.function is None):
+    for source_name in dict.fromkeys(m.source for m in chosen if m.kind in SQL_KINDS):
         ours = [m for m in chosen if m.source == source_name]
         plain = [m for m in ours if m.kind != "survival"]
         if plain:
             tasks.append(partial(_plain_metrics, source_name=source_name, chosen=plain))
         tasks += [partial(_survival_metric, source_name=source_name, metric=m) for m in ours
                   if m.kind == "survival"]
-    for function in dict.fromkeys(m.function for m in chosen if m.function):
-        module = importlib.import_module(COMPUTERS[function])
-        tasks.append(partial(module.compute, metrics=[m for m in chosen if m.function == function]))
+    by_computation: dict[Computation, list[Metric]] = {}
+    for m in chosen:
+        if m.kind not in SQL_KINDS:
+            by_computation.setdefault(computation(m.name), []).append(m)
+    for comp, produced in by_computation.items():
+        tasks.append(partial(_python_metrics, comp=comp, chosen=produced))
     contexts = [replace(ctx, con=cursor(db)) for _ in tasks]
     values: dict[str, MetricValues] = {}
     try:
@@ -110,11 +103,15 @@ def compute(metrics: Sequence[str] | None = None, by: str | None = None, filters
     finally:
         for task_ctx in (ctx, *contexts):
             task_ctx.con.close()
-    assumptions = importlib.import_module("carepulse.metrics.economics").assumptions(settings) if any(
-        m.source == "costs" for m in chosen) else {}
+    assumptions = economics.assumptions(settings) if any(m.source == "costs" for m in chosen) else {}
     for m in chosen:
         _withhold_small(m, values[m.name], settings.min_sample)
     return _assemble(ctx, chosen, values, assumptions)
+
+
+def _python_metrics(ctx: Context, comp: Computation, chosen: list[Metric]) -> dict[str, MetricValues]:
+    """The metrics one ``@computes`` function produces, asked of it in one call."""
+    return comp.function(ctx, chosen)
 
 
 def _has_rows(ctx: Context, table: str) -> bool:
@@ -153,7 +150,7 @@ def _survival_metric(ctx: Context, source_name: str, metric: Metric) -> dict[str
 
     by = ctx.by if metric.allows(ctx.by) else None
     rel = relation(ctx, source_name, metric.joins, by=by)
-    fast = survival.km_rows(ctx.con, rel, metric)
+    fast = survival.km_rows(ctx.con, rel, bound(metric))
     if fast is not None:
         rows = survival.rows_as_dicts(fast)
     else:
@@ -369,10 +366,10 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
             + (f"; 95% interval: {m.ci}" if m.ci else "")
             + (f"; withheld below n = {settings.min_sample}" if m.needs_min_sample else "") + "\n")
     try:
-        if m.function is not None:
-            module = importlib.import_module(COMPUTERS[m.function])
-            return (head + f"computed in Python by {module.__name__}.compute:\n" + (module.__doc__ or "")
-                    + getattr(module, "EXPLAIN", "") + _evidence(m, by, filters, db, settings, as_of))
+        if m.kind not in SQL_KINDS:
+            comp = computation(m.name)
+            return (head + f"computed in Python by {comp.name}:\n" + comp.explain()
+                    + _evidence(m, by, filters, db, settings, as_of))
         grouped_by = by if m.allows(by) else None
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":
@@ -391,7 +388,7 @@ def _evidence(m: Metric, by: str | None, filters: Filters | None, db: Database, 
     if m.kind != "statistic":
         return ""
     # computed with the family it is shown with (metrics.comparisons.TESTED), so the adjusted p is the page's
-    family = [n for n in getattr(importlib.import_module(COMPUTERS[m.function or ""]), "TESTED", ()) if n != m.name]
+    family = [n for n in computation(m.name).family if n != m.name]
     cell = compute([m.name, *family], by, filters, db=db, settings=settings, as_of=as_of, ci=True).total[m.name]
     lines = [f"\non this warehouse: {cell.note or cell.value}"]
     if cell.p is not None:

@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any
 
 from carepulse.core.config import Settings
+from carepulse.metrics.cells import Cell, MetricValues
 from carepulse.metrics.context import Context
 from carepulse.metrics.costs import TWITTER, Ledger, Line, channel_lines, cost_per_case_interval, ledger
 from carepulse.metrics.economics import Pilot, pilot, project
-from carepulse.metrics.registry import Metric
+from carepulse.metrics.registry import Metric, computes
 from carepulse.metrics.sources import TOTAL
 
 
@@ -26,7 +27,6 @@ def _explain() -> str:
     return "\n".join(f"\n{m.__name__}:\n{m.__doc__}" for m in (costs, economics, hotline_evidence))
 
 
-EXPLAIN = _explain()
 STAFFING = {"staffing_fte_x1": 1.0, "staffing_fte_x1_5": 1.5, "staffing_fte_x2": 2.0}
 WHOLE_ONLY = frozenset({"pilot_payback_month", "pilot_payback_projected_month", "deflection_breakeven_share",
                         "hotline_itsa_volume_change", *STAFFING})
@@ -37,7 +37,6 @@ def _line_cells(line: Line, reason: str | None, settings: Settings, parts: list[
     """Cost cells of one line; ``parts`` (its channels) give the cost per resolved case of a mix of
     channels (each channel's cases at its own resolution rate, as one channel's figure is) and the
     interval of the cost per case (each channel's spread of handled minutes)."""
-    from carepulse.metrics.engine import Cell
 
     per_resolved = line.cost_per_resolved_case
     low, high = cost_per_case_interval(parts if parts is not None else [line], settings)
@@ -57,7 +56,6 @@ def _line_cells(line: Line, reason: str | None, settings: Settings, parts: list[
 
 
 def _pilot_cells(result: Pilot) -> dict[str, Any]:
-    from carepulse.metrics.engine import Cell
 
     period = (f"{result.months[0].month} to {result.months[-1].month}" if result.months else None)
     net_note = result.reason or (
@@ -89,7 +87,7 @@ def _breakeven_note(result: Pilot) -> str | None:
 
 def weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:
     """Complete weeks of Twitter cases: answered threads scaled to the Twitter case count."""
-    from carepulse.metrics.views import weekly_counts
+    from carepulse.metrics.weekly import weekly_counts
 
     weeks = weekly_counts(ctx)
     answered = sum(a for _, _, a, _ in weeks)
@@ -97,8 +95,10 @@ def weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:
     return [(w.date(), round(a * scale)) for w, _, a, _ in weeks]
 
 
+@computes("cost_per_case", "cost_per_resolved_case", "costed_cases", "twitter_cases", "hotline_variable_cost_per_case",
+          "pilot_net_benefit_eur", "deflection_breakeven_share", "pilot_payback_month",
+          "pilot_payback_projected_month", "hotline_itsa_volume_change", *STAFFING, extra=_explain)
 def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
-    from carepulse.metrics.engine import Cell, MetricValues
 
     names = {m.name for m in metrics}
     out = {m.name: MetricValues() for m in metrics}
@@ -125,7 +125,6 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
 
 
 def _groups(ctx: Context, book: Ledger, by: str | None, reason: str | None) -> dict[str, dict[str, Any]]:
-    from carepulse.metrics.engine import Cell
 
     groups: dict[str, dict[str, Any]] = {}
     if by == "channel":
@@ -143,7 +142,6 @@ def _groups(ctx: Context, book: Ledger, by: str | None, reason: str | None) -> d
 
 
 def _itsa_cell(ctx: Context, whole: Pilot) -> Any:
-    from carepulse.metrics.engine import Cell
     from carepulse.metrics.hotline_evidence import hotline_change
 
     finding = hotline_change(ctx, whole)
@@ -151,7 +149,6 @@ def _itsa_cell(ctx: Context, whole: Pilot) -> Any:
 
 
 def _staffing_cells(ctx: Context, whole: Pilot, names: set[str]) -> dict[str, Any]:
-    from carepulse.metrics.engine import Cell
     from carepulse.metrics.hotline_evidence import staffing
 
     plan, sentences = staffing(ctx, whole, [STAFFING[n] for n in STAFFING if n in names])

@@ -2,7 +2,7 @@
 
 One query fetches, per thread of the selection, the customer's first and last tweet (text and
 language), whether the thread is answered, whether the last tweet comes after the first response
-and thanks (the same SQL test as ``thanks_rate``), and the CSAT of the thread's earliest linked
+and thanks (the source measure ``thanked``, which ``thanks_rate`` counts), and the CSAT of the thread's earliest linked
 CRM case. Texts are scored once each (:mod:`carepulse.metrics.sentiment`); the group means are pandas
 aggregations.
 
@@ -18,26 +18,26 @@ from __future__ import annotations
 from typing import Any
 
 from carepulse.metrics import sentiment, stats
+from carepulse.metrics.cells import Cell, MetricValues
 from carepulse.metrics.context import Context
-from carepulse.metrics.registry import Metric
-from carepulse.metrics.sources import TOTAL
+from carepulse.metrics.registry import Metric, computes
+from carepulse.metrics.sources import TOTAL, expand
 from carepulse.metrics.sql import relation
 
 
 def thread_texts(ctx: Context) -> Any:
     """One row per thread: g, answered, customer_tweets, texts, languages, thanked, case_csat."""
     rel = relation(ctx, "threads", ("ft", "last", "tc"), by=ctx.by)
-    sql = f"""{rel.sql}
-SELECT {rel.key} AS g, thread_id, answered, customer_tweets, first_text, first_lang, last_text, last_lang,
-       coalesce(answered AND last_at > first_response_at AND {sentiment.thanks_sql('last_text')}, false)
-           AS thanked,
-       case_csat
-FROM b"""
+    sql = rel.sql + rel.fill(expand("threads", f"""
+SELECT {rel.key} AS g, thread_id, @answered AS answered, customer_tweets, first_text, first_lang, last_text,
+       last_lang, coalesce(@thanked, false) AS thanked, case_csat
+FROM b"""))
     return ctx.con.execute(sql).df()
 
 
+@computes("sentiment_first_mean", "sentiment_last_mean", "sentiment_shift_mean", "negative_waiting", "thanks_csat_auc",
+          "sentiment_csat_spearman")
 def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
-    from carepulse.metrics.engine import Cell, MetricValues
 
     frame = thread_texts(ctx)
     frame["first_score"] = sentiment.score_many(frame["first_text"].tolist(), frame["first_lang"].tolist())
@@ -80,7 +80,6 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
 
 
 def _mean(series: Any) -> Any:
-    from carepulse.metrics.engine import Cell
 
     clean = series.dropna()
     return Cell(float(clean.mean()) if len(clean) else None, n=len(clean))

@@ -15,10 +15,14 @@ Kinds, as in MetricFlow:
   distribution-free order-statistic interval (binomial ranks) when ``ci == "order"``.
 * ``survival``: a Kaplan-Meier quantile of ``column`` with ``event`` marking observed events
   (others censored); median CI by the log-log (cloglog) method.
-* ``derived`` / ``statistic``: computed in Python by ``function`` (cost model, text scoring,
-  tests, trends, forecasts); statistics are reported for the whole selection only.
+* ``derived`` / ``statistic``: computed in Python (cost model, text scoring, tests, trends,
+  forecasts) by the one function marked ``@computes(<names>)``, which lists the metrics it produces;
+  statistics are reported for the whole selection only.
 
-Placeholders ``{{name}}`` in expressions are filled from the settings (see
+Expressions name the source's measures as ``@name`` (:class:`metrics.sources.Measure`: ``@sla_met``,
+``@exposure``, ...), declared once there and expanded into their SQL when a statement is built
+(:func:`metrics.sql.bound`); the joins a measure needs are added to the metric's. Placeholders
+``{{name}}`` in expressions are filled from the settings (see
 :func:`metrics.sources.placeholders`). The registry validates itself as a whole at import and
 reports every problem at once.
 """
@@ -26,13 +30,16 @@ reports every problem at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal, get_args
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from carepulse.core.errors import ConfigError
 from carepulse.metrics.context import BREAKDOWNS
-from carepulse.metrics.sentiment import thanks_sql
+
+if TYPE_CHECKING:
+    from carepulse.metrics.context import Context
 
 Unit = Literal["count", "share", "seconds", "EUR", "score", "points", "follower-hours", "month",
                "rho", "AUC", "seconds/week", "FTE"]
@@ -70,7 +77,6 @@ class Metric:
     numerator: str | None = None
     denominator: str | None = None
     event: str | None = None
-    function: str | None = None
     joins: tuple[str, ...] = ()
     breakdowns: frozenset[str] = ALL
     ci: CiMethod | None = None
@@ -90,20 +96,20 @@ COUNT_UNANSWERED = "Unanswered threads count in the denominator."
 METRICS: tuple[Metric, ...] = (
     # ---- tweets -------------------------------------------------------------------------------
     Metric("tweets", "Tweets", "All tweets in the selection, customer and brand.", "count", "count",
-           "tweets", expr="sum(w)"),
+           "tweets", expr="sum(@weight)"),
     Metric("customer_tweets", "Customer tweets", "Tweets whose author is not a brand account.", "count",
-           "count", "tweets", expr="sum(w) FILTER (WHERE NOT is_brand)"),
+           "count", "tweets", expr="sum(@weight) FILTER (WHERE @customer)"),
     Metric("brand_tweets", "Brand tweets",
            "Tweets by brand accounts; by agent, the tweets signed by that agent.", "count", "count",
-           "tweets", expr="sum(w) FILTER (WHERE is_brand)"),
+           "tweets", expr="sum(@weight) FILTER (WHERE @brand)"),
     # ---- threads ------------------------------------------------------------------------------
     Metric("threads", "Threads", "Threads (one customer's part of one conversation) started in the "
            "selection, answered or not.", "count", "count", "threads", expr="count(*)"),
     Metric("answered_threads", "Answered threads", "Threads with a first response by the as-of time.",
-           "count", "count", "threads", expr="count(*) FILTER (WHERE answered)", higher_is_better=True),
+           "count", "count", "threads", expr="count(*) FILTER (WHERE @answered)", higher_is_better=True),
     Metric("unanswered_threads", "Unanswered threads", "Threads without a brand reply to the customer "
            "by the as-of time (still waiting).", "count", "count", "threads",
-           expr="count(*) FILTER (WHERE NOT answered)", higher_is_better=False),
+           expr="count(*) FILTER (WHERE @unanswered)", higher_is_better=False),
     Metric("response_rate", "Response rate",
            "Answered threads / threads. " + COUNT_UNANSWERED + " 95% Wilson interval.", "share",
            "ratio", "threads", numerator="answered_threads", denominator="threads", ci="wilson",
@@ -119,15 +125,14 @@ METRICS: tuple[Metric, ...] = (
     Metric("first_response_km_median_s", "First response, Kaplan-Meier median",
            "Time by which half of all threads are answered: Kaplan-Meier estimate with unanswered threads "
            "censored at their waiting time (as-of minus start). Null when more than half still wait.",
-           "seconds", "survival", "threads", column="coalesce(frs, waiting_s)", event="answered",
+           "seconds", "survival", "threads", column="@response_or_wait_s", event="@answered",
            quantile=0.5, ci="km", higher_is_better=False),
     Metric("sla_met_share", "SLA met",
            "Threads answered within the SLA / threads decided: answered ones, plus unanswered ones "
            "already waiting longer than the SLA (they count as missed). Threads waiting less than the "
            "SLA are not yet decided and left out. 95% Wilson interval.", "share", "ratio", "threads",
-           numerator="count(*) FILTER (WHERE answered AND frs <= {{sla_s}})",
-           denominator="count(*) FILTER (WHERE answered OR waiting_s > {{sla_s}})", ci="wilson",
-           higher_is_better=True),
+           numerator="count(*) FILTER (WHERE @sla_met)", denominator="count(*) FILTER (WHERE @sla_decided)",
+           ci="wilson", higher_is_better=True),
     Metric("first_response_bh_median_s", "First response in business hours, median",
            "Median first-response time counting only time inside business hours, answered threads. "
            "95% order-statistic interval.",
@@ -139,18 +144,18 @@ METRICS: tuple[Metric, ...] = (
            ci="order", higher_is_better=False, default=False),
     Metric("sla_met_bh_share", "SLA met in business hours",
            "As sla_met_share, with both the response time and the waiting time counted in business hours.",
-           "share", "ratio", "threads", joins=("bh",),
-           numerator="count(*) FILTER (WHERE answered AND frs_bh <= {{sla_s}})",
-           denominator="count(*) FILTER (WHERE answered OR waiting_bh > {{sla_s}})", higher_is_better=True,
+           "share", "ratio", "threads",
+           numerator="count(*) FILTER (WHERE @sla_met_bh)",
+           denominator="count(*) FILTER (WHERE @sla_decided_bh)", higher_is_better=True,
            default=False),
     Metric("dm_handoff_rate", "Handed off to DM",
            "Answered threads where a brand reply to the customer asks to continue by direct message "
-           "(German and English wording) / answered threads.", "share", "ratio", "threads", joins=("dm",),
-           numerator="count(*) FILTER (WHERE answered AND dm_handoff)", denominator="answered_threads",
+           "(German and English wording) / answered threads.", "share", "ratio", "threads",
+           numerator="count(*) FILTER (WHERE @dm_handed_off)", denominator="answered_threads",
            default=False),
     Metric("crm_link_coverage", "Threads with a CRM case",
            "Threads linked to at least one CRM case (any link method) / threads. 95% Wilson interval.",
-           "share", "ratio", "threads", joins=("tc",), numerator="count(*) FILTER (WHERE linked)",
+           "share", "ratio", "threads", numerator="count(*) FILTER (WHERE @linked)",
            denominator="threads", ci="wilson"),
     Metric("crm_link_conversation_share", "Threads linked by conversation id",
            "Threads whose (earliest) CRM case names the conversation or one of its tweets / threads.",
@@ -163,16 +168,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("thanks_rate", "Customer thanks at the end",
            "Answered threads whose customer's last tweet comes after the first response and thanks "
            "(danke, thanks, thx, ...; not 'thanks for nothing', 'nein danke') / answered threads.", "share",
-           "ratio", "threads", joins=("last",),
-           numerator="count(*) FILTER (WHERE answered AND last_at > first_response_at "
-                     f"AND {thanks_sql('last_text')})",
+           "ratio", "threads", numerator="count(*) FILTER (WHERE @thanked)",
            denominator="answered_threads", higher_is_better=True, default=False),
     Metric("exposure_follower_hours", "Exposure of slow public threads",
            "Sum over waiting threads and threads answered later than the SLA of the customer's follower "
            "count x hours waited (to the first response, or to the as-of time). Null where the data has "
            "no follower counts.", "follower-hours", "sum", "threads",
-           expr="sum(customer_followers * coalesce(frs, waiting_s) / 3600.0) "
-                "FILTER (WHERE NOT answered OR frs > {{sla_s}})", higher_is_better=False),
+           expr="sum(@exposure) FILTER (WHERE @exposed)", higher_is_better=False),
     # ---- reply times ---------------------------------------------------------------------------
     Metric("reply_time_median_s", "Reply time, median",
            "Median time from a customer tweet to the earliest brand tweet replying to it, over customer "
@@ -183,33 +185,33 @@ METRICS: tuple[Metric, ...] = (
     Metric("cases", "CRM cases", "CRM cases opened in the selection (outcome 'duplicate' left out).",
            "count", "count", "cases", expr="count(*)"),
     Metric("resolved_cases", "Resolved cases", "CRM cases with outcome 'resolved'.", "count", "count",
-           "cases", expr="count(*) FILTER (WHERE resolved)", higher_is_better=True),
+           "cases", expr="count(*) FILTER (WHERE @resolved)", higher_is_better=True),
     Metric("resolution_rate", "Resolution rate",
            "Resolved cases / cases with a final outcome (resolved, unresolved, escalated); open cases "
            "are left out. 95% Wilson interval.", "share", "ratio", "cases", numerator="resolved_cases",
-           denominator="count(*) FILTER (WHERE final)", ci="wilson", higher_is_better=True,
+           denominator="count(*) FILTER (WHERE @final)", ci="wilson", higher_is_better=True,
            needs_min_sample=True),
     Metric("fcr_rate", "First-contact resolution",
            "Cases resolved with no further contact by the same customer (any channel) within the "
            "recontact window / cases with a final outcome. 95% Wilson interval.", "share", "ratio", "cases",
-           joins=("rc",), numerator="count(*) FILTER (WHERE resolved AND NOT recontacted)",
-           denominator="count(*) FILTER (WHERE final)", ci="wilson", higher_is_better=True,
+           numerator="count(*) FILTER (WHERE @resolved_first_contact)",
+           denominator="count(*) FILTER (WHERE @final)", ci="wilson", higher_is_better=True,
            needs_min_sample=True),
     Metric("recontact_7d_rate", "Recontact within 7 days",
            "Resolved cases whose customer is back on any channel (another CRM case or a new Twitter "
            "thread) within the recontact window (default 7 days) after closing / resolved cases.",
-           "share", "ratio", "cases", joins=("rc",),
-           numerator="count(*) FILTER (WHERE resolved AND recontacted)", denominator="resolved_cases",
+           "share", "ratio", "cases",
+           numerator="count(*) FILTER (WHERE @resolved_recontacted)", denominator="resolved_cases",
            ci="wilson", higher_is_better=False, needs_min_sample=True),
     Metric("csat_mean", "CSAT, mean", "Mean satisfaction score (1-5) of cases with a score; 95% t interval.",
            "score", "mean", "cases", column="csat", ci="t", higher_is_better=True, needs_min_sample=True),
     Metric("csat_top2_share", "CSAT 4-5", "Cases scoring 4 or 5 / cases with a score; 95% Wilson interval.",
-           "share", "ratio", "cases", numerator="count(*) FILTER (WHERE csat >= 4)",
+           "share", "ratio", "cases", numerator="count(*) FILTER (WHERE @csat_top2)",
            denominator="count(csat)", ci="wilson", higher_is_better=True, needs_min_sample=True),
     Metric("nps", "Net promoter score",
            "Share of promoters (9-10) minus share of detractors (0-6), x 100, over cases with a score; "
            "95% t interval of the mean of +100/0/-100 scores.", "points", "mean", "cases",
-           column="CASE WHEN nps >= 9 THEN 100 WHEN nps <= 6 THEN -100 ELSE 0 END", where="nps IS NOT NULL",
+           column="@nps_points", where="nps IS NOT NULL",
            ci="t", higher_is_better=True, needs_min_sample=True),
     # ---- cost model and pilot economics (docs/economics.md) ----------------------------------------
     Metric("cost_per_case", "Cost per case",
@@ -218,89 +220,90 @@ METRICS: tuple[Metric, ...] = (
            "costed at their CRM minutes, else brand tweets x minutes per brand tweet plus minutes per DM "
            "hand-off. A slice carries fixed costs by its share of the channel's handled minutes. 95% interval "
            "from the spread of handled minutes between cases (normal approximation).",
-           "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, ci="normal",
+           "EUR", "derived", "costs", breakdowns=COST_BREAKDOWNS, ci="normal",
            higher_is_better=False),
     Metric("cost_per_resolved_case", "Cost per resolved case",
            "Channel cost / (cases costed x the channel's resolution rate among CRM cases with a final outcome).",
-           "EUR", "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS, higher_is_better=False),
+           "EUR", "derived", "costs", breakdowns=COST_BREAKDOWNS, higher_is_better=False),
     Metric("costed_cases", "Cases costed",
            "The denominator of cost per case: CRM cases of the channel; for Twitter, Twitter cases.", "count",
-           "derived", "costs", function="economics", breakdowns=COST_BREAKDOWNS),
+           "derived", "costs", breakdowns=COST_BREAKDOWNS),
     Metric("twitter_cases", "Twitter cases",
            "Threads answered or with a Twitter CRM case, plus Twitter CRM cases linked to no thread: the one "
-           "count every Twitter cost and benefit figure uses.", "count", "derived", "costs", function="economics",
+           "count every Twitter cost and benefit figure uses.", "count", "derived", "costs",
            breakdowns=COST_BREAKDOWNS),
     Metric("hotline_variable_cost_per_case", "Hotline variable cost per case",
            "The hotline's handled minutes x its hourly cost / its cases, over the pilot months: what a "
            "deflected case saves. Fixed hotline costs are not in it.", "EUR", "derived", "costs",
-           function="economics", breakdowns=PILOT_BREAKDOWNS),
+           breakdowns=PILOT_BREAKDOWNS),
     Metric("pilot_net_benefit_eur", "Twitter pilot net benefit",
            "Sum over the pilot months of Twitter cases x deflection share x the hotline's variable cost per "
            "case (+ hotline fixed costs actually cut, default none) minus Twitter's cost. Set-up cost not in it.",
-           "EUR", "derived", "costs", function="economics", breakdowns=PILOT_BREAKDOWNS, higher_is_better=True),
+           "EUR", "derived", "costs", breakdowns=PILOT_BREAKDOWNS, higher_is_better=True),
     Metric("deflection_breakeven_share", "Break-even deflection share",
            "The deflection share at which the pilot's net benefit is zero; above 100% it cannot break even.",
-           "share", "derived", "costs", function="economics", breakdowns=NO_BREAKDOWN, higher_is_better=False),
+           "share", "derived", "costs", breakdowns=NO_BREAKDOWN, higher_is_better=False),
     Metric("pilot_payback_month", "Payback month",
            "First month whose cumulative net benefit since the pilot start, set-up cost included, is at least "
-           "zero; null while it is not.", "month", "derived", "costs", function="economics",
+           "zero; null while it is not.", "month", "derived", "costs",
            breakdowns=NO_BREAKDOWN),
     Metric("pilot_payback_projected_month", "Projected payback month",
            "The payback month if reached, else the median over 1,000 simulated paths of the weekly volume "
            "forecast at today's margin per case; interval: the paths' 2.5% and 97.5% quantiles (open when "
-           "later than the projection horizon).", "month", "statistic", "costs", function="economics",
+           "later than the projection horizon).", "month", "statistic", "costs",
            breakdowns=NO_BREAKDOWN),
     Metric("hotline_itsa_volume_change", "Hotline volume since the Twitter launch",
            "Interrupted time series: weekly hotline cases after the launch against the pre-launch trend "
            "continued (segmented quasi-Poisson regression), relative change with 95% CI; observational.",
-           "share", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+           "share", "statistic", "costs", breakdowns=NO_BREAKDOWN, default=False),
     Metric("staffing_fte_x1", "Agents needed, today's volume",
            "Full-time agents to answer the staffing target share within the SLA in every hour of the week "
            "(Erlang C per hour, occupancy cap, shrinkage), at the mean arrivals of the last complete weeks.",
-           "FTE", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+           "FTE", "statistic", "costs", breakdowns=NO_BREAKDOWN, default=False),
     Metric("staffing_fte_x1_5", "Agents needed, volume x1.5", "As staffing_fte_x1 at 1.5 times the arrivals.",
-           "FTE", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+           "FTE", "statistic", "costs", breakdowns=NO_BREAKDOWN, default=False),
     Metric("staffing_fte_x2", "Agents needed, volume x2", "As staffing_fte_x1 at twice the arrivals.",
-           "FTE", "statistic", "costs", function="economics", breakdowns=NO_BREAKDOWN, default=False),
+           "FTE", "statistic", "costs", breakdowns=NO_BREAKDOWN, default=False),
     # ---- text proxies --------------------------------------------------------------------------
     Metric("sentiment_first_mean", "Sentiment of first customer tweet",
            "Mean sentiment (-1..1; VADER for English, the carepulse lexicon for German) of each "
-           "thread's first customer tweet.", "score", "derived", "texts", function="texts",
+           "thread's first customer tweet.", "score", "derived", "texts",
            higher_is_better=True, default=False),
     Metric("sentiment_last_mean", "Sentiment of last customer tweet",
            "Mean sentiment of each thread's last customer tweet.", "score", "derived", "texts",
-           function="texts", higher_is_better=True, default=False),
+           higher_is_better=True, default=False),
     Metric("sentiment_shift_mean", "Sentiment shift",
            "Mean of (last - first) customer-tweet sentiment over threads with at least two customer tweets.",
-           "score", "derived", "texts", function="texts", higher_is_better=True, default=False),
+           "score", "derived", "texts",
+           higher_is_better=True, default=False),
     Metric("negative_waiting", "Negative and waiting",
            "Unanswered threads whose last customer tweet is negative (sentiment <= -0.05).", "count",
-           "derived", "texts", function="texts", higher_is_better=False, default=False),
+           "derived", "texts", higher_is_better=False, default=False),
     Metric("thanks_csat_auc", "Thanks as CSAT proxy (AUC)",
            "How well 'the customer thanked at the end' separates CSAT 4-5 from 1-3, over threads with a "
-           "linked CSAT: AUC (0.5 = no better than chance).", "AUC", "statistic", "texts", function="texts",
+           "linked CSAT: AUC (0.5 = no better than chance).", "AUC", "statistic", "texts",
            breakdowns=NO_BREAKDOWN, default=False, needs_min_sample=True),
     Metric("sentiment_csat_spearman", "Sentiment as CSAT proxy (Spearman)",
            "Spearman rank correlation of the last customer tweet's sentiment with the linked CSAT.",
-           "rho", "statistic", "texts", function="texts", breakdowns=NO_BREAKDOWN, default=False,
+           "rho", "statistic", "texts", breakdowns=NO_BREAKDOWN, default=False,
            needs_min_sample=True),
     # ---- statistics ----------------------------------------------------------------------------
     Metric("csat_diff_twitter_hotline", "CSAT: Twitter minus hotline",
            "Mean CSAT of Twitter cases minus mean CSAT of hotline cases; 95% Welch CI and p, with a "
            "Brunner-Munzel p for the ordinal scores.", "points", "statistic", "statistics",
-           function="statistics", breakdowns=NO_BREAKDOWN, default=False, needs_min_sample=True),
+           breakdowns=NO_BREAKDOWN, default=False, needs_min_sample=True),
     Metric("resolution_diff_twitter_hotline", "Resolution rate: Twitter minus hotline",
            "Resolution rate of Twitter cases minus that of hotline cases; 95% Newcombe interval.", "share",
-           "statistic", "statistics", function="statistics", breakdowns=NO_BREAKDOWN, default=False,
+           "statistic", "statistics", breakdowns=NO_BREAKDOWN, default=False,
            needs_min_sample=True),
     Metric("first_response_trend_s_per_week", "First-response trend",
            "OLS slope of the weekly median first-response time (seconds per week), 95% CI.",
-           "seconds/week", "statistic", "statistics", function="statistics", breakdowns=NO_BREAKDOWN,
+           "seconds/week", "statistic", "statistics", breakdowns=NO_BREAKDOWN,
            higher_is_better=False, default=False, needs_min_sample=True),
     Metric("threads_forecast_4w", "Threads in the next 4 weeks",
            "ETS forecast (additive error and trend) of weekly new threads, summed over the next 4 weeks; "
            "95% prediction interval by simulation.", "count", "statistic", "statistics",
-           function="statistics", breakdowns=NO_BREAKDOWN, default=False, needs_min_sample=True),
+           breakdowns=NO_BREAKDOWN, default=False, needs_min_sample=True),
 )
 
 
@@ -341,8 +344,8 @@ def validate(metrics: Iterable[Metric], joins_of: dict[str, frozenset[str]]) -> 
             problems.append(f"{where}: source {m.source} has no join(s) {sorted(unknown_joins)}")
         if m.kind in SQL_KINDS and m.source not in SQL_SOURCES:
             problems.append(f"{where}: kind {m.kind} needs an SQL source")
-        if m.kind not in SQL_KINDS and (m.function is None or m.source not in PY_SOURCES):
-            problems.append(f"{where}: kind {m.kind} needs a function and a Python source")
+        if m.kind not in SQL_KINDS and m.source not in PY_SOURCES:
+            problems.append(f"{where}: kind {m.kind} needs a Python source (and a function marked @computes)")
         required = {
             "count": ("expr",), "sum": ("expr",), "ratio": ("numerator", "denominator"),
             "mean": ("column",), "percentile": ("column", "quantile"),
@@ -379,8 +382,37 @@ def _joins_of_sources() -> dict[str, frozenset[str]]:
     return {name: frozenset(source.joins) for name, source in SOURCES.items()}
 
 
+SQL_FIELDS = ("expr", "column", "where", "numerator", "denominator", "event")
+
+
+def measures_used(m: Metric) -> list[str]:
+    """The source measures (``@name``) the metric's expressions name, in order of first use."""
+    from carepulse.metrics.sources import measure_names
+
+    return list(dict.fromkeys(n for f in SQL_FIELDS for n in measure_names(getattr(m, f))))
+
+
+def _measure_problems(metrics: Iterable[Metric]) -> list[str]:
+    from carepulse.metrics.sources import SOURCES
+
+    return [f"metric {m.name!r}: source {m.source} has no measure {n!r}" for m in metrics
+            for n in measures_used(m) if m.source not in SOURCES or n not in SOURCES[m.source].measures]
+
+
+def _with_measure_joins(m: Metric) -> Metric:
+    """The metric with the joins its measures need added to the ones it declares."""
+    from carepulse.metrics.sources import measure_joins
+
+    if m.source not in SQL_SOURCES:
+        return m
+    joins = tuple(dict.fromkeys((*m.joins, *measure_joins(m.source, *(getattr(m, f) for f in SQL_FIELDS)))))
+    return m if joins == m.joins else replace(m, joins=joins)
+
+
 def _check(metrics: tuple[Metric, ...]) -> dict[str, Metric]:
-    problems = validate(metrics, _joins_of_sources())
+    problems = _measure_problems(metrics)
+    metrics = tuple(_with_measure_joins(m) for m in metrics) if not problems else metrics
+    problems += validate(metrics, _joins_of_sources())
     if problems:
         raise RegistryError("metric registry is inconsistent:\n  " + "\n  ".join(problems))
     return {m.name: m for m in metrics}
@@ -413,3 +445,73 @@ def resolve(names: Iterable[str]) -> list[Metric]:
     if unknown:
         raise ConfigError(f"unknown metric(s): {', '.join(unknown)} (see 'carepulse metrics --list')")
     return [REGISTRY[n] for n in dict.fromkeys(names)]
+
+
+# ---- Python computations -----------------------------------------------------------------------
+
+Compute = Callable[["Context", list[Metric]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Computation:
+    """A Python function computing registered metrics: the names it produces (in one call, so the
+    engine asks it once per request), ``family`` (the statistics judged together, see
+    :mod:`carepulse.metrics.comparisons`) and ``extra`` (more words for ``--explain``)."""
+
+    function: Compute
+    produces: tuple[str, ...]
+    family: frozenset[str] = frozenset()
+    extra: Callable[[], str] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.__module__}.{self.function.__qualname__}"
+
+    def explain(self) -> str:
+        """The module's own account of its definitions, which ``--explain`` prints."""
+        module = sys.modules[self.function.__module__]
+        return (module.__doc__ or "") + (self.extra() if self.extra else "")
+
+
+_COMPUTED_BY: dict[str, Computation] = {}  # filled by @computes only, when the computing modules are imported
+
+
+def computes(*names: str, family: Iterable[str] = (), extra: Callable[[], str] | None = None
+             ) -> Callable[[Compute], Compute]:
+    """Mark ``compute(ctx, metrics) -> {name: MetricValues}`` as the one home of the Python metrics ``names``.
+
+    A name that is not a registered Python metric (kind ``derived`` or ``statistic``), or that another
+    function already computes, is a :class:`RegistryError` at import; :func:`check_computations` reports
+    the registered ones nothing computes.
+    """
+    def register(function: Compute) -> Compute:
+        computation = Computation(function, tuple(names), frozenset(family), extra)
+        problems = [f"{n!r} is not a registered Python metric" for n in names
+                    if n not in REGISTRY or REGISTRY[n].kind in SQL_KINDS]
+        problems += [f"{n!r} is already computed by {_COMPUTED_BY[n].name}" for n in names
+                     if n in _COMPUTED_BY and _COMPUTED_BY[n].function is not function]
+        problems += [f"family member {n!r} is not produced here" for n in computation.family - set(names)]
+        if problems:
+            raise RegistryError(f"@computes on {computation.name}: " + "; ".join(problems))
+        for n in names:
+            _COMPUTED_BY[n] = computation
+        return function
+
+    return register
+
+
+def computation(name: str) -> Computation:
+    """The function computing the Python metric ``name`` (its module must have been imported)."""
+    try:
+        return _COMPUTED_BY[name]
+    except KeyError:
+        raise RegistryError(f"metric {name!r}: no function is marked @computes({name!r})") from None
+
+
+def check_computations() -> None:
+    """Every Python metric has exactly one computing function (the engine checks this once it has
+    imported the computing modules)."""
+    missing = [m.name for m in REGISTRY.values() if m.kind not in SQL_KINDS and m.name not in _COMPUTED_BY]
+    if missing:
+        raise RegistryError("metric registry is inconsistent: no function marked @computes for "
+                            + ", ".join(missing))

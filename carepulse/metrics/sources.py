@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from carepulse.core.config import WEEKDAYS, Settings
 from carepulse.core.errors import ConfigError
 from carepulse.metrics.context import Context, lit, ts_lit, zone
-from carepulse.metrics.sentiment import DM_HANDOFF_RE
+from carepulse.metrics.sentiment import DM_HANDOFF_RE, thanks_sql
 
 TOTAL = "__total__"
 NO_VALUE = {"account": "(unassigned)"}  # missing dimension values; the rest become "(none)"
@@ -46,6 +46,20 @@ class Join:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A named row-level expression over a source's columns: a test (``sla_met``) or a value (``exposure``).
+
+    Declared once here; metric expressions name it as ``@name`` and the drill-down views select it by
+    name (:func:`expand`), so "SLA met" means the same in the headline and in the list of threads behind
+    it. ``joins`` are the source joins its columns come from (added wherever it is used).
+    """
+
+    sql: str
+    description: str
+    joins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     from_: str
@@ -54,6 +68,7 @@ class Source:
     time_column: str
     dims: Mapping[str, tuple[str, tuple[str, ...]]]
     joins: Mapping[str, Join] = field(default_factory=dict)
+    measures: Mapping[str, Measure] = field(default_factory=dict)
 
 
 def _time_dims(column: str) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -187,7 +202,47 @@ THREADS = Source(
                      "AND lc.customer_id = th.customer_id",
                      "lc.last_text, lc.last_lang, lc.last_at", ctes=("last_customer",)),
     },
+    measures={
+        "answered": Measure("answered", "a brand reply to the customer (the first response) by the as-of time"),
+        "unanswered": Measure("NOT answered", "no first response by the as-of time: still waiting"),
+        "response_or_wait_s": Measure(
+            "coalesce(frs, waiting_s)", "seconds to the first response, or waited so far when unanswered "
+                                        "(the Kaplan-Meier time; unanswered threads are censored there)"),
+        "sla_met": Measure("answered AND frs <= {{sla_s}}", "answered within the SLA"),
+        "sla_breached": Measure("(answered AND frs > {{sla_s}}) OR waiting_s > {{sla_s}}",
+                                "answered later than the SLA, or unanswered and waiting longer than it"),
+        "sla_decided": Measure("answered OR waiting_s > {{sla_s}}",
+                               "SLA met or breached: answered, or waiting longer than the SLA"),
+        "sla_undecided": Measure("NOT answered AND waiting_s <= {{sla_s}}",
+                                 "unanswered and still inside the SLA: neither met nor breached yet"),
+        "sla_met_bh": Measure("answered AND frs_bh <= {{sla_s}}", "answered within the SLA in business hours",
+                              ("bh",)),
+        "sla_decided_bh": Measure("answered OR waiting_bh > {{sla_s}}",
+                                  "answered, or waiting longer than the SLA in business hours", ("bh",)),
+        "exposed": Measure("NOT answered OR frs > {{sla_s}}",
+                           "a slow public thread: waiting, or answered later than the SLA"),
+        "exposure": Measure("customer_followers * coalesce(frs, waiting_s) / 3600.0",
+                            "follower-hours: the customer's followers x hours waited (to the first response, "
+                            "or to the as-of time)"),
+        "thanked": Measure(f"answered AND last_at > first_response_at AND {thanks_sql('last_text')}",
+                           "answered, and the customer's last tweet comes after the first response and thanks "
+                           "(sentiment.thanks_sql)", ("last",)),
+        "dm_handed_off": Measure("answered AND dm_handoff",
+                                 "answered, and a brand reply asks the customer to continue by DM", ("dm",)),
+        "linked": Measure("linked", "linked to at least one CRM case", ("tc",)),
+        "costed": Measure("answered OR twitter_case",
+                          "a Twitter case: answered by the as-of time, or with a Twitter CRM case", ("twc",)),
+        "costed_by_tweets": Measure("answered AND NOT twitter_case",
+                                    "a Twitter case without a Twitter CRM case: its work is estimated from its "
+                                    "brand replies", ("twc",)),
+    },
 )
+
+TWEET_MEASURES: dict[str, Measure] = {
+    "weight": Measure("w", "how many tweets the row stands for (1; a thread's customer tweets in TWEETS_BY_THREAD)"),
+    "brand": Measure("is_brand", "written by a brand account"),
+    "customer": Measure("NOT is_brand", "written by a customer"),
+}
 
 TWEETS = Source(
     name="tweets",
@@ -209,6 +264,7 @@ TWEETS = Source(
         "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = th.thread_id", ctes=("thread_case",),
                    requires=("th",)),
     },
+    measures=TWEET_MEASURES,
 )
 
 # The same counts without joining every customer tweet to its thread: brand tweets one by one,
@@ -235,6 +291,7 @@ TWEETS_BY_THREAD = Source(
     joins={
         "tc": Join("LEFT JOIN thread_case tc ON tc.thread_id = t.thread_id", ctes=("thread_case",)),
     },
+    measures=TWEET_MEASURES,
 )
 
 REPLIES = Source(
@@ -283,9 +340,47 @@ CASES = Source(
         "rc": Join("LEFT JOIN (SELECT DISTINCT case_id FROM recontacted) rc ON rc.case_id = c.case_id",
                    "rc.case_id IS NOT NULL AS recontacted", ctes=("recontacted",)),
     },
+    measures={
+        "final": Measure("final", "a final outcome: resolved, unresolved or escalated (open cases have none)"),
+        "resolved": Measure("resolved", "outcome 'resolved'"),
+        "resolved_first_contact": Measure("resolved AND NOT recontacted",
+                                          "resolved, and the customer is not back on any channel within the "
+                                          "recontact window", ("rc",)),
+        "resolved_recontacted": Measure("resolved AND recontacted",
+                                        "resolved, and the customer is back on any channel within the "
+                                        "recontact window", ("rc",)),
+        "csat_top2": Measure("csat >= 4", "a CSAT score of 4 or 5"),
+        "nps_points": Measure("CASE WHEN nps >= 9 THEN 100 WHEN nps <= 6 THEN -100 ELSE 0 END",
+                              "+100 for a promoter (9-10), -100 for a detractor (0-6), 0 else; NULL without a score"),
+    },
 )
 
 SOURCES: dict[str, Source] = {s.name: s for s in (TWEETS, THREADS, REPLIES, CASES)}
+
+# ``@name``: a measure of the source (:class:`Measure`), in metric expressions and view templates only
+# (never in text holding a user value: those go in as ``{{$name}}`` markers, after this expansion).
+MEASURE_REF = re.compile(r"@([a-z][a-z0-9_]*)")
+
+
+def measure_names(text: str | None) -> list[str]:
+    """The measures ``text`` names, in order of first use."""
+    return list(dict.fromkeys(MEASURE_REF.findall(text or "")))
+
+
+def expand(source_name: str, text: str) -> str:
+    """``text`` with each ``@name`` replaced by the source's measure SQL, in parentheses."""
+    measures = SOURCES[source_name].measures
+    unknown = [n for n in measure_names(text) if n not in measures]
+    if unknown:
+        raise ConfigError(f"source {source_name} has no measure(s) {', '.join(unknown)}")
+    return MEASURE_REF.sub(lambda m: f"({measures[m.group(1)].sql})", text)
+
+
+def measure_joins(source_name: str, *texts: str | None) -> tuple[str, ...]:
+    """The joins the measures named in ``texts`` need."""
+    measures = SOURCES[source_name].measures
+    return tuple(dict.fromkeys(j for text in texts for n in measure_names(text) if n in measures
+                               for j in measures[n].joins))
 SOURCE_CTES: dict[str, tuple[str, ...]] = {"replies": REPLIES_CTES}
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import accumulate
+from typing import Any
 
 from carepulse.core.config import Settings
 from carepulse.metrics.context import Context, lit, ts_lit
@@ -28,6 +29,7 @@ from carepulse.metrics.sources import (
     SOURCES,
     TOTAL,
     Source,
+    expand,
     fill,
     placeholders,
 )
@@ -137,15 +139,25 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     return Relation(fill(sql, values, ctx.settings, bound), key is not None, values, ctx.settings, name)
 
 
+@lru_cache(maxsize=256)
+def bound(metric: Metric) -> Metric:
+    """The metric with each measure it names (``@name``) replaced by the source's SQL for it
+    (:func:`metrics.sources.expand`): what the statements are built from. Idempotent."""
+    fields = ("expr", "column", "where", "numerator", "denominator", "event")
+    changes: dict[str, Any] = {f: expand(metric.source, v) for f in fields if (v := getattr(metric, f)) and "@" in v}
+    return replace(metric, **changes) if changes else metric
+
+
 def _expr(ref: str, metrics_by_name: dict[str, Metric]) -> str:
     metric = metrics_by_name.get(ref)
     if metric is not None and metric.expr is not None:
-        return metric.expr
+        return bound(metric).expr or ""
     return ref
 
 
 def aggregate_columns(metric: Metric, *, ci: bool, lookup: dict[str, Metric]) -> list[tuple[str, str]]:
     """(alias, aggregate SQL) pairs one metric needs; aliases are ``name`` or ``name__part``."""
+    metric = bound(metric)
     name = metric.name
     if metric.kind in ("count", "sum"):
         assert metric.expr
@@ -179,7 +191,7 @@ def plan_columns(metrics: Sequence[Metric], *, ci: bool,
     columns: list[tuple[str, str]] = []
     percentile_of: dict[str, tuple[str, int]] = {}
     shared: dict[tuple[str, str], list[Metric]] = {}
-    for m in metrics:
+    for m in map(bound, metrics):
         if m.kind == "percentile":
             assert m.column
             shared.setdefault((m.column, m.where or ""), []).append(m)
@@ -275,6 +287,7 @@ def km_sql(rel: Relation, metric: Metric) -> str:
     S < 1 - q; the CI holds the event times whose |(log(-log S) - log(-log(1-q))) / se| <= z,
     from the first such time to the event time after the last (open above when none follows).
     """
+    metric = bound(metric)
     assert metric.column and metric.event and metric.quantile
     level = 1 - metric.quantile
     totals = (f"\n    UNION ALL SELECT {lit(TOTAL)}, t, sum(d), sum(c) FROM at_group GROUP BY t"

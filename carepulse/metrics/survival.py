@@ -27,7 +27,7 @@ import duckdb
 
 from carepulse.metrics.registry import Metric
 from carepulse.metrics.sources import TOTAL
-from carepulse.metrics.sql import HALF_TOLERANCE, Z95, Relation
+from carepulse.metrics.sql import HALF_TOLERANCE, Z95, Relation, bound
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,6 +42,7 @@ def data_sql(rel: Relation, metric: Metric, codes: dict[int, int] | None = None)
     ``codes`` maps each group's hash to a small integer (the group's position among the names):
     DuckDB applies it with a join against that short list, so numpy gets codes it can radix-sort.
     """
+    metric = bound(metric)
     assert metric.column and metric.event
     select = (f"SELECT hash(g) AS h, CAST({metric.column} AS DOUBLE) AS t, coalesce({metric.event}, false) AS e\n"
               f"FROM b WHERE {metric.column} IS NOT NULL")
@@ -55,6 +56,7 @@ FROM ({select}) x JOIN (VALUES {mapping}) m(h, code) ON x.h = m.h""")
 
 def names_sql(rel: Relation, metric: Metric) -> str:
     """The group names behind the hashes (a few rows)."""
+    metric = bound(metric)
     assert metric.column
     return rel.setup + rel.sql + rel.fill(f"""
 SELECT hash(g) AS h, {rel.key} AS name FROM b WHERE {metric.column} IS NOT NULL GROUP BY g""")

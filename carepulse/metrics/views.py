@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from carepulse.core.config import Settings
 from carepulse.core.errors import ConfigError
 from carepulse.metrics import sentiment
-from carepulse.metrics.context import Context, Database, Filters, lit, open_context, zone
-from carepulse.metrics.sources import CTES, NO_VALUE
+from carepulse.metrics.context import Context, Database, Filters, lit, open_context
+from carepulse.metrics.sources import CTES, NO_VALUE, expand
 from carepulse.metrics.sql import relation
+from carepulse.metrics.weekly import GAP_WEEKS as GAP_WEEKS  # re-exported: the drill-down API
+from carepulse.metrics.weekly import weekly_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,8 +31,6 @@ HISTOGRAM_BINS: tuple[tuple[str, float, float | None], ...] = (
     ("1-2 h", 3600, 7200), ("2-4 h", 7200, 14400), ("4-8 h", 14400, 28800), ("8-24 h", 28800, 86400),
     ("1-3 days", 86400, 259200), ("> 3 days", 259200, None),
 )
-# This many empty weeks in a row are a gap in the data, not zero demand (see :func:`weekly_counts`).
-GAP_WEEKS = 4
 
 
 def _frame(ctx: Context, sql: str) -> pd.DataFrame:
@@ -42,10 +42,6 @@ def _frame(ctx: Context, sql: str) -> pd.DataFrame:
 
 def _local(ctx: Context, column: str) -> str:
     return f"timezone({lit(ctx.tz)}, {column})"
-
-
-def _sla_s(ctx: Context) -> float:
-    return float(ctx.settings.sla_minutes) * 60.0
 
 
 def threads(filters: Filters | None = None, *, db: Database, settings: Settings, as_of: datetime | None = None,
@@ -67,25 +63,25 @@ def threads(filters: Filters | None = None, *, db: Database, settings: Settings,
         conditions.append("answered" if status == "answered" else "NOT answered")
     direction = "DESC" if descending else "ASC"
     limit_sql = f"LIMIT {int(limit)}" if limit else ""
-    exposure = "customer_followers * coalesce(frs, waiting_s) / 3600.0"
     order_expr = {"started_at": _local(ctx, "started_at"), "first_response_seconds": "frs",
-                  "waiting_seconds": "waiting_s", "exposure": exposure}[order]  # what the output column holds
-    sql = rel.sql + rel.fill(f""",
+                  "waiting_seconds": "waiting_s", "exposure": "@exposure"}[order]  # what the output column holds
+    sql = rel.sql + rel.fill(expand("threads", f""",
 picked AS (
-    SELECT *, {exposure} AS exposure FROM b WHERE {' AND '.join(conditions)}
+    SELECT *, @exposure AS exposure, CASE WHEN @sla_decided THEN @sla_met END AS sla_met
+    FROM b WHERE {' AND '.join(conditions)}
     ORDER BY {order_expr} {direction} NULLS LAST, thread_id
     {limit_sql})
 SELECT p.thread_id, p.conversation_id, p.account, p.customer_handle,
        CASE WHEN p.answered THEN 'answered' ELSE 'unanswered' END AS status,
        {_local(ctx, 'p.started_at')} AS started_at, {_local(ctx, 'p.first_response_at')} AS first_response_at,
        p.frs AS first_response_seconds, p.waiting_s AS waiting_seconds,
-       CASE WHEN p.answered THEN p.frs <= {_sla_s(ctx)} WHEN p.waiting_s > {_sla_s(ctx)} THEN false END AS sla_met,
+       p.sla_met,
        coalesce(p.case_agent, {{{{sig(fr.text)}}}}) AS agent, p.customer_tweets, p.brand_replies,
        p.customer_followers, p.exposure, ft.text AS first_text
 FROM picked p
 LEFT JOIN tweets fr ON fr.tweet_id = p.first_response_tweet_id
 LEFT JOIN tweets ft ON ft.tweet_id = p.first_customer_tweet_id
-ORDER BY {order} {direction} NULLS LAST, thread_id""", {"group": key} if key is not None else None)
+ORDER BY {order} {direction} NULLS LAST, thread_id"""), {"group": key} if key is not None else None)
     return _frame(ctx, sql)
 
 
@@ -128,29 +124,30 @@ def waiting_queue(filters: Filters | None = None, *, db: Database, settings: Set
     # Counting and choosing the threads needs no text; the first and the last customer tweet are
     # looked up for the ``limit`` threads shown only (not for every thread of a 3 M-tweet warehouse).
     rel = relation(ctx, "threads")
-    counts = ctx.con.execute(f"""{rel.sql}
+    counts = ctx.con.execute(rel.sql + rel.fill(expand("threads", f"""
 SELECT count(*) FILTER (WHERE waiting_s <= {max_age_s}),
-       count(*) FILTER (WHERE waiting_s <= {max_age_s} AND waiting_s > {_sla_s(ctx)}),
+       count(*) FILTER (WHERE waiting_s <= {max_age_s} AND @sla_breached),
        count(*) FILTER (WHERE waiting_s > {max_age_s})
-FROM b WHERE NOT answered""").fetchone()
+FROM b WHERE @unanswered"""))).fetchone()
     waiting, breached, older = (int(n) for n in counts) if counts else (0, 0, 0)
     last_customer = CTES["last_customer"].replace(
         "FROM tweets WHERE NOT is_brand", "FROM tweets WHERE conversation_id IN (SELECT conversation_id FROM picked)"
                                           " AND NOT is_brand", 1)
-    sql = rel.sql + rel.fill(f""",
+    sql = rel.sql + rel.fill(expand("threads", f""",
 picked AS (
-    SELECT * FROM b WHERE NOT answered AND waiting_s <= {max_age_s}
+    SELECT *, @sla_breached AS sla_breached, @exposure AS exposure FROM b
+    WHERE @unanswered AND waiting_s <= {max_age_s}
     ORDER BY waiting_s DESC, thread_id
     LIMIT {int(limit)}),
 {last_customer}
 SELECT p.thread_id, p.account, p.customer_handle, {_local(ctx, 'p.started_at')} AS started_at,
-       p.waiting_s AS waiting_seconds, p.waiting_s > {_sla_s(ctx)} AS sla_breached, p.customer_followers,
-       p.customer_followers * p.waiting_s / 3600.0 AS exposure, p.customer_tweets, ft.text AS first_text,
+       p.waiting_s AS waiting_seconds, p.sla_breached, p.customer_followers,
+       p.exposure, p.customer_tweets, ft.text AS first_text,
        lc.last_text, lc.last_lang
 FROM picked p
 LEFT JOIN tweets ft ON ft.tweet_id = p.first_customer_tweet_id
 LEFT JOIN last_customer lc ON lc.conversation_id = p.conversation_id AND lc.customer_id = p.customer_id
-ORDER BY waiting_seconds DESC, thread_id""")
+ORDER BY waiting_seconds DESC, thread_id"""))
     frame = _frame(ctx, sql)
     frame["last_sentiment"] = sentiment.score_many(frame["last_text"].tolist(), frame["last_lang"].tolist())
     frame["negative"] = [sentiment.label(v) == "negative" for v in frame["last_sentiment"]]
@@ -167,10 +164,10 @@ def first_response_histogram(filters: Filters | None = None, *, db: Database, se
     cases = " ".join(
         f"WHEN frs < {upper} THEN {i}" for i, (_, _, upper) in enumerate(HISTOGRAM_BINS) if upper is not None
     )
-    sql = f"""{rel.sql}
-SELECT CASE WHEN NOT answered THEN {len(HISTOGRAM_BINS)} {cases} ELSE {len(HISTOGRAM_BINS) - 1} END AS bin,
+    sql = rel.sql + rel.fill(expand("threads", f"""
+SELECT CASE WHEN @unanswered THEN {len(HISTOGRAM_BINS)} {cases} ELSE {len(HISTOGRAM_BINS) - 1} END AS bin,
        count(*) AS threads
-FROM b GROUP BY bin"""
+FROM b GROUP BY bin"""))
     counts = {int(b): int(n) for b, n in ctx.con.execute(sql).fetchall()}
     ctx.con.close()
     import pandas as pd
@@ -184,6 +181,16 @@ FROM b GROUP BY bin"""
     for r in rows:
         r["share"] = r["threads"] / total if total else None
     return pd.DataFrame(rows)
+
+
+def answered_within(histogram: pd.DataFrame, seconds: float) -> float | None:
+    """Share of all threads (waiting ones included, as not answered) answered within ``seconds``, from
+    :func:`first_response_histogram`'s bins: the bins whose upper bound is at most ``seconds`` (exact at a
+    bin boundary: 5, 15, 30, 60 min, 2, 4, 8, 24 h, 3 days). None without threads."""
+    if histogram.empty or not histogram["threads"].sum():
+        return None
+    inside = histogram[(histogram["upper_s"].notna()) & (histogram["upper_s"] <= seconds)]["threads"].sum()
+    return float(inside) / float(histogram["threads"].sum())
 
 
 Clock = Literal["business", "calendar"]
@@ -233,7 +240,8 @@ def km_curve(filters: Filters | None = None, *, db: Database, settings: Settings
 
     ctx = open_context(db, settings, filters, None, as_of)
     rel = relation(ctx, "threads")
-    rows = ctx.con.execute(f"{rel.sql}\nSELECT coalesce(frs, waiting_s), answered FROM b").fetchall()
+    rows = ctx.con.execute(rel.sql + rel.fill(expand("threads", "\nSELECT @response_or_wait_s, @answered FROM b"))
+                           ).fetchall()
     ctx.con.close()
     from carepulse.metrics.stats import kaplan_meier
 
@@ -249,14 +257,13 @@ def sla_breaches_by_day(filters: Filters | None = None, *, db: Database, setting
     """Per local day of thread start: met, breached (late or waiting past the SLA), undecided."""
     ctx = open_context(db, settings, filters, "day", as_of)
     rel = relation(ctx, "threads", by="day")
-    sla = _sla_s(ctx)
-    sql = f"""{rel.sql}
+    sql = rel.sql + rel.fill(expand("threads", f"""
 SELECT {rel.key} AS day, count(*) AS threads,
-       count(*) FILTER (WHERE answered AND frs <= {sla}) AS met,
-       count(*) FILTER (WHERE (answered AND frs > {sla}) OR waiting_s > {sla}) AS breached,
-       count(*) FILTER (WHERE NOT answered AND waiting_s <= {sla}) AS undecided,
+       count(*) FILTER (WHERE @sla_met) AS met,
+       count(*) FILTER (WHERE @sla_breached) AS breached,
+       count(*) FILTER (WHERE @sla_undecided) AS undecided,
        met / nullif(met + breached, 0) AS sla_met_share
-FROM b GROUP BY ALL ORDER BY day"""
+FROM b GROUP BY ALL ORDER BY day"""))
     return _frame(ctx, sql)
 
 
@@ -271,46 +278,6 @@ SELECT weekday_no, ['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][weekday_no] AS we
        count(*) AS threads, quantile_cont(frs, 0.5) AS first_response_median_s
 FROM b GROUP BY weekday_no, hour ORDER BY weekday_no, hour"""
     return _frame(ctx, sql)
-
-
-def weekly_counts(ctx: Context) -> list[tuple[datetime, int, int, float | None]]:
-    """(local week start, threads, answered, median first response) for the weeks of history.
-
-    Weeks run Monday to Sunday in the configured zone. The first and the last week are dropped
-    when the data does not cover them fully (a half week would look like a collapse in volume).
-    Weeks without threads inside the span count as zero, unless ``GAP_WEEKS`` or more of them
-    follow each other: a month without a single thread is a gap in the data, not zero demand, so
-    the history starts after the last such gap (and, as at the very start, the week the data
-    resumes in counts only if the data covers it from Monday). Without this, one stray tweet from
-    years back zero-filled the span into hundreds of weeks and met the forecast's minimum on weeks
-    that were never observed. The trend, the forecast and the weekly chart all read this one
-    window, so "from N weeks of history" counts the weeks the trend stands on too.
-    """
-    rel = relation(ctx, "threads", extra_columns=f"{_local(ctx, 'th.started_at')} AS local_start")
-    # one time-zone conversion per thread: the week and its first local start come from the same scan
-    sql = f"""{rel.sql},
-weeks AS (SELECT date_trunc('week', local_start) AS week, count(*) AS threads,
-                 count(*) FILTER (WHERE answered) AS answered, quantile_cont(frs, 0.5) AS median_s,
-                 min(local_start) AS first_local FROM b GROUP BY 1),
-span AS (SELECT min(week) AS lo, max(week) AS hi FROM weeks)
-SELECT s.week, coalesce(w.threads, 0), coalesce(w.answered, 0), w.median_s, w.first_local
-FROM (SELECT unnest(generate_series(lo, hi, INTERVAL 7 DAY)) AS week FROM span) s
-LEFT JOIN weeks w USING (week) ORDER BY s.week"""
-    rows = ctx.con.execute(sql).fetchall()
-    start = 0
-    empty = 0
-    for i, r in enumerate(rows):
-        empty = empty + 1 if int(r[1]) == 0 else 0
-        if empty >= GAP_WEEKS:
-            start = i + 1  # the history can only begin after this gap
-    rows = rows[start:]
-    if rows and rows[0][4] is not None and rows[0][4].date() > rows[0][0].date():
-        rows = rows[1:]  # the data starts (or resumes) after that week's Monday
-    out = [(r[0], int(r[1]), int(r[2]), None if r[3] is None else float(r[3])) for r in rows]
-    as_of_local = ctx.as_of.astimezone(zone(ctx.tz)).replace(tzinfo=None)
-    if out and (as_of_local - out[-1][0]).days < 7:
-        out = out[:-1]  # the week is not over at the as-of time
-    return out
 
 
 def weekly_series(filters: Filters | None = None, *, db: Database, settings: Settings,

@@ -50,7 +50,7 @@ def test_author_codes_agree_across_chunks() -> None:
     """Threads group and join on these codes: equal ids must get equal codes in every chunk, others not."""
     import duckdb
 
-    from carepulse.etl.threads import _codes
+    from carepulse.etl.transform.threads import _codes
 
     con = duckdb.connect()
     first = con.sql("SELECT s FROM (VALUES ('b'), ('a'), ('b')) t(s)").to_arrow_table()["s"]

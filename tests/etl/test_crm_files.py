@@ -29,9 +29,17 @@ from hypothesis import strategies as st
 
 import carepulse.core.config
 from carepulse.core.errors import ConfigError, DataError
-from carepulse.etl.crm_files import link_crm_cases, load_crm_files
-from carepulse.etl.mapping import CHANNELS, DEFAULT_MAPPING, FIELD_NAMES, Mapping, load_mapping, mapping_from_dict
 from carepulse.etl.runs import FileReport, next_ids
+from carepulse.etl.sources.crm.files import load_crm_files
+from carepulse.etl.sources.crm.mapping import (
+    CHANNELS,
+    DEFAULT_MAPPING,
+    FIELD_NAMES,
+    Mapping,
+    load_mapping,
+    mapping_from_dict,
+)
+from carepulse.etl.transform.crm_links import link_crm_cases
 from carepulse.warehouse import Warehouse, apply_schema
 
 REPO = Path(__file__).resolve().parents[2]

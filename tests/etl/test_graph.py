@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from carepulse.etl import graph
+from carepulse.etl.transform import graph
 
 
 def _arrays(rows: list[tuple[int, int | None, int, bool]]) -> tuple[np.ndarray, ...]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from carepulse.cli import main
-from carepulse.etl.mapping import FIELD_NAMES
+from carepulse.etl.sources.crm.mapping import FIELD_NAMES
 from carepulse.warehouse import Warehouse
 from tests.test_failures import BILLION_LAUGHS, crm_workbook, write_parts, zip_bomb
 from tests.twcs_helpers import HEADER, at, row, write_twcs

@@ -168,7 +168,7 @@ def test_a_crash_midway_leaves_the_published_warehouse_untouched(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     ingest(settings, write_twcs(tmp_path / "a.csv", GOOD))
     before = snapshot(settings)
-    from carepulse.etl import threads
+    from carepulse.etl.transform import threads
 
     def explode(*args: object) -> None:
         raise RuntimeError("power cut")

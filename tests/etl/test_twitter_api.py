@@ -1,4 +1,4 @@
-"""The live pull (etl/twitter_api.py), against API v2 answers replayed with ``responses``: no network.
+"""The live pull (etl/twitter_api/), against API v2 answers replayed with ``responses``: no network.
 
 The replayed API serves the pages in ``fixtures/api`` (see its README for the tweet table). Two
 brand accounts, five conversations, sixteen tweets:
@@ -46,11 +46,11 @@ from carepulse.cli import main
 from carepulse.core.config import Settings
 from carepulse.core.errors import ConfigError, SourceError
 from carepulse.etl.loader import ingest_tweets
-from carepulse.etl.twitter_api import (
+from carepulse.etl.twitter_api.client import make_client
+from carepulse.etl.twitter_api.puller import (
     Puller,
     PullReport,
     conversation_queries,
-    make_client,
     parse_interval,
     parse_since,
     snowflake_time,
@@ -409,7 +409,7 @@ def test_a_429_waits_until_the_reset_header_and_says_so(
 def test_on_a_terminal_the_wait_counts_down_by_the_second_and_ctrl_c_ends_it(
     fake_x: FakeX, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("carepulse.etl.twitter_api.progress.enabled", lambda: True)
+    monkeypatch.setattr("carepulse.etl.twitter_api.client.progress.enabled", lambda: True)
     fake_x.fail("/users/783214/mentions", (429, {"x-rate-limit-reset": str(int(NOW) + 59)}, {"title": "Too Many"}))
     time = FakeTime()
     report = puller(settings, time, tmp_path, should_stop=lambda: len(time.sleeps) >= 3).run_once()

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from carepulse.core.config import Settings
 from carepulse.core.errors import DataError
-from carepulse.etl import twitter_jsonl
 from carepulse.etl.loader import ingest_tweets
+from carepulse.etl.sources.jsonl import reader as twitter_jsonl
 from carepulse.etl.staging import create_staging
 from carepulse.warehouse import Warehouse
 
@@ -120,7 +120,7 @@ def test_page_file_stages_every_user_object_with_the_pages_retrieval_time() -> N
 
 
 def test_api_errors_in_a_page_are_logged_not_counted(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="carepulse.etl.twitter_jsonl"):
+    with caplog.at_level(logging.INFO, logger="carepulse.etl.sources.jsonl.reader"):
         read, _ = stage(PAGES)
     assert read == 4
     assert "ignored 1 API error entries" in caplog.text

@@ -142,28 +142,10 @@ def run(args: argparse.Namespace) -> int:
 # ---- formatting ----------------------------------------------------------------------------------
 
 def format_value(value: Any, unit: str) -> str:
-    """A value for people: units, thousands separators, durations in minutes or hours."""
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return value
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "share":
-        return f"{value * 100:.1f}%"
-    if unit in ("seconds", "seconds/week"):
-        from carepulse.metrics.stats import duration_text
+    """A value for people, by its unit's one formatter (:mod:`carepulse.metrics.units`, as on the dashboard)."""
+    from carepulse.metrics import units
 
-        return duration_text(value) + ("/week" if unit == "seconds/week" else "")
-    if unit == "EUR":
-        return f"{value:,.2f} EUR"
-    if unit == "follower-hours":
-        return f"{value:,.0f} follower-h"
-    if unit == "FTE":
-        return f"{value:,.1f} FTE"
-    if unit == "points":
-        return f"{value:+.1f}"
-    return f"{value:.2f}"
+    return units.format_value(value, unit, "en")
 
 
 def _interval(values: dict[str, Any], name: str, unit: str) -> str:

@@ -20,7 +20,8 @@ from types import FrameType
 from carepulse.cli.commands.ingest import print_report
 from carepulse.core.config import load_settings
 from carepulse.core.errors import ConfigError, SourceError
-from carepulse.etl.twitter_api import Puller, PullReport, make_client, parse_interval, parse_since
+from carepulse.etl.twitter_api.client import make_client
+from carepulse.etl.twitter_api.puller import Puller, PullReport, parse_interval, parse_since
 from carepulse.warehouse import Warehouse
 
 

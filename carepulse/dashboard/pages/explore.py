@@ -28,7 +28,7 @@ from carepulse.dashboard.filters import (
     query_store,
     to_search,
 )
-from carepulse.metrics import engine, views
+from carepulse.metrics import engine, units, views
 from carepulse.metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
 
 dash.register_page(__name__, path="/explore", name="Explore", title="carepulse · Explore", order=2)
@@ -42,7 +42,6 @@ PAGE = "explore"
 THREAD_LIMIT = 500
 TOTAL_KEY = "(total)"
 SLOW_SOURCES = ("texts",)
-UNIT_KIND: dict[str, Kind] = {"share": "share", "seconds": "duration", "EUR": "money", "count": "count"}
 THREAD_COLUMNS = (
     Column("started_at", "Started", "datetime", width=155),
     Column("status", "Status", width=110),
@@ -84,8 +83,9 @@ def view_columns(metrics: tuple[str, ...], by: str | None, ci: bool, locale: fmt
     columns: list[Any] = [Column("group", by or "selection", pinned=True, width=170)]
     for name in metrics:
         m = get(name)
-        kind = UNIT_KIND.get(m.unit, "number")
-        digits = 2 if kind == "number" else None
+        unit = units.unit_format(m.unit)  # the unit's one formatter says how its column reads
+        kind: Kind = unit.grid
+        digits = unit.digits
         extra = []
         if ci and (m.ci or m.kind == "statistic"):
             extra += [Column(f"{name}_ci_low", "95% from", kind, width=95, digits=digits),

@@ -4,7 +4,7 @@ The graph passes of a load touch every new tweet (3 M on a TWCS-sized file) but 
 columns: id, in-reply-to id, time, brand flag. Done in SQL they were a join per pointer-jumping
 pass plus a wide table rewrite (about 6 s for 3 M tweets); on numpy arrays the same passes are a
 sort, a binary search and a handful of gathers (under 1 s), with no Python loop over tweets.
-The rules are the ones in docs/definitions.md; :mod:`carepulse.etl.threads` turns the result into rows.
+The rules are the ones in docs/definitions.md; :mod:`carepulse.etl.transform.threads` turns the result into rows.
 """
 
 from __future__ import annotations

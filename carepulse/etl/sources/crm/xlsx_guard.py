@@ -99,8 +99,8 @@ def check_workbook(path: Path) -> None:
     total = sum(m.file_size for m in members)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise DataError(f"{path}: refused: the workbook would unpack to {_size(total)} (at most "
-                        f"{_size(MAX_UNCOMPRESSED_BYTES)}, etl/xlsx_guard.py); a zip bomb, or an export too large "
-                        f"for XLSX: {SAVE_AS_CSV}")
+                        f"{_size(MAX_UNCOMPRESSED_BYTES)}, etl/sources/crm/xlsx_guard.py); a zip bomb, or an export "
+                        f"too large for XLSX: {SAVE_AS_CSV}")
     for member in members:
         # a directory may also lie about the compressed size: no member reads more than the archive holds
         compressed = max(1, min(member.compress_size, archive_bytes))

@@ -1,64 +1,29 @@
-"""Live pull from the Twitter/X API v2 with tweepy: raw pages as JSONL, loaded by the shared loader.
-
-One pull cycle does, for every brand account given:
-
-1. its **mentions** (``get_users_mentions``) and its **own tweets** including replies
-   (``get_users_tweets``), each from the newest id kept in ``pull_state`` (sent as ``since_id``);
-2. the **rest of every conversation** those tweets touch (``search_recent_tweets``, or
-   ``search_all_tweets`` when ``twitter_full_archive`` is set), several ``conversation_id:``
-   terms joined with ``OR`` per query;
-3. **parents still missing** (``get_tweets``, 100 ids a request), skipping ids already loaded.
-
-Every page is written as received, in the twarc2 layout ``carepulse ingest jsonl`` reads (the
-page plus ``__twarc`` with the request URL and the retrieval time; never the token), to
-``<raw_dir>/<account>/<endpoint>-<stamp>.jsonl``. The cycle's files are then loaded with
-:func:`etl.loader.ingest_tweets` (``"jsonl"``), and the advanced cursors are written by a hook
-inside that same transaction. So the warehouse after a pull is exactly the warehouse that
-``ingest jsonl`` of the same files gives, plus ``pull_state``.
-
-**Crash safety.** Cursors advance only when the whole cycle completed (every page of every
-endpoint, every conversation, every parent) and only in the load's transaction. A crash or a stop
-at any point therefore leaves either the old cursors (the rerun fetches the same range again and
-the loader dedupes what was already loaded) or the new cursors together with every tweet they
-cover. Thread figures do not depend on how tweets were split over loads (``tests/etl/test_properties``),
-so a rerun ends with the same tweets and threads as one clean run.
-
-**Faults.** tweepy's own ``wait_on_rate_limit`` is off (it retries at once when the reset header is
-missing and recurses until the stack overflows). Here a 429 waits until ``x-rate-limit-reset``
-(shown as a bar on a terminal, a log line otherwise), or backs off exponentially when the header
-is missing; 5xx answers and connection errors back off exponentially up to a cap; 401 and 403
-become one clear :class:`~carepulse.core.errors.SourceError`. ``sleep`` and ``clock`` are injectable,
-so the tests run without waiting.
-"""
+"""One pull cycle (timelines, conversations, parents), written by :mod:`.raw_writer` and loaded, and its schedule."""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import duckdb
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
-from carepulse import __version__
-from carepulse.core import progress
 from carepulse.core.config import Settings
 from carepulse.core.errors import ConfigError, SourceError
 from carepulse.etl.loader import BatchReport, ingest_tweets
+from carepulse.etl.twitter_api.client import Halt, Requester, RetryPolicy, check_handle
+from carepulse.etl.twitter_api.raw_writer import Endpoint, RawWriter
 from carepulse.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-Endpoint = Literal["mentions", "tweets", "conversations", "parents"]
 CURSOR_ENDPOINTS: Final[tuple[Endpoint, ...]] = ("mentions", "tweets")
 """Endpoints read incrementally; their newest id per account is kept in ``pull_state``."""
 
@@ -83,34 +48,8 @@ ARCHIVE_MIN_INTERVAL: Final = 1.0
 PARENT_ROUNDS: Final = 10
 """Rounds of parent lookups: each round climbs two levels (the parent and, included, its parent)."""
 
-HANDLE_RE: Final = re.compile(r"[A-Za-z0-9_]{1,15}")
 SNOWFLAKE_EPOCH_MS: Final = 1288834974657
 FIRST_TWEET: Final = datetime(2006, 3, 21, 20, 50, 14, tzinfo=UTC)
-CONNECT_TIMEOUT: Final = 10.0
-READ_TIMEOUT: Final = 60.0
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Capped exponential backoff: ``first``, ``2 * first``, ... up to ``cap``, at most ``attempts`` tries."""
-
-    first: float
-    cap: float
-    attempts: int
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait after the ``failures``-th failure in a row (1-based)."""
-        return float(min(self.cap, self.first * 2 ** (failures - 1)))
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep trying: server faults and connection errors, and 429s."""
-
-    server: Backoff = Backoff(first=2.0, cap=120.0, attempts=6)
-    rate_limit_without_reset: Backoff = Backoff(first=60.0, cap=900.0, attempts=8)
-    rate_limit_waits: int = 8
-    """429s in a row (with a reset header) before giving up with a transient error."""
 
 
 @dataclass
@@ -147,61 +86,6 @@ class PullReport:
     load: BatchReport | None = None
     cursors: dict[tuple[str, str], int] = field(default_factory=dict)
     """The cursors written with the load (empty when the cycle was incomplete)."""
-
-
-class Halt(Exception):
-    """The cycle stops between requests: the budget is spent or the user asked to stop."""
-
-    def __init__(self, reason: Literal["budget", "interrupt"]) -> None:
-        super().__init__(reason)
-        self.reason: Literal["budget", "interrupt"] = reason
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """tweepy sends requests without a timeout; a stalled connection would hang the pull for ever."""
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = (CONNECT_TIMEOUT, READ_TIMEOUT)
-        return super().send(request, *args, **kwargs)
-
-
-class _RedactToken(logging.Filter):
-    """tweepy logs request headers (the bearer token) at DEBUG: cut the token out of every record."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "[redacted]"), None
-        return True
-
-
-def make_client(token: str) -> tweepy.Client:
-    """A tweepy client that returns raw responses (pages are stored as received) and never waits itself."""
-    if not token or not token.strip():
-        raise ConfigError(
-            "no Twitter bearer token: set TWITTER_BEARER_TOKEN or [twitter] bearer_token in carepulse.local.toml"
-        )
-    client = tweepy.Client(bearer_token=token.strip(), wait_on_rate_limit=False, return_type=requests.Response)
-    adapter = _TimeoutAdapter()
-    client.session.mount("https://", adapter)
-    client.session.mount("http://", adapter)
-    tweepy_log = logging.getLogger("tweepy.client")
-    if not any(isinstance(f, _RedactToken) and f.token == client.bearer_token for f in tweepy_log.filters):
-        tweepy_log.addFilter(_RedactToken(client.bearer_token))
-    return client
-
-
-def check_handle(handle: str) -> str:
-    """A Twitter handle without ``@``; refuses anything else (it becomes a directory name)."""
-    bare = handle.strip().lstrip("@")
-    if not HANDLE_RE.fullmatch(bare):
-        raise ConfigError(f"{handle!r} is not a Twitter handle (1-15 letters, digits or _)")
-    return bare
 
 
 def snowflake_time(tweet_id: int) -> datetime:
@@ -261,216 +145,6 @@ class _Seen:
             if tid is not None and tid not in self.tweets:
                 self.tweets[tid] = tweet
                 self.owner[tid] = account
-
-
-def _api_message(exc: tweepy.HTTPException) -> str:
-    messages = [m for m in exc.api_messages if m]
-    try:
-        body = exc.response.json()
-        messages += [str(body[k]) for k in ("title", "detail") if isinstance(body, dict) and body.get(k)]
-    except ValueError:
-        pass
-    unique = list(dict.fromkeys(m.strip() for m in messages if m.strip()))
-    return "; ".join(unique)[:300]
-
-
-class RawWriter:
-    """Appends pages to ``<root>/<account>/<endpoint>-<stamp>.jsonl.part``; :meth:`finish` drops ``.part``.
-
-    A ``.jsonl`` file holds complete pages of a fetch that ended cleanly and was handed to the
-    loader; a leftover ``.part`` file is a fetch a crash interrupted: never loaded (its tweets are
-    fetched again by the rerun, since the cursors did not move).
-    """
-
-    def __init__(self, root: Path, stamp: str, redact: Callable[[str], str]) -> None:
-        self.root = root
-        self.stamp = stamp
-        self.redact = redact
-        self._open: dict[tuple[str, Endpoint], tuple[Path, Any]] = {}
-        self._order: list[Path] = []
-
-    def _path(self, account: str, endpoint: Endpoint) -> Path:
-        folder = self.root / account
-        folder.mkdir(parents=True, exist_ok=True)
-        n = 1
-        while True:
-            suffix = "" if n == 1 else f"-{n}"
-            path = folder / f"{endpoint}-{self.stamp}{suffix}.jsonl"
-            if not path.exists() and not path.with_name(path.name + ".part").exists():
-                return path
-            n += 1
-
-    def write(self, account: str, endpoint: Endpoint, page: dict[str, Any], url: str, retrieved_at: datetime) -> bool:
-        """Write one page as one line; pages without tweets, users or errors are not kept."""
-        if not page.get("data") and not page.get("includes") and not page.get("errors"):
-            return False
-        key = (account, endpoint)
-        if key not in self._open:
-            path = self._path(account, endpoint)
-            part = path.with_name(path.name + ".part")
-            self._open[key] = (path, part.open("w", encoding="utf-8"))
-            self._order.append(path)
-        _, fh = self._open[key]
-        record = dict(page)
-        record["__twarc"] = {
-            "url": self.redact(url),
-            "version": __version__,
-            "client": f"carepulse {__version__} (tweepy {tweepy.__version__})",
-            "retrieved_at": retrieved_at.isoformat(timespec="seconds"),
-        }
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-        return True
-
-    def finish(self) -> list[Path]:
-        """Close every file and give it its final name; the files in the order they were started."""
-        for path, fh in self._open.values():
-            fh.close()
-            os.replace(path.with_name(path.name + ".part"), path)
-        self._open.clear()
-        return list(self._order)
-
-    def abandon(self) -> None:
-        """Close the files after a crash, keeping them as ``.part`` (never loaded)."""
-        for _, fh in self._open.values():
-            fh.close()
-        self._open.clear()
-
-
-class Requester:
-    """Sends one request at a time: budget, stop requests, rate limits, retries and error messages."""
-
-    def __init__(self, *, sleep: Callable[[float], object], clock: Callable[[], float],
-                 should_stop: Callable[[], bool], max_requests: int | None, retry: RetryPolicy) -> None:
-        self.sleep = sleep
-        self.clock = clock
-        self.should_stop = should_stop
-        self.max_requests = max_requests
-        self.retry = retry
-        self.sent = 0
-        self._exhausted_until: dict[str, float] = {}
-        self._last_sent: dict[str, float] = {}
-
-    def _check(self) -> None:
-        if self.should_stop():
-            raise Halt("interrupt")
-        if self.max_requests is not None and self.sent >= self.max_requests:
-            raise Halt("budget")
-
-    def wait(self, seconds: float, why: str) -> None:
-        """Sleep ``seconds`` showing why: a countdown bar on a terminal, one log line otherwise."""
-        if seconds <= 0:
-            return
-        until = datetime.fromtimestamp(self.clock() + seconds, UTC)
-        message = f"{why}: waiting {seconds:.0f} s, until {until:%H:%M:%S} UTC"
-        if progress.enabled():
-            with progress.bar(round(seconds), message, unit="s") as bar:
-                left = seconds
-                while left > 0:
-                    if self.should_stop():
-                        raise Halt("interrupt")
-                    step = min(1.0, left)
-                    self.sleep(step)
-                    bar.update(step)
-                    left -= step
-        else:
-            log.warning(message)
-            self.sleep(seconds)
-        if self.should_stop():
-            raise Halt("interrupt")
-
-    def _pace(self, family: str, min_interval: float) -> None:
-        """Wait out a window the previous answer said is used up, and keep ``min_interval`` between requests."""
-        now = self.clock()
-        reset = self._exhausted_until.pop(family, 0.0)
-        if reset > now:
-            self.wait(reset - now, f"rate limit of {family} used up")
-        last = self._last_sent.get(family)
-        if min_interval and last is not None and self.clock() - last < min_interval:
-            self.sleep(min_interval - (self.clock() - last))
-
-    def _note_limits(self, family: str, response: requests.Response) -> None:
-        remaining, reset = response.headers.get("x-rate-limit-remaining"), response.headers.get("x-rate-limit-reset")
-        if remaining is not None and reset is not None and remaining.strip() == "0" and reset.strip().isdigit():
-            self._exhausted_until[family] = float(reset) + 1
-
-    def call(self, what: str, family: str, send: Callable[[], requests.Response],
-             min_interval: float = 0.0) -> requests.Response:
-        """One API request, retried as the policy says. ``what`` names it in messages; ``family`` is its
-        rate-limit window (one per endpoint)."""
-        server_failures = 0
-        unreset_429s = 0
-        rate_waits = 0
-        while True:
-            self._check()
-            self._pace(family, min_interval)
-            self._check()
-            self.sent += 1
-            self._last_sent[family] = self.clock()
-            try:
-                response = send()
-            except tweepy.TooManyRequests as exc:
-                if _usage_capped(exc):
-                    raise SourceError(
-                        f"{what}: 429, the monthly read cap of this app's access tier is used up "
-                        f"({_api_message(exc)}); it resets with the billing cycle"
-                    ) from None
-                rate_waits += 1
-                if rate_waits > self.retry.rate_limit_waits:
-                    raise SourceError(f"{what}: still rate limited after {rate_waits - 1} waits",
-                                      transient=True) from None
-                if exc.reset_time is not None:
-                    self.wait(max(1.0, exc.reset_time - self.clock() + 1), f"rate limited on {what} (429)")
-                else:
-                    unreset_429s += 1
-                    if unreset_429s >= self.retry.rate_limit_without_reset.attempts:
-                        raise SourceError(f"{what}: still rate limited after {unreset_429s} backoffs",
-                                          transient=True) from None
-                    self.wait(self.retry.rate_limit_without_reset.delay(unreset_429s),
-                              f"rate limited on {what} (429 without x-rate-limit-reset), backing off")
-                continue
-            except tweepy.Unauthorized:
-                raise SourceError(
-                    "the X API rejected the bearer token (401 Unauthorized): check TWITTER_BEARER_TOKEN "
-                    "(or [twitter] bearer_token in carepulse.local.toml), or regenerate it in the developer portal"
-                ) from None
-            except tweepy.Forbidden as exc:
-                said = f"; the API said: {_api_message(exc)}" if _api_message(exc) else ""
-                raise SourceError(
-                    f"{what}: 403 Forbidden: this app's access tier does not include this endpoint, or the app "
-                    f"is not attached to a project (see docs/pull.md, 'Setup: token and access'){said}"
-                ) from None
-            except tweepy.TwitterServerError as exc:
-                server_failures += 1
-                self._retry_or_fail(what, f"server error {exc.response.status_code}", server_failures)
-                continue
-            except requests.RequestException as exc:
-                server_failures += 1
-                self._retry_or_fail(what, f"connection problem ({type(exc).__name__})", server_failures)
-                continue
-            except tweepy.HTTPException as exc:
-                status = getattr(exc.response, "status_code", "?")
-                said = _api_message(exc)
-                raise SourceError(f"{what}: the API refused the request ({status})" + (f": {said}" if said else "")) \
-                    from None
-            self._note_limits(family, response)
-            return response
-
-    def _retry_or_fail(self, what: str, problem: str, failures: int) -> None:
-        policy = self.retry.server
-        if failures >= policy.attempts:
-            raise SourceError(f"{what}: {problem}, {failures} tries in a row; try again later", transient=True)
-        self.wait(policy.delay(failures), f"{what}: {problem}, retry {failures} of {policy.attempts - 1}")
-
-
-def _usage_capped(exc: tweepy.TooManyRequests) -> bool:
-    try:
-        body = exc.response.json()
-    except ValueError:
-        return False
-    text = json.dumps(body).lower() if isinstance(body, dict) else ""
-    return "usagecapexceeded" in text or "usage-capped" in text
 
 
 @dataclass
@@ -820,4 +494,3 @@ def parse_since(text: str) -> datetime:
     except ValueError as exc:
         raise ConfigError(f"--since {text!r}: expected a date like 2026-05-01 or an ISO 8601 time") from exc
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-

@@ -5,7 +5,7 @@ links: a new tweet touches the conversation of its parent, the conversations of 
 that reply to it (a late-arriving parent merges them), its API ``conversation_id``, every
 conversation of an author who just became a brand account, and, when brands were added, the
 threads attributed by mention or not at all. Roots are found by pointer jumping on numpy arrays
-(``log2(depth)`` vectorised passes, :mod:`carepulse.etl.graph`), not a Python walk per tweet.
+(``log2(depth)`` vectorised passes, :mod:`carepulse.etl.transform.graph`), not a Python walk per tweet.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from carepulse.etl import columns, graph
+from carepulse.etl import columns
+from carepulse.etl.transform import graph
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     Expects the view ``new_tweets``: the new tweets' narrow columns (no text) with ``stg_row``, the
     row of ``stg_tweets`` each came from; ``new_brand_authors(handle_key, author_id)`` lists accounts
     that just became brands (their conversations change roles, and unanswered threads may now
-    mention a brand). The graph work runs on numpy arrays (:mod:`carepulse.etl.graph`). Threads are built
+    mention a brand). The graph work runs on numpy arrays (:mod:`carepulse.etl.transform.graph`). Threads are built
     before the tweets are written, so the wide columns leave memory before the biggest write;
     each new tweet's text then goes from ``stg_tweets`` into ``tweets`` once.
     """

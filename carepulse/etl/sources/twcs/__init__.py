@@ -1,0 +1,6 @@
+"""The public "Customer Support on Twitter" (TWCS) CSV corpus: reader in :mod:`.reader`."""
+
+from carepulse.etl.resource import Resource
+from carepulse.etl.sources.twcs.reader import stage
+
+RESOURCE = Resource(name="twcs", table="tweets", primary_key="tweet_id", write_mode="insert-new", stage=stage)
