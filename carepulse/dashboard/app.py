@@ -182,7 +182,9 @@ def export_route(fmt: str) -> Any:
         data = query_from_json(flask.request.args.get("q"))
     except BadQuery as exc:
         return flask.Response(f"error: {exc}\n", status=400, mimetype="text/plain")
-    content, filename, media = explore.threads_file(fmt, data, flask.request.args.get("hash"))
+    # ?csv=raw: the text as stored, for machines that read CSV as data (docs/dashboard.md, exports)
+    raw = flask.request.args.get("csv") == "raw"
+    content, filename, media = explore.threads_file(fmt, data, flask.request.args.get("hash"), not raw)
     return flask.Response(content, mimetype=media,
                           headers={"Content-Disposition": f'attachment; filename="{filename}"',
                                    "Cache-Control": "no-store"})

@@ -232,11 +232,18 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     cells = xlsx_cells({"content": base64.b64encode(content)})
     assert not [c for c in cells if c.data_type == "f"]
     texts = [c.value for c in cells if isinstance(c.value, str)]
-    assert any(t.startswith("'@") for t in texts), "tweets start with @ and are neutralised"
-    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    # string cells are never evaluated: replies keep their leading @ byte for byte (no apostrophe)
+    assert any(t.startswith("@") for t in texts) and not any(t.startswith("'@") for t in texts)
+    assert all(c.data_type in ("s", "n", "d", "b") for c in cells)
     header = [c.value for c in cells[:20] if c.row == 1]
     accounts = {c.value for c in cells if c.column == header.index("account") + 1 and c.row > 1}
     assert accounts == {account}
+    # ids are text and join back to the warehouse exactly (a 64-bit id as a spreadsheet number would not)
+    conv = header.index("conversation_id") + 1
+    exported = {c.value for c in cells if c.column == conv and c.row > 1}
+    stored = state.current().reader.connection().execute(
+        "SELECT DISTINCT CAST(conversation_id AS VARCHAR) FROM threads WHERE account = ?", [account]).fetchall()
+    assert exported == {r[0] for r in stored} and all(isinstance(v, str) for v in exported)
     csv, _, _ = explore.threads_file("csv", VIEW, None)
     assert csv.decode("utf-8-sig").splitlines()[0].startswith("thread_id;")
     href = explore.threads_export_href("xlsx", VIEW, f"#group={account}")

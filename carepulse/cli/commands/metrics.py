@@ -20,9 +20,9 @@ from typing import Any
 
 from carepulse.core.config import FIRST_DAY, LAST_DAY, load_settings
 from carepulse.core.errors import ConfigError
+from carepulse.core.spreadsheet import neutralise_text
 
 BY_CHOICES = ("account", "agent", "team", "category", "channel", "day", "week", "month", "hour", "weekday")
-FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register(subparsers: Any) -> None:
@@ -207,10 +207,8 @@ def table_text(result: dict[str, Any], registry: dict[str, Any]) -> str:
 
 
 def _safe(value: Any) -> Any:
-    """Spreadsheet-safe text: a cell that would start a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEAD):
-        return "'" + value
-    return value
+    """Spreadsheet-safe text (carepulse.core.spreadsheet: the one rule for every CSV carepulse writes)."""
+    return neutralise_text(value)
 
 
 def csv_text(result: dict[str, Any]) -> str:

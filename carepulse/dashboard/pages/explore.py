@@ -410,13 +410,15 @@ def export_file(what: str, fmt_: str, data: dict[str, Any] | None, hash_: str | 
     return exports.download(frame, f"carepulse-explore-{by or 'total'}-{stamp}", fmt_, state.locale())
 
 
-def threads_file(fmt_: str, data: dict[str, Any] | None, hash_: str | None) -> tuple[bytes, str, str]:
+def threads_file(fmt_: str, data: dict[str, Any] | None, hash_: str | None,
+                 neutralise_formulas: bool = True) -> tuple[bytes, str, str]:
     """One row per thread of the selection (narrowed to the drilled group): (content, name, media type)."""
     group = drill_group(data, hash_)
     frame = views.threads(filters_from_store(data), db=state.current().reader, settings=state.settings(),
                           group=group, limit=None)
     name = f"carepulse-threads-{group[0]}-{group[1]}" if group else "carepulse-threads"
-    return exports.file(frame, _safe_name(f"{name}-{date.today().isoformat()}"), fmt_, state.locale())
+    return exports.file(frame, _safe_name(f"{name}-{date.today().isoformat()}"), fmt_, state.locale(),
+                        neutralise_formulas)
 
 
 THREADS_EXPORT_PATH = "/export/threads."
