@@ -61,30 +61,38 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _plain_times(frame: pd.DataFrame) -> pd.DataFrame:
-    """Timezone-aware columns as naive UTC (Excel has no zones); the rest unchanged."""
+def _plain_times(frame: pd.DataFrame, time_zone: str | None = None) -> pd.DataFrame:
+    """Every time column says its zone in the header: zone-aware ones become naive UTC (``started_at (UTC)``),
+    naive ones (local times of the configured zone) are named with it (``started_at (Europe/Berlin)``).
+    Excel has no zones, and a bare time would be read as whatever the reader assumes."""
     out = frame.copy()
+    renamed = {}
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].dt.tz_convert("UTC").dt.tz_localize(None)
-    return out
+            renamed[column] = f"{column} (UTC)"
+        elif time_zone and pd.api.types.is_datetime64_dtype(out[column].dtype):
+            renamed[column] = f"{column} ({time_zone})"
+    return out.rename(columns=renamed)
 
 
-def to_csv(frame: pd.DataFrame, locale: Locale, neutralise_formulas: bool = True) -> bytes:
+def to_csv(frame: pd.DataFrame, locale: Locale, neutralise_formulas: bool = True,
+           time_zone: str | None = None) -> bytes:
     """UTF-8 with a byte-order mark (Excel reads umlauts right), locale separator and decimal mark.
 
     Records end in CRLF, so the writer quotes every cell that holds a CR or an LF (with LF endings it
     leaves a lone CR unquoted, and a spreadsheet starts a new row there).
     """
     sep, decimal = csv_dialect(locale)
-    data = ids_as_text(frame)
+    data = _plain_times(ids_as_text(frame), time_zone)
     if neutralise_formulas:
         data = neutralise(data)
     text = data.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode("utf-8-sig")
 
 
-def to_xlsx(frame: pd.DataFrame, sheet: str = "carepulse") -> bytes:
+def to_xlsx(frame: pd.DataFrame, sheet: str = "carepulse", about: dict[str, str] | None = None,
+            time_zone: str | None = None) -> bytes:
     """One sheet written by XlsxWriter with every automatic conversion off: text is always a string cell.
 
     ``strings_to_formulas=False`` keeps ``=...`` a string cell, byte for byte (no apostrophe: a string cell
@@ -93,7 +101,7 @@ def to_xlsx(frame: pd.DataFrame, sheet: str = "carepulse") -> bytes:
     """
     import xlsxwriter
 
-    safe = _plain_times(ids_as_text(frame))
+    safe = _plain_times(ids_as_text(frame), time_zone)
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {
         "in_memory": True, "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
@@ -110,6 +118,11 @@ def to_xlsx(frame: pd.DataFrame, sheet: str = "carepulse") -> bytes:
                 ws.write_string(r, c, value)
             else:
                 ws.write(r, c, value)
+    if about:
+        sheet_about = workbook.add_worksheet("about")
+        for r, (key, value) in enumerate(about.items()):
+            sheet_about.write_string(r, 0, key)
+            sheet_about.write_string(r, 1, value)
     workbook.close()
     return buffer.getvalue()
 
@@ -128,30 +141,44 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def to_parquet(frame: pd.DataFrame) -> bytes:
-    """Parquet keeps types and every text byte for byte (it has no formulas); ids are text."""
+def to_parquet(frame: pd.DataFrame, about: dict[str, str] | None = None) -> bytes:
+    """Parquet keeps types, time zones and every text byte for byte (it has no formulas); ids are text;
+    ``about`` goes into the file's key-value metadata under ``carepulse``."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(ids_as_text(frame), preserve_index=False)
+    if about:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               b"carepulse": json.dumps(about, ensure_ascii=False).encode()})
     buffer = io.BytesIO()
-    ids_as_text(frame).to_parquet(buffer, index=False)
+    pq.write_table(table, buffer)
     return buffer.getvalue()
 
 
 WRITERS: dict[str, Callable[..., bytes]] = {"csv": to_csv, "xlsx": to_xlsx, "parquet": to_parquet}
 
 
-def export_bytes(frame: pd.DataFrame, fmt: str, locale: Locale, neutralise_formulas: bool = True) -> bytes:
+def export_bytes(frame: pd.DataFrame, fmt: str, locale: Locale, neutralise_formulas: bool = True,
+                 about: dict[str, str] | None = None, time_zone: str | None = None) -> bytes:
+    """The file; ``about`` (filters, as-of, snapshot, version, definitions) rides along as an "about" sheet
+    (XLSX) or file metadata (Parquet). CSV has nowhere to put it without breaking its readers."""
     if fmt == "csv":
-        return to_csv(frame, locale, neutralise_formulas)
+        return to_csv(frame, locale, neutralise_formulas, time_zone)
     if fmt == "xlsx":
-        return to_xlsx(frame)
+        return to_xlsx(frame, about=about, time_zone=time_zone)
     if fmt == "parquet":
-        return to_parquet(frame)
+        return to_parquet(frame, about)
     raise ValueError(f"unknown export format {fmt!r} (csv, xlsx or parquet)")
 
 
-def file(frame: pd.DataFrame, basename: str, fmt: str, locale: Locale,
-         neutralise_formulas: bool = True) -> tuple[bytes, str, str]:
-    """(content, file name, media type) of one export."""
-    return export_bytes(frame, fmt, locale, neutralise_formulas), f"{basename}.{fmt}", MEDIA_TYPES[fmt]
+def file(frame: pd.DataFrame, basename: str, fmt: str, locale: Locale, neutralise_formulas: bool = True,
+         about: dict[str, str] | None = None, time_zone: str | None = None) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of one export; naive times are local times of ``time_zone``."""
+    content = export_bytes(frame, fmt, locale, neutralise_formulas, about, time_zone)
+    return content, f"{basename}.{fmt}", MEDIA_TYPES[fmt]
 
 
 def download(frame: pd.DataFrame, basename: str, fmt: str, locale: Locale) -> dict[str, Any]:

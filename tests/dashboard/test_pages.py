@@ -252,6 +252,30 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     assert len(pd.read_parquet(io.BytesIO(base64.b64decode(parquet["content"])))) >= 3
 
 
+def test_a_thread_export_says_what_produced_it(demo_state: state.DashboardState) -> None:
+    """The filters, the drilled group, the data's as-of time and snapshot travel with the file (XLSX: an
+    "about" sheet; Parquet: file metadata); times say their zone in the header."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    account = one_account()["account"]
+    query = {**VIEW, "from": "2026-06-01"}
+    content, _, _ = explore.threads_file("xlsx", query, f"#group={account}")
+    workbook = load_workbook(io.BytesIO(content))
+    about = {row[0].value: row[1].value for row in workbook["about"].iter_rows()}
+    assert json.loads(about["filters"]) == {"date_from": "2026-06-01"}
+    assert about["drilled group"] == f"account = {account}"
+    assert about["data as of (UTC)"].startswith("2026-11-03T22:47")
+    assert about["warehouse snapshot"] == ":".join(str(v) for v in state.snapshot_key() or ())
+    header = [c.value for c in next(workbook.worksheets[0].iter_rows(max_row=1))]
+    assert "started_at (Europe/Berlin)" in header
+    assert int(about["rows"]) == workbook.worksheets[0].max_row - 1
+    parquet, _, _ = explore.threads_file("parquet", query, f"#group={account}")
+    metadata = pq.read_schema(io.BytesIO(parquet)).metadata
+    assert json.loads(metadata[b"carepulse"])["drilled group"] == f"account = {account}"
+
+
 # ---- Pilot ------------------------------------------------------------------------------------------
 
 def test_pilot_headline_cards_verdicts_and_yardsticks(demo_state: state.DashboardState) -> None:

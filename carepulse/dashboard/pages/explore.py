@@ -28,7 +28,7 @@ from carepulse.dashboard.filters import (
     query_store,
     to_search,
 )
-from carepulse.metrics import engine, units, views
+from carepulse.metrics import data_views, engine, units, views
 from carepulse.metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
 
 dash.register_page(__name__, path="/explore", name="Explore", title="carepulse · Explore", order=2)
@@ -418,7 +418,35 @@ def threads_file(fmt_: str, data: dict[str, Any] | None, hash_: str | None,
                           group=group, limit=None)
     name = f"carepulse-threads-{group[0]}-{group[1]}" if group else "carepulse-threads"
     return exports.file(frame, _safe_name(f"{name}-{date.today().isoformat()}"), fmt_, state.locale(),
-                        neutralise_formulas)
+                        neutralise_formulas, about=export_about(data, group, len(frame)),
+                        time_zone=state.settings().timezone)
+
+
+def export_about(data: dict[str, Any] | None, group: tuple[str, str] | None, rows: int) -> dict[str, str]:
+    """What produced an export, for whoever opens it later: the selection, the data's as-of time and
+    snapshot, the version, where the definitions are."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from carepulse import __version__
+
+    summary = state.load(data_views.warehouse_summary)
+    as_of = summary.get("as_of")  # local time of the configured zone, without tzinfo
+    if isinstance(as_of, datetime) and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=ZoneInfo(state.settings().timezone))
+    filters = filters_from_store(data).describe()
+    return {
+        "what": "carepulse thread export: one row per thread",
+        "rows": str(rows),
+        "filters": json.dumps(filters, ensure_ascii=False) if filters else "none (every thread)",
+        "drilled group": f"{group[0]} = {group[1]}" if group else "none (the whole selection)",
+        "data as of (UTC)": as_of.astimezone(UTC).isoformat() if isinstance(as_of, datetime) else str(as_of),
+        "warehouse snapshot": ":".join(str(v) for v in (state.snapshot_key() or ())),
+        "exported at (UTC)": datetime.now(UTC).isoformat(timespec="seconds"),
+        "carepulse version": __version__,
+        "times": f"local times of {state.settings().timezone}, as each column's header says",
+        "definitions": "docs/metrics.md and docs/definitions.md; carepulse metrics --explain NAME",
+    }
 
 
 THREADS_EXPORT_PATH = "/export/threads."
