@@ -191,9 +191,10 @@ TEAM_CATEGORY_NOTE = ("team and category come from CRM cases: set, they keep onl
 
 def filter_bar(query: Mapping[str, Any]) -> html.Div:
     """The filter controls, set from the URL query; a note when the URL held something unusable."""
-    filters, problems = filters_from_query(query)
     opts = options()
     locale = state.locale()
+    range_note = default_range_note(query, opts, locale)
+    filters, problems = filters_from_query(with_default_range(query, opts))
     first = opts.first_day if opts else None
     last = opts.last_day if opts else None
     picker = dcc.DatePickerRange(
@@ -221,14 +222,38 @@ def filter_bar(query: Mapping[str, Any]) -> html.Div:
         dbc.Col(dbc.Button("Reset", id=ids.FILTER_RESET, color="link", size="sm", className="px-0",
                            title="clear every filter"), xs=12, lg=1, className="mb-1 d-flex align-items-center"),
     ], className="g-2 align-items-center")
-    notes = [html.Div([span, html.Span(" · " + TEAM_CATEGORY_NOTE)], className="small text-muted")]
+    notes = [html.Div([span, *([range_note] if range_note else []), html.Span(" · " + TEAM_CATEGORY_NOTE)],
+                      className="small text-muted")]
     notes += [dbc.Alert(p, color="warning", className="py-1 px-2 mb-1 small") for p in problems]
     return html.Div([row, *notes], className="cp-filter-bar border-bottom pb-2 mb-2")
 
 
+def with_default_range(query: Mapping[str, Any], opts: data_views.FilterOptions | None) -> dict[str, Any]:
+    """The query with the default start day where it names none: where the data is, after the last gap of
+    weeks without any record (``FilterOptions.main_first_day``); the whole range stays one click away."""
+    out = dict(query)
+    if not out.get("from") and not out.get("to") and opts is not None and opts.main_first_day is not None:
+        out["from"] = opts.main_first_day.isoformat()
+    return out
+
+
+def default_range_note(query: Mapping[str, Any], opts: data_views.FilterOptions | None,
+                       locale: fmt.Locale) -> Any:
+    """What the default range leaves out, with a link to the whole range; None when nothing is left out."""
+    if query.get("from") or query.get("to") or opts is None or opts.main_first_day is None or not opts.first_day:
+        return None
+    whole = to_search({**dict(query), "from": opts.first_day.isoformat()})
+    return html.Span([
+        f" · from {fmt.day(opts.main_first_day, locale)}, where the data is: "
+        f"{fmt.number(opts.threads_before_main, locale)} thread(s) before a gap of weeks without data are "
+        "left out (",
+        html.A("whole range", href=whole, id=ids.FILTER_WHOLE_RANGE), ")",
+    ])
+
+
 def query_store(store_id: str, query: Mapping[str, Any], **page_keys: Any) -> dcc.Store:
     """The page's inputs as data: its callbacks fire once when the page is drawn, from this store."""
-    data = filter_query(query)
+    data = filter_query(with_default_range(query, options()))
     data.update({k: v for k, v in page_keys.items() if v not in (None, "", [], ())})
     return dcc.Store(id=store_id, data=data)
 

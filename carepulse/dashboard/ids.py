@@ -20,6 +20,7 @@ FILTER_CHANNEL = "filter-channel"
 FILTER_TEAM = "filter-team"
 FILTER_CATEGORY = "filter-category"
 FILTER_RESET = "filter-reset"
+FILTER_WHOLE_RANGE = "filter-whole-range"
 
 # ---- thread view: a side panel on Team and on Explore (ids per page: only one page is drawn) -------
 

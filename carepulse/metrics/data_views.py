@@ -57,6 +57,11 @@ class FilterOptions:
     categories: tuple[str, ...]
     first_day: date | None
     last_day: date | None
+    # Where the data is: the first day after the last gap of GAP_WEEKS or more weeks without any thread or
+    # CRM case (None when there is no such gap), and how many threads lie before it. A stray tweet from
+    # years back would otherwise stretch every chart's default range (the public sample: 2011 and 2016).
+    main_first_day: date | None = None
+    threads_before_main: int = 0
 
 
 def filter_options(*, db: Database, settings: Settings) -> FilterOptions:
@@ -82,8 +87,29 @@ SELECT
     channels = list(row[1] or [])
     if row[4] and "twitter" not in channels:
         channels.insert(0, "twitter")
+    main, before = _main_start(db, tz)
     return FilterOptions(tuple(row[0] or ()), tuple(channels), tuple(row[2] or ()), tuple(row[3] or ()),
-                         row[5], row[6])
+                         row[5], row[6], main, before)
+
+
+def _main_start(db: Database, tz: str) -> tuple[date | None, int]:
+    """The first local day after the last gap of ``GAP_WEEKS`` or more weeks with no thread and no CRM case,
+    and the threads before it; (None, 0) when the data has no such gap. One pass over each table's weeks."""
+    from carepulse.metrics.weekly import GAP_WEEKS
+
+    sql = f"""
+WITH days AS (SELECT DISTINCT {_local(tz, 'started_at')}::DATE AS d FROM threads
+              UNION SELECT DISTINCT {_local(tz, 'opened_at')}::DATE FROM crm_cases),
+steps AS (SELECT d, d - lag(d) OVER (ORDER BY d) AS after FROM days WHERE d IS NOT NULL),
+start AS (SELECT max(d) AS d FROM steps WHERE after >= {7 * GAP_WEEKS})
+SELECT (SELECT d FROM start),
+       (SELECT count(*) FROM threads WHERE {_local(tz, 'started_at')}::DATE < (SELECT d FROM start))"""
+    con = cursor(db)
+    try:
+        row = con.execute(sql).fetchall()[0]
+    finally:
+        con.close()
+    return (row[0], int(row[1])) if row[0] is not None else (None, 0)
 
 
 def warehouse_summary(*, db: Database, settings: Settings) -> dict[str, Any]:

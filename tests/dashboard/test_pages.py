@@ -517,3 +517,27 @@ def test_explore_shows_each_text_proxy_beside_its_check_against_csat(demo_state:
     assert "How far the text proxies stand for satisfaction: Sentiment as CSAT proxy (Spearman)" in text
     *_, plain, _ = explore.show_view({**VIEW, "metrics": "threads", "by": "none"})
     assert "How far the text proxies" not in text_of(plain)
+
+
+def test_the_default_range_is_where_the_data_is_and_the_whole_range_is_one_click(
+        twcs_state: state.DashboardState) -> None:
+    """The public sample holds one tweet from 2011 and one from 2016 before its weeks of 2017: by default the
+    pages start after that gap, say so, and link to the whole range; an explicit range is kept as given."""
+    from carepulse.dashboard import filters
+
+    store = filters.query_store("x", {"account": "AppleSupport"})
+    assert store.data == {"from": "2017-10-12", "account": "AppleSupport"}
+    bar = filters.filter_bar({})
+    words = text_of(bar)
+    assert "from 12 Oct 2017, where the data is: 2 thread(s) before a gap of weeks without data are left out" in words
+    [link] = [c for c in walk(bar) if getattr(c, "id", None) == ids.FILTER_WHOLE_RANGE]
+    assert link.href == "?from=2011-08-29"
+    assert filters.query_store("x", {"from": "2011-08-29"}).data == {"from": "2011-08-29"}
+    assert "where the data is" not in text_of(filters.filter_bar({"from": "2011-08-29"}))
+
+
+def test_data_without_a_gap_keeps_its_whole_range(demo_state: state.DashboardState) -> None:
+    from carepulse.dashboard import filters
+
+    assert filters.query_store("x", {}).data == {}
+    assert "where the data is" not in text_of(filters.filter_bar({}))
