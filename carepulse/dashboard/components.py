@@ -164,7 +164,7 @@ def column_group(header: str, columns: Sequence[Column], locale: Locale) -> dict
 
 def loading(child: Any) -> dcc.Loading:
     """A spinner over a slow output while its callback runs."""
-    return dcc.Loading(child, type="default", delay_show=250, color="#0d6efd")
+    return dcc.Loading(child, type="default", delay_show=250, color="#0072B2")
 
 
 def graph(graph_id: str, height: int = 320) -> dcc.Graph:

@@ -37,7 +37,7 @@ from carepulse.metrics.itsa import ItsResult
 from carepulse.metrics.staffing import Scenario
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-LIGHT_GREEN, LIGHT_RED = "rgba(25,135,84,0.45)", "rgba(220,53,69,0.45)"  # partial months: lighter and hatched
+LIGHT_GREEN, LIGHT_RED = "rgba(0,158,115,0.45)", "rgba(213,94,0,0.45)"  # partial months: lighter and hatched
 
 
 def month_label(month: str | None, locale: Locale) -> str:
@@ -118,7 +118,7 @@ def payback_chart(pilot: Pilot, projection: Projection | None, setup_eur: float,
                             "font": {"size": 11, "color": "#495057"}, "bgcolor": "rgba(255,255,255,0.7)"})
 
     if pilot.payback_month:
-        band(pilot.payback_month, pilot.payback_month, "rgba(25,135,84,0.15)",
+        band(pilot.payback_month, pilot.payback_month, "rgba(0,158,115,0.15)",
              ["paid back", f"in {month_label(pilot.payback_month, locale)}"], "left")
     elif projection is not None and projection.month:
         low, high = projection.low or projection.month, projection.high

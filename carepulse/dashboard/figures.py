@@ -31,7 +31,10 @@ from carepulse.dashboard.formatting import Locale
 
 Figure = dict[str, Any]
 
-BLUE, GREEN, RED, GREY, ORANGE, PURPLE = "#0d6efd", "#198754", "#dc3545", "#adb5bd", "#fd7e14", "#6f42c1"
+# Okabe-Ito: distinguishable with every common colour-vision deficiency (a Bootstrap green and red of equal
+# luminance were not, with deuteranopia). Met/breached carry a second cue as well: breached bars are hatched.
+BLUE, GREEN, RED, GREY, ORANGE, PURPLE = "#0072B2", "#009E73", "#D55E00", "#adb5bd", "#E69F00", "#CC79A7"
+BREACHED_PATTERN = {"shape": "/", "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TIME_BREAKDOWNS = ("day", "week", "month")
 DURATION_TICKS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"), (4 * 3600, "4 h"),
@@ -224,17 +227,20 @@ def first_response_histogram(frame: pd.DataFrame, locale: Locale, sla_seconds: f
     """Threads per first-response bin; bins past the SLA in red, still-unanswered threads in grey."""
     if frame.empty or frame["threads"].sum() == 0:
         return empty_figure("No threads in this selection")
-    colours = []
+    colours, shapes = [], []
     for bin_name, upper in zip(frame["bin"], _as_float(frame["upper_s"]), strict=True):
         if bin_name == "unanswered":
             colours.append(GREY)
+            shapes.append("")
         elif upper is not None and upper <= sla_seconds:
             colours.append(GREEN)
+            shapes.append("")
         else:
             colours.append(RED)
+            shapes.append(BREACHED_PATTERN["shape"])
     shares = fmt.percents(_as_float(frame["share"]), locale, 1)
     bar = {"type": "bar", "x": [str(b) for b in frame["bin"]], "y": _numbers(frame["threads"]),
-           "marker": {"color": colours}, "customdata": shares,
+           "marker": {"color": colours, "pattern": {**BREACHED_PATTERN, "shape": shapes}}, "customdata": shares,
            "hovertemplate": "%{x}: %{y:,.0f} threads (%{customdata})<extra></extra>"}
     return _figure([bar], _layout(locale, legend=False, yaxis={"title": {"text": "threads"}},
                                   xaxis={"title": {"text": "first response within"}, "type": "category"}))
@@ -294,7 +300,8 @@ def sla_by_day(frame: pd.DataFrame, locale: Locale) -> Figure:
     if frame.empty:
         return empty_figure("No threads in this selection")
     days = _dates(frame["day"])
-    traces = [{"type": "bar", "x": days, "y": _numbers(frame[column]), "name": name, "marker": {"color": colour},
+    traces = [{"type": "bar", "x": days, "y": _numbers(frame[column]), "name": name,
+               "marker": {"color": colour, **({"pattern": BREACHED_PATTERN} if column == "breached" else {})},
                "hovertemplate": f"%{{y:,.0f}} {name}<extra></extra>"}
               for column, name, colour in (("breached", "breached", RED), ("met", "met", GREEN),
                                            ("undecided", "still within the SLA", GREY))]

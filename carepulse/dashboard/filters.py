@@ -253,7 +253,8 @@ def default_range_note(query: Mapping[str, Any], opts: data_views.FilterOptions 
 
 def query_store(store_id: str, query: Mapping[str, Any], **page_keys: Any) -> dcc.Store:
     """The page's inputs as data: its callbacks fire once when the page is drawn, from this store."""
-    data = filter_query(with_default_range(query, options()))
+    dated = query.get("from") or query.get("to")  # the data's range is looked up only when it is needed
+    data = filter_query(query if dated else with_default_range(query, options()))
     data.update({k: v for k, v in page_keys.items() if v not in (None, "", [], ())})
     return dcc.Store(id=store_id, data=data)
 

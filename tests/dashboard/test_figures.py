@@ -116,6 +116,7 @@ def test_histogram_colours_by_sla() -> None:
     fig = figures.first_response_histogram(frame, "en", 3600)
     bar = traces(fig)[0]
     assert bar["marker"]["color"] == [figures.GREEN, figures.GREEN, figures.RED, figures.GREY]
+    assert bar["marker"]["pattern"]["shape"] == ["", "", "/", ""]  # a second cue besides colour: hatched
     assert bar["customdata"] == ["45.0%", "27.0%", "18.0%", "9.0%"]
     assert bar["y"] == [5, 3, 2, 1] and bar["x"][-1] == "unanswered"
 
@@ -224,3 +225,18 @@ def test_figures_are_plain_json() -> None:
     for fig in (figures.weekly_volume(weekly(), "de"), figures.weekday_hour_heatmap(frame, "de", "threads"),
                 figures.weekday_hour_heatmap(frame, "en", "first_response_median_s")):
         json.dumps(fig, allow_nan=False)
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_met_and_breached_differ_in_lightness_not_only_in_hue() -> None:
+    """With deuteranopia a red and a green of equal lightness look alike (the old Bootstrap pair: 0.1817 vs
+    0.1819). The Okabe-Ito pair (made to stay apart for colour-blind readers) differs in lightness too (0.257 vs
+    0.222), and breached bars are hatched as well."""
+    assert abs(_luminance(figures.GREEN) - _luminance(figures.RED)) > 0.03
+    assert figures.GREEN == "#009E73" and figures.RED == "#D55E00"
