@@ -34,7 +34,8 @@ Figure = dict[str, Any]
 # Okabe-Ito: distinguishable with every common colour-vision deficiency (a Bootstrap green and red of equal
 # luminance were not, with deuteranopia). Met/breached carry a second cue as well: breached bars are hatched.
 BLUE, GREEN, RED, GREY, ORANGE, PURPLE = "#0072B2", "#009E73", "#D55E00", "#adb5bd", "#E69F00", "#CC79A7"
-BREACHED_PATTERN = {"shape": "/", "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}
+BREACHED_SHAPE = "/"
+BREACHED_PATTERN = {"shape": BREACHED_SHAPE, "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TIME_BREAKDOWNS = ("day", "week", "month")
 DURATION_TICKS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"), (4 * 3600, "4 h"),
@@ -237,7 +238,7 @@ def first_response_histogram(frame: pd.DataFrame, locale: Locale, sla_seconds: f
             shapes.append("")
         else:
             colours.append(RED)
-            shapes.append(BREACHED_PATTERN["shape"])
+            shapes.append(BREACHED_SHAPE)
     shares = fmt.percents(_as_float(frame["share"]), locale, 1)
     bar = {"type": "bar", "x": [str(b) for b in frame["bin"]], "y": _numbers(frame["threads"]),
            "marker": {"color": colours, "pattern": {**BREACHED_PATTERN, "shape": shapes}}, "customdata": shares,

@@ -29,8 +29,11 @@ from carepulse.dashboard import ids, state
 from carepulse.metrics import data_views
 from carepulse.metrics.context import Filters
 
-FILTER_KEYS = ("from", "to", "account", "channel", "team", "category")
-DIMENSIONS = ("account", "channel", "team", "category")
+FILTER_KEYS = ("from", "to", "account", "channel", "team", "category", "agent")
+DIMENSIONS = ("account", "channel", "team", "category", "agent")
+# Filters the URL carries that have no control in the bar (an agent is picked from the Team page's agent
+# table or a link): a filter change keeps them, the bar names them with a link that removes them.
+LINK_ONLY = ("agent",)
 
 
 def parse_search(search: str | None) -> dict[str, str]:
@@ -222,8 +225,11 @@ def filter_bar(query: Mapping[str, Any]) -> html.Div:
         dbc.Col(dbc.Button("Reset", id=ids.FILTER_RESET, color="link", size="sm", className="px-0",
                            title="clear every filter"), xs=12, lg=1, className="mb-1 d-flex align-items-center"),
     ], className="g-2 align-items-center")
-    notes = [html.Div([span, *([range_note] if range_note else []), html.Span(" · " + TEAM_CATEGORY_NOTE)],
-                      className="small text-muted")]
+    link_only = [html.Span([f" · {key}: {shown(value)} (", html.A(f"all {key}s", href=to_search(
+                     {k: v for k, v in query.items() if k != key}) or "?"), ")"])
+                 for key in LINK_ONLY if (value := getattr(filters, key, None))]
+    notes = [html.Div([span, *([range_note] if range_note else []), *link_only,
+                       html.Span(" · " + TEAM_CATEGORY_NOTE)], className="small text-muted")]
     notes += [dbc.Alert(p, color="warning", className="py-1 px-2 mb-1 small") for p in problems]
     return html.Div([row, *notes], className="cp-filter-bar border-bottom pb-2 mb-2")
 
@@ -276,7 +282,8 @@ def updated_query(data: Mapping[str, Any] | None, start: str | None, end: str | 
     chosen = {"from": start[:10] if start else None, "to": end[:10] if end else None,
               "account": account, "channel": channel, "team": team, "category": category}
     query = {k: str(v) for k, v in chosen.items() if v}
-    query.update({k: str(v) for k, v in (data or {}).items() if k not in FILTER_KEYS and v not in (None, "")})
+    query.update({k: str(v) for k, v in (data or {}).items()
+                  if (k not in FILTER_KEYS or k in LINK_ONLY) and v not in (None, "")})
     return query
 
 

@@ -56,6 +56,9 @@ class Filters:
     channel: str | None = None
     team: str | None = None
     category: str | None = None
+    # The agent as the breakdown by agent names them: the CRM case's agent, else the signature ending the
+    # first response (``sources``); a filter on it keeps that agent's threads, tweets, replies and cases.
+    agent: str | None = None
 
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_to < self.date_from:
@@ -68,7 +71,7 @@ class Filters:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
 
     def dimension_values(self) -> dict[str, str]:
-        return {k: v for k in ("account", "channel", "team", "category") if (v := getattr(self, k))}
+        return {k: v for k in ("account", "channel", "team", "category", "agent") if (v := getattr(self, k))}
 
 
 def zone(name: str) -> ZoneInfo:

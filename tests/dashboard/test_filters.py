@@ -97,3 +97,12 @@ def test_long_values_are_shortened_in_the_dropdown_but_kept_whole() -> None:
     assert option["search"] == option["label"] and option["label"].endswith("…")
     assert filters.option("Rechnung") == {"label": "Rechnung", "value": "Rechnung", "search": "Rechnung",
                                           "title": "Rechnung"}
+
+
+def test_the_agent_is_a_filter_the_url_carries_and_a_filter_change_keeps() -> None:
+    got, problems = filters.filters_from_query({"agent": "A. Becker", "team": "Social Care"})
+    assert got == Filters(team="Social Care", agent="A. Becker") and problems == []
+    assert got.dimension_values() == {"team": "Social Care", "agent": "A. Becker"}
+    new = filters.updated_query({"agent": "A. Becker", "by": "account"}, "2026-05-01", None, None, None, None, None)
+    assert new == {"from": "2026-05-01", "agent": "A. Becker", "by": "account"}
+    assert filters.nav_hrefs("?agent=A.+Becker&metrics=threads")[1] == "/team?agent=A.+Becker"

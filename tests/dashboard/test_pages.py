@@ -541,3 +541,12 @@ def test_data_without_a_gap_keeps_its_whole_range(demo_state: state.DashboardSta
 
     assert filters.query_store("x", {}).data == {}
     assert "where the data is" not in text_of(filters.filter_bar({}))
+
+
+def test_the_bar_names_an_agent_filter_and_links_to_all_agents(demo_state: state.DashboardState) -> None:
+    from carepulse.dashboard import filters
+
+    bar = filters.filter_bar({"agent": "A. Becker", "team": "Social Care"})
+    assert "agent: A. Becker ( all agents )" in text_of(bar)
+    [link] = [c for c in walk(bar) if getattr(c, "children", None) == "all agents"]
+    assert link.href == "?team=Social+Care"

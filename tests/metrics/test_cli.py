@@ -144,3 +144,17 @@ def test_bad_arguments_are_one_error_line_in_a_real_process(sample_db: Path, arg
     done = subprocess.run([sys.executable, "-m", "carepulse.cli", "metrics", "--db", str(sample_db), *args],
                           capture_output=True, text=True, timeout=120, check=False)
     assert (done.returncode, done.stderr, done.stdout) == (2, message + "\n", "")
+
+
+def test_an_agent_filter_gives_the_numbers_of_that_agents_group(sample_db: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`--agent X` selects what `--by agent` counts in X's group: one definition of an agent, two ways in."""
+    code, out, _ = run(capsys, "--db", str(sample_db), "--by", "agent", "--format", "json")
+    assert code == 0
+    groups = json.loads(out)["groups"]
+    agent = max((g for g in groups if g != "(none)"), key=lambda g: groups[g].get("threads") or 0)
+    code, out, _ = run(capsys, "--db", str(sample_db), "--agent", agent, "--format", "json")
+    assert code == 0
+    total = json.loads(out)["total"]
+    for name in ("threads", "answered_threads", "first_response_median_s", "sla_met_share", "brand_tweets"):
+        assert total[name] == groups[agent][name], name

@@ -39,6 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--channel", metavar="CHANNEL", help="only this channel (twitter, phone, email, ...)")
     p.add_argument("--team", help="only this CRM team")
     p.add_argument("--category", help="only this CRM category")
+    p.add_argument("--agent", help="only this agent (as --by agent names them)")
     p.add_argument("--by", choices=BY_CHOICES, help="one group per value")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--as-of", dest="as_of", metavar="TIMESTAMP",
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             from carepulse.metrics.context import Filters, parse_as_of
 
             filters = Filters(date_from=days[0], date_to=days[1], account=args.account, channel=args.channel,
-                              team=args.team, category=args.category)
+                              team=args.team, category=args.category, agent=args.agent)
             as_of = parse_as_of(args.as_of, settings.timezone) if args.as_of else None
         except BaseException:
             attached(quiet=True)
