@@ -142,6 +142,14 @@ METRICS: tuple[Metric, ...] = (
            "90th percentile of business-hours first-response time, answered threads. 95% order-statistic "
            "interval.", "seconds", "percentile", "threads", column="frs_bh", quantile=0.9, joins=("bh",),
            ci="order", higher_is_better=False, default=False),
+    Metric("sla_breached_threads", "SLA breached",
+           "Threads that missed the SLA: answered later than the SLA, or still waiting longer than it. A count, "
+           "so a team lead sees how many, not only which share.", "count", "count", "threads",
+           expr="count(*) FILTER (WHERE @sla_breached)", higher_is_better=False, default=False),
+    Metric("sla_breached_bh_threads", "SLA breached in business hours",
+           "As sla_breached_threads, with response and waiting time counted in business hours.", "count",
+           "count", "threads", expr="count(*) FILTER (WHERE @sla_decided_bh AND NOT @sla_met_bh)",
+           higher_is_better=False, default=False),
     Metric("sla_met_bh_share", "SLA met in business hours",
            "As sla_met_share, with both the response time and the waiting time counted in business hours.",
            "share", "ratio", "threads",

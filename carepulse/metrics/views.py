@@ -194,15 +194,16 @@ def answered_within(histogram: pd.DataFrame, seconds: float) -> float | None:
 
 
 Clock = Literal["business", "calendar"]
-_AGENT_METRICS: dict[str, tuple[str, str]] = {
-    "business": ("first_response_bh_median_s", "sla_met_bh_share"),
-    "calendar": ("first_response_median_s", "sla_met_share"),
+_AGENT_METRICS: dict[str, tuple[str, str, str]] = {
+    "business": ("first_response_bh_median_s", "sla_met_bh_share", "sla_breached_bh_threads"),
+    "calendar": ("first_response_median_s", "sla_met_share", "sla_breached_threads"),
 }
 
 
 def agent_speed(filters: Filters | None = None, *, db: Database, settings: Settings, as_of: datetime | None = None,
                 clock: Clock = "business") -> pd.DataFrame:
-    """Per agent: answered threads (``n``), median first response with its 95% interval, SLA share and its n.
+    """Per agent: answered threads (``n``), median first response with its 95% interval, SLA share and its n,
+    and the count of SLA breaches (``sla_breached``).
 
     Business hours by default: in calendar time the agent who opens the desk in the morning is charged
     with the night the desk was closed, and overnight-queue agents looked 5-8x slower (283 min vs 50 min in
@@ -215,15 +216,16 @@ def agent_speed(filters: Filters | None = None, *, db: Database, settings: Setti
         raise ConfigError(f"clock must be 'business' or 'calendar', got {clock!r}")
     from carepulse.metrics.engine import query  # lazily: the engine's imports (statistics) are heavy
 
-    median, sla = _AGENT_METRICS[clock]
-    frame = query(["threads", "answered_threads", median, sla], by="agent", filters=filters, db=db,
+    median, sla, breached = _AGENT_METRICS[clock]
+    frame = query(["threads", "answered_threads", median, sla, breached], by="agent", filters=filters, db=db,
                   settings=settings, as_of=as_of, ci=True)
     none = frame["agent"] == NO_VALUE.get("agent", "(none)")
     unattributed = frame[none]
     frame = frame[~none].rename(columns={
         "answered_threads": "n", median: "first_response_median_s", f"{median}_ci_low": "ci_low",
-        f"{median}_ci_high": "ci_high", sla: "sla_met_share", f"{sla}_n": "sla_met_n"})
-    frame = frame[["agent", "n", "first_response_median_s", "ci_low", "ci_high", "sla_met_share", "sla_met_n"]]
+        f"{median}_ci_high": "ci_high", sla: "sla_met_share", f"{sla}_n": "sla_met_n", breached: "sla_breached"})
+    frame = frame[["agent", "n", "first_response_median_s", "ci_low", "ci_high", "sla_met_share", "sla_met_n",
+                   "sla_breached"]]
     frame = frame.reset_index(drop=True)
     frame.attrs = {"clock": clock, "unattributed_threads": int(unattributed["threads"].sum()),
                    "unattributed_answered": int(unattributed["answered_threads"].sum())}

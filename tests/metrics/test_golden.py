@@ -66,9 +66,13 @@ EXPECTED_A: dict[str, Any] = {
     "first_response_p90_s": 26640.0,
     "first_response_km_median_s": 7200.0,
     "sla_met_share": 3 / 7,
+    # breached: answered later than 60 min (7200, 39600) + the two still waiting longer than that = 4 of 7
+    "sla_breached_threads": 4,
     "first_response_bh_median_s": 1800.0,
     "first_response_bh_p90_s": 5760.0,
     "sla_met_bh_share": 4 / 7,
+    # in business hours 4 of the 7 decided threads met the SLA, so 3 breached it
+    "sla_breached_bh_threads": 3,
     "dm_handoff_rate": 2 / 5,
     "thanks_rate": 1 / 5,
     "reply_time_median_s": 2700.0,

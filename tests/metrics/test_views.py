@@ -156,5 +156,12 @@ def test_agent_speed_in_business_hours_with_n_and_without_the_none_row(wh: tuple
     calendar = views.agent_speed(db=reader, settings=settings, clock="calendar").set_index("agent")
     assert calendar.loc["KMG", "first_response_median_s"] == 39600
     assert calendar.loc["Becky", "sla_met_share"] == 0 and calendar.loc["SR", "sla_met_n"] == 1
+    # breaches as counts, not only shares: KMG's 11 h reply breaches the 60-min SLA in calendar time, not in
+    # business hours (exactly 60 min of open desk: met); Becky met none of hers
+    assert calendar.loc["KMG", "sla_breached"] == 1 and business.loc["KMG", "sla_breached"] == 0
+    assert calendar.loc["Becky", "sla_breached"] == calendar.loc["Becky", "sla_met_n"] > 0
+    for frame in (business, calendar):
+        expected = (frame["sla_met_n"] * (1 - frame["sla_met_share"])).round().astype(int)
+        assert frame["sla_breached"].astype(int).tolist() == expected.tolist()
     with pytest.raises(ConfigError):
         views.agent_speed(db=reader, settings=settings, clock="wall")  # type: ignore[arg-type]

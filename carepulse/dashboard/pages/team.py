@@ -35,6 +35,7 @@ AGENT_COLUMNS = (
     Column("ci_high", "95% CI to", "duration"),
     Column("sla_met_share", "SLA met", "share"),
     Column("sla_met_n", "SLA decided (n)", "count"),
+    Column("sla_breached", "SLA breached (n)", "count"),
 )
 
 
