@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from typing import Any, Literal
 
 import pandas as pd
 
-from carepulse.core.spreadsheet import FORMULA_STARTS, neutralise_text
+from carepulse.core.spreadsheet import neutralise_text
 from carepulse.dashboard.formatting import Locale, csv_dialect
-
-__all__ = ["FORMULA_STARTS", "neutralise_text"]  # re-exported: the dashboard's callers import them from here
 
 Format = Literal["csv", "xlsx", "parquet"]
 MEDIA_TYPES = {
@@ -158,7 +155,6 @@ def to_parquet(frame: pd.DataFrame, about: dict[str, str] | None = None) -> byte
     return buffer.getvalue()
 
 
-WRITERS: dict[str, Callable[..., bytes]] = {"csv": to_csv, "xlsx": to_xlsx, "parquet": to_parquet}
 
 
 def export_bytes(frame: pd.DataFrame, fmt: str, locale: Locale, neutralise_formulas: bool = True,
