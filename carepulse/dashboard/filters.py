@@ -26,7 +26,7 @@ from carepulse.core.config import FIRST_DAY, LAST_DAY
 from carepulse.core.errors import ConfigError
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard import ids, state
-from carepulse.metrics import data_views
+from carepulse.metrics import data_views, periods
 from carepulse.metrics.context import Filters
 
 FILTER_KEYS = ("from", "to", "account", "channel", "team", "category", "agent")
@@ -231,7 +231,34 @@ def filter_bar(query: Mapping[str, Any]) -> html.Div:
     notes = [html.Div([span, *([range_note] if range_note else []), *link_only,
                        html.Span(" · " + TEAM_CATEGORY_NOTE)], className="small text-muted")]
     notes += [dbc.Alert(p, color="warning", className="py-1 px-2 mb-1 small") for p in problems]
-    return html.Div([row, *notes], className="cp-filter-bar border-bottom pb-2 mb-2")
+    return html.Div([row, preset_row(opts, locale), *notes], className="cp-filter-bar border-bottom pb-2 mb-2")
+
+
+def preset_ranges(opts: data_views.FilterOptions | None, launch: date | None) -> dict[str, list[str]]:
+    """Each preset's days (``metrics.periods``), counted back from the data's last day; empty without data.
+    ``since-launch`` starts at the pilot's start (cost settings), else where the data is."""
+    if opts is None or opts.last_day is None:
+        return {}
+    start = launch or opts.main_first_day or opts.first_day
+    out = {}
+    for name in periods.PRESETS:
+        period = periods.preset_period(name, opts.last_day, start)
+        out[name] = [period.start.isoformat(), period.end.isoformat()]
+    return out
+
+
+def preset_row(opts: data_views.FilterOptions | None, locale: fmt.Locale) -> html.Div:
+    """One-click ranges. A click sets the date picker (in the browser), which changes the page's query
+    like any other filter change, so the other filters stay as they are."""
+    ranges = preset_ranges(opts, state.settings().cost.pilot_start)
+    buttons = [dbc.Button(periods.PRESET_LABELS[name][locale], id=ids.FILTER_PRESET_PREFIX + name, color="link",
+                          size="sm", className="px-1 py-0", disabled=name not in ranges,
+                          title=" – ".join(ranges.get(name, [])))
+               for name in periods.PRESETS]
+    label = "Zeitraum:" if locale == "de" else "Range:"
+    return html.Div([html.Span(label, className="small text-muted me-1"), *buttons,
+                     dcc.Store(id=ids.FILTER_PRESETS, data=ranges)],
+                    className="d-flex flex-wrap align-items-center cp-presets")
 
 
 def with_default_range(query: Mapping[str, Any], opts: data_views.FilterOptions | None) -> dict[str, Any]:
@@ -333,6 +360,23 @@ dash.clientside_callback(
     f"function (_clicks) {{ return [{', '.join(['null'] * len(CONTROLS))}]; }}",
     *[Output(component, prop) for component, prop in CONTROLS],
     Input(ids.FILTER_RESET, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
+# A preset sets the date picker; the page's query follows as after any other change of the picker.
+dash.clientside_callback(
+    """function () {
+        const ranges = arguments[arguments.length - 1] || {};
+        const trigger = dash_clientside.callback_context.triggered_id || "";
+        const chosen = ranges[String(trigger).replace(PREFIX, "")];
+        if (!chosen) { return [dash_clientside.no_update, dash_clientside.no_update]; }
+        return chosen;
+    }""".replace("PREFIX", json.dumps(ids.FILTER_PRESET_PREFIX)),
+    Output(ids.FILTER_DATES, "start_date", allow_duplicate=True),
+    Output(ids.FILTER_DATES, "end_date", allow_duplicate=True),
+    *[Input(ids.FILTER_PRESET_PREFIX + name, "n_clicks") for name in periods.PRESETS],
+    State(ids.FILTER_PRESETS, "data"),
     prevent_initial_call=True,
 )
 

@@ -21,6 +21,8 @@ FILTER_TEAM = "filter-team"
 FILTER_CATEGORY = "filter-category"
 FILTER_RESET = "filter-reset"
 FILTER_WHOLE_RANGE = "filter-whole-range"
+FILTER_PRESET_PREFIX = "filter-preset-"  # filter-preset-last-7-days, ... (metrics.periods.PRESETS)
+FILTER_PRESETS = "filter-presets"  # the presets' day ranges, as data for the browser
 
 # ---- thread view: a side panel on Team and on Explore (ids per page: only one page is drawn) -------
 
@@ -39,6 +41,7 @@ def thread_panel_link(page: str) -> str:
 # ---- Pilot ---------------------------------------------------------------------------------------
 PILOT_QUERY = "pilot-query"
 PILOT_KPIS = "pilot-kpis"
+PILOT_COMPARE = "pilot-compare"  # compare the cards with: previous period / a year before / none
 PILOT_VERDICTS = "pilot-verdicts"
 PILOT_COST = "pilot-cost"
 PILOT_YARDSTICKS = "pilot-yardsticks"

@@ -27,6 +27,7 @@ from carepulse.metrics import engine
 from carepulse.metrics.cells import Cell
 from carepulse.metrics.context import Database, Filters
 from carepulse.metrics.registry import Metric
+from carepulse.metrics.units import MISSING, Locale, format_value, number, percent
 
 ALPHA = 0.05
 METHODS = {
@@ -156,3 +157,19 @@ def compare_periods(names: Sequence[str], current: Filters, previous: Filters, *
     before = engine.compute(names, None, previous, db=db, settings=settings, ci=True)
     days = ((current.date_to - current.date_from).days + 1, (previous.date_to - previous.date_from).days + 1)
     return compare(now.metrics, now.total, before.total, days)
+
+
+def change_text(delta: Delta, unit: str, locale: Locale = "en") -> str:
+    """The change in the metric's own unit, signed: a share changes by percentage points (``+3.1 pp``),
+    everything else by the unit's formatter (``+12 min``, ``-€1.20``, ``+140``); counts add the relative
+    change (``+140 (+12%)``)."""
+    change = delta.change
+    if change is None:
+        return MISSING
+    sign = "+" if change > 0 else "-" if change < 0 else "±"
+    if unit == "share":
+        return f"{sign}{number(abs(change) * 100, locale, 1)} {'Pp.' if locale == 'de' else 'pp'}"
+    text = sign + format_value(abs(change), unit, locale).lstrip("+±")  # ``points`` writes its own sign
+    if unit == "count" and delta.relative is not None:
+        text += f" ({'+' if delta.relative >= 0 else '-'}{percent(abs(delta.relative), locale, 0)})"
+    return text

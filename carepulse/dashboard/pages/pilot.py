@@ -13,16 +13,17 @@ and the cards and tables in ``dashboard/pilot_cards.py`` (re-exported here).
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Input, Output, State, dcc, html
 
-from carepulse.dashboard import components, figures, ids, state
+from carepulse.dashboard import components, figures, ids, period_compare, state
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.economics_figures import hotline_chart, payback_chart, staffing_heatmap
-from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
+from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, options, query_store
 from carepulse.dashboard.pilot_cards import (
     answer_block,
     answered_within,
@@ -47,7 +48,7 @@ from carepulse.dashboard.pilot_words import (
     period_words,
     setup_cost,
 )
-from carepulse.metrics import data_views, engine, views
+from carepulse.metrics import data_views, deltas, engine, periods, views
 from carepulse.metrics.pilot_view import PilotView, pilot_view
 
 __all__ = [
@@ -79,6 +80,9 @@ HEADLINE = ("threads", "answered_threads", "response_rate", "first_response_medi
             "resolution_diff_twitter_hotline", "first_response_trend_s_per_week", "threads_forecast_4w")
 HEADLINE_BY_CHANNEL = ("cases", "resolution_rate")
 SPEED = ("first_response_median_s", "first_response_km_median_s", "sla_met_share")
+COMPARE_LABELS = {"previous": {"en": "the previous period", "de": "dem Vorzeitraum"},
+                  "year": {"en": "the same period a year before", "de": "dem Vorjahreszeitraum"},
+                  "none": {"en": "nothing", "de": "nichts"}}
 
 
 def layout(**query: Any) -> html.Div:
@@ -89,7 +93,8 @@ def layout(**query: Any) -> html.Div:
         components.page_header("Pilot", "Does Twitter support pay off, are customers more satisfied, "
                                         "and are we fast enough?"),
         filter_bar(query),
-        query_store(ids.PILOT_QUERY, query),
+        query_store(ids.PILOT_QUERY, query, cmp=query.get("cmp") if query.get("cmp") != "previous" else None),
+        compare_control(query.get("cmp"), locale),
         components.loading(html.Div(id=ids.PILOT_ECONOMICS_KPIS, className="mb-2", style={"minHeight": "120px"})),
         components.loading(html.Div(id=ids.PILOT_KPIS, className="mb-2", style={"minHeight": "120px"})),
         html.H5("Does the pilot pay off?", className="mt-3"),
@@ -142,6 +147,50 @@ def layout(**query: Any) -> html.Div:
     ])
 
 
+def compare_mode(value: Any) -> str:
+    """The page key ``cmp``: what the cards are compared with (``previous`` unless the URL says otherwise)."""
+    return value if value in periods.COMPARE_MODES else "previous"
+
+
+def compare_control(value: Any, locale: fmt.Locale) -> html.Div:
+    label = "Karten vergleichen mit" if locale == "de" else "Compare the cards with"
+    return html.Div([
+        html.Label(label, htmlFor=ids.PILOT_COMPARE, className="small text-muted me-2 mb-0"),
+        dcc.Dropdown(id=ids.PILOT_COMPARE, value=compare_mode(value), clearable=False, searchable=False,
+                     options=[{"label": COMPARE_LABELS[m][locale], "value": m} for m in periods.COMPARE_MODES],
+                     style={"minWidth": "16rem"}),
+    ], className="d-flex align-items-center mb-2")
+
+
+def with_compare(data: dict[str, Any] | None, mode: str | None) -> Any:
+    """The page's query with ``cmp`` set (the default, ``previous``, is left out of the address)."""
+    current = dict(data or {})
+    new = {k: v for k, v in current.items() if k != "cmp"}
+    if mode and mode != "previous":
+        new["cmp"] = mode
+    return dash.no_update if new == current else new
+
+
+dash.callback(Output(ids.PILOT_QUERY, "data", allow_duplicate=True), Input(ids.PILOT_COMPARE, "value"),
+              State(ids.PILOT_QUERY, "data"), prevent_initial_call=True)(lambda mode, data: with_compare(data, mode))
+
+
+def card_deltas(filters: engine.Filters, mode: str) -> tuple[period_compare.Comparison | None,
+                                                              dict[str, deltas.Delta]]:
+    """Each card's change against the comparison period (the resolution card's on Twitter cases, as the
+    card shows them)."""
+    cmp = period_compare.comparison(filters, options(), mode)
+    if cmp is None or not cmp.has_data:
+        return cmp, {}
+    names = tuple(m for m in period_compare.CARD_METRICS.values() if m != "resolution_rate")
+    found = dict(state.load(deltas.compare_periods, names, cmp.current_filters, cmp.previous_filters))
+    if filters.channel in (None, "twitter"):
+        twitter = ("resolution_rate",)
+        found.update(state.load(deltas.compare_periods, twitter, replace(cmp.current_filters, channel="twitter"),
+                                replace(cmp.previous_filters, channel="twitter")))
+    return cmp, found
+
+
 # ---- callbacks --------------------------------------------------------------------------------------
 
 def _view(data: dict[str, Any] | None) -> PilotView:
@@ -164,7 +213,9 @@ def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
     head = state.load(engine.headline, HEADLINE, None, filters, ci=True)
     by_channel = state.load(engine.headline, HEADLINE_BY_CHANNEL, "channel", filters, ci=True)
     histogram = state.load(views.first_response_histogram, filters)
-    kpis: list[Any] = [kpi_cards(head, by_channel, locale, state.settings().hotline_channel)]
+    cmp, found = card_deltas(filters, compare_mode((data or {}).get("cmp")))
+    cards = kpi_cards(head, by_channel, locale, state.settings().hotline_channel)
+    kpis: list[Any] = [period_compare.add_deltas(cards, found, cmp, locale)]
     if not head_total(head, "cases"):
         if state.load(data_views.warehouse_summary)["crm_cases"]:
             kpis.append(components.empty_state("No CRM cases in this selection: satisfaction and resolution need "
@@ -188,7 +239,9 @@ def show_economics(data: dict[str, Any] | None) -> tuple[Any, Any, figures.Figur
         return None, components.empty_state(nothing), figures.empty_figure(nothing), None
     view = _view(data)
     locale = state.locale()
-    return (economics_cards(view, locale), answer_block(view, locale),
+    cmp, found = card_deltas(filters_from_store(data), compare_mode((data or {}).get("cmp")))
+    cards = period_compare.add_deltas(economics_cards(view, locale), found, cmp, locale)
+    return (cards, answer_block(view, locale),
             payback_chart(view.pilot, view.projection, setup_cost(view), locale), sensitivity_table(view, locale))
 
 
