@@ -10,7 +10,9 @@ b. the usual way: the vectorised pandas pipeline (:mod:`benchmarks.pandas_pipeli
 c. ``carepulse ingest twcs`` of the file into a fresh warehouse, complete;
 d. an incremental load of 10 k new tweets (``--id-offset``: their orphans reply to earlier tweets) into
    that warehouse (wall time, and the loader's own seconds);
-e. ``carepulse metrics --by account --format json`` (median of 5, Python start-up included);
+e. ``carepulse metrics --by account --format json`` (median of 5, Python start-up included), then
+   ``carepulse report --period LAST-4-WEEKS --format pdf`` (3 runs, :mod:`benchmarks.report_bench`; alone
+   against an existing warehouse: ``--step report --db PATH``);
 f. the dashboard over HTTP against ``carepulse serve``: the first page load (the HTML and every asset,
    ``_dash-layout``, ``_dash-dependencies``, then the routing and page callbacks a browser fires), and
    filter changes replayed as the browser sends them (``/_dash-update-component`` with the payloads
@@ -58,6 +60,7 @@ from benchmarks.report import (
     write_markdown,
 )
 from benchmarks.report import percentiles as percentiles
+from benchmarks.report_bench import report_line, step_report
 
 TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 
@@ -197,6 +200,8 @@ def run(tweets: int, quick: bool, work: Path, reps: int, metric_reps: int, incre
     say(f"(e) carepulse metrics --by account, {metric_reps} runs")
     results.checks.setdefault("load", {})["metrics"] = os.getloadavg()[0]
     results.steps["metrics"] = step_metrics(db, metric_reps)
+    say("(e) carepulse report --period LAST-4-WEEKS --format pdf, 3 runs")
+    results.checks["report"] = step_report(db, 2 if quick else 3)
     accounts = sorted((k for k, v in results.steps["metrics"]["result"]["groups"].items()
                        if v.get("threads") and not k.startswith("(")),
                       key=lambda k: -results.steps["metrics"]["result"]["groups"][k]["threads"])
@@ -245,12 +250,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every raw number here")
     parser.add_argument("--workdir", type=Path, default=None, help="where files and warehouses go (default data/bench)")
     parser.add_argument("--reps", type=int, default=None, help="filter changes per dashboard page (default 20)")
-    parser.add_argument("--step", choices=("floor", "dashboard"), help=argparse.SUPPRESS)
+    parser.add_argument("--step", choices=("floor", "dashboard", "report"), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.step == "floor":
         print(json.dumps(floor_step(args.file, args.db)))
+        return 0
+    if args.step == "report":  # the report step alone, against an existing warehouse (only read)
+        print(report_line(step_report(args.db, args.reps or 3)))
         return 0
     if args.step == "dashboard":  # step (f) alone, against an existing warehouse (not written to)
         return dashboard_only(args.db, args.reps or 20, args.json)
@@ -259,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with workdir(args.workdir, args.quick) as work:
         results = run(tweets, args.quick, work, reps, metric_reps=2 if args.quick else 5,
                       incremental=100 if args.quick else 10_000)
-    text = table(results)
+    text = table(results) + "\n" + report_line(results.checks["report"]) + "\n"
     print(text)
     if args.out:
         write_markdown(args.out, text)
