@@ -5,6 +5,11 @@ re-exports the primitives below, and Explore's grid) all write a metric value th
 :func:`format_value`, so a share, a duration or an amount in euros reads the same everywhere.
 ``de`` writes ``1.234,5``, ``53 %``, ``1.234 €``; ``en`` writes ``1,234.5``, ``53%``, ``€1,234``.
 ``grid`` and ``digits`` say how a table column of the unit is formatted by the dashboard's grid.
+
+Beside its formatter each unit has its export conversion (:class:`ExportUnit`): what a file for people
+(XLSX, CSV) holds instead of the registry's value (minutes for seconds, percent for shares, whole counts,
+euros to the cent) and the unit its column header names in German and English. Exports ask the unit,
+never a column name, so a new metric of an existing unit exports right without a line of export code.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from carepulse.metrics.registry import Unit
 from carepulse.metrics.stats import duration_unit
 
 Locale = Literal["de", "en"]
+ExportType = Literal["int", "float", "text"]
 GridKind = Literal["share", "duration", "money", "count", "number"]
 MISSING = "–"
 
@@ -99,14 +105,70 @@ def duration(seconds: float | None, locale: Locale) -> str:
 
 
 @dataclass(frozen=True)
+class ExportUnit:
+    """A unit's values in an exported file: the number a person reads, and the unit the header names.
+
+    Files for people (XLSX, CSV) hold ``value * times / per`` (one multiplication and one division, so
+    minutes are exactly ``seconds / 60`` and percentages exactly ``share * 100``), rounded to ``decimals``,
+    as ``dtype``. Machine files (Parquet, ``?csv=raw``) keep the registry's value and take only the dtype:
+    their column names are the machine names, and a ``_s`` or ``_share`` name must hold seconds or a share.
+    Numbers stay numbers in both: a spreadsheet sums them, and no text such as ``12 min`` is parsed back.
+    """
+
+    label_en: str = ""
+    label_de: str = ""
+    times: int = 1
+    per: int = 1
+    dtype: ExportType = "float"
+    decimals: int | None = None
+
+    def label(self, locale: Locale) -> str:
+        """The unit in a column header, ``min`` / ``Min.``; empty for a plain number (a score, a ratio)."""
+        return self.label_de if locale == "de" else self.label_en
+
+    def human(self, value: Any) -> Any:
+        """The value in a file for people: scaled, rounded, typed; missing stays None."""
+        if missing(value):
+            return None
+        if self.dtype == "text" or isinstance(value, str):
+            return str(value)
+        scaled = float(value) * self.times / self.per
+        if self.dtype == "int":
+            return round(scaled)  # a Python float rounds to an int
+        return round(scaled, self.decimals) if self.decimals is not None else scaled
+
+    def machine(self, value: Any) -> Any:
+        """The registry's value, typed: a count is a whole number (281, not 281.0); missing stays None."""
+        if missing(value):
+            return None
+        if self.dtype == "text" or isinstance(value, str):
+            return str(value)
+        return round(float(value)) if self.dtype == "int" else float(value)
+
+    def conversion(self) -> str:
+        """How a file for people got its number from the registry's value, in words (for the columns sheet)."""
+        steps = []
+        if self.times != 1:
+            steps.append(f"x {self.times}")
+        if self.per != 1:
+            steps.append(f"/ {self.per}")
+        if self.dtype == "int":
+            steps.append("rounded to a whole number")
+        elif self.decimals is not None:
+            steps.append(f"rounded to {self.decimals} decimals")
+        return ", ".join(steps) or "as computed"
+
+
+@dataclass(frozen=True)
 class UnitFormat:
-    """How values of one registry unit read: ``render`` (a present, numeric value to text), and the
-    dashboard grid's column kind and decimals for it."""
+    """How values of one registry unit read: ``render`` (a present, numeric value to text), the
+    dashboard grid's column kind and decimals for it, and ``export``, its conversion for exported files."""
 
     unit: str
     render: Callable[[float, Locale], str]
     grid: GridKind = "number"
     digits: int | None = 2
+    export: ExportUnit = ExportUnit()
 
     def text(self, value: Any, locale: Locale = "en") -> str:
         if missing(value):
@@ -121,18 +183,20 @@ def _euros(value: float, locale: Locale) -> str:
 
 
 UNITS: dict[str, UnitFormat] = {u.unit: u for u in (
-    UnitFormat("count", lambda v, loc: number(v, loc), "count", None),
-    UnitFormat("share", lambda v, loc: percent(v, loc, 1), "share", None),
-    UnitFormat("seconds", duration, "duration", None),
-    UnitFormat("seconds/week", lambda v, loc: f"{duration(v, loc)}/week"),
-    UnitFormat("EUR", _euros, "money", None),
+    UnitFormat("count", lambda v, loc: number(v, loc), "count", None, ExportUnit(dtype="int")),
+    UnitFormat("share", lambda v, loc: percent(v, loc, 1), "share", None, ExportUnit("%", "%", times=100)),
+    UnitFormat("seconds", duration, "duration", None, ExportUnit("min", "Min.", per=60)),
+    UnitFormat("seconds/week", lambda v, loc: f"{duration(v, loc)}/week",
+               export=ExportUnit("min/week", "Min./Woche", per=60)),
+    UnitFormat("EUR", _euros, "money", None, ExportUnit("€", "€", decimals=2)),
     UnitFormat("score", lambda v, loc: number(v, loc, 2)),
-    UnitFormat("points", lambda v, loc: points(v, loc, 2)),
-    UnitFormat("follower-hours", lambda v, loc: f"{number(v, loc)} follower-h"),
-    UnitFormat("month", lambda v, loc: str(v)),
+    UnitFormat("points", lambda v, loc: points(v, loc, 2), export=ExportUnit("points", "Punkte")),
+    UnitFormat("follower-hours", lambda v, loc: f"{number(v, loc)} follower-h",
+               export=ExportUnit("follower-h", "Follower-Std.")),
+    UnitFormat("month", lambda v, loc: str(v), export=ExportUnit(dtype="text")),
     UnitFormat("rho", lambda v, loc: number(v, loc, 2)),
     UnitFormat("AUC", lambda v, loc: number(v, loc, 2)),
-    UnitFormat("FTE", lambda v, loc: f"{number(v, loc, 1)} FTE"),
+    UnitFormat("FTE", lambda v, loc: f"{number(v, loc, 1)} FTE", export=ExportUnit("FTE", "VZÄ")),
 )}
 assert set(UNITS) == set(get_args(Unit)), "every registry unit has its formatter"
 
