@@ -31,7 +31,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from carepulse.core.config import Settings, load_settings
-from carepulse.dashboard import filters, ids, state
+from carepulse.dashboard import filters, ids, state, views_menu
 from carepulse.dashboard import formatting as fmt
 from carepulse.metrics import data_views
 
@@ -66,6 +66,7 @@ def shell() -> html.Div:
     navbar = dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("carepulse", href="/", className="fw-bold"),
         dbc.Nav(links, navbar=True, className="me-auto"),
+        *views_menu.navbar_items(),
         html.Span(id=ids.AS_OF, className="navbar-text small text-light"),
     ], fluid=True), color="dark", dark=True, className="py-1")
     return html.Div([
@@ -115,6 +116,7 @@ def create_app(db: Path | str, settings: Settings) -> dash.Dash:
             page["layout"] = _guarded_layout(page["layout"])
     app.server.before_request(_pilot_alias)
     app.server.add_url_rule("/export/threads.<fmt>", "export_threads", export_route)
+    app.server.add_url_rule("/report.<fmt>", "report", report_route)
     app.server.register_error_handler(Exception, _route_failed)
     return app
 
@@ -187,6 +189,28 @@ def export_route(fmt: str) -> Any:
     content, filename, media = explore.threads_file(fmt, data, flask.request.args.get("hash"), not raw)
     return flask.Response(content, mimetype=media,
                           headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                   "Cache-Control": "no-store"})
+
+
+def report_route(fmt: str) -> Any:
+    """The management report (``carepulse report``) as a download: ``/report.pdf?period=LAST-4-WEEKS``."""
+    import flask
+
+    from carepulse.core.errors import CarepulseError
+    from carepulse.report import FORMATS, render_report
+
+    if fmt not in FORMATS:
+        flask.abort(404)
+    period = flask.request.args.get("period", "LAST-4-WEEKS")[:40]
+    compare = flask.request.args.get("compare", "previous")[:20]
+    try:
+        content = state.load(render_report, period, fmt, compare=compare)
+    except CarepulseError as exc:
+        return flask.Response(f"error: {exc}\n", status=400, mimetype="text/plain")
+    media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
+    name = "carepulse-report-" + "".join(c for c in period if c.isalnum() or c == "-") + "." + fmt
+    return flask.Response(content, mimetype=media,
+                          headers={"Content-Disposition": f'attachment; filename="{name}"',
                                    "Cache-Control": "no-store"})
 
 

@@ -12,6 +12,13 @@ URL = "url"  # the address as state: pathname, search (the filters), hash (Explo
 PAGES_LOCATION = "_pages_location"  # Dash's routing Location (dash.page_container): writing it draws the page
 NAV_PREFIX = "nav-"  # nav-pilot, nav-team, nav-explore, nav-data
 AS_OF = "shell-as-of"
+VIEWS_MENU = "views-menu"  # the navbar's saved views (dashboard/views_menu.py)
+VIEWS_SAVE_OPEN = "views-save-open"
+VIEWS_SAVE_DIALOG = "views-save-dialog"
+VIEWS_SAVE_NAME = "views-save-name"
+VIEWS_SAVE_CONFIRM = "views-save-confirm"
+VIEWS_SAVE_MESSAGE = "views-save-message"
+VIEWS_SAVED = "views-saved"  # the last saved view's link: the menu redraws when it changes
 
 # ---- global filters (rendered on every page from the URL query) ---------------------------------
 FILTER_DATES = "filter-dates"

@@ -128,3 +128,12 @@ CREATE TABLE IF NOT EXISTS pull_state (
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (account, endpoint)
 );
+
+-- Named dashboard views (a page and its query), saved from the navbar; shared by everyone who reads
+-- this warehouse. Written through the same publishing writer as a load.
+CREATE TABLE IF NOT EXISTS saved_views (
+    name       VARCHAR PRIMARY KEY,
+    page       VARCHAR NOT NULL,
+    query      VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);

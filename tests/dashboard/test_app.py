@@ -57,6 +57,11 @@ out["export_deep"] = client.get("/export/threads.csv?" + urlencode({"q": "[" * 1
 out["export_huge"] = client.get("/export/threads.csv?" + urlencode({"q": json.dumps({"a": "b" * 30000})})).status_code
 out["export_template"] = client.get("/export/threads.csv?" + urlencode(
     {"q": json.dumps({"team": "{{as_of}}", "by": "category"}), "hash": "#group={{sig(1)}}"})).status_code
+report = client.get("/report.pdf?period=LAST-4-WEEKS")
+out["report"] = [report.status_code, report.mimetype, report.get_data()[:5].decode("latin-1"),
+                 report.headers.get("Content-Disposition", "")]
+bad = client.get("/report.pdf?period=2026-W99")
+out["report_bad"] = [bad.status_code, bad.get_data(as_text=True), client.get("/report.exe").status_code]
 print(json.dumps(out))
 """
 
@@ -108,3 +113,12 @@ def test_hostile_export_links_are_refused_with_their_reason_never_a_500(served: 
     assert served["export_refusal"] == "error: ignored from=2026-01-01junk: not a date like 2026-05-31\n"
     assert served["export_deep"] == 400 and served["export_huge"] == 400
     assert served["export_template"] == 200  # a team named like a SQL placeholder is data, not template
+
+
+def test_the_report_downloads_as_pdf_and_a_bad_period_is_refused(served: dict) -> None:
+    status, media, head, disposition = served["report"]
+    assert (status, media, head) == (200, "application/pdf", "%PDF-")
+    assert disposition == 'attachment; filename="carepulse-report-LAST-4-WEEKS.pdf"'
+    bad_status, text, unknown = served["report_bad"]
+    assert bad_status == 400 and text.startswith("error: --period '2026-W99'") and text.count("\n") == 1
+    assert unknown == 404

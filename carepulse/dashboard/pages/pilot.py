@@ -94,7 +94,9 @@ def layout(**query: Any) -> html.Div:
                                         "and are we fast enough?"),
         filter_bar(query),
         query_store(ids.PILOT_QUERY, query, cmp=query.get("cmp") if query.get("cmp") != "previous" else None),
-        compare_control(query.get("cmp"), locale),
+        dbc.Row([dbc.Col(compare_control(query.get("cmp"), locale), md="auto"),
+                 dbc.Col(report_links(locale), md="auto", className="d-flex align-items-center")],
+                className="g-3 align-items-center"),
         components.loading(html.Div(id=ids.PILOT_ECONOMICS_KPIS, className="mb-2", style={"minHeight": "120px"})),
         components.loading(html.Div(id=ids.PILOT_KPIS, className="mb-2", style={"minHeight": "120px"})),
         html.H5("Does the pilot pay off?", className="mt-3"),
@@ -145,6 +147,16 @@ def layout(**query: Any) -> html.Div:
                                     subtitle="first response medians and the share answered within the SLA"), lg=6),
         ]),
     ])
+
+
+def report_links(locale: fmt.Locale) -> html.Div:
+    """Downloads of the management report (``carepulse report``) for the usual periods."""
+    label = "Bericht (PDF):" if locale == "de" else "Report (PDF):"
+    periods_shown = (("LAST-4-WEEKS", periods.PRESET_LABELS["last-4-weeks"][locale]),
+                     ("LAST-1-WEEKS", "Letzte Woche" if locale == "de" else "Last week"))
+    links = [html.A(text, href=f"/report.pdf?period={code}", className="ms-2", id=f"pilot-report-{code.lower()}",
+                    download="") for code, text in periods_shown]
+    return html.Div([html.Span(label, className="text-muted"), *links], className="small mb-1")
 
 
 def compare_mode(value: Any) -> str:
