@@ -120,15 +120,36 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Rows a table shows at once when it sizes to its rows (``rows_at_once``): a 53-agent table reads as
+# 25 rows, then a page button, not 8 rows in a scroll box.
+PAGE_ROWS = 25
+
+
+def sized_to_rows(rows: int = PAGE_ROWS) -> dict[str, Any]:
+    """Grid options for a table as tall as its rows: pages of ``rows`` (25, 50, 100 to choose), the
+    grid's height following the rows shown, so nothing scrolls inside a small box."""
+    return {"pagination": True, "paginationPageSize": rows, "paginationPageSizeSelector": [rows, rows * 2, rows * 4],
+            "domLayout": "autoHeight"}
+
+
+def keyboard_rows() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Grid options and event listeners for rows that open something (assets/gridKeyboard.js): the grid
+    is one tab stop (Tab leaves it), the arrows move, Enter or Space opens the row as a click does."""
+    options = {"tabToNextCell": {"function": "cpLeaveGridOnTab(params)"}}
+    return options, {"cellKeyDown": ["cpOpenRowOnKey(params, setGridProps)"]}
+
+
 def grid(grid_id: str | dict[str, Any], columns: Sequence[Column | dict[str, Any]], frame: pd.DataFrame | None,
          locale: Locale, *, height: str = "360px", row_id: str | None = None, page_size: int | None = None,
          auto_height: bool = False, empty_text: str = "Nothing to show for this selection",
-         filters: bool = True) -> dag.AgGrid:
+         filters: bool = True, rows_at_once: int | None = None, open_on_keys: bool = False) -> dag.AgGrid:
     """A sortable, filterable AG Grid with the house formatters; rows are clicked, not edited.
 
     ``columns`` may mix :class:`Column` and ready AG Grid column groups (``{"headerName", "children"}``).
     ``empty_text`` is plain text (AG Grid's locale text, not an HTML overlay template). ``filters``
-    adds a filter to every column (for long lists; short tables only sort).
+    adds a filter to every column (for long lists; short tables only sort). ``rows_at_once`` sizes the
+    grid to its rows in pages of that many (:func:`sized_to_rows`); ``open_on_keys`` lets the keyboard
+    open a row (:func:`keyboard_rows`).
     """
     options: dict[str, Any] = {"animateRows": False, "tooltipShowDelay": 400, "enableCellTextSelection": True,
                                "ensureDomOrder": True, "localeText": {"noRowsToShow": empty_text}}
@@ -137,7 +158,14 @@ def grid(grid_id: str | dict[str, Any], columns: Sequence[Column | dict[str, Any
                        paginationPageSizeSelector=[page_size, page_size * 2, page_size * 4])
     if auto_height:
         options["domLayout"] = "autoHeight"
+    if rows_at_once:
+        options.update(sized_to_rows(rows_at_once))
+        auto_height = True
     kwargs: dict[str, Any] = {}
+    if open_on_keys:
+        key_options, listeners = keyboard_rows()
+        options.update(key_options)
+        kwargs["eventListeners"] = listeners
     if row_id:
         kwargs["getRowId"] = f"params.data.{row_id}"
     plain = [c for c in columns if isinstance(c, Column)]

@@ -21,13 +21,16 @@ import json
 import math
 import pkgutil
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.formatting import Locale
+
+if TYPE_CHECKING:
+    from carepulse.metrics.breaches import BreachCounts
 
 Figure = dict[str, Any]
 
@@ -41,6 +44,13 @@ TIME_BREAKDOWNS = ("day", "week", "month")
 DURATION_TICKS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"), (4 * 3600, "4 h"),
                   (86400, "1 day"), (3 * 86400, "3 days"), (7 * 86400, "1 week"), (30 * 86400, "30 days"))
 MAX_CURVE_POINTS = 1500
+# Breach counts: white to Okabe-Ito orange to vermillion, darker with more breaches in any colour vision;
+# the count is written in each cell as well, so colour is never the only cue.
+BREACH_SCALE = [[0.0, "#ffffff"], [0.5, ORANGE], [1.0, RED]]
+# Bars of groups lie horizontally (every name written out, none skipped, however many), largest first: at
+# most TOP_BARS bars of their own and one "others" bar, so 53 agents do not make 53 thin bars.
+TOP_BARS = 12
+LABEL_CHARS = 32
 TEMPLATE = "plotly_white"
 UNUSED_SUBPLOTS = ("polar", "ternary", "scene", "geo")  # template layout parts for subplots no figure here has
 
@@ -356,11 +366,49 @@ def weekday_hour_heatmap(frame: pd.DataFrame, locale: Locale, value: str) -> Fig
                                       xaxis={"title": {"text": "hour of day (local)"}, "dtick": 2}))
 
 
+BREACH_HEIGHT = 480  # room for the top agents, "others" and "no agent": 17 rows of readable cells
+
+
+def breaches_by_agent(counts: BreachCounts, locale: Locale) -> Figure:
+    """Breached threads per agent (top agents, the rest summed) x local hour the thread started."""
+    from carepulse.metrics.breaches import NO_AGENT, OTHERS
+
+    words = {OTHERS: f"others ({fmt.number(counts.others, locale)} agents)", NO_AGENT: "no agent (waiting, unsigned)"}
+    rows = [words.get(row) or label(row) for row in counts.rows]
+    return _breach_heatmap(counts.by_agent, rows, counts, locale, height=BREACH_HEIGHT)
+
+
+def breaches_by_weekday(counts: BreachCounts, locale: Locale) -> Figure:
+    """Breached threads per local weekday x hour the thread started."""
+    return _breach_heatmap(counts.by_weekday, list(WEEKDAYS), counts, locale, height=280)
+
+
+def _breach_heatmap(cells: Sequence[Sequence[int]], rows: list[str], counts: BreachCounts, locale: Locale, *,
+                    height: int) -> Figure:
+    """Counts in the cells (blank for none) over a colour-blind-safe scale; hover repeats the count in words."""
+    if counts.total == 0:
+        return empty_figure("No SLA breach in this selection", height)
+    grid = [list(map(int, row)) for row in cells]
+    top = max(max(row) for row in grid)
+    heatmap = {
+        "type": "heatmap", "z": grid, "x": list(range(24)), "y": rows, "colorscale": BREACH_SCALE, "zmin": 0,
+        "zmax": max(top, 1), "text": [[fmt.number(v, locale) if v else "" for v in row] for row in grid],
+        "texttemplate": "%{text}", "textfont": {"size": 10}, "customdata": [fmt.numbers(row, locale) for row in grid],
+        "hovertemplate": "%{y} · %{x}:00-%{x}:59: %{customdata} breached<extra></extra>",
+        "colorbar": {"title": {"text": "breaches"}, "thickness": 12}, "xgap": 1, "ygap": 1}
+    return _figure([heatmap], _layout(
+        locale, height=height, legend=False,
+        yaxis={"autorange": "reversed", "type": "category", "automargin": True, "dtick": 1},
+        xaxis={"title": {"text": f"hour the thread started ({label(counts.timezone)})"}, "dtick": 1}))
+
+
 # ---- Explore -------------------------------------------------------------------------------------
 
 def metric_chart(frame: pd.DataFrame, by: str | None, metric: str, metric_label: str, unit: str,
-                 locale: Locale) -> Figure:
-    """One metric per group: a line over time breakdowns, bars otherwise; 95% intervals when present."""
+                 locale: Locale, *, additive: bool = False) -> Figure:
+    """One metric per group: a line over time breakdowns, bars in time order for hours and weekdays, and
+    otherwise horizontal bars largest first (:func:`ranked_bars`). ``additive`` (counts, sums): the groups past the
+    top add up to an "others" bar. 95% intervals when present."""
     if frame.empty or metric not in frame or frame[metric].isna().all():
         return empty_figure(f"{metric_label}: no value in this selection (see the notes below the table)")
     rows = frame
@@ -380,36 +428,75 @@ def metric_chart(frame: pd.DataFrame, by: str | None, metric: str, metric_label:
         tickformat = ".0%"
     elif unit == "EUR":
         axis = f"{metric_label} (EUR)"
-    y = _scaled(values, scale)
-    text = [fmt.value(v, unit, locale) for v in values]
-    error = None
-    if low is not None and high is not None:
-        plus = [None if v is None or hi is None or math.isinf(hi) else (hi - v) / scale
-                for v, hi in zip(values, high, strict=True)]
-        minus = [None if v is None or lo is None else (v - lo) / scale for v, lo in zip(values, low, strict=True)]
-        error = {"type": "data", "array": plus, "arrayminus": minus, "visible": True, "color": "#495057"}
-    keys = [label(k) for k in rows[key]]
-    trace: dict[str, Any] = {"customdata": text, "name": metric_label}
     value_axis = {"title": {"text": axis}, "rangemode": "tozero", **({"tickformat": tickformat} if tickformat else {})}
     if by in TIME_BREAKDOWNS:
-        trace.update(type="scatter", x=_dates(list(rows[key])), y=y, mode="lines+markers", line={"color": BLUE},
-                     hovertemplate="%{x}: %{customdata}<extra></extra>")
+        trace: dict[str, Any] = {"name": metric_label, "customdata": [fmt.value(v, unit, locale) for v in values]}
+        trace.update(type="scatter", x=_dates(list(rows[key])), y=_scaled(values, scale), mode="lines+markers",
+                     line={"color": BLUE}, hovertemplate="%{x}: %{customdata}<extra></extra>")
         x_format = "%m.%Y" if by == "month" and locale == "de" else "%b %Y" if by == "month" else \
             fmt.plotly_day_format(locale)
-        layout = _layout(locale, legend=False, xaxis={"tickformat": x_format}, yaxis=value_axis)
-    elif by in ("hour", "weekday"):
-        trace.update(type="bar", x=keys, y=y, marker={"color": BLUE},
-                     hovertemplate="%{x}: %{customdata}<extra></extra>")
-        layout = _layout(locale, legend=False, xaxis={"type": "category"}, yaxis=value_axis)
+        trace.update(_error(values, low, high, scale, "y"))
+        return _figure([trace], _layout(locale, legend=False, xaxis={"tickformat": x_format}, yaxis=value_axis))
+    keys = [str(k) for k in rows[key]]
+    if by in ("hour", "weekday"):  # an order of their own: time of day, day of week
+        order, others, rest = list(range(len(keys))), None, 0
     else:
-        trace.update(type="bar", y=keys, x=y, orientation="h", marker={"color": BLUE},
-                     hovertemplate="%{y}: %{customdata}<extra></extra>")
-        height = max(180, min(900, 30 * len(keys) + 90))
-        layout = _layout(locale, height=height, legend=False, bargap=0.25,
-                         yaxis={"type": "category", "autorange": "reversed"}, xaxis=value_axis)
-    if error is not None:
-        trace["error_x" if trace.get("orientation") == "h" else "error_y"] = error
-    return _figure([trace], layout)
+        order, others, rest = ranked_bars(keys, values, additive=additive)
+    names = [label(keys[i]) for i in order]
+    shown = [values[i] for i in order]
+    lows = [low[i] for i in order] if low is not None else None
+    highs = [high[i] for i in order] if high is not None else None
+    colours = [BLUE] * len(order)
+    texts = [fmt.value(v, unit, locale) for v in shown]
+    if rest:
+        names.append(f"others ({fmt.number(rest, locale)} groups)")
+        shown.append(others)
+        lows, highs = (None if lows is None else [*lows, None]), (None if highs is None else [*highs, None])
+        colours.append(GREY)
+        texts.append(fmt.value(others, unit, locale) if others is not None else "not one number: see the table")
+    ticks = {"type": "category", "tickmode": "array", "tickvals": names, "automargin": True,
+             "ticktext": [_short(n) for n in names]}  # every label written, long ones shortened (hover has all)
+    bar: dict[str, Any] = {"type": "bar", "name": metric_label, "customdata": texts, "marker": {"color": colours}}
+    if by not in ("hour", "weekday"):  # names read across, however many and long
+        bar.update(y=names, x=_scaled(shown, scale), orientation="h",
+                   hovertemplate="%{y}: %{customdata}<extra></extra>")
+        bar.update(_error(shown, lows, highs, scale, "x"))
+        layout = _layout(locale, height=max(180, min(900, 26 * len(names) + 90)), legend=False, bargap=0.25,
+                         yaxis={**ticks, "autorange": "reversed"}, xaxis=value_axis)
+    else:
+        bar.update(x=names, y=_scaled(shown, scale), hovertemplate="%{x}: %{customdata}<extra></extra>")
+        bar.update(_error(shown, lows, highs, scale, "y"))
+        layout = _layout(locale, legend=False, xaxis=ticks, yaxis=value_axis)
+    return _figure([bar], layout)
+
+
+def ranked_bars(keys: Sequence[str], values: Sequence[float | None], *, additive: bool,
+                top: int = TOP_BARS) -> tuple[list[int], float | None, int]:
+    """Which groups get a bar: indices largest value first (no value last, ties by name), then what the
+    rest sums to (``None`` unless ``additive``: a median or a share of the rest is not a sum) and how many
+    groups that is. One group past ``top`` is drawn itself rather than as "others (1)"."""
+    order = sorted(range(len(keys)), key=lambda i: (values[i] is None, -(values[i] or 0.0), keys[i]))
+    if len(order) <= top + 1:
+        return order, None, 0
+    rest = order[top:]
+    others = float(sum(v for i in rest if (v := values[i]) is not None)) if additive else None
+    return order[:top], others, len(rest)
+
+
+def _short(text: str, chars: int = LABEL_CHARS) -> str:
+    return text if len(text) <= chars else text[:chars - 1] + "…"
+
+
+def _error(values: Sequence[float | None], low: Sequence[float | None] | None, high: Sequence[float | None] | None,
+           scale: float, axis: str) -> dict[str, Any]:
+    """Error bars of the 95% interval (``error_x`` or ``error_y``); none without an interval."""
+    if low is None or high is None:
+        return {}
+    plus = [None if v is None or hi is None or math.isinf(hi) else (hi - v) / scale
+            for v, hi in zip(values, high, strict=True)]
+    minus = [None if v is None or lo is None else (v - lo) / scale for v, lo in zip(values, low, strict=True)]
+    return {f"error_{axis}": {"type": "data", "array": plus, "arrayminus": minus, "visible": True,
+                              "color": "#495057"}}
 
 
 # ---- Data ----------------------------------------------------------------------------------------

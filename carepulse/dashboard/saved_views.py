@@ -10,14 +10,14 @@ query is normalised through the same parser the pages use, so a stored link can 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from carepulse.core.config import Settings
 from carepulse.dashboard.filters import MAX_QUERY_CHARS, PAGES, BadQuery, parse_search, to_search
-from carepulse.metrics.context import Database, cursor
-from carepulse.warehouse import Warehouse
+from carepulse.metrics import data_views
+from carepulse.metrics.context import Database
+from carepulse.warehouse import saved_views as store
 
 MAX_NAME_CHARS = 80
 MAX_VIEWS = 200
@@ -51,30 +51,15 @@ def checked(name: Any, page: Any, search: Any) -> SavedView:
 
 
 def list_views(*, db: Database, settings: Settings) -> tuple[SavedView, ...]:
-    """The saved views, by name; none in a warehouse written before saved views existed."""
-    con = cursor(db)
-    try:
-        present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'saved_views' "
-                              "AND database_name = current_database()").fetchone()
-        if not present or not present[0]:
-            return ()
-        rows = con.execute("SELECT name, page, query FROM saved_views ORDER BY lower(name), name LIMIT ?",
-                           [MAX_VIEWS]).fetchall()
-    finally:
-        con.close()
-    return tuple(SavedView(*row) for row in rows)
+    """The saved views, by name."""
+    return tuple(SavedView(*row) for row in data_views.saved_views(db=db, settings=settings, limit=MAX_VIEWS))
 
 
 def save_view(path: Path, view: SavedView) -> None:
     """Store ``view`` (a view of the same name is replaced)."""
-    with Warehouse(path).writer() as con:
-        con.execute("INSERT INTO saved_views VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                    "page = excluded.page, query = excluded.query, created_at = excluded.created_at",
-                    [view.name, view.page, view.query, datetime.now(UTC)])
+    store.save_view(path, view.name, view.page, view.query)
 
 
 def delete_view(path: Path, name: str) -> bool:
     """Remove the view called ``name``; False when there was none."""
-    with Warehouse(path).writer() as con:
-        found = con.execute("DELETE FROM saved_views WHERE name = ? RETURNING name", [name]).fetchall()
-    return bool(found)
+    return store.delete_view(path, name)

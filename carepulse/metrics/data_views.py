@@ -220,3 +220,19 @@ SELECT case_id, channel, link_method, {_local(tz, 'opened_at')} AS opened_at,
        {_local(tz, 'closed_at')} AS closed_at, outcome, agent, team, category, handled_minutes, csat, nps
 FROM crm_cases WHERE linked_thread_id = {lit(thread_id)}
 ORDER BY opened_at, case_id""")
+
+
+def saved_views(*, db: Database, settings: Settings, limit: int = 200) -> tuple[tuple[str, str, str], ...]:
+    """The dashboard's saved views as (name, page, query), by name; none in a warehouse written before
+    saved views existed (the table appears with the next write)."""
+    con = cursor(db)
+    try:
+        present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'saved_views' "
+                              "AND database_name = current_database()").fetchone()
+        if not present or not present[0]:
+            return ()
+        rows = con.execute("SELECT name, page, query FROM saved_views ORDER BY lower(name), name LIMIT ?",
+                           [limit]).fetchall()
+    finally:
+        con.close()
+    return tuple((str(a), str(b), str(c)) for a, b, c in rows)

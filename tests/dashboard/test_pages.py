@@ -224,8 +224,9 @@ def test_exports_of_view_and_threads_hold_no_formula(demo_state: state.Dashboard
     view = explore.export_file(ids.EXPLORE_EXPORT_VIEW, "xlsx", VIEW, None)
     assert view["filename"].startswith("carepulse-explore-account-") and view["filename"].endswith(".xlsx")
     cells = xlsx_cells(view)
-    assert [c.value for c in cells[:6]] == ["account", "threads", "response_rate", "response_rate_ci_low",
-                                            "response_rate_ci_high", "response_rate_n"]
+    # human headers in the demo's language (German); the machine names are in the "columns" sheet
+    assert [c.value for c in cells[:6]] == ["Konto", "Threads", "Antwortquote (%)", "Antwortquote, 95 % von (%)",
+                                            "Antwortquote, 95 % bis (%)", "Antwortquote, n"]
     account = one_account()["account"]
     content, filename, media = explore.threads_file("xlsx", VIEW, f"#group={account}")
     assert filename.startswith(f"carepulse-threads-account-{account}") and media.endswith("spreadsheetml.sheet")

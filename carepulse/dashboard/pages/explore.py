@@ -158,14 +158,15 @@ def layout(**query: Any) -> html.Div:
         controls,
         components.card("Table", [
             components.loading(components.grid(ids.EXPLORE_TABLE, view_columns(metrics, by, ci, locale), None,
-                                               locale, height="300px", row_id="group", filters=False)),
+                                               locale, row_id="group", filters=False,
+                                               rows_at_once=components.PAGE_ROWS)),
             html.Div([html.Span("Export this table: ", className="small me-1"), *export_buttons], className="mt-2"),
         ], subtitle="click a row to list its threads"),
         components.loading(html.Div(id=ids.EXPLORE_NOTES)),
-        components.card("Chart", components.loading(components.graph(ids.EXPLORE_CHART, height=300))),
+        components.card("Chart", components.loading(components.graph(ids.EXPLORE_CHART, height=440))),  # 13 bars
         components.card("Threads", [
             html.Div(id=ids.EXPLORE_DRILL_TITLE, className="small mb-1"),
-            components.loading(components.grid(ids.EXPLORE_THREADS, THREAD_COLUMNS, None, locale, height="400px",
+            components.loading(components.grid(ids.EXPLORE_THREADS, THREAD_COLUMNS, None, locale, height="640px",
                                                row_id="thread_id")),
             html.Div([html.Span("Export these threads (one row per thread, all of them): ", className="small me-1"),
                       *thread_buttons], className="mt-2"),
@@ -253,7 +254,8 @@ def show_view(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Patch,
     m = get(chart)
     shown = [c for c in (m.name, f"{m.name}_ci_low", f"{m.name}_ci_high") if c in frame]  # what the chart draws
     chart_frame = frame[shown].assign(**{by: frame["group"]}) if by else frame[shown]
-    figure = figures.metric_chart(chart_frame, by, m.name, m.label, m.unit, locale)
+    figure = figures.metric_chart(chart_frame, by, m.name, m.label, m.unit, locale,
+                                  additive=m.kind in ("count", "sum"))  # only counts and sums add up to "others"
     groups = rows[:-1] if by else rows
     checks = proxy_checks(metrics, filters_from_store(data))
     return groups, options, figure, notes(result, metrics, by, checks), definitions(metrics, by, data)
@@ -405,9 +407,10 @@ def export(*args: Any) -> Any:
 def export_file(what: str, fmt_: str, data: dict[str, Any] | None, hash_: str | None) -> dict[str, Any]:
     """The dcc.Download payload for the table (``explore-export-view``); the threads are a plain download."""
     _metrics, by, _ci, result = _view(data)
-    frame = view_frame(result, by).rename(columns={"group": by or "selection"})
     stamp = date.today().isoformat()
-    return exports.download(frame, f"carepulse-explore-{by or 'total'}-{stamp}", fmt_, state.locale())
+    about = export_about(data, None, len(result.get("groups") or {}) or 1)
+    return exports.table_download(result, f"carepulse-explore-{by or 'total'}-{stamp}", fmt_, state.locale(),
+                                  about=about)
 
 
 def threads_file(fmt_: str, data: dict[str, Any] | None, hash_: str | None,
