@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,9 @@ import pytest
 from carepulse.core.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+# Compiled statements (carepulse/metrics/sqlcache.py) go to a folder of the test run, never the user's
+# cache; subprocesses (the CLI, the served dashboard) inherit it.
+os.environ.setdefault("CAREPULSE_CACHE_DIR", tempfile.mkdtemp(prefix="carepulse-sql-cache-"))
 # The public TWCS sample ships with the tests (tests/data/README.md: source and licence, CC BY-NC-SA 4.0).
 SHARED_SAMPLE = REPO / "tests" / "data" / "twcs_sample_1k.csv"
 

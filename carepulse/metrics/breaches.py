@@ -91,12 +91,12 @@ def sla_breaches(filters: Filters | None = None, *, db: Database, settings: Sett
         dims = SOURCES["threads"].dims
         rel = relation(ctx, "threads", by="agent",
                        extra_columns=f"{dims['weekday'][0]} AS weekday_no, {dims['hour'][0]} AS hour_no")
-        sql = rel.sql + rel.fill(expand("threads", f"""
+        sql = rel.statement(expand("threads", f"""
 SELECT {rel.key} AS agent, weekday_no, hour_no, count(*) AS breached
 FROM b WHERE @sla_breached
 GROUP BY ALL"""))
         found = [(str(agent), int(weekday), int(hour), int(n))
-                 for agent, weekday, hour, n in ctx.con.execute(sql).fetchall()]
+                 for agent, weekday, hour, n in ctx.con.execute(*sql).fetchall()]
         moment = ctx.as_of
     finally:
         ctx.con.close()

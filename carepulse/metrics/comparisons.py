@@ -41,13 +41,12 @@ def _csat(ctx: Context) -> stats.Finding:
     """
     hotline = ctx.settings.hotline_channel
     rel = relation(ctx, "cases")
-    rows = ctx.con.execute(
-        f"{rel.sql}\nSELECT channel, csat FROM b WHERE csat IS NOT NULL AND channel IN ('twitter', ?)", [hotline]
-    ).fetchall()
-    asked = dict(ctx.con.execute(
-        f"""{rel.sql}
+    rows = ctx.con.execute(*rel.statement(
+        "\nSELECT channel, csat FROM b WHERE csat IS NOT NULL AND channel IN ('twitter', $hotline)",
+        {"hotline": hotline})).fetchall()
+    asked = dict(ctx.con.execute(*rel.statement("""
 SELECT channel, count(*) FILTER (WHERE final OR csat IS NOT NULL)
-FROM b WHERE channel IN ('twitter', ?) GROUP BY channel""", [hotline]).fetchall())
+FROM b WHERE channel IN ('twitter', $hotline) GROUP BY channel""", {"hotline": hotline})).fetchall())
     twitter = [float(c) for ch, c in rows if ch == "twitter"]
     other = [float(c) for ch, c in rows if ch == hotline]
     return stats.compare_means(twitter, other, "Twitter", hotline, min_n=ctx.settings.min_sample,
@@ -58,10 +57,9 @@ def _resolution(ctx: Context) -> stats.Finding:
     hotline = ctx.settings.hotline_channel
     rel = relation(ctx, "cases")
     rows = dict(
-        (ch, (int(r), int(f))) for ch, r, f in ctx.con.execute(
-            f"""{rel.sql}
+        (ch, (int(r), int(f))) for ch, r, f in ctx.con.execute(*rel.statement("""
 SELECT channel, count(*) FILTER (WHERE resolved), count(*) FILTER (WHERE final)
-FROM b WHERE channel IN ('twitter', ?) GROUP BY channel""", [hotline]).fetchall()
+FROM b WHERE channel IN ('twitter', $hotline) GROUP BY channel""", {"hotline": hotline})).fetchall()
     )
     tw, ho = rows.get("twitter", (0, 0)), rows.get(hotline, (0, 0))
     return stats.compare_proportions(tw[0], tw[1], ho[0], ho[1], "Twitter", hotline,

@@ -86,16 +86,6 @@ def local_midnight_utc(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone(tz)).astimezone(UTC)
 
 
-def lit(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ts_lit(moment: datetime) -> str:
-    """A TIMESTAMPTZ literal in UTC, microseconds kept."""
-    return f"TIMESTAMPTZ '{moment.astimezone(UTC).isoformat(sep=' ')}'"
-
-
 @dataclass
 class Context:
     """One query's inputs. ``as_of`` is the moment the data is looked at: later tweets, responses

@@ -40,6 +40,7 @@ from carepulse.metrics.context import TIME_BREAKDOWNS, Context, Filters, zone
 from carepulse.metrics.sentiment import DM_HANDOFF_RE
 from carepulse.metrics.sources import TOTAL, expand
 from carepulse.metrics.sql import relation
+from carepulse.metrics.sqltree import statement
 
 TWITTER = "twitter"
 
@@ -237,7 +238,7 @@ def _case_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
     names = list(settings.cost.channels)
     defaults = [float(settings.cost.channels[n].default_handled_minutes) for n in names]
     rel = relation(ctx, "cases", by=by)
-    sql = f"""{rel.sql}
+    code = f"""
 SELECT coalesce(b.channel, 'other') AS channel, strftime(timezone($tz, b.opened_at), '%Y-%m') AS month,
        {rel.key} AS grp, count(*),
        count(*) FILTER (WHERE b.channel = 'twitter' AND b.linked_thread_id IS NOT NULL),
@@ -250,7 +251,7 @@ GROUP BY ALL"""
     params = {"tz": ctx.tz, "names": names, "minutes": defaults,
               "other": float(settings.cost.channels["other"].default_handled_minutes)}
     for channel, month, grp, n, linked_twitter, minutes, resolved, final, squares in ctx.con.execute(
-            sql, params).fetchall():
+            *rel.statement(code, params)).fetchall():
         # A Twitter CRM case linked to a thread is that thread's case: its minutes count here, the case
         # itself is counted once, with the threads.
         cases = int(n) - int(linked_twitter)
@@ -275,7 +276,7 @@ def _thread_tallies(ctx: Context, by: str | None, out: Tallies, *, with_dm: bool
     """
     cost = ctx.settings.cost
     rel = relation(ctx, "threads", ("twc",), by=by)
-    sql = rel.sql + rel.fill(expand("threads", f""",
+    code = expand("threads", f""",
 estimated AS (SELECT b.thread_id, b.conversation_id, b.customer_id FROM b WHERE @costed_by_tweets),
 handed_to_dm AS (
     SELECT e.thread_id
@@ -292,19 +293,20 @@ SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp
        sum(power(b.brand_replies * $per_tweet + CASE WHEN d.thread_id IS NULL THEN 0 ELSE $per_dm END, 2))
            FILTER (WHERE @costed_by_tweets)
 FROM b LEFT JOIN handed_to_dm d ON d.thread_id = b.thread_id
-GROUP BY ALL"""))
+GROUP BY ALL""")
     params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE, "per_tweet": cost.minutes_per_brand_tweet,
               "per_dm": cost.minutes_per_dm_case}
     if not with_dm:
-        sql = rel.sql + rel.fill(expand("threads", f"""
+        code = expand("threads", f"""
 SELECT strftime(timezone($tz, b.started_at), '%Y-%m') AS month, {rel.key} AS grp,
        count(*) FILTER (WHERE @costed),
        count(*) FILTER (WHERE @costed_by_tweets),
        sum(b.brand_replies) FILTER (WHERE @costed_by_tweets), 0,
        sum(power(b.brand_replies * $per_tweet, 2)) FILTER (WHERE @costed_by_tweets)
-FROM b GROUP BY ALL"""))
+FROM b GROUP BY ALL""")
         params = {"tz": ctx.tz, "per_tweet": cost.minutes_per_brand_tweet}
-    for month, grp, cases, estimated, replies, dm, squares in ctx.con.execute(sql, params).fetchall():
+    rows = ctx.con.execute(*rel.statement(code, params)).fetchall()
+    for month, grp, cases, estimated, replies, dm, squares in rows:
         handled = float(replies or 0) * cost.minutes_per_brand_tweet + int(dm) * cost.minutes_per_dm_case
         out[(TWITTER, month, grp)].add(Tally(cases=int(cases), minutes=handled, estimated_cases=int(estimated),
                                              estimated_minutes=handled, dm_cases=int(dm),
@@ -336,7 +338,7 @@ UNION ALL
 SELECT 'twitter', min(timezone($tz, started_at))::DATE, max(timezone($tz, started_at))::DATE
 FROM threads WHERE started_at <= $as_of HAVING count(*) > 0"""
     out: dict[str, tuple[date, date]] = {}
-    for channel, first, last in ctx.con.execute(sql, {"tz": ctx.tz, "as_of": ctx.as_of}).fetchall():
+    for channel, first, last in ctx.con.execute(*statement(sql, {"tz": ctx.tz, "as_of": ctx.as_of})).fetchall():
         if first is None:
             continue
         old = out.get(channel)

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from carepulse.core.config import Settings
-from carepulse.metrics.context import Database, Filters, cursor, lit, open_context, zone
+from carepulse.metrics.context import Database, Filters, cursor, open_context, zone
 from carepulse.metrics.sql import relation
+from carepulse.metrics.sqltree import statement
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,7 +25,7 @@ def _local(tz: str, column: str) -> str:
     """``column`` in local time; the zone is a quoted literal, and one that is no zone is a ConfigError
     (not an error of the statement it would go into)."""
     zone(tz)
-    return f"timezone({lit(tz)}, {column})"
+    return f"timezone($tz, {column})"
 
 
 def _local_extreme(fn: str, tz: str, column: str, table: str) -> str:
@@ -39,10 +40,10 @@ def _local_extreme(fn: str, tz: str, column: str, table: str) -> str:
     return f"(SELECT {fn}({_local(tz, column)}) FROM {table} WHERE {near})"
 
 
-def _frame(db: Database, sql: str) -> pd.DataFrame:
+def _frame(db: Database, code: str, values: dict[str, Any]) -> pd.DataFrame:
     con = cursor(db)
     try:
-        return con.execute(sql).df()
+        return con.execute(*statement(code, values)).df()
     finally:
         con.close()
 
@@ -80,7 +81,7 @@ SELECT
            {_local_extreme('max', tz, 'opened_at', 'crm_cases')})::DATE"""
     con = cursor(db)
     try:
-        row = con.execute(sql).fetchone()
+        row = con.execute(*statement(sql, {"tz": tz})).fetchone()
     finally:
         con.close()
     assert row is not None
@@ -106,7 +107,7 @@ SELECT (SELECT d FROM start),
        (SELECT count(*) FROM threads WHERE {_local(tz, 'started_at')}::DATE < (SELECT d FROM start))"""
     con = cursor(db)
     try:
-        row = con.execute(sql).fetchall()[0]
+        row = con.execute(*statement(sql, {"tz": tz})).fetchall()[0]
     finally:
         con.close()
     return (row[0], int(row[1])) if row[0] is not None else (None, 0)
@@ -119,13 +120,13 @@ def warehouse_summary(*, db: Database, settings: Settings) -> dict[str, Any]:
     tz = settings.timezone
     con = cursor(db)
     try:
-        row = con.execute(f"""
+        row = con.execute(*statement(f"""
 SELECT (SELECT count(*) FROM tweets), (SELECT count(*) FROM threads),
        (SELECT count(*) FILTER (WHERE status = 'answered') FROM threads), (SELECT count(*) FROM crm_cases),
        (SELECT count(*) FROM accounts), (SELECT count(*) FROM ingest_runs), (SELECT count(*) FROM quarantine),
        {_local_extreme('min', tz, 'created_at', 'tweets')}, {_local_extreme('max', tz, 'created_at', 'tweets')},
        {_local_extreme('min', tz, 'opened_at', 'crm_cases')}, {_local_extreme('max', tz, 'opened_at', 'crm_cases')},
-       (SELECT max({_local(tz, 'finished_at')}) FROM ingest_runs)""").fetchone()
+       (SELECT max({_local(tz, 'finished_at')}) FROM ingest_runs)""", {"tz": tz})).fetchone()
         as_of = default_as_of(con)
     finally:
         con.close()
@@ -146,7 +147,7 @@ def ingest_runs(*, db: Database, settings: Settings, limit: int = 500) -> pd.Dat
 SELECT run_id, batch_id, source, file, file_bytes, {_local(tz, 'started_at')} AS started_at,
        epoch(finished_at) - epoch(started_at) AS seconds, records_read, loaded, updated, duplicate,
        quarantined, status, message
-FROM ingest_runs ORDER BY run_id DESC LIMIT {int(limit)}""")
+FROM ingest_runs ORDER BY run_id DESC LIMIT {int(limit)}""", {"tz": tz})
 
 
 # Quoted values, numbers and ids vary from record to record; the rest of a reason names the problem.
@@ -158,17 +159,17 @@ def quarantine_reasons(*, db: Database, settings: Settings) -> pd.DataFrame:
     return _frame(db, f"""
 SELECT {_REASON_PATTERN} AS reason_kind, source, count(*) AS records, count(DISTINCT run_id) AS runs,
        min(reason) AS example
-FROM quarantine GROUP BY ALL ORDER BY records DESC, reason_kind""")
+FROM quarantine GROUP BY ALL ORDER BY records DESC, reason_kind""", {})
 
 
 def quarantine(*, db: Database, settings: Settings, limit: int = 1000, run_id: int | None = None) -> pd.DataFrame:
     """The rejected records themselves (raw text as stored, up to 4,000 characters), newest run first."""
-    where = f"WHERE q.run_id = {int(run_id)}" if run_id is not None else ""
+    where = "WHERE q.run_id = $run_id" if run_id is not None else ""
     return _frame(db, f"""
 SELECT q.run_id, q.source, q.file, q.line, q.record_no, q.reason, q.raw
 FROM quarantine q {where}
 ORDER BY q.run_id DESC, q.line NULLS LAST, q.record_no NULLS LAST
-LIMIT {int(limit)}""")
+LIMIT {int(limit)}""", {"run_id": run_id})
 
 
 def crm_link_coverage(filters: Filters | None = None, *, db: Database, settings: Settings,
@@ -179,15 +180,15 @@ def crm_link_coverage(filters: Filters | None = None, *, db: Database, settings:
     """
     ctx = open_context(db, settings, filters, None, as_of)
     rel = relation(ctx, "cases", extra_columns="c.link_method")
-    sql = f"""{rel.sql}
+    sql = rel.statement("""
 SELECT channel, count(*) AS cases,
        count(*) FILTER (WHERE link_method = 'conversation') AS conversation,
        count(*) FILTER (WHERE link_method = 'handle_window') AS handle_window,
        count(*) FILTER (WHERE coalesce(link_method, 'none') = 'none') AS none,
        count(*) FILTER (WHERE linked_thread_id IS NOT NULL) / count(*) AS linked_share
-FROM b GROUP BY channel ORDER BY cases DESC, channel"""
+FROM b GROUP BY channel ORDER BY cases DESC, channel""")
     try:
-        return ctx.con.execute(sql).df()
+        return ctx.con.execute(*sql).df()
     finally:
         ctx.con.close()
 
@@ -199,7 +200,7 @@ def thread_detail(thread_id: str, *, db: Database, settings: Settings) -> dict[s
 SELECT thread_id, conversation_id, account, account_rule, customer_handle, status,
        {_local(tz, 'started_at')} AS started_at, {_local(tz, 'first_response_at')} AS first_response_at,
        first_response_seconds, customer_tweets, brand_replies, conversation_tweets, lang, customer_followers
-FROM threads WHERE thread_id = {lit(thread_id)}""")
+FROM threads WHERE thread_id = $thread_id""", {"tz": tz, "thread_id": thread_id})
     if frame.empty:
         return None
     return {str(k): (None if _is_missing(v) else v) for k, v in frame.iloc[0].to_dict().items()}
@@ -218,8 +219,8 @@ def thread_cases(thread_id: str, *, db: Database, settings: Settings) -> pd.Data
     return _frame(db, f"""
 SELECT case_id, channel, link_method, {_local(tz, 'opened_at')} AS opened_at,
        {_local(tz, 'closed_at')} AS closed_at, outcome, agent, team, category, handled_minutes, csat, nps
-FROM crm_cases WHERE linked_thread_id = {lit(thread_id)}
-ORDER BY opened_at, case_id""")
+FROM crm_cases WHERE linked_thread_id = $thread_id
+ORDER BY opened_at, case_id""", {"tz": tz, "thread_id": thread_id})
 
 
 def saved_views(*, db: Database, settings: Settings, limit: int = 200) -> tuple[tuple[str, str, str], ...]:

@@ -16,6 +16,7 @@ default set).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -40,6 +41,7 @@ from carepulse.metrics.registry import (
 )
 from carepulse.metrics.sources import TOTAL, TWEETS_BY_THREAD, Source
 from carepulse.metrics.sql import Z95, aggregate_sql, bound, km_sql, plan_columns, relation
+from carepulse.metrics.sqltree import display
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +53,9 @@ __all__ = ["Cell", "Filters", "MetricValues", "Result", "Value", "agent_table", 
 # here, statically, and checked once that every Python metric of the registry has its function.
 COMPUTING_MODULES = (pilot_figures, proxies, comparisons)
 check_computations()
-MAX_WORKERS = 4
+# One statement per core at most: DuckDB already spreads each statement over the cores, and more
+# statements than cores at once only contend (on 2 cores, 4 at once cost 5 % of `metrics --by account`).
+MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 WEEKDAY_ORDER = {d: i for i, d in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))}
 MISSING_KEYS = ("(unassigned)", "(none)")
 
@@ -129,7 +133,7 @@ def _plain_metrics(ctx: Context, source_name: str, chosen: list[Metric]) -> dict
     total = (relation(ctx, source_name, joins, by=None, source=_equivalent_source(ctx, source_name, None))
              if grouped_by else None)
     columns, percentile_of = plan_columns(chosen, ci=ctx.ci, lookup=lookup)
-    cur = ctx.con.execute(aggregate_sql(rel, columns, total))
+    cur = ctx.con.execute(*aggregate_sql(rel, columns, total))
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     for row in rows:  # percentile lists -> one value per metric
@@ -154,7 +158,7 @@ def _survival_metric(ctx: Context, source_name: str, metric: Metric) -> dict[str
     if fast is not None:
         rows = survival.rows_as_dicts(fast)
     else:
-        cur = ctx.con.execute(km_sql(rel, metric))
+        cur = ctx.con.execute(*km_sql(rel, metric))
         rows = [dict(zip(("g", "q", "lo", "hi", "n", "events"), r, strict=True)) for r in cur.fetchall()]
     return {metric.name: _split(metric, rows, ctx, by)}
 
@@ -374,10 +378,10 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":
             return head + ("-- the engine fetches (group, time, event) and runs this same estimator in numpy "
-                           "(metrics/survival.py); this statement gives the same rows:\n") + km_sql(rel, m)
+                           "(metrics/survival.py); this statement gives the same rows:\n") + display(km_sql(rel, m))
         lookup = {x.name: x for x in list_metrics()}
         total = relation(ctx, m.source, m.joins, by=None) if grouped_by else None
-        return head + aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0], total)
+        return head + display(aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0], total))
     finally:
         ctx.con.close()
 

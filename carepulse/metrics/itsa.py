@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from carepulse.metrics.context import Context, Filters, lit, ts_lit
+from carepulse.metrics.context import Context, Filters
 from carepulse.metrics.sql import relation
 from carepulse.metrics.stats import ALPHA, Finding, count_text
 
@@ -346,28 +346,28 @@ def hotline_weekly(ctx: Context, launch: date, *, max_pre_weeks: int = MAX_PRE_W
     """
     kept = {name: getattr(ctx.filters, name) for name in HOTLINE_FILTERS}
     clean = Filters(**kept)
-    local = f"timezone({lit(ctx.tz)}, c.opened_at)"
-    rel = relation(dataclasses.replace(ctx, filters=clean), "cases", extra_columns=f"{local} AS local_open")
+    rel = relation(dataclasses.replace(ctx, filters=clean), "cases",
+                   extra_columns="timezone($tz, c.opened_at) AS local_open")
     earliest = launch - timedelta(days=launch.weekday()) - timedelta(weeks=max_pre_weeks)
-    sql = f"""{rel.setup}{rel.sql},
+    sql = rel.statement(""",
 cover AS (
-    SELECT min(timezone({lit(ctx.tz)}, opened_at)) AS first_local, max(timezone({lit(ctx.tz)}, opened_at)) AS last_local
-    FROM crm_cases WHERE opened_at <= {ts_lit(ctx.as_of)}),
+    SELECT min(timezone($tz, opened_at)) AS first_local, max(timezone($tz, opened_at)) AS last_local
+    FROM crm_cases WHERE opened_at <= $as_of),
 bounds AS (
     SELECT greatest(CASE WHEN CAST(first_local AS DATE) = CAST(date_trunc('week', first_local) AS DATE)
                          THEN date_trunc('week', first_local)
                          ELSE date_trunc('week', first_local) + INTERVAL 7 DAY END,
-                    TIMESTAMP '{earliest.isoformat()}') AS lo,
+                    CAST($earliest AS TIMESTAMP)) AS lo,
            date_trunc('week', last_local) - INTERVAL 7 DAY AS hi
     FROM cover),
 counted AS (
     SELECT date_trunc('week', local_open) AS week, count(*) AS n
-    FROM b WHERE channel = {lit(ctx.settings.hotline_channel)} GROUP BY 1)
+    FROM b WHERE channel = $hotline GROUP BY 1)
 SELECT CAST(s.week AS DATE), coalesce(counted.n, 0)
 FROM (SELECT unnest(generate_series(lo, hi, INTERVAL 7 DAY)) AS week FROM bounds WHERE lo <= hi) s
 LEFT JOIN counted USING (week)
-ORDER BY 1"""
-    rows = ctx.con.execute(sql).fetchall()
+ORDER BY 1""", {"earliest": earliest, "hotline": ctx.settings.hotline_channel})
+    rows = ctx.con.execute(*sql).fetchall()
     return [r[0] for r in rows], [int(r[1]) for r in rows]
 
 

@@ -28,11 +28,11 @@ from carepulse.metrics.sql import relation
 def thread_texts(ctx: Context) -> Any:
     """One row per thread: g, answered, customer_tweets, texts, languages, thanked, case_csat."""
     rel = relation(ctx, "threads", ("ft", "last", "tc"), by=ctx.by)
-    sql = rel.sql + rel.fill(expand("threads", f"""
+    sql = rel.statement(expand("threads", f"""
 SELECT {rel.key} AS g, thread_id, @answered AS answered, customer_tweets, first_text, first_lang, last_text,
        last_lang, coalesce(@thanked, false) AS thanked, case_csat
 FROM b"""))
-    return ctx.con.execute(sql).df()
+    return ctx.con.execute(*sql).df()
 
 
 @computes("sentiment_first_mean", "sentiment_last_mean", "sentiment_shift_mean", "negative_waiting", "thanks_csat_auc",

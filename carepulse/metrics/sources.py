@@ -25,11 +25,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from carepulse.core.config import WEEKDAYS, Settings
+from carepulse.core.config import WEEKDAYS
 from carepulse.core.errors import ConfigError
-from carepulse.metrics.context import Context, lit, ts_lit, zone
+from carepulse.metrics.context import Context, zone
 from carepulse.metrics.sentiment import DM_HANDOFF_RE, thanks_sql
+from carepulse.metrics.sqltree import SIGNATURE_PATTERNS, statement
 
 TOTAL = "__total__"
 NO_VALUE = {"account": "(unassigned)"}  # missing dimension values; the rest become "(none)"
@@ -73,7 +75,7 @@ class Source:
 
 def _time_dims(column: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Local-time buckets; they become text only after grouping (see ``KEY_FORMATS``)."""
-    local = f"timezone({{{{tz}}}}, {column})"
+    local = f"timezone($tz, {column})"
     return {
         "day": (f"date_trunc('day', {local})", ()),
         "week": (f"date_trunc('week', {local})", ()),
@@ -93,6 +95,26 @@ KEY_FORMATS: dict[str, str] = {
 }
 
 
+_FIRST_REPLY = """first_reply AS (
+    SELECT p.tweet_id, p.created_at, p.first_reply_at AS reply_at, p.conversation_id, p.author_id{reply}
+    FROM tweets p
+    WHERE NOT p.is_brand AND p.first_reply_at <= $as_of AND p.created_at <= $as_of)"""
+# The reply itself (who replied, which tweet), only when a breakdown or filter by account or agent
+# needs it: the loader stores each customer tweet's first brand reply beside ``first_reply_at``
+# (the earliest by time, then tweet id), so it is a scan, not a join.
+FIRST_REPLY_BY = _FIRST_REPLY.format(
+    reply=",\n           {'replier': p.first_reply_by, 'tweet_id': p.first_reply_id} AS reply")
+
+_LAST_CUSTOMER = """last_customer AS (
+    SELECT conversation_id, author_id AS customer_id, max(created_at) AS last_at,
+           arg_max_null(text, (created_at, tweet_id)) AS last_text,
+           arg_max_null(lang, (created_at, tweet_id)) AS last_lang
+    FROM tweets WHERE {scope}NOT is_brand AND created_at <= $as_of
+    GROUP BY conversation_id, author_id)"""
+# The same, for the conversations of the threads a statement picked (CTE ``picked``) only: the Team queue's
+# last customer tweets for the 50 threads shown, not for every conversation of the warehouse.
+LAST_CUSTOMER_OF_PICKED = _LAST_CUSTOMER.format(scope="conversation_id IN (SELECT conversation_id FROM picked) AND ")
+
 CTES: dict[str, str] = {
     "thread_case": """thread_case AS (
     SELECT linked_thread_id AS thread_id,
@@ -102,61 +124,57 @@ CTES: dict[str, str] = {
            arg_min_null(link_method, (opened_at, case_id)) AS link_method,
            arg_min_null(csat, (opened_at, case_id)) AS csat
     FROM crm_cases
-    WHERE linked_thread_id IS NOT NULL AND opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
+    WHERE linked_thread_id IS NOT NULL AND opened_at <= $as_of AND outcome IS DISTINCT FROM 'duplicate'
     GROUP BY linked_thread_id)""",
     "twitter_case": """twitter_case AS (
     SELECT DISTINCT linked_thread_id AS thread_id FROM crm_cases
-    WHERE channel = 'twitter' AND linked_thread_id IS NOT NULL AND opened_at <= {{as_of}}
+    WHERE channel = 'twitter' AND linked_thread_id IS NOT NULL AND opened_at <= $as_of
       AND outcome IS DISTINCT FROM 'duplicate')""",
     "dm_threads": """dm_threads AS (
     SELECT DISTINCT p.conversation_id, p.author_id AS customer_id
     FROM (SELECT parent_id FROM tweets
-          WHERE is_brand AND created_at <= {{as_of}} AND regexp_matches(text, {{dm_re}})) r
+          WHERE is_brand AND created_at <= $as_of AND regexp_matches(text, $dm_re)) r
     JOIN tweets p ON p.tweet_id = r.parent_id
     WHERE NOT p.is_brand)""",
-    "last_customer": """last_customer AS (
-    SELECT conversation_id, author_id AS customer_id, max(created_at) AS last_at,
-           arg_max_null(text, (created_at, tweet_id)) AS last_text,
-           arg_max_null(lang, (created_at, tweet_id)) AS last_lang
-    FROM tweets WHERE NOT is_brand AND created_at <= {{as_of}}
-    GROUP BY conversation_id, author_id)""",
-    "first_reply": """first_reply AS (
-    SELECT p.tweet_id, p.created_at, p.first_reply_at AS reply_at, p.conversation_id, p.author_id{{reply_by}}
-    FROM tweets p
-    WHERE NOT p.is_brand AND p.first_reply_at <= {{as_of}} AND p.created_at <= {{as_of}})""",
+    "last_customer": _LAST_CUSTOMER.format(scope=""),
+    "first_reply": _FIRST_REPLY.format(reply=""),
     "recontacted": """contacts AS (
     SELECT case_id AS contact_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
            opened_at AS at, linked_thread_id AS thread_id
-    FROM crm_cases WHERE opened_at <= {{as_of}} AND outcome IS DISTINCT FROM 'duplicate'
+    FROM crm_cases WHERE opened_at <= $as_of AND outcome IS DISTINCT FROM 'duplicate'
     UNION ALL
     SELECT thread_id, NULL, lower(customer_handle), started_at, thread_id
-    FROM threads WHERE started_at <= {{as_of}}),
+    FROM threads WHERE started_at <= $as_of),
 resolved_once AS (
     SELECT case_id, customer_ref AS cref, lower(ltrim(twitter_handle, '@')) AS handle,
            coalesce(closed_at, opened_at) AS t0, linked_thread_id AS thread_id
-    FROM crm_cases WHERE outcome = 'resolved' AND opened_at <= {{as_of}}),
+    FROM crm_cases WHERE outcome = 'resolved' AND opened_at <= $as_of),
 recontacted AS (
     SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.cref = r.cref
-    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
+    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= $recontact_s
       AND k.contact_id <> r.case_id AND (r.thread_id IS NULL OR k.thread_id IS DISTINCT FROM r.thread_id)
     UNION
     SELECT r.case_id FROM resolved_once r JOIN contacts k ON k.handle = r.handle
-    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= {{recontact_s}}
+    WHERE k.at > r.t0 AND epoch(k.at) - epoch(r.t0) <= $recontact_s
       AND k.contact_id <> r.case_id AND (r.thread_id IS NULL OR k.thread_id IS DISTINCT FROM r.thread_id))""",
-    "business_hours": """bh_hours(isodow, opens, closes) AS ({{bh_hours}}),
-bh_holidays(day) AS ({{bh_holidays}}),
+    "business_hours": """bh_hours(isodow, opens, closes) AS (
+    SELECT unnest(CAST($bh_isodow AS INTEGER[])), unnest(CAST($bh_opens AS TIME[])),
+           unnest(CAST($bh_closes AS TIME[]))),
+bh_holidays(day) AS (SELECT unnest(CAST($bh_holidays AS DATE[]))),
 bh_days AS (
     SELECT CAST(s.generate_series AS DATE) AS day
-    FROM generate_series({{bh_first_day}}, {{bh_last_day}}, INTERVAL 1 DAY) s
+    FROM generate_series($bh_first_day, $bh_last_day, INTERVAL 1 DAY) s
     WHERE CAST(s.generate_series AS DATE) NOT IN (SELECT day FROM bh_holidays WHERE day IS NOT NULL)),
 bh_cum AS (
     SELECT istart, epoch(istart) AS s0, epoch(iend) AS s1,
            coalesce(sum(epoch(iend) - epoch(istart)) OVER (
                ORDER BY istart ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-    FROM (SELECT timezone({{bh_tz}}, d.day + h.opens) AS istart, timezone({{bh_tz}}, d.day + h.closes) AS iend
+    FROM (SELECT timezone($bh_tz, d.day + h.opens) AS istart, timezone($bh_tz, d.day + h.closes) AS iend
           FROM bh_days d JOIN bh_hours h ON isodow(d.day) = h.isodow))""",
 }
 
+# Business seconds from the calendar's start to the as-of time.
+_BH_AS_OF = "(SELECT coalesce(max(before + least(epoch($as_of), s1) - s0), 0) FROM bh_cum WHERE istart <= $as_of)"
 # Business seconds from the calendar's start to a moment, via the last interval starting before it.
 _B = "coalesce({c}.before + least(epoch({t}), {c}.s1) - {c}.s0, 0)"
 
@@ -166,14 +184,14 @@ THREADS = Source(
     columns="""th.thread_id, th.conversation_id, th.customer_id, th.customer_handle, th.account,
         th.started_at, th.first_response_at, th.first_response_tweet_id, th.first_customer_tweet_id,
         th.customer_tweets, th.brand_replies, th.customer_followers, th.lang, th.last_customer_tweet_at,
-        (th.first_response_at IS NOT NULL AND th.first_response_at <= {{as_of}}) AS answered,
+        (th.first_response_at IS NOT NULL AND th.first_response_at <= $as_of) AS answered,
         CASE WHEN answered THEN th.first_response_seconds END AS frs,
-        CASE WHEN NOT answered THEN epoch({{as_of}}) - epoch(th.started_at) END AS waiting_s""",
-    where="th.started_at <= {{as_of}}",
+        CASE WHEN NOT answered THEN epoch($as_of) - epoch(th.started_at) END AS waiting_s""",
+    where="th.started_at <= $as_of",
     time_column="th.started_at",
     dims={
         "account": ("th.account", ()),
-        "agent": ("coalesce(tc.agent, {{sig(fr.text)}})", ("tc", "fr")),
+        "agent": ("coalesce(tc.agent, carepulse_signature(fr.text))", ("tc", "fr")),
         "team": ("tc.team", ("tc",)),
         "category": ("tc.category", ("tc",)),
         "channel": ("'twitter'", ()),
@@ -191,7 +209,7 @@ THREADS = Source(
             "ASOF LEFT JOIN bh_cum b1 ON th.first_response_at >= b1.istart",
             f"""CASE WHEN answered THEN {_B.format(c="b1", t="th.first_response_at")}
                                   - {_B.format(c="b0", t="th.started_at")} END AS frs_bh,
-        CASE WHEN NOT answered THEN {{{{bh_as_of}}}} - {_B.format(c="b0", t="th.started_at")} END AS waiting_bh""",
+        CASE WHEN NOT answered THEN {_BH_AS_OF} - {_B.format(c="b0", t="th.started_at")} END AS waiting_bh""",
             ctes=("business_hours",)),
         "dm": Join("LEFT JOIN dm_threads dm ON dm.conversation_id = th.conversation_id "
                    "AND dm.customer_id = th.customer_id",
@@ -208,18 +226,18 @@ THREADS = Source(
         "response_or_wait_s": Measure(
             "coalesce(frs, waiting_s)", "seconds to the first response, or waited so far when unanswered "
                                         "(the Kaplan-Meier time; unanswered threads are censored there)"),
-        "sla_met": Measure("answered AND frs <= {{sla_s}}", "answered within the SLA"),
-        "sla_breached": Measure("(answered AND frs > {{sla_s}}) OR waiting_s > {{sla_s}}",
+        "sla_met": Measure("answered AND frs <= $sla_s", "answered within the SLA"),
+        "sla_breached": Measure("(answered AND frs > $sla_s) OR waiting_s > $sla_s",
                                 "answered later than the SLA, or unanswered and waiting longer than it"),
-        "sla_decided": Measure("answered OR waiting_s > {{sla_s}}",
+        "sla_decided": Measure("answered OR waiting_s > $sla_s",
                                "SLA met or breached: answered, or waiting longer than the SLA"),
-        "sla_undecided": Measure("NOT answered AND waiting_s <= {{sla_s}}",
+        "sla_undecided": Measure("NOT answered AND waiting_s <= $sla_s",
                                  "unanswered and still inside the SLA: neither met nor breached yet"),
-        "sla_met_bh": Measure("answered AND frs_bh <= {{sla_s}}", "answered within the SLA in business hours",
+        "sla_met_bh": Measure("answered AND frs_bh <= $sla_s", "answered within the SLA in business hours",
                               ("bh",)),
-        "sla_decided_bh": Measure("answered OR waiting_bh > {{sla_s}}",
+        "sla_decided_bh": Measure("answered OR waiting_bh > $sla_s",
                                   "answered, or waiting longer than the SLA in business hours", ("bh",)),
-        "exposed": Measure("NOT answered OR frs > {{sla_s}}",
+        "exposed": Measure("NOT answered OR frs > $sla_s",
                            "a slow public thread: waiting, or answered later than the SLA"),
         "exposure": Measure("customer_followers * coalesce(frs, waiting_s) / 3600.0",
                             "follower-hours: the customer's followers x hours waited (to the first response, "
@@ -248,11 +266,11 @@ TWEETS = Source(
     name="tweets",
     from_="tweets t",
     columns="t.tweet_id, t.is_brand, t.text, t.created_at, 1 AS w",
-    where="t.created_at <= {{as_of}}",
+    where="t.created_at <= $as_of",
     time_column="t.created_at",
     dims={
         "account": ("CASE WHEN t.is_brand THEN t.author_handle ELSE th.account END", ("th",)),
-        "agent": ("CASE WHEN t.is_brand THEN {{sig(t.text)}} END", ()),
+        "agent": ("CASE WHEN t.is_brand THEN carepulse_signature(t.text) END", ()),
         "team": ("tc.team", ("th", "tc")),
         "category": ("tc.category", ("th", "tc")),
         "channel": ("'twitter'", ()),
@@ -283,7 +301,7 @@ TWEETS_BY_THREAD = Source(
     time_column="NULL",
     dims={
         "account": ("CASE WHEN t.is_brand THEN t.brand_handle ELSE t.account END", ()),
-        "agent": ("CASE WHEN t.is_brand THEN {{sig(t.text)}} END", ()),
+        "agent": ("CASE WHEN t.is_brand THEN carepulse_signature(t.text) END", ()),
         "team": ("tc.team", ("tc",)),
         "category": ("tc.category", ("tc",)),
         "channel": ("'twitter'", ()),
@@ -302,7 +320,7 @@ REPLIES = Source(
     time_column="c.created_at",
     dims={
         "account": ("c.reply.replier", ()),
-        "agent": ("{{sig(rt.text)}}", ("rt",)),
+        "agent": ("carepulse_signature(rt.text)", ("rt",)),
         "team": ("tc.team", ("th", "tc")),
         "category": ("tc.category", ("th", "tc")),
         "channel": ("'twitter'", ()),
@@ -325,7 +343,7 @@ CASES = Source(
         c.linked_thread_id, c.customer_ref, c.twitter_handle,
         c.outcome IN ('resolved', 'unresolved', 'escalated') AS final,
         c.outcome IS NOT DISTINCT FROM 'resolved' AS resolved""",
-    where="c.opened_at <= {{as_of}} AND c.outcome IS DISTINCT FROM 'duplicate'",
+    where="c.opened_at <= $as_of AND c.outcome IS DISTINCT FROM 'duplicate'",
     time_column="c.opened_at",
     dims={
         "account": ("th.account", ("th",)),
@@ -358,7 +376,7 @@ CASES = Source(
 SOURCES: dict[str, Source] = {s.name: s for s in (TWEETS, THREADS, REPLIES, CASES)}
 
 # ``@name``: a measure of the source (:class:`Measure`), in metric expressions and view templates only
-# (never in text holding a user value: those go in as ``{{$name}}`` markers, after this expansion).
+# (code only: values are ``$name`` placeholders, put in by ``sqltree.render`` after this expansion).
 MEASURE_REF = re.compile(r"@([a-z][a-z0-9_]*)")
 
 
@@ -384,14 +402,27 @@ def measure_joins(source_name: str, *texts: str | None) -> tuple[str, ...]:
 SOURCE_CTES: dict[str, tuple[str, ...]] = {"replies": REPLIES_CTES}
 
 
-def signature_sql(expr: str, patterns: tuple[str, ...]) -> str:
-    """The agent a brand tweet's sign-off names, under the name the CRM knows the agent by.
+def placeholders(ctx: Context, *, business_hours: bool = False) -> dict[str, Any]:
+    """The values of the ``$name`` placeholders of sources and metric expressions, as Python values;
+    :func:`carepulse.metrics.sqltree.render` puts each in as a literal."""
+    s = ctx.settings
+    check_signature_patterns(tuple(s.agent_signature_patterns))
+    values: dict[str, Any] = {
+        "as_of": ctx.as_of,
+        "tz": ctx.tz,
+        "sla_s": float(s.sla_minutes) * 60.0,
+        "recontact_s": float(s.recontact_days) * 86400.0,
+        "dm_re": DM_HANDOFF_RE,
+        "total": TOTAL,
+        SIGNATURE_PATTERNS: tuple(s.agent_signature_patterns),
+    }
+    if business_hours:
+        values.update(_business_hours_values(ctx))
+    return values
 
-    Signatures carry initials (``^AB``), the CRM full names ("A. Becker"); without a bridge the same
-    person shows up twice in every per-agent table. A signature becomes the CRM name whose initials
-    (first letter of the first and of the last word) it equals, when exactly one CRM agent has them;
-    otherwise it stays as signed.
-    """
+
+def check_signature_patterns(patterns: tuple[str, ...]) -> None:
+    """Each pattern must be a regular expression with a capture group (the initials)."""
     for pattern in patterns:
         try:
             groups = re.compile(pattern).groups
@@ -399,109 +430,24 @@ def signature_sql(expr: str, patterns: tuple[str, ...]) -> str:
             raise ConfigError(f"agents.signature_patterns: {pattern!r} is not a regular expression: {exc}") from exc
         if groups < 1:
             raise ConfigError(f"agents.signature_patterns: {pattern!r} needs a capture group for the initials")
-    if not patterns:
-        return "NULL::VARCHAR"
-    parts = [f"nullif(regexp_extract({expr}, {lit(p)}, 1), '')" for p in patterns]
-    signed = parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"
-    crm_name = (
-        "(SELECT min(agent) FROM (SELECT DISTINCT trim(agent) AS agent FROM crm_cases"
-        " WHERE channel = 'twitter' AND agent LIKE '% %')"
-        " WHERE upper(left(agent, 1) || regexp_extract(agent, '(\\S)\\S*$', 1)) = upper(" + signed + ")"
-        " HAVING count(*) = 1)"
-    )
-    return f"coalesce({crm_name}, {signed})"
 
 
-def _hours_values(settings: Settings) -> str:
-    rows = [
-        f"({WEEKDAYS.index(day) + 1}, TIME '{span[0].isoformat()}', TIME '{span[1].isoformat()}')"
-        for day, span in settings.business_hours.hours.items() if span is not None
-    ]
-    return "VALUES " + ", ".join(rows) if rows else "SELECT NULL::INTEGER, NULL::TIME, NULL::TIME WHERE false"
-
-
-def _holiday_values(settings: Settings) -> str:
-    days = settings.business_hours.holidays
-    if not days:
-        return "SELECT NULL::DATE WHERE false"
-    return "VALUES " + ", ".join(f"(DATE '{d.isoformat()}')" for d in days)
-
-
-# The reply itself (who replied, which tweet), only when a breakdown or filter by account or agent
-# needs it: the loader stores each customer tweet's first brand reply beside ``first_reply_at``
-# (the earliest by time, then tweet id), so it is a scan, not a join.
-REPLY_BY = ",\n           {'replier': p.first_reply_by, 'tweet_id': p.first_reply_id} AS reply"
-
-
-def placeholders(ctx: Context, *, business_hours: bool = False, reply_by: bool = False) -> dict[str, str]:
-    """Values for the ``{{name}}`` placeholders of sources and metric expressions: SQL, every setting
-    in it a complete literal (``'Europe/Berlin'``, not text to put between quotes), so a template never
-    quotes a value itself and a value can never end a quote early.
-
-    ``reply_by`` adds the reply (``c.reply``: replying account and tweet) to ``first_reply``, only
-    when a breakdown or filter by account or agent needs it.
-    """
-    s = ctx.settings
-    values = {
-        "reply_by": "",
-        "as_of": ts_lit(ctx.as_of),
-        "tz": lit(ctx.tz),
-        "sla_s": repr(float(s.sla_minutes) * 60.0),
-        "recontact_s": repr(float(s.recontact_days) * 86400.0),
-        "dm_re": lit(DM_HANDOFF_RE),
-    }
-    if business_hours:
-        values.update(_business_hours_values(ctx))
-    if reply_by:
-        values["reply_by"] = REPLY_BY
-    return values
-
-
-def _business_hours_values(ctx: Context) -> dict[str, str]:
+def _business_hours_values(ctx: Context) -> dict[str, Any]:
     """The calendar spans the data: from the day before the first thread to the day after as-of."""
     bh = ctx.settings.business_hours
     zone(bh.timezone)  # an unknown zone is a ConfigError here, not an error of the statement below
-    row = ctx.con.execute(
-        f"SELECT min(timezone({lit(bh.timezone)}, started_at))::DATE FROM threads "
-        f"WHERE started_at <= {ts_lit(ctx.as_of)}"
-    ).fetchone()
+    row = ctx.con.execute(*statement("SELECT CAST(min(timezone($tz, started_at)) AS DATE) FROM threads "
+                                     "WHERE started_at <= $as_of", {"tz": bh.timezone, "as_of": ctx.as_of})).fetchone()
     last = ctx.as_of.astimezone(zone(bh.timezone)).date() + timedelta(days=1)
     first = (row[0] if row and row[0] else last) - timedelta(days=1)
     assert isinstance(first, date)
-    as_of = ts_lit(ctx.as_of)
+    open_days = [(WEEKDAYS.index(day) + 1, span) for day, span in bh.hours.items() if span is not None]
     return {
-        "bh_hours": _hours_values(ctx.settings),
-        "bh_holidays": _holiday_values(ctx.settings),
-        "bh_first_day": f"DATE '{first.isoformat()}'",
-        "bh_last_day": f"DATE '{last.isoformat()}'",
-        "bh_as_of": f"(SELECT coalesce(max(before + least(epoch({as_of}), s1) - s0), 0) "
-                    f"FROM bh_cum WHERE istart <= {as_of})",
-        "bh_tz": lit(bh.timezone),
+        "bh_isodow": [number for number, _ in open_days],
+        "bh_opens": [span[0] for _, span in open_days],
+        "bh_closes": [span[1] for _, span in open_days],
+        "bh_holidays": list(bh.holidays),
+        "bh_first_day": first,
+        "bh_last_day": last,
+        "bh_tz": bh.timezone,
     }
-
-
-# ``{{sig(expr)}}``, ``{{$name}}`` (a bound value) or ``{{name}}`` (a placeholder), matched in one pass.
-_TEMPLATE = re.compile(r"\{\{(?:sig\(([^)]*)\)|\$(\w+)|(\w+))\}\}")
-
-
-def fill(sql: str, values: Mapping[str, str], settings: Settings, bound: Mapping[str, str] | None = None) -> str:
-    """Replace ``{{sig(expr)}}``, ``{{name}}`` (SQL from ``values``) and ``{{$name}}`` (``bound[name]``
-    as a string literal) in ONE pass; an unknown name is a bug (KeyError).
-
-    One pass, because text put in is never read again: a filter value, a drill-down group or a CRM
-    team called ``{{as_of}}`` or ``{{sig(1)}}`` stays that text, where filling the statement after
-    putting the value in expanded it (a syntax error, HTTP 500 on every callback). So user values go
-    into a template only as ``{{$name}}`` markers, never as text, and the same holds for a setting put
-    in by a placeholder (a signature pattern, a time zone).
-    """
-    given = bound or {}
-
-    def one(match: re.Match[str]) -> str:
-        expr, name, placeholder = match.groups()
-        if expr is not None:
-            return signature_sql(expr, settings.agent_signature_patterns)
-        if name is not None:
-            return lit(given[name])
-        return values[placeholder]
-
-    return _TEMPLATE.sub(one, sql)

@@ -19,20 +19,20 @@ from itertools import accumulate
 from typing import Any
 
 from carepulse.core.config import Settings
-from carepulse.metrics.context import Context, lit, ts_lit
+from carepulse.metrics.context import Context
 from carepulse.metrics.registry import Metric
 from carepulse.metrics.sources import (
     CTES,
+    FIRST_REPLY_BY,
     KEY_FORMATS,
     NO_VALUE,
     SOURCE_CTES,
     SOURCES,
-    TOTAL,
     Source,
     expand,
-    fill,
     placeholders,
 )
+from carepulse.metrics.sqltree import Statement, statement
 
 Z95 = 1.959963984540054
 # KM: S(t) must fall below 1/2 (statsmodels' strict rule); the tolerance keeps an exact 1/2 that
@@ -45,24 +45,22 @@ EXACT_RANKS_MAX = 100
 
 @dataclass(frozen=True)
 class Relation:
-    """The ``WITH ... b AS (...)`` prefix, whether ``g`` is a real breakdown, and the placeholder
-    values used (metric expressions over ``b`` are filled with the same). ``setup`` holds session
-    settings (``SET ...;``) a statement over this relation must start with, if any.
+    """``WITH ..., b AS (...)`` as code, the values of its ``$name`` placeholders (settings, the as-of
+    time, the filters), whether ``g`` is a real breakdown, and the code naming a group (``key``).
 
-    ``sql`` is finished SQL, filter values already in as literals: append to it, never fill it again
-    (that would expand a filter value that reads like a placeholder)."""
+    ``sql`` holds no value: statements over ``b`` append code to it and :meth:`statement` puts the values
+    in through the syntax tree (:mod:`carepulse.metrics.sqltree`), so a value is never read as code."""
 
     sql: str
     grouped: bool
-    values: dict[str, str]
+    values: dict[str, Any]
     settings: Settings
     key: str = "g"
-    setup: str = ""
 
-    def fill(self, text: str, bound: Mapping[str, str] | None = None) -> str:
-        """Fill a template over ``b``; user values go in as ``{{$name}}`` markers with ``bound``
-        (see :func:`metrics.sources.fill`), never as text of the template."""
-        return fill(text, self.values, self.settings, bound)
+    def statement(self, tail: str, values: Mapping[str, Any] | None = None) -> Statement:
+        """This relation followed by ``tail`` (code over ``b``), compiled; ``values`` added to the relation's
+        own. Run it with ``con.execute(*statement)``."""
+        return statement(self.sql + tail, {**self.values, **(values or {})})
 
 
 def group_key(source: Source, by: str | None) -> str | None:
@@ -73,9 +71,15 @@ def group_key(source: Source, by: str | None) -> str | None:
 
 
 def key_name(by: str, column: str = "g") -> str:
-    """SQL turning a grouped key column into the group's name; missing values get a name too."""
+    """Code turning a grouped key column into the group's name; missing values get a name too
+    (``$no_value``, see :func:`no_value`)."""
     template = KEY_FORMATS.get(by, "CAST({g} AS VARCHAR)")
-    return f"coalesce({template.format(g=column)}, {lit(NO_VALUE.get(by, '(none)'))})"
+    return f"coalesce({template.format(g=column)}, $no_value)"
+
+
+def no_value(by: str | None) -> str:
+    """The name of a group whose breakdown value is missing."""
+    return NO_VALUE.get(by or "", "(none)")
 
 
 def _needed_joins(source: Source, wanted: Iterable[str]) -> list[str]:
@@ -98,9 +102,8 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     """``WITH <ctes>, b AS (SELECT ... FROM <source> <joins> WHERE <as-of, dates, filters>)``.
 
     ``source`` replaces the named source by an equivalent relation (see ``TWEETS_BY_THREAD``).
-    ``extra_columns`` is template text (filled with the rest): SQL and settings only, no user value.
-    Filter values enter as ``{{$dim}}`` markers that the one fill pass turns into literals, so a value
-    is never read as a template (see :func:`metrics.sources.fill`).
+    ``extra_columns`` is code over the source (placeholders allowed, no values). A filter's value is the
+    placeholder ``$f_<dimension>``, put in by the syntax tree (:meth:`Relation.statement`).
     """
     source = source or SOURCES[source_name]
     wanted = list(joins)
@@ -109,34 +112,40 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
         wanted += source.dims[by][1]  # type: ignore[index]
     conditions = [source.where]
     start, end = ctx.window()
+    values_extra: dict[str, Any] = {"no_value": no_value(by)}
     if start is not None:
-        conditions.append(f"{source.time_column} >= {ts_lit(start)}")
+        conditions.append(f"{source.time_column} >= $window_start")
+        values_extra["window_start"] = start
     if end is not None:
-        conditions.append(f"{source.time_column} < {ts_lit(end)}")
-    bound = ctx.filters.dimension_values()  # user text: a marker now, a literal after the templates
-    for dim in bound:
+        conditions.append(f"{source.time_column} < $window_end")
+        values_extra["window_end"] = end
+    bound_values = ctx.filters.dimension_values()
+    for dim, value in bound_values.items():
         expr, dim_joins = source.dims[dim]
         wanted += dim_joins
-        conditions.append(f"lower(CAST({expr} AS VARCHAR)) = lower({{{{${dim}}}}})")
+        conditions.append(f"lower(CAST({expr} AS VARCHAR)) = lower($f_{dim})")
+        values_extra[f"f_{dim}"] = value
     join_names = _needed_joins(source, wanted)
     cte_names = [*SOURCE_CTES.get(source_name, ())]
     for name in join_names:
         cte_names += source.joins[name].ctes
-    ctes = [CTES[name] for name in CTES if name in cte_names]
+    reply_by = source_name == "replies" and bool({by, *bound_values} & {"account", "agent"})
+    ctes = [FIRST_REPLY_BY if name == "first_reply" and reply_by else CTES[name]
+            for name in CTES if name in cte_names]
     columns = [source.columns] + [source.joins[n].columns for n in join_names if source.joins[n].columns]
     if extra_columns:
         columns.append(extra_columns)
-    columns.append(f"{key} AS g" if key else f"{lit(TOTAL)} AS g")
+    columns.append(f"{key} AS g" if key else "$total AS g")
     body = (
         f"b AS (\n    SELECT {', '.join(columns)}\n    FROM {source.from_}\n    "
         + "".join(f"{source.joins[n].sql}\n    " for n in join_names)
         + "WHERE " + "\n      AND ".join(f"({c})" for c in conditions) + ")"
     )
     sql = "WITH " + ",\n".join([*ctes, body])
-    reply_by = source_name == "replies" and bool({by, *ctx.filters.dimension_values()} & {"account", "agent"})
-    values = placeholders(ctx, business_hours="business_hours" in cte_names, reply_by=reply_by)
-    name = key_name(by) if key is not None and by is not None else lit(TOTAL)
-    return Relation(fill(sql, values, ctx.settings, bound), key is not None, values, ctx.settings, name)
+    values = placeholders(ctx, business_hours="business_hours" in cte_names)
+    values.update(values_extra)
+    name = key_name(by) if key is not None and by is not None else "$total"
+    return Relation(sql, key is not None, values, ctx.settings, name)
 
 
 @lru_cache(maxsize=256)
@@ -261,7 +270,7 @@ def order_statistics_sql(column: str, quantiles: Sequence[float], where: str | N
     return f"list_select(list({column} ORDER BY {column}) FILTER (WHERE {flt}), [{', '.join(ranks)}])"
 
 
-def aggregate_sql(rel: Relation, columns: Sequence[tuple[str, str]], total: Relation | None = None) -> str:
+def aggregate_sql(rel: Relation, columns: Sequence[tuple[str, str]], total: Relation | None = None) -> Statement:
     """Every group and the total in one statement: ``(groups) UNION ALL (total)``.
 
     ``total`` is the same selection without the breakdown (``relation(..., by=None)``): it needs
@@ -270,16 +279,17 @@ def aggregate_sql(rel: Relation, columns: Sequence[tuple[str, str]], total: Rela
     materialises it (``GROUPING SETS`` over percentiles did, every column of ``b``: a third of the
     threads statement on 770 k threads).
     """
-    select = rel.fill(",\n       ".join(f'{expr} AS "{alias}"' for alias, expr in columns))
+    select = ",\n       ".join(f'{expr} AS "{alias}"' for alias, expr in columns)
     if not rel.grouped:
-        return f"{rel.setup}{rel.sql}\nSELECT {lit(TOTAL)} AS g,\n       {select}\nFROM b"
+        return rel.statement(f"\nSELECT $total AS g,\n       {select}\nFROM b")
     total = total or rel
-    total_select = total.fill(",\n       ".join(f'{expr} AS "{alias}"' for alias, expr in columns))
-    return (f"{rel.setup or total.setup}({rel.sql}\nSELECT {rel.key} AS g,\n       {select}\nFROM b GROUP BY b.g)"
-            f"\nUNION ALL\n({total.sql}\nSELECT {lit(TOTAL)},\n       {total_select}\nFROM b)")
+    code = (f"({rel.sql}\nSELECT {rel.key} AS g,\n       {select}\nFROM b GROUP BY b.g)"
+            f"\nUNION ALL\n({total.sql}\nSELECT $total,\n       {select}\nFROM b)")
+    # both branches read the same settings and filters; the total's relation only lacks the breakdown
+    return statement(code, {**total.values, **rel.values})
 
 
-def km_sql(rel: Relation, metric: Metric) -> str:
+def km_sql(rel: Relation, metric: Metric) -> Statement:
     """Kaplan-Meier quantile, its log-log CI limits (SAS/statsmodels method) and n, per group and total.
 
     At each distinct event time t: d events, n at risk (time >= t), S(t) = prod(1 - d/n);
@@ -290,9 +300,9 @@ def km_sql(rel: Relation, metric: Metric) -> str:
     metric = bound(metric)
     assert metric.column and metric.event and metric.quantile
     level = 1 - metric.quantile
-    totals = (f"\n    UNION ALL SELECT {lit(TOTAL)}, t, sum(d), sum(c) FROM at_group GROUP BY t"
+    totals = ("\n    UNION ALL SELECT $total, t, sum(d), sum(c) FROM at_group GROUP BY t"
               if rel.grouped else "")
-    return rel.setup + rel.sql + ",\n" + rel.fill(f"""
+    return rel.statement(f""",
 at_group AS (
     SELECT {rel.key} AS g, {metric.column} AS t, count(*) FILTER (WHERE {metric.event}) AS d, count(*) AS c
     FROM b WHERE {metric.column} IS NOT NULL GROUP BY 1, 2),

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from carepulse.metrics.context import Context, lit, local_midnight_utc, ts_lit, zone
+from carepulse.metrics.context import Context, local_midnight_utc, zone
 from carepulse.metrics.sql import relation
 from carepulse.metrics.stats import count_text, duration_text, not_enough
 
@@ -270,20 +270,19 @@ def hourly_arrivals(ctx: Context, weeks: int = 8) -> HourlyArrivals:
         start = max(start, _monday_on_or_after(ctx.filters.date_from))
     start = min(start, end)
     lo_utc, hi_utc = local_midnight_utc(start, tz), local_midnight_utc(end, tz)
-    zone_sql = lit(tz)
     rel = relation(ctx, "threads")
-    sql = f"""{rel.setup}{rel.sql},
+    sql = rel.statement(""",
 coverage AS (
-    SELECT timezone({zone_sql}, {ts_lit(hi_utc)}) AS hi,
-           greatest(timezone({zone_sql}, {ts_lit(lo_utc)}),
-                    coalesce(date_trunc('week', CAST(timezone({zone_sql}, min(started_at)) AS DATE) + 6),
-                             timezone({zone_sql}, {ts_lit(hi_utc)}))) AS lo
-    FROM threads WHERE started_at <= {ts_lit(ctx.as_of)}),
+    SELECT timezone($tz, $hi_utc) AS hi,
+           greatest(timezone($tz, $lo_utc),
+                    coalesce(date_trunc('week', CAST(timezone($tz, min(started_at)) AS DATE) + 6),
+                             timezone($tz, $hi_utc))) AS lo
+    FROM threads WHERE started_at <= $as_of),
 span AS (SELECT lo, greatest(datediff('day', lo, hi) // 7, 0) AS weeks FROM coverage),
 counted AS (
     SELECT isodow(s.local_start) - 1 AS weekday, hour(s.local_start) AS hour, count(*) AS threads
-    FROM (SELECT timezone({zone_sql}, started_at) AS local_start FROM b
-          WHERE started_at >= {ts_lit(lo_utc)} AND started_at < {ts_lit(hi_utc)}) s, span
+    FROM (SELECT timezone($tz, started_at) AS local_start FROM b
+          WHERE started_at >= $lo_utc AND started_at < $hi_utc) s, span
     WHERE s.local_start >= span.lo
     GROUP BY ALL)
 SELECT d.weekday, h.hour, coalesce(n.threads, 0) AS threads,
@@ -291,8 +290,8 @@ SELECT d.weekday, h.hour, coalesce(n.threads, 0) AS threads,
        span.weeks, span.lo
 FROM range(7) d(weekday) CROSS JOIN range(24) h(hour) CROSS JOIN span
 LEFT JOIN counted n ON n.weekday = d.weekday AND n.hour = h.hour
-ORDER BY d.weekday, h.hour"""
-    rows = ctx.con.execute(sql).fetchall()
+ORDER BY d.weekday, h.hour""", {"lo_utc": lo_utc, "hi_utc": hi_utc})
+    rows = ctx.con.execute(*sql).fetchall()
     used = int(rows[0][4]) if rows else 0
     return HourlyArrivals(
         cells=[(int(r[0]), int(r[1]), float(r[3])) for r in rows], weeks=used,

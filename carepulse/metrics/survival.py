@@ -28,6 +28,7 @@ import duckdb
 from carepulse.metrics.registry import Metric
 from carepulse.metrics.sources import TOTAL
 from carepulse.metrics.sql import HALF_TOLERANCE, Z95, Relation, bound
+from carepulse.metrics.sqltree import Statement
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 Row = tuple[str, float | None, float | None, float | None, int, int]
 
 
-def data_sql(rel: Relation, metric: Metric, codes: dict[int, int] | None = None) -> str:
+def data_sql(rel: Relation, metric: Metric, codes: dict[int, int] | None = None) -> Statement:
     """(group code, time, event) per observation with a time; the engine's only per-thread fetch.
 
     ``codes`` maps each group's hash to a small integer (the group's position among the names):
@@ -44,21 +45,24 @@ def data_sql(rel: Relation, metric: Metric, codes: dict[int, int] | None = None)
     """
     metric = bound(metric)
     assert metric.column and metric.event
-    select = (f"SELECT hash(g) AS h, CAST({metric.column} AS DOUBLE) AS t, coalesce({metric.event}, false) AS e\n"
-              f"FROM b WHERE {metric.column} IS NOT NULL")
+    def select(group: str) -> str:
+        return (f"SELECT {group} AS h, CAST({metric.column} AS DOUBLE) AS t, coalesce({metric.event}, false) AS e\n"
+                f"FROM b WHERE {metric.column} IS NOT NULL")
+
     if not rel.grouped or not codes:
-        return rel.setup + rel.sql + rel.fill("\n" + select.replace("hash(g) AS h", "0 AS h", 1))
-    mapping = ", ".join(f"({h}::UBIGINT, {c})" for h, c in codes.items())
-    return rel.setup + rel.sql + rel.fill(f"""
+        return rel.statement("\n" + select("0"))
+    return rel.statement(f"""
 SELECT CAST(m.code AS INTEGER) AS h, x.t, x.e
-FROM ({select}) x JOIN (VALUES {mapping}) m(h, code) ON x.h = m.h""")
+FROM ({select("hash(g)")}) x
+JOIN (SELECT unnest(CAST($hashes AS UBIGINT[])) AS h, unnest(CAST($codes AS INTEGER[])) AS code) m ON x.h = m.h""",
+                         {"hashes": list(codes), "codes": list(codes.values())})
 
 
-def names_sql(rel: Relation, metric: Metric) -> str:
+def names_sql(rel: Relation, metric: Metric) -> Statement:
     """The group names behind the hashes (a few rows)."""
     metric = bound(metric)
     assert metric.column
-    return rel.setup + rel.sql + rel.fill(f"""
+    return rel.statement(f"""
 SELECT hash(g) AS h, {rel.key} AS name FROM b WHERE {metric.column} IS NOT NULL GROUP BY g""")
 
 
@@ -71,13 +75,13 @@ def km_rows(con: duckdb.DuckDBPyConnection, rel: Relation, metric: Metric) -> li
     labels: list[str] = []
     codes: dict[int, int] = {}
     if rel.grouped:
-        names = con.execute(names_sql(rel, metric)).fetchall()
+        names = con.execute(*names_sql(rel, metric)).fetchall()
         if len({h for h, _ in names}) != len(names):
             return None
         labels = sorted({name for _, name in names})  # two keys may share a name, as in km_sql
         position = {name: i for i, name in enumerate(labels)}
         codes = {int(h): position[name] for h, name in names}
-    data = con.execute(data_sql(rel, metric, codes)).fetchnumpy()
+    data = con.execute(*data_sql(rel, metric, codes)).fetchnumpy()
     import numpy as np
 
     t = np.asarray(data["t"], dtype=np.float64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from carepulse.metrics.context import Context, lit, zone
+from carepulse.metrics.context import Context, zone
 from carepulse.metrics.sources import expand
 from carepulse.metrics.sql import relation
 
@@ -18,7 +18,7 @@ GAP_WEEKS = 4
 
 
 def _local(ctx: Context, column: str) -> str:
-    return f"timezone({lit(ctx.tz)}, {column})"
+    return f"timezone($tz, {column})"
 
 
 def weekly_counts(ctx: Context) -> list[tuple[datetime, int, int, float | None]]:
@@ -36,7 +36,7 @@ def weekly_counts(ctx: Context) -> list[tuple[datetime, int, int, float | None]]
     """
     rel = relation(ctx, "threads", extra_columns=f"{_local(ctx, 'th.started_at')} AS local_start")
     # one time-zone conversion per thread: the week and its first local start come from the same scan
-    sql = rel.sql + rel.fill(expand("threads", """,
+    sql = rel.statement(expand("threads", """,
 weeks AS (SELECT date_trunc('week', local_start) AS week, count(*) AS threads,
                  count(*) FILTER (WHERE @answered) AS answered, quantile_cont(frs, 0.5) AS median_s,
                  min(local_start) AS first_local FROM b GROUP BY 1),
@@ -44,7 +44,7 @@ span AS (SELECT min(week) AS lo, max(week) AS hi FROM weeks)
 SELECT s.week, coalesce(w.threads, 0), coalesce(w.answered, 0), w.median_s, w.first_local
 FROM (SELECT unnest(generate_series(lo, hi, INTERVAL 7 DAY)) AS week FROM span) s
 LEFT JOIN weeks w USING (week) ORDER BY s.week"""))
-    rows = ctx.con.execute(sql).fetchall()
+    rows = ctx.con.execute(*sql).fetchall()
     start = 0
     empty = 0
     for i, r in enumerate(rows):

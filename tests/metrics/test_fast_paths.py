@@ -47,7 +47,7 @@ def _both(warehouse: Warehouse, settings: Settings, by: str | None,
     try:
         rel = relation(ctx, "threads", KM.joins, by=by)
         fast = survival.km_rows(ctx.con, rel, KM)
-        slow = ctx.con.execute(km_sql(rel, KM)).fetchall()
+        slow = ctx.con.execute(*km_sql(rel, KM)).fetchall()
     finally:
         ctx.con.close()
     assert fast is not None

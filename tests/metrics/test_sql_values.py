@@ -105,7 +105,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Db:
 @pytest.mark.parametrize("dim", FILTER_DIMS)
 def test_filter_selects_exactly_the_matching_rows(db: Db, dim: str, value: str) -> None:
     """Every statement builder (threads with their joins, tweets, replies, cases, KM, costs) takes the
-    value as a literal: the counts are the value's, neither an error nor the whole warehouse."""
+    value as a bound parameter: the counts are the value's, neither an error nor the whole warehouse."""
     reader, settings = db
     threads, answered, cases, tweets = EXPECTED[dim]
     filters = only(dim, value)
@@ -118,7 +118,7 @@ def test_filter_selects_exactly_the_matching_rows(db: Db, dim: str, value: str) 
     try:
         metric = next(m for m in engine.list_metrics() if m.name == "first_response_km_median_s")
         rel = relation(ctx, "threads", metric.joins)
-        sql_rows = ctx.con.execute(km_sql(rel, metric)).fetchall()
+        sql_rows = ctx.con.execute(*km_sql(rel, metric)).fetchall()
         fast = km_rows(ctx.con, rel, metric)
     finally:
         ctx.con.close()
