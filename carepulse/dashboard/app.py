@@ -31,7 +31,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from carepulse.core.config import Settings, load_settings
-from carepulse.dashboard import filters, ids, state, views_menu
+from carepulse.core.errors import ConfigError
+from carepulse.dashboard import auth, filters, ids, serving, state, views_menu
 from carepulse.dashboard import formatting as fmt
 from carepulse.metrics import data_views
 
@@ -60,13 +61,19 @@ def warehouse_error_panel(problem: str | None) -> dbc.Alert | None:
 
 def shell() -> html.Div:
     """Navigation bar, the URL, and the page container; the same on every page."""
+    user = auth.current_user()  # None: no login configured (one user on this machine), every page shown
     links = [dbc.NavItem(dbc.NavLink(title, href=path, id=ids.NAV_PREFIX + key,
-                                     active="exact" if path == "/" else "partial"))
+                                     active="exact" if path == "/" else "partial"),
+                         style=None if user is None or auth.may_open(user[1], path) else {"display": "none"})
              for key, title, path in filters.PAGES]
+    account = [] if user is None else [
+        html.Span(f"{user[0]} ({user[1]})", className="navbar-text small text-light me-2"),
+        html.A("Log out", href="/logout", className="btn btn-sm btn-outline-light me-2", id="shell-logout")]
     navbar = dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("carepulse", href="/", className="fw-bold"),
         dbc.Nav(links, navbar=True, className="me-auto"),
         *views_menu.navbar_items(),
+        *account,
         html.Span(id=ids.AS_OF, className="navbar-text small text-light"),
     ], fluid=True), color="dark", dark=True, className="py-1")
     return html.Div([
@@ -96,8 +103,29 @@ def show_as_of(_pathname: str | None) -> str:
     return f"data as of {fmt.moment(summary.get('as_of'), state.locale())} · {state.current().path.name}"
 
 
-def create_app(db: Path | str, settings: Settings) -> dash.Dash:
-    """The dashboard over the warehouse file ``db`` (read through snapshots; loads may run meanwhile)."""
+INDEX = """<!DOCTYPE html>
+<html lang="{lang}">
+    <head>
+        {{%metas%}}
+        <title>{{%title%}}</title>
+        {{%favicon%}}
+        {{%css%}}
+    </head>
+    <body>
+        {{%app_entry%}}
+        <footer>
+            {{%config%}}
+            {{%scripts%}}
+            {{%renderer%}}
+        </footer>
+    </body>
+</html>"""
+
+
+def create_app(db: Path | str, settings: Settings, *,
+               allowed_hosts: frozenset[str] = serving.LOOPBACK_NAMES) -> dash.Dash:
+    """The dashboard over the warehouse file ``db`` (read through snapshots; loads may run meanwhile), answering
+    only requests whose Host is in ``allowed_hosts`` (see :mod:`carepulse.dashboard.serving`)."""
     state.configure(db, settings)
     app = dash.Dash(
         "carepulse.dashboard",  # Dash imports the pages as <name>.pages.<page>: the real module names
@@ -111,6 +139,9 @@ def create_app(db: Path | str, settings: Settings) -> dash.Dash:
         on_error=_callback_failed,
     )
     app.layout = shell
+    app.index_string = INDEX.format(lang=state.locale())
+    serving.protect(app, allowed_hosts)
+    auth.install(app.server, Path(db), settings)
     for page in dash.page_registry.values():
         if callable(page.get("layout")):
             page["layout"] = _guarded_layout(page["layout"])
@@ -257,7 +288,8 @@ def warm_up_jobs() -> list[Any]:
     return jobs
 
 
-def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: Settings | None = None) -> None:
+def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: Settings | None = None,
+          allow_hosts: tuple[str, ...] = ()) -> None:
     """Run the dashboard until Ctrl-C. Binds 127.0.0.1 by default: the data stays on this machine.
 
     The address is printed, and the server listens, once the Pilot page (where ``/`` opens) is ready:
@@ -270,16 +302,15 @@ def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: S
     settings = settings or load_settings(db=Path(db))
     from carepulse.warehouse import Warehouse
 
+    if not serving.is_loopback(host) and not auth.users_configured(Path(db)):
+        raise ConfigError(f"--host {host}: serving beyond this machine needs a login; add a user first: "
+                          "carepulse users add NAME --role admin")
     probe = Warehouse(db).reader()  # refuse to start on a file that cannot be read: one error line, exit 2
     try:
         probe.connection().close()
     finally:
         probe.close()
-    app = create_app(db, settings)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: anyone who can reach this machine on port {port} can read the data",
-              file=sys.stderr)
+    app = create_app(db, settings, allowed_hosts=serving.allowed_hosts(host, allow_hosts))
     print(f"carepulse dashboard: preparing the Pilot page (warehouse {db}) ...", flush=True)
     started = time.perf_counter()
     landing = state.warm_up([prepare_landing])
@@ -289,6 +320,6 @@ def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: S
     else:
         log.info("Pilot page prepared in %.2f s", time.perf_counter() - started)
     state.warm_up(warm_up_jobs())
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"carepulse dashboard on http://{shown}:{port}/ (warehouse {db}; Ctrl-C to stop)", flush=True)
-    app.run(host=host, port=port, debug=False)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    serving.run(app, host, port, lambda url: print(
+        f"carepulse dashboard on {url} (warehouse {db}; Ctrl-C to stop)", flush=True))

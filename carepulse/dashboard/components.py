@@ -37,6 +37,14 @@ class Column:
     digits: int | None = None
 
 
+# Plotly's toolbar without its cloud: no "Edit in Chart Studio" / "Share" (an upload of the chart's data to
+# plot.ly, one click away), no link to it, no logo. Downloading a PNG stays: it leaves nothing the machine.
+GRAPH_CONFIG: Any = {
+    "displaylogo": False, "responsive": True, "showSendToCloud": False, "showEditInChartStudio": False,
+    "showLink": False, "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
+}
+
+
 def _formatter(kind: Kind, locale: Locale, digits: int | None) -> dict[str, str] | None:
     loc = "'de'" if locale == "de" else "'en'"
     calls = {
@@ -196,13 +204,13 @@ def loading(child: Any) -> dcc.Loading:
 
 
 def graph(graph_id: str, height: int = 320) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True},
+    return dcc.Graph(id=graph_id, config=GRAPH_CONFIG,
                      style={"height": f"{height}px"})
 
 
 def graph_figure(figure: Any, height: int) -> dcc.Graph:
     """A graph drawn once with a ready figure (no callback of its own)."""
-    return dcc.Graph(figure=figure, config={"displaylogo": False, "responsive": True},
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
                      style={"height": f"{height}px"})
 
 

@@ -137,3 +137,13 @@ CREATE TABLE IF NOT EXISTS saved_views (
     query      VARCHAR NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
+
+-- Who may open the dashboard, and with which role (management < teamlead < analyst < admin; each includes
+-- the ones before it). Only an argon2 hash of the password is kept. Written by `carepulse users` through the
+-- publishing writer (carepulse/warehouse/dashboard_users.py); no rows: the dashboard has no login.
+CREATE TABLE IF NOT EXISTS dashboard_users (
+    name          VARCHAR PRIMARY KEY,
+    role          VARCHAR NOT NULL,
+    password_hash VARCHAR NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
+);

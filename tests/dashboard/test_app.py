@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,14 @@ out["export_deep"] = client.get("/export/threads.csv?" + urlencode({"q": "[" * 1
 out["export_huge"] = client.get("/export/threads.csv?" + urlencode({"q": json.dumps({"a": "b" * 30000})})).status_code
 out["export_template"] = client.get("/export/threads.csv?" + urlencode(
     {"q": json.dumps({"team": "{{as_of}}", "by": "category"}), "hash": "#group={{sig(1)}}"})).status_code
+out["foreign_host"] = [client.get("/", headers={"Host": "attacker.example"}).status_code,
+                       client.get("/export/threads.csv", headers={"Host": "attacker.example:8050"}).status_code,
+                       client.get("/", headers={"Host": "localhost:8050"}).status_code]
+out["headers"] = {k: index.headers.get(k) for k in ("Content-Security-Policy", "X-Frame-Options",
+                                                    "X-Content-Type-Options", "Referrer-Policy")}
+out["lang"] = re.findall(r'<html lang="([a-z]+)">', html)
+layout = client.get("/_dash-layout").get_data(as_text=True)
+out["graph_configs"] = sorted(set(re.findall(r'"showSendToCloud": *(true|false)', layout)))
 report = client.get("/report.pdf?period=LAST-4-WEEKS")
 out["report"] = [report.status_code, report.mimetype, report.get_data()[:5].decode("latin-1"),
                  report.headers.get("Content-Disposition", "")]
@@ -122,3 +131,17 @@ def test_the_report_downloads_as_pdf_and_a_bad_period_is_refused(served: dict) -
     bad_status, text, unknown = served["report_bad"]
     assert bad_status == 400 and text.startswith("error: --period '2026-W99'") and text.count("\n") == 1
     assert unknown == 404
+
+
+def test_foreign_host_names_are_refused_and_security_headers_sent(served: dict) -> None:
+    """DNS rebinding: a page on another site that points its own name at this machine gets nothing."""
+    assert served["foreign_host"] == [400, 400, 200]
+    headers = served["headers"]
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert re.search(r"script-src 'self' 'unsafe-eval'( 'sha256-[A-Za-z0-9+/=]+')+;", policy), policy
+    assert "http:" not in policy and "https:" not in policy  # nothing loaded from elsewhere
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert served["lang"] == ["de"]  # the demo's locale
+    assert served["graph_configs"] in ([], ["false"])  # no chart offers Plotly's cloud
