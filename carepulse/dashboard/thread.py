@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
-from carepulse.dashboard import components, state
+from carepulse.dashboard import components, privacy, state
 from carepulse.metrics import data_views, views
 
 
@@ -12,8 +12,8 @@ def render(thread_id: str | None) -> html.Div:
     """The whole thread, or a sentence saying how to pick one."""
     if not thread_id:
         return html.Div(components.empty_state("Click a thread in the list to read its conversation here"))
-    detail = state.load(data_views.thread_detail, thread_id)
-    tweets = state.load(views.thread_tweets, thread_id) if detail else None
+    detail = privacy.masked_detail(state.load(data_views.thread_detail, thread_id))
+    tweets = privacy.masked(state.load(views.thread_tweets, thread_id)) if detail else None
     cases = state.load(data_views.thread_cases, thread_id) if detail else None
     import pandas as pd
 

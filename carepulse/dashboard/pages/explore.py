@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, Patch, State, dcc, html
 
-from carepulse.dashboard import components, exports, figures, ids, state, thread
+from carepulse.dashboard import components, exports, figures, ids, privacy, state, thread
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.components import Column, Kind
 from carepulse.dashboard.filters import (
@@ -365,7 +365,7 @@ def show_threads(data: dict[str, Any] | None, hash_: str | None, shown_group: An
 def threads_view(data: dict[str, Any] | None, group: tuple[str, str] | None) -> tuple[list[dict[str, Any]], str,
                                                                                      dict[str, Any]]:
     """The threads list of a drilled group: rows, the sentence above them, and the group shown."""
-    frame = state.load(views.threads, filters_from_store(data), group=group, limit=THREAD_LIMIT)
+    frame = privacy.masked(state.load(views.threads, filters_from_store(data), group=group, limit=THREAD_LIMIT))
     shown = {"group": list(group) if group else None}
     return components.records(frame), drill_title(group, len(frame), state.locale()), shown
 
@@ -417,8 +417,8 @@ def threads_file(fmt_: str, data: dict[str, Any] | None, hash_: str | None,
                  neutralise_formulas: bool = True) -> tuple[bytes, str, str]:
     """One row per thread of the selection (narrowed to the drilled group): (content, name, media type)."""
     group = drill_group(data, hash_)
-    frame = views.threads(filters_from_store(data), db=state.current().reader, settings=state.settings(),
-                          group=group, limit=None)
+    frame = privacy.masked(views.threads(filters_from_store(data), db=state.current().reader,
+                                         settings=state.settings(), group=group, limit=None))
     name = f"carepulse-threads-{group[0]}-{group[1]}" if group else "carepulse-threads"
     return exports.file(frame, _safe_name(f"{name}-{date.today().isoformat()}"), fmt_, state.locale(),
                         neutralise_formulas, about=export_about(data, group, len(frame)),

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
-from carepulse.dashboard import components, figures, ids, state, thread
+from carepulse.dashboard import components, figures, ids, privacy, state, thread
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.components import Column
 from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store, to_search
@@ -160,7 +160,7 @@ def check_snapshot(_ticks: int | None, shown: Any) -> Any:
 def show_queue(data: dict[str, Any] | None, _snapshot_shown: Any = None) -> tuple[list[dict[str, Any]], str]:
     """The queue; a newer snapshot in the store reloads it (``state.load`` answers for the new snapshot)."""
     filters = filters_from_store(data)
-    queue = state.load(views.waiting_queue, filters, limit=QUEUE_LIMIT)
+    queue = privacy.masked(state.load(views.waiting_queue, filters, limit=QUEUE_LIMIT))
     counts = queue.attrs
     note = queue_note(len(queue), counts["waiting"], counts["breached"], counts["older"], counts["max_age_days"],
                       state.locale(), state.settings().sla_minutes)
