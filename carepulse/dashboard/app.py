@@ -218,6 +218,7 @@ def export_route(fmt: str) -> Any:
     # ?csv=raw: the text as stored, for machines that read CSV as data (docs/dashboard.md, exports)
     raw = flask.request.args.get("csv") == "raw"
     content, filename, media = explore.threads_file(fmt, data, flask.request.args.get("hash"), not raw)
+    _audit("export", {"route": flask.request.path, "query": flask.request.args.get("q"), "csv_raw": raw})
     return flask.Response(content, mimetype=media,
                           headers={"Content-Disposition": f'attachment; filename="{filename}"',
                                    "Cache-Control": "no-store"})
@@ -238,11 +239,23 @@ def report_route(fmt: str) -> Any:
         content = state.load(render_report, period, fmt, compare=compare)
     except CarepulseError as exc:
         return flask.Response(f"error: {exc}\n", status=400, mimetype="text/plain")
+    _audit("report", {"route": flask.request.path, "period": period, "compare": compare})
     media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
     name = "carepulse-report-" + "".join(c for c in period if c.isalnum() or c == "-") + "." + fmt
     return flask.Response(content, mimetype=media,
                           headers={"Content-Disposition": f'attachment; filename="{name}"',
                                    "Cache-Control": "no-store"})
+
+
+def _audit(action: str, detail: dict[str, Any]) -> None:
+    """A download in the audit log: by the logged-in user, or "local" when the dashboard has no login."""
+    import flask
+
+    from carepulse.warehouse import audit
+
+    user = auth.current_user()
+    audit.record(state.current().path, user[0] if user else "local", action,
+                 {**detail, "addr": flask.request.remote_addr})
 
 
 def _pilot_alias() -> Any:

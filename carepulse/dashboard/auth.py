@@ -55,7 +55,7 @@ import flask
 from carepulse.core.config import Settings
 from carepulse.core.errors import CarepulseError, ConfigError
 from carepulse.dashboard import filters
-from carepulse.warehouse import Warehouse
+from carepulse.warehouse import Warehouse, audit
 from carepulse.warehouse import dashboard_users as users
 
 log = logging.getLogger(__name__)
@@ -422,12 +422,16 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
         if not ok:
             failures.record(keys)
             log.warning("failed dashboard login for %r from %s", name[:64], flask.request.remote_addr)
+            # an unknown name is not kept: people type their password into the name field
+            audit.record(db_path, name if found else "(unknown name)", "login.failure",
+                         {"addr": flask.request.remote_addr, "known_user": found is not None})
             return _login_form(session["csrf"], target, name, WRONG.capitalize() + ".", 401)
         failures.clear(keys[0])
         session.clear()  # a new session for the new user: nothing carried over from before the login
         session.permanent = True
         session.update(user=name, sid=secrets.token_urlsafe(16), csrf=secrets.token_urlsafe(32))
         log.info("dashboard login: %s", name)
+        audit.record(db_path, name, "login", {"addr": flask.request.remote_addr})
         return flask.redirect(target)
 
     def logout() -> Any:
@@ -443,6 +447,7 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
         sid = session.get("sid")
         if isinstance(sid, str):
             revoked.add(sid)
+        audit.record(db_path, str(session.get("user", "(no user)")), "logout", {"addr": flask.request.remote_addr})
         session.clear()
         return flask.redirect("/login")
 

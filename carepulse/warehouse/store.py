@@ -211,7 +211,7 @@ class Warehouse:
                 stale.unlink()
 
     @contextlib.contextmanager
-    def writer(self, *, on_wait: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writer(self, *, on_wait: str | None = None, rewrite: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to a private copy of the warehouse, published atomically on success.
 
         Everything done through it is one transaction: on any exception nothing is published, and the
@@ -256,6 +256,8 @@ class Warehouse:
                 yield con
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
+                if rewrite:
+                    _copy_live_rows(con, work)
                 con.close()
                 os.replace(work, self.path)
                 published = True
@@ -305,6 +307,37 @@ class Warehouse:
 
     def reader(self) -> Reader:
         return Reader(self.path)
+
+
+def _copy_live_rows(con: duckdb.DuckDBPyConnection, work: Path) -> None:
+    """Replace the work copy by a logical copy of its rows (``writer(rewrite=True)``).
+
+    DuckDB keeps a deleted row's bytes in free blocks of the file (``CHECKPOINT`` and ``VACUUM`` do not
+    remove them); ``COPY FROM DATABASE`` into a new file copies live rows only. An erasure needs that: the
+    published file must not hold the erased customer's bytes. The new file takes the work copy's name, so
+    the writer publishes it with its usual atomic rename; a failure leaves the published file as it was.
+    """
+    fresh = work.with_name(work.name + ".rewrite")
+    for leftover in (fresh, Path(f"{fresh}.wal")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    (name,), = con.execute("SELECT current_database()").fetchall()
+    try:
+        con.execute(f"ATTACH {sql_text(str(fresh))} AS carepulse_rewrite")
+        con.execute(f"COPY FROM DATABASE {_identifier(str(name))} TO carepulse_rewrite")
+        con.execute("CHECKPOINT carepulse_rewrite")
+        con.execute("DETACH carepulse_rewrite")
+        os.replace(fresh, work)
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("DETACH DATABASE IF EXISTS carepulse_rewrite")
+        for leftover in (fresh, Path(f"{fresh}.wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 class Reader:

@@ -18,6 +18,7 @@ from typing import Any
 
 from carepulse.core.config import load_settings
 from carepulse.core.errors import ConfigError, DataError
+from carepulse.warehouse import audit
 from carepulse.warehouse import dashboard_users as users
 
 
@@ -58,6 +59,11 @@ def _warehouse(args: argparse.Namespace) -> Path:
     return settings.db
 
 
+def _audit(db: Path, action: str, detail: dict[str, str]) -> None:
+    """A user change in the audit log, by the OS user who ran the command (never the password)."""
+    audit.record(db, audit.os_user(), action, detail)
+
+
 def read_password(from_stdin: bool) -> str:
     """The new password: one line of stdin, or asked twice on the terminal (a typo would lock the user out)."""
     if from_stdin:
@@ -79,6 +85,7 @@ def run_add(args: argparse.Namespace) -> int:
     users.check_role(args.role)
     db = _warehouse(args)
     users.add_user(db, args.name, args.role, read_password(args.password_stdin))
+    _audit(db, "users.add", {"name": args.name, "role": args.role})
     print(f"added {args.name} ({args.role}); restart carepulse serve if it is running without a login")
     return 0
 
@@ -95,13 +102,17 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    users.remove_user(_warehouse(args), args.name)
+    db = _warehouse(args)
+    users.remove_user(db, args.name)
+    _audit(db, "users.remove", {"name": args.name})
     print(f"removed {args.name}")
     return 0
 
 
 def run_set_role(args: argparse.Namespace) -> int:
     users.check_role(args.role)
-    users.set_role(_warehouse(args), args.name, args.role)
+    db = _warehouse(args)
+    users.set_role(db, args.name, args.role)
+    _audit(db, "users.set-role", {"name": args.name, "role": args.role})
     print(f"{args.name} is now {args.role}")
     return 0

@@ -1,8 +1,12 @@
-"""Data: what is in the warehouse, every load with its accounting, every rejected record, CRM link coverage."""
+"""Data: what is in the warehouse, every load with its accounting, every rejected record, CRM link coverage,
+and the audit log (who logged in, downloaded, changed users or erased a customer)."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
@@ -13,6 +17,7 @@ from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.components import Column
 from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
 from carepulse.metrics import data_views, engine
+from carepulse.warehouse import audit
 
 dash.register_page(__name__, path="/data", name="Data", title="carepulse · Data", order=3)
 follow_filters(ids.DATA_QUERY)
@@ -54,6 +59,14 @@ COVERAGE_COLUMNS = (
     Column("linked_share", "Linked", "share"),
 )
 QUARANTINE_LIMIT = 1000
+AUDIT_GRID, AUDIT_NOTE = "data-audit", "data-audit-note"  # "data-" ids: the page's admin rule covers them
+AUDIT_LIMIT = 200
+AUDIT_COLUMNS = (
+    Column("at", "When", "datetime", width=160),
+    Column("actor", "Who", width=150),
+    Column("action", "What", width=140),
+    Column("detail", "Detail", "raw"),
+)
 
 
 def layout(**query: Any) -> html.Div:
@@ -82,6 +95,12 @@ def layout(**query: Any) -> html.Div:
             components.loading(html.Div(id=ids.DATA_COVERAGE)),
             components.loading(components.graph(ids.DATA_COVERAGE_CHART, height=240)),
         ], subtitle="how CRM cases find their Twitter thread (filters apply)"),
+        components.card("Audit log", [
+            html.Div(id=AUDIT_NOTE),
+            components.loading(components.grid(AUDIT_GRID, AUDIT_COLUMNS, None, locale, height="360px",
+                                               empty_text="Nothing recorded yet")),
+        ], subtitle=f"the newest {fmt.number(AUDIT_LIMIT, locale)} entries: logins, downloads, user changes, "
+                    "erasures (filters do not apply)"),
     ])
 
 
@@ -161,6 +180,37 @@ def show_coverage(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
     table = components.grid("data-coverage-table", COVERAGE_COLUMNS, coverage, locale, auto_height=True,
                             filters=False)
     return html.Div([sentence, table]), figures.link_coverage(coverage, locale)
+
+
+def audit_rows(entries: Sequence[audit.AuditEntry], timezone: str) -> list[dict[str, Any]]:
+    """Grid rows for audit entries: the time in the display zone (naive ISO, as the grid's formatter
+    expects), the detail as one line of ``key: value`` text. Plain strings only: actors and details are
+    whatever a login form or a URL carried, and the grid shows text, never HTML."""
+    zone = ZoneInfo(timezone)
+    rows = []
+    for entry in entries:
+        detail = " · ".join(f"{key}: {_text(value)}" for key, value in sorted(entry.detail.items()))
+        rows.append({"at": entry.at.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds"),
+                     "actor": entry.actor, "action": entry.action, "detail": detail})
+    return rows
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dash.callback(Output(AUDIT_GRID, "rowData"), Output(AUDIT_NOTE, "children"), Input(ids.DATA_QUERY, "data"))
+def show_audit(_data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]:
+    """The audit log's newest entries; read from its own file at each call (it is not part of a snapshot)."""
+    try:
+        entries = audit.recent(state.current().path, limit=AUDIT_LIMIT)
+    except sqlite3.Error as exc:
+        return [], html.Div(f"The audit log cannot be read: {exc}", className="text-danger small mb-2")
+    return audit_rows(entries, state.settings().timezone), None
 
 
 def warm_up() -> None:

@@ -329,3 +329,26 @@ LEFT JOIN responses r USING (conversation_id, customer_code)
 LEFT JOIN mentions m USING (conversation_id, customer_code)
 ORDER BY c.started_at
 """
+
+
+def rebuild_touched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Rebuild the threads of the conversations in ``touched_convs`` from their remaining tweets alone;
+    (threads, conversations).
+
+    :func:`rebuild` starts from new tweets. When tweets are taken away (an erasure) there are none: the
+    same steps then run on the touched conversations' remaining tweets: the graph passes (parents, roots,
+    first replies), the thread aggregation, and the update of the tweets' computed columns.
+    """
+    existing = con.sql(EXISTING_SQL).to_arrow_table()
+    if existing.num_rows == 0:
+        con.execute("DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)")
+        return 0, 0
+    work = existing.select(["stg_row", *(c.strip() for c in NEW_COLUMNS.split(","))])
+    linked = _link(work)
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_tweets (text VARCHAR)")  # the rebuild's mention lookup
+    try:
+        rebuilt = _rebuild_threads(con, _thread_input(work, linked))
+        _update_existing(con, existing, linked.computed())
+    finally:
+        con.execute("DROP TABLE IF EXISTS stg_tweets")
+    return rebuilt
