@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import logging
 import sys
 import time
@@ -32,7 +33,7 @@ from dash import Input, Output, dcc, html
 
 from carepulse.core.config import Settings, load_settings
 from carepulse.core.errors import ConfigError
-from carepulse.dashboard import auth, filters, ids, serving, state, views_menu
+from carepulse.dashboard import auth, filters, i18n, ids, serving, state, views_menu
 from carepulse.dashboard import formatting as fmt
 from carepulse.metrics import data_views
 
@@ -62,17 +63,23 @@ def warehouse_error_panel(problem: str | None) -> dbc.Alert | None:
 def shell() -> html.Div:
     """Navigation bar, the URL, and the page container; the same on every page."""
     user = auth.current_user()  # None: no login configured (one user on this machine), every page shown
-    links = [dbc.NavItem(dbc.NavLink(title, href=path, id=ids.NAV_PREFIX + key,
+    links = [dbc.NavItem(dbc.NavLink(i18n._(title), href=path, id=ids.NAV_PREFIX + key,
                                      active="exact" if path == "/" else "partial"),
                          style=None if user is None or auth.may_open(user[1], path) else {"display": "none"})
              for key, title, path in filters.PAGES]
+    here = state.locale()
+    languages = [html.A(code.upper(), href=f"/lang/{code}", id=f"shell-lang-{code}", lang=code,
+                        title=i18n.LANGUAGE_NAMES[code],
+                        className="navbar-text small me-2 " + ("fw-bold text-light" if code == here else "text-light"))
+                 for code in i18n.LANGUAGES]
     account = [] if user is None else [
         html.Span(f"{user[0]} ({user[1]})", className="navbar-text small text-light me-2"),
-        html.A("Log out", href="/logout", className="btn btn-sm btn-outline-light me-2", id="shell-logout")]
+        html.A(i18n._("Log out"), href="/logout", className="btn btn-sm btn-outline-light me-2", id="shell-logout")]
     navbar = dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("carepulse", href="/", className="fw-bold"),
         dbc.Nav(links, navbar=True, className="me-auto"),
         *views_menu.navbar_items(),
+        *languages,
         *account,
         html.Span(id=ids.AS_OF, className="navbar-text small text-light"),
     ], fluid=True), color="dark", dark=True, className="py-1")
@@ -122,12 +129,31 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+class _Dash(dash.Dash):
+    """Dash with ``<html lang>`` set per request: the language the page is drawn in (``i18n``)."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:  # type: ignore[override]
+        page: str = super().interpolate_index(**kwargs)
+        return page.replace('<html lang="__lang__">', f'<html lang="{state.locale()}">', 1)
+
+
+# The language links keep the page and its filters: /lang/de?next=<this address>.
+dash.clientside_callback(
+    """function (pathname, search) {
+        const next = encodeURIComponent((pathname || "/") + (search || ""));
+        return LANGS.map(function (code) { return "/lang/" + code + "?next=" + next; });
+    }""".replace("LANGS", json.dumps(list(i18n.LANGUAGES))),
+    [Output(f"shell-lang-{code}", "href") for code in i18n.LANGUAGES],
+    Input(ids.URL, "pathname"), Input(ids.URL, "search"),
+)
+
+
 def create_app(db: Path | str, settings: Settings, *,
                allowed_hosts: frozenset[str] = serving.LOOPBACK_NAMES) -> dash.Dash:
     """The dashboard over the warehouse file ``db`` (read through snapshots; loads may run meanwhile), answering
     only requests whose Host is in ``allowed_hosts`` (see :mod:`carepulse.dashboard.serving`)."""
     state.configure(db, settings)
-    app = dash.Dash(
+    app = _Dash(
         "carepulse.dashboard",  # Dash imports the pages as <name>.pages.<page>: the real module names
         use_pages=True,
         pages_folder=str(HERE / "pages"),
@@ -139,9 +165,10 @@ def create_app(db: Path | str, settings: Settings, *,
         on_error=_callback_failed,
     )
     app.layout = shell
-    app.index_string = INDEX.format(lang=state.locale())
+    app.index_string = INDEX.format(lang="__lang__")
     serving.protect(app, allowed_hosts)
     auth.install(app.server, Path(db), settings)
+    i18n.install(app.server)
     for page in dash.page_registry.values():
         if callable(page.get("layout")):
             page["layout"] = _guarded_layout(page["layout"])

@@ -55,6 +55,7 @@ import flask
 from carepulse.core.config import Settings
 from carepulse.core.errors import CarepulseError, ConfigError
 from carepulse.dashboard import filters
+from carepulse.dashboard.addresses import safe_next
 from carepulse.warehouse import Warehouse, audit
 from carepulse.warehouse import dashboard_users as users
 
@@ -69,6 +70,7 @@ PAGE_ROLES = {"pilot": "management", "team": "teamlead", "explore": "analyst", "
 RULES: dict[str, str | None] = {
     # Paths. A key ending in "*" is a prefix. None: open to everyone (the login form itself).
     "/login": None,
+    "/lang/*": None,  # the language switch: the login form has it too
     "/logout": None,  # its own view sends someone without a session to the login
     **{path: PAGE_ROLES[key] for key, _, path in filters.PAGES},  # a page missing here fails at import
     "/pilot": "management",  # the Pilot page's alias
@@ -194,15 +196,6 @@ def required_role(path: str, body: dict[str, Any] | None) -> str | None:
 def is_page_request(path: str) -> bool:
     """A page the browser navigates to (answered with a redirect to the login), not an API or a download."""
     return not any(path.startswith(prefix) for prefix in API_PREFIXES)
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site, never another site (``//evil``, ``/\\evil``)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    if any(ord(c) < 32 for c in target):
-        return "/"
-    return target
 
 
 # ---- state of one server ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from carepulse.core.config import FIRST_DAY, LAST_DAY
 from carepulse.core.errors import ConfigError
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard import ids, state
+from carepulse.dashboard.i18n import N_, _
 from carepulse.metrics import data_views, periods
 from carepulse.metrics.context import Filters
 
@@ -34,6 +35,8 @@ DIMENSIONS = ("account", "channel", "team", "category", "agent")
 # Filters the URL carries that have no control in the bar (an agent is picked from the Team page's agent
 # table or a link): a filter change keeps them, the bar names them with a link that removes them.
 LINK_ONLY = ("agent",)
+LINK_ONLY_NAMES = {"agent": N_("agent")}
+LINK_ONLY_ALL = {"agent": N_("all agents")}
 
 
 def parse_search(search: str | None) -> dict[str, str]:
@@ -188,8 +191,8 @@ def _select(component_id: str, placeholder: str, choices: tuple[str, ...], value
 
 # Said on every page (issue 12): a thread's team and category are those of its linked CRM case, so these two
 # filters keep only the threads that have one, and a response rate on them reads higher than the desk's.
-TEAM_CATEGORY_NOTE = ("team and category come from CRM cases: set, they keep only the Twitter threads that have "
-                      "a CRM case")
+TEAM_CATEGORY_NOTE = N_("team and category come from CRM cases: set, they keep only the Twitter threads that "
+                        "have a CRM case")
 
 
 def filter_bar(query: Mapping[str, Any]) -> html.Div:
@@ -208,28 +211,30 @@ def filter_bar(query: Mapping[str, Any]) -> html.Div:
         max_date_allowed=last.isoformat() if last else None,
         initial_visible_month=_iso(filters.date_to or last),
         display_format=fmt.picker_format(locale), first_day_of_week=1, clearable=True,
-        updatemode="bothdates", start_date_placeholder_text="from", end_date_placeholder_text="to",
+        updatemode="bothdates", start_date_placeholder_text=_("from"), end_date_placeholder_text=_("to"),
         className="cp-dates",
     )
-    span = (f"data from {fmt.day(first, locale)} to {fmt.day(last, locale)}" if first and last else "no data loaded")
+    span = (_("data from {first} to {last}").format(first=fmt.day(first, locale), last=fmt.day(last, locale))
+            if first and last else _("no data loaded"))
     row = dbc.Row([
         dbc.Col(picker, xs=12, lg=3, className="mb-1"),
-        dbc.Col(_select(ids.FILTER_ACCOUNT, "All accounts", opts.accounts if opts else (), filters.account),
+        dbc.Col(_select(ids.FILTER_ACCOUNT, _("All accounts"), opts.accounts if opts else (), filters.account),
                 xs=6, lg=2, className="mb-1"),
-        dbc.Col(_select(ids.FILTER_CHANNEL, "All channels", opts.channels if opts else (), filters.channel),
+        dbc.Col(_select(ids.FILTER_CHANNEL, _("All channels"), opts.channels if opts else (), filters.channel),
                 xs=6, lg=2, className="mb-1"),
-        dbc.Col(_select(ids.FILTER_TEAM, "All teams", opts.teams if opts else (), filters.team),
+        dbc.Col(_select(ids.FILTER_TEAM, _("All teams"), opts.teams if opts else (), filters.team),
                 xs=6, lg=2, className="mb-1"),
-        dbc.Col(_select(ids.FILTER_CATEGORY, "All categories", opts.categories if opts else (), filters.category),
+        dbc.Col(_select(ids.FILTER_CATEGORY, _("All categories"), opts.categories if opts else (), filters.category),
                 xs=6, lg=2, className="mb-1"),
-        dbc.Col(dbc.Button("Reset", id=ids.FILTER_RESET, color="link", size="sm", className="px-0",
-                           title="clear every filter"), xs=12, lg=1, className="mb-1 d-flex align-items-center"),
+        dbc.Col(dbc.Button(_("Reset"), id=ids.FILTER_RESET, color="link", size="sm", className="px-0",
+                           title=_("clear every filter")), xs=12, lg=1, className="mb-1 d-flex align-items-center"),
     ], className="g-2 align-items-center")
-    link_only = [html.Span([f" · {key}: {shown(value)} (", html.A(f"all {key}s", href=to_search(
-                     {k: v for k, v in query.items() if k != key}) or "?"), ")"])
+    link_only = [html.Span([f" · {_(LINK_ONLY_NAMES[key])}: {shown(value)} (",
+                            html.A(_(LINK_ONLY_ALL[key]), href=to_search({k: v for k, v in query.items() if k != key})
+                                   or "?"), ")"])
                  for key in LINK_ONLY if (value := getattr(filters, key, None))]
     notes = [html.Div([span, *([range_note] if range_note else []), *link_only,
-                       html.Span(" · " + TEAM_CATEGORY_NOTE)], className="small text-muted")]
+                       html.Span(" · " + _(TEAM_CATEGORY_NOTE))], className="small text-muted")]
     notes += [dbc.Alert(p, color="warning", className="py-1 px-2 mb-1 small") for p in problems]
     return html.Div([row, preset_row(opts, locale), *notes], className="cp-filter-bar border-bottom pb-2 mb-2")
 
@@ -255,7 +260,7 @@ def preset_row(opts: data_views.FilterOptions | None, locale: fmt.Locale) -> htm
                           size="sm", className="px-1 py-0", disabled=name not in ranges,
                           title=" – ".join(ranges.get(name, [])))
                for name in periods.PRESETS]
-    label = "Zeitraum:" if locale == "de" else "Range:"
+    label = _("Range:")
     return html.Div([html.Span(label, className="small text-muted me-1"), *buttons,
                      dcc.Store(id=ids.FILTER_PRESETS, data=ranges)],
                     className="d-flex flex-wrap align-items-center cp-presets")
@@ -277,10 +282,9 @@ def default_range_note(query: Mapping[str, Any], opts: data_views.FilterOptions 
         return None
     whole = to_search({**dict(query), "from": opts.first_day.isoformat()})
     return html.Span([
-        f" · from {fmt.day(opts.main_first_day, locale)}, where the data is: "
-        f"{fmt.number(opts.threads_before_main, locale)} thread(s) before a gap of weeks without data are "
-        "left out (",
-        html.A("whole range", href=whole, id=ids.FILTER_WHOLE_RANGE), ")",
+        " · " + _("from {day}, where the data is: {n} thread(s) before a gap of weeks without data are left out (")
+        .format(day=fmt.day(opts.main_first_day, locale), n=fmt.number(opts.threads_before_main, locale)),
+        html.A(_("whole range"), href=whole, id=ids.FILTER_WHOLE_RANGE), ")",
     ])
 
 
@@ -381,8 +385,8 @@ dash.clientside_callback(
 )
 
 
-PAGES = (("pilot", "Pilot", "/"), ("team", "Team", "/team"), ("explore", "Explore", "/explore"),
-         ("data", "Data", "/data"))
+PAGES = (("pilot", N_("Pilot"), "/"), ("team", N_("Team"), "/team"), ("explore", N_("Explore"), "/explore"),
+         ("data", N_("Data"), "/data"))
 
 
 def nav_hrefs(search: str | None) -> list[str]:

@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from carepulse.dashboard import formatting as fmt
+from carepulse.dashboard.i18n import _
 from carepulse.metrics import data_views, deltas, periods
 from carepulse.metrics.context import Filters
 from carepulse.metrics.registry import resolve
@@ -28,13 +29,7 @@ CARD_METRICS: dict[str, str] = {
     "kpi-benefit": "pilot_net_benefit_eur",
     "kpi-cost": "cost_per_case",
 }
-WORDS = {
-    "en": {"vs": "vs", "better": "better", "worse": "worse", "beyond": "beyond noise", "within": "within noise",
-           "untested": "no test", "none": "no comparison: {why}", "no_data": "no data in {period}"},
-    "de": {"vs": "ggü.", "better": "besser", "worse": "schlechter", "beyond": "über dem Rauschen",
-           "within": "im Rauschen", "untested": "kein Test", "none": "kein Vergleich: {why}",
-           "no_data": "keine Daten in {period}"},
-}
+
 
 
 @dataclass(frozen=True)
@@ -71,19 +66,21 @@ def period_text(period: periods.Period, locale: fmt.Locale) -> str:
 def delta_line(delta: deltas.Delta | None, unit: str, previous: periods.Period, locale: fmt.Locale,
                why_not: str | None = None) -> html.Div:
     """``▲ +3.1 pp vs 9 Sep – 6 Oct · better · beyond noise``; the test's name in the tooltip."""
-    words = WORDS[locale]
     if delta is None or delta.change is None:
-        text = words["none"].format(why=why_not or words["no_data"].format(period=period_text(previous, locale)))
+        why = why_not or _("no data in {period}", locale).format(period=period_text(previous, locale))
+        text = _("no comparison: {why}", locale).format(why=why)
         return html.Div(text, className="small text-muted cp-delta")
     arrow = "▲" if delta.change > 0 else "▼" if delta.change < 0 else "="
-    parts = [f"{arrow} {deltas.change_text(delta, unit, locale)} {words['vs']} {period_text(previous, locale)}"]
+    versus = _("vs", locale)
+    parts = [f"{arrow} {deltas.change_text(delta, unit, locale)} {versus} {period_text(previous, locale)}"]
     if delta.better is not None:
-        parts.append(words["better"] if delta.better else words["worse"])
-    parts.append(words["untested"] if delta.beyond_noise is None else
-                 words["beyond"] if delta.beyond_noise else words["within"])
+        parts.append(_("better", locale) if delta.better else _("worse", locale))
+    parts.append(_("no test", locale) if delta.beyond_noise is None else
+                 _("beyond noise", locale) if delta.beyond_noise else _("within noise", locale))
     tone = ("text-success" if delta.better else "text-danger") if delta.beyond_noise and delta.better is not None \
         else "text-muted"
-    title = (f"{delta.method}, Holm-adjusted over the cards: p = {fmt.number(delta.p, locale, 3)}"
+    title = (_("{method}, Holm-adjusted over the cards: p = {p}", locale).format(method=_(delta.method, locale),
+                                                                         p=fmt.number(delta.p, locale, 3))
              if delta.p is not None and delta.method else None)
     return html.Div(" · ".join(parts), className=f"small cp-delta {tone}", title=title)
 
@@ -106,7 +103,8 @@ def add_deltas(row: dbc.Row, found: dict[str, deltas.Delta], cmp: Comparison | N
             continue
         if cmp is None:
             if why_not:
-                with_delta(card, html.Div(WORDS[locale]["none"].format(why=why_not), className="small text-muted"))
+                line = _("no comparison: {why}", locale).format(why=why_not)
+                with_delta(card, html.Div(line, className="small text-muted"))
             continue
         with_delta(card, delta_line(found.get(metric) if cmp.has_data else None, units[metric], cmp.previous,
                                     locale))

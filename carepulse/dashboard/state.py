@@ -131,7 +131,21 @@ def settings() -> Settings:
     return current().settings
 
 
+LANGUAGE_COOKIE = "carepulse_lang"  # the navbar's language switch (dashboard/i18n.py)
+
+
 def locale() -> Locale:
+    """The language of this request: the switch's cookie when set, else the configured locale. Numbers,
+    dates and the words of the interface (:func:`carepulse.dashboard.i18n._`) follow it."""
+    try:
+        import flask
+
+        if flask.has_request_context():
+            chosen = flask.request.cookies.get(LANGUAGE_COOKIE)
+            if chosen in ("de", "en"):
+                return chosen  # type: ignore[return-value]
+    except ImportError:  # pragma: no cover - flask comes with dash
+        pass
     return current().locale
 
 

@@ -14,34 +14,25 @@ from dash import Input, Output, State, dcc, html
 
 from carepulse.dashboard import ids, saved_views, state
 from carepulse.dashboard.filters import BadQuery
-
-WORDS = {
-    "en": {"menu": "Saved views", "save": "Save view", "empty": "No saved views yet", "name": "Name of the view",
-           "title": "Save this view", "hint": "Saves this page with its filters, for everyone using this warehouse.",
-           "ok": "Save", "saved": "Saved “{name}”."},
-    "de": {"menu": "Gespeicherte Ansichten", "save": "Ansicht speichern", "empty": "Noch keine gespeicherten Ansichten",
-           "name": "Name der Ansicht", "title": "Diese Ansicht speichern",
-           "hint": "Speichert diese Seite mit ihren Filtern, für alle, die dieses Warehouse nutzen.",
-           "ok": "Speichern", "saved": "„{name}“ gespeichert."},
-}
+from carepulse.dashboard.i18n import _
 
 
 def navbar_items() -> list[Any]:
-    words = WORDS[state.locale()]
     return [
-        dbc.Nav(dbc.DropdownMenu(label=words["menu"], id=ids.VIEWS_MENU, nav=True, align_end=True,
+        dbc.Nav(dbc.DropdownMenu(label=_("Saved views"), id=ids.VIEWS_MENU, nav=True, align_end=True,
                                  children=menu_items(())), navbar=True, className="me-2"),
-        dbc.Button(words["save"], id=ids.VIEWS_SAVE_OPEN, size="sm", color="secondary", outline=True,
+        dbc.Button(_("Save view"), id=ids.VIEWS_SAVE_OPEN, size="sm", color="secondary", outline=True,
                    className="me-2 text-light"),
         dbc.Modal([
-            dbc.ModalHeader(dbc.ModalTitle(words["title"])),
+            dbc.ModalHeader(dbc.ModalTitle(_("Save this view"))),
             dbc.ModalBody([
-                dbc.Label(words["name"], html_for=ids.VIEWS_SAVE_NAME),
+                dbc.Label(_("Name of the view"), html_for=ids.VIEWS_SAVE_NAME),
                 dbc.Input(id=ids.VIEWS_SAVE_NAME, maxlength=saved_views.MAX_NAME_CHARS, debounce=False),
-                html.Div(words["hint"], className="small text-muted mt-1"),
+                html.Div(_("Saves this page with its filters, for everyone using this warehouse."),
+                         className="small text-muted mt-1"),
                 html.Div(id=ids.VIEWS_SAVE_MESSAGE, className="small mt-2"),
             ]),
-            dbc.ModalFooter(dbc.Button(words["ok"], id=ids.VIEWS_SAVE_CONFIRM, color="primary")),
+            dbc.ModalFooter(dbc.Button(_("Save"), id=ids.VIEWS_SAVE_CONFIRM, color="primary")),
         ], id=ids.VIEWS_SAVE_DIALOG, is_open=False),
         dcc.Store(id=ids.VIEWS_SAVED),
     ]
@@ -50,7 +41,7 @@ def navbar_items() -> list[Any]:
 def menu_items(views: tuple[saved_views.SavedView, ...]) -> list[Any]:
     """One link per saved view (its name as text); a disabled line when there is none."""
     if not views:
-        return [dbc.DropdownMenuItem(WORDS[state.locale()]["empty"], disabled=True)]
+        return [dbc.DropdownMenuItem(_("No saved views yet"), disabled=True)]
     return [dbc.DropdownMenuItem(v.name, href=v.href, external_link=True, className="cp-saved-view")
             for v in views]
 
@@ -87,4 +78,4 @@ def save(_clicks: int | None, _submit: int | None, name: str | None, pathname: s
     except BadQuery as exc:
         return dbc.Alert(str(exc), color="warning", className="py-1 px-2 mb-0"), dash.no_update, True
     saved_views.save_view(state.current().path, view)
-    return WORDS[state.locale()]["saved"].format(name=view.name), view.href, False
+    return _("Saved “{name}”.").format(name=view.name), view.href, False

@@ -21,7 +21,7 @@ from dash.development.base_component import Component
 from dash.testing import ignore_register_page
 from openpyxl import load_workbook
 
-from carepulse.dashboard import components, ids, state, thread
+from carepulse.dashboard import components, filters, i18n, ids, state, thread
 from carepulse.metrics import views
 
 with ignore_register_page():
@@ -353,7 +353,7 @@ def test_a_missing_warehouse_file_is_an_empty_state(tmp_path: Any) -> None:
     assert "No warehouse file yet" in text_of(data_page.show_summary({}))
     assert "No warehouse file yet" in text_of(pilot.show_headline({})[0])
     bar = text_of(explore.layout())
-    assert "no data loaded" in bar
+    assert i18n._("no data loaded") in bar  # in the configured language
 
 
 # ---- layouts are functions of the URL query ----------------------------------------------------------
@@ -376,7 +376,7 @@ def test_layouts_take_filters_from_the_query(demo_state: state.DashboardState) -
     assert find(tree, ids.EXPLORE_BY).value == "team"
     assert "ignored from=soon" in text_of(pilot.layout(**{"from": "soon"}))
     for page in (pilot, team, explore):  # issue 12: the team and category filters say what they keep
-        assert "keep only the Twitter threads that have a CRM case" in text_of(page.layout(**query))
+        assert i18n._(filters.TEAM_CATEGORY_NOTE) in text_of(page.layout(**query))
 
 
 def test_grids_use_plain_text_cells_only(demo_state: state.DashboardState) -> None:
@@ -548,6 +548,8 @@ def test_the_bar_names_an_agent_filter_and_links_to_all_agents(demo_state: state
     from carepulse.dashboard import filters
 
     bar = filters.filter_bar({"agent": "A. Becker", "team": "Social Care"})
-    assert "agent: A. Becker ( all agents )" in text_of(bar)
-    [link] = [c for c in walk(bar) if getattr(c, "children", None) == "all agents"]
+    # the demo is German: "Agent: A. Becker ( alle Agenten )"
+    assert f"{i18n._('agent')}: A. Becker ( {i18n._('all agents')} )" in text_of(bar)
+    assert i18n._("all agents") == "alle Agenten"
+    [link] = [c for c in walk(bar) if getattr(c, "children", None) == i18n._("all agents")]
     assert link.href == "?team=Social+Care"

@@ -371,7 +371,7 @@ def test_the_layout_has_every_economics_output(demo_state: state.DashboardState)
                          ids.PILOT_SENSITIVITY, ids.PILOT_HOTLINE, ids.PILOT_HOTLINE_NOTE, ids.PILOT_STAFFING,
                          ids.PILOT_STAFFING_HEATMAP):
         find(tree, component_id)
-    assert "set-up cost of 15.000\u00a0€" in text_of(tree)
+    assert "Einrichtungskosten von 15.000\u00a0€" in text_of(tree)  # the German demo: the subtitle in German
 
 
 def test_the_csat_card_follows_the_verdict_not_the_bare_interval() -> None:

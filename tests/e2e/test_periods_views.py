@@ -64,8 +64,8 @@ def test_the_agent_filter_from_the_address(page: Any, base_url: str, e2e_db: Pat
     everyone = page.inner_text("#kpi-response")
     open_page(page, base_url + "/?agent=" + quote(agent), PAGES["pilot"][1])
     bar = page.inner_text(".cp-filter-bar")
-    assert f"agent: {agent}" in bar and "all agents" in bar
+    assert f"Agent: {agent}" in bar and "alle Agenten" in bar  # the German demo
     assert page.inner_text("#kpi-response") != everyone
-    page.click("text=all agents")
+    page.click("text=alle Agenten")
     page.wait_for_url(re.compile(r".*/(\?(?!.*agent=).*)?$"))
     assert page.problems == [], "\n".join(page.problems)

@@ -24,6 +24,7 @@ from carepulse.dashboard import components, figures, ids, period_compare, state
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.economics_figures import hotline_chart, payback_chart, staffing_heatmap
 from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, options, query_store
+from carepulse.dashboard.i18n import N_, _
 from carepulse.dashboard.pilot_cards import (
     answer_block,
     answered_within,
@@ -80,9 +81,8 @@ HEADLINE = ("threads", "answered_threads", "response_rate", "first_response_medi
             "resolution_diff_twitter_hotline", "first_response_trend_s_per_week", "threads_forecast_4w")
 HEADLINE_BY_CHANNEL = ("cases", "resolution_rate")
 SPEED = ("first_response_median_s", "first_response_km_median_s", "sla_met_share")
-COMPARE_LABELS = {"previous": {"en": "the previous period", "de": "dem Vorzeitraum"},
-                  "year": {"en": "the same period a year before", "de": "dem Vorjahreszeitraum"},
-                  "none": {"en": "nothing", "de": "nichts"}}
+COMPARE_LABELS = {"previous": N_("the previous period"), "year": N_("the same period a year before"),
+                  "none": N_("nothing")}
 
 
 def layout(**query: Any) -> html.Div:
@@ -90,8 +90,8 @@ def layout(**query: Any) -> html.Div:
     locale = state.locale()
     setup = fmt.money(settings.cost.pilot_setup_eur, locale)
     return html.Div([
-        components.page_header("Pilot", "Does Twitter support pay off, are customers more satisfied, "
-                                        "and are we fast enough?"),
+        components.page_header(_("Pilot"), _("Does Twitter support pay off, are customers more satisfied, "
+                                           "and are we fast enough?")),
         filter_bar(query),
         query_store(ids.PILOT_QUERY, query, cmp=query.get("cmp") if query.get("cmp") != "previous" else None),
         dbc.Row([dbc.Col(compare_control(query.get("cmp"), locale), md="auto"),
@@ -99,61 +99,61 @@ def layout(**query: Any) -> html.Div:
                 className="g-3 align-items-center"),
         components.loading(html.Div(id=ids.PILOT_ECONOMICS_KPIS, className="mb-2", style={"minHeight": "120px"})),
         components.loading(html.Div(id=ids.PILOT_KPIS, className="mb-2", style={"minHeight": "120px"})),
-        html.H5("Does the pilot pay off?", className="mt-3"),
-        components.card("In plain words: the pilot's economics",
+        html.H5(_("Does the pilot pay off?"), className="mt-3"),
+        components.card(_("In plain words: the pilot's economics"),
                         [components.loading(html.Div(id=ids.PILOT_ECONOMICS_ANSWER)), glossary(locale)]),
         dbc.Row([
             dbc.Col(components.card(
-                "Net benefit per month and the running balance",
+                _("Net benefit per month and the running balance"),
                 components.loading(components.graph(ids.PILOT_PAYBACK)),
-                subtitle=f"bars: each month's net benefit (hatched: a partial month); line: the running balance, "
-                         f"starting at minus the set-up cost of {setup}, so set-up cost included"), lg=8),
-            dbc.Col(components.card("How sure: other deflection shares",
+                subtitle=_("bars: each month's net benefit (hatched: a partial month); line: the running balance, "
+                           "starting at minus the set-up cost of {setup}, so set-up cost included")
+                .format(setup=setup)), lg=8),
+            dbc.Col(components.card(_("How sure: other deflection shares"),
                                     components.loading(html.Div(id=ids.PILOT_SENSITIVITY)),
-                                    subtitle="net benefit over the pilot months, set-up cost not included"), lg=4),
+                                    subtitle=_("net benefit over the pilot months, set-up cost not included")), lg=4),
         ]),
         dbc.Row([
             dbc.Col(components.card(
-                "Did the hotline get lighter after the launch?",
+                _("Did the hotline get lighter after the launch?"),
                 [components.loading(html.Div(id=ids.PILOT_HOTLINE_NOTE)),
                  components.loading(components.graph(ids.PILOT_HOTLINE))],
-                subtitle="weekly hotline cases against the pre-launch trend carried on (interrupted time series)"),
+                subtitle=_("weekly hotline cases against the pre-launch trend carried on (interrupted time series)")),
                 lg=7),
-            dbc.Col(components.card("Cost per case by channel", components.loading(html.Div(id=ids.PILOT_COST)),
-                                    subtitle="Twitter in blue, the hotline in orange; all months of the selection "
-                                             "(the cost card above compares the pilot months only)"),
+            dbc.Col(components.card(_("Cost per case by channel"), components.loading(html.Div(id=ids.PILOT_COST)),
+                                    subtitle=_("Twitter in blue, the hotline in orange; all months of the selection "
+                                               "(the cost card above compares the pilot months only)")),
                     lg=5),
         ]),
         components.card(
-            "Staffing what-if: a Twitter desk staffed to the SLA",
+            _("Staffing what-if: a Twitter desk staffed to the SLA"),
             dbc.Row([
                 dbc.Col(components.loading(html.Div(id=ids.PILOT_STAFFING)), lg=6),
-                dbc.Col([html.Div("Agents needed on the desk at today's volume", className="small fw-semibold"),
+                dbc.Col([html.Div(_("Agents needed on the desk at today's volume"), className="small fw-semibold"),
                          components.loading(components.graph(ids.PILOT_STAFFING_HEATMAP, 260))], lg=6),
             ]),
-            subtitle="Erlang C at today's volume and more"),
-        html.H5("Are customers satisfied, and are we fast enough?", className="mt-3"),
+            subtitle=_("Erlang C at today's volume and more")),
+        html.H5(_("Are customers satisfied, and are we fast enough?"), className="mt-3"),
         dbc.Row([
-            dbc.Col(components.card("In plain words: service",
+            dbc.Col(components.card(_("In plain words: service"),
                                     [components.loading(html.Div(id=ids.PILOT_VERDICTS)), glossary(locale)]), lg=7),
-            dbc.Col(components.card("Published yardsticks beside our numbers",
+            dbc.Col(components.card(_("Published yardsticks beside our numbers"),
                                     components.loading(html.Div(id=ids.PILOT_YARDSTICKS))), lg=5),
         ]),
         dbc.Row([
-            dbc.Col(components.card("Threads per week and the next four", components.loading(
-                components.graph(ids.PILOT_VOLUME)), subtitle="complete weeks; band: 95 % prediction interval"
-                if locale == "de" else "complete weeks; band: 95% prediction interval"), lg=6),
-            dbc.Col(components.card("Speed per week", components.loading(components.graph(ids.PILOT_SPEED)),
-                                    subtitle="first response medians and the share answered within the SLA"), lg=6),
+            dbc.Col(components.card(_("Threads per week and the next four"), components.loading(
+                components.graph(ids.PILOT_VOLUME)), subtitle=_("complete weeks; band: 95% prediction interval")),
+                lg=6),
+            dbc.Col(components.card(_("Speed per week"), components.loading(components.graph(ids.PILOT_SPEED)),
+                                    subtitle=_("first response medians and the share answered within the SLA")), lg=6),
         ]),
     ])
 
 
 def report_links(locale: fmt.Locale) -> html.Div:
     """Downloads of the management report (``carepulse report``) for the usual periods."""
-    label = "Bericht (PDF):" if locale == "de" else "Report (PDF):"
-    periods_shown = (("LAST-4-WEEKS", periods.PRESET_LABELS["last-4-weeks"][locale]),
-                     ("LAST-1-WEEKS", "Letzte Woche" if locale == "de" else "Last week"))
+    label = _("Report (PDF):")
+    periods_shown = (("LAST-4-WEEKS", periods.PRESET_LABELS["last-4-weeks"][locale]), ("LAST-1-WEEKS", _("Last week")))
     links = [html.A(text, href=f"/report.pdf?period={code}", className="ms-2", id=f"pilot-report-{code.lower()}",
                     download="") for code, text in periods_shown]
     return html.Div([html.Span(label, className="text-muted"), *links], className="small mb-1")
@@ -165,11 +165,11 @@ def compare_mode(value: Any) -> str:
 
 
 def compare_control(value: Any, locale: fmt.Locale) -> html.Div:
-    label = "Karten vergleichen mit" if locale == "de" else "Compare the cards with"
+    label = _("Compare the cards with")
     return html.Div([
         html.Label(label, htmlFor=ids.PILOT_COMPARE, className="small text-muted me-2 mb-0"),
         dcc.Dropdown(id=ids.PILOT_COMPARE, value=compare_mode(value), clearable=False, searchable=False,
-                     options=[{"label": COMPARE_LABELS[m][locale], "value": m} for m in periods.COMPARE_MODES],
+                     options=[{"label": _(COMPARE_LABELS[m]), "value": m} for m in periods.COMPARE_MODES],
                      style={"minWidth": "16rem"}),
     ], className="d-flex align-items-center mb-2")
 

@@ -1,0 +1,69 @@
+"""The words of the interface in German and English: ``_("English text")`` gives the request's language.
+
+English is written in the code; the German comes from gettext message catalogs
+(``carepulse/dashboard/locale/de/LC_MESSAGES/*.po``, read with Babel; one file per part of the
+interface, merged). A message with placeholders is translated whole and formatted after:
+``_("{n} threads").format(n=...)``, so a translator sees the sentence, not its pieces. The language is the
+navbar switch's cookie, else the configured ``locale`` (German for the German demo); numbers and dates
+follow it (:func:`carepulse.dashboard.state.locale`).
+
+Catalog work: ``pybabel extract -k _ -k N_ -o messages.pot carepulse/dashboard`` lists every message;
+``tests/dashboard/test_i18n.py`` fails when a message has no German, or when a converted module shows a
+string that does not go through ``_``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from carepulse.dashboard import state
+
+LANGUAGES = ("de", "en")
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+CATALOGS = Path(__file__).parent / "locale"
+
+
+@lru_cache(maxsize=4)
+def catalog(language: str) -> dict[str, str]:
+    """msgid -> msgstr of every catalog file of ``language`` (empty translations left out)."""
+    from babel.messages.pofile import read_po
+
+    found: dict[str, str] = {}
+    folder = CATALOGS / language / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
+                    found[message.id] = message.string
+    return found
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined (a constant); it is translated where shown."""
+    return message
+
+
+def _(message: str, locale: str | None = None) -> str:
+    """``message`` (English, as written in the code) in ``locale``, else in the request's language."""
+    language = locale or state.locale()
+    if language == "en":
+        return message
+    return catalog(language).get(message, message)
+
+
+def install(server: Any) -> None:
+    """``/lang/de`` and ``/lang/en``: set the language cookie (a year) and go back where the user was."""
+    import flask
+
+    from carepulse.dashboard.addresses import safe_next
+
+    def switch(code: str) -> Any:
+        if code not in LANGUAGES:
+            flask.abort(404)
+        response = flask.redirect(safe_next(flask.request.args.get("next")))
+        response.set_cookie(state.LANGUAGE_COOKIE, code, max_age=365 * 86400, httponly=True, samesite="Lax")
+        return response
+
+    server.add_url_rule("/lang/<code>", "carepulse_language", switch)
