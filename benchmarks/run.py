@@ -1,4 +1,4 @@
-"""Benchmarks at TWCS scale, in one run on one generated file, side by side with the floor and pandas.
+"""Benchmarks at TWCS scale, in one run on one generated file, side by side with the floor and three peers.
 
     python -m benchmarks.run [--tweets 3000000] [--out benchmarks/RESULTS.md] [--quick]
 
@@ -7,6 +7,8 @@ Steps (each a separate process, timed from outside: wall time, and peak RSS from
 a. the floor: DuckDB ``read_csv`` of the file into a table with parsed timestamps, nothing else, in a
    fresh file database, checkpoint included;
 b. the usual way: the vectorised pandas pipeline (:mod:`benchmarks.pandas_pipeline`) doing the same job;
+b''. the same job in Polars, lazy and multi-threaded (:mod:`benchmarks.polars_pipeline`);
+a'. the same job as plain DuckDB SQL, recursive CTE for the roots (:mod:`benchmarks.duckdb_pipeline`);
 c. ``carepulse ingest twcs`` of the file into a fresh warehouse, complete;
 d. an incremental load of 10 k new tweets (``--id-offset``: their orphans reply to earlier tweets) into
    that warehouse (wall time, and the loader's own seconds);
@@ -19,6 +21,10 @@ f. the dashboard over HTTP against ``carepulse serve``: the first page load (the
    built from ``_dash-dependencies`` and the store the page renders), p50 and p95 over ``--reps``
    changes, each next to the raw time of the metric calls behind it (the same functions called directly
    against the warehouse, uncached).
+
+Each peer (b, b'', a') is checked to give carepulse's threads, answered threads and median first
+response, in total and per account. ``--step pandas|polars|duckdb_sql --file CSV [--db WAREHOUSE]``
+runs one peer alone (and checks it against ``carepulse metrics`` on that warehouse when given).
 
 Every filter change picks another brand account, so no answer comes from the dashboard's cache.
 Step d runs last, because it changes the warehouse. ``--quick`` runs everything on a tiny file (the
@@ -118,11 +124,29 @@ def step_floor(csv: Path, work: Path) -> dict[str, Any]:
     return {"wall_s": child.wall_s, "rss_mb": child.peak_rss_mb, "rows": inner["rows"], "inner_s": inner["seconds"]}
 
 
-def step_pandas(csv: Path, engine: str = "c") -> dict[str, Any]:
-    child = checked(run_child([*python(), "-m", "benchmarks.pandas_pipeline", str(csv), "--json", "--engine", engine]),
-                    "pandas")
+def step_peer(module: str, csv: Path, what: str, *options: str) -> dict[str, Any]:
+    """A peer pipeline in its own process: wall time, peak RSS and its JSON result (the same fields for all)."""
+    child = checked(run_child([*python(), "-m", module, str(csv), "--json", *options]), what)
     inner = json.loads(child.stdout.strip().splitlines()[-1])
     return {"wall_s": child.wall_s, "rss_mb": child.peak_rss_mb, "result": inner}
+
+
+def step_pandas(csv: Path, engine: str = "c") -> dict[str, Any]:
+    """(b), or (b') with ``engine="pyarrow"``."""
+    return step_peer("benchmarks.pandas_pipeline", csv, "pandas", "--engine", engine)
+
+
+def step_polars(csv: Path) -> dict[str, Any]:
+    """(b''): the Polars pipeline."""
+    return step_peer("benchmarks.polars_pipeline", csv, "polars")
+
+
+def step_duckdb_sql(csv: Path) -> dict[str, Any]:
+    """(a'): the plain DuckDB SQL pipeline."""
+    return step_peer("benchmarks.duckdb_pipeline", csv, "duckdb sql")
+
+
+PEERS = {"pandas": ("(b)", step_pandas), "polars": ("(b'')", step_polars), "duckdb_sql": ("(a')", step_duckdb_sql)}
 
 
 def step_ingest(csv: Path, db: Path) -> dict[str, Any]:
@@ -194,6 +218,12 @@ def run(tweets: int, quick: bool, work: Path, reps: int, metric_reps: int, incre
     results.checks.setdefault("load", {})["pandas"] = os.getloadavg()[0]
     results.steps["pandas"] = step_pandas(base)
     results.checks["pandas_pyarrow"] = step_pandas(base, "pyarrow")
+    say("(b'') the Polars pipeline")
+    results.checks.setdefault("load", {})["polars"] = os.getloadavg()[0]
+    results.steps["polars"] = step_polars(base)
+    say("(a') the plain DuckDB SQL pipeline")
+    results.checks.setdefault("load", {})["duckdb_sql"] = os.getloadavg()[0]
+    results.steps["duckdb_sql"] = step_duckdb_sql(base)
     say("(c) carepulse ingest twcs")
     results.checks.setdefault("load", {})["ingest"] = os.getloadavg()[0]
     results.steps["ingest"] = step_ingest(base, db)
@@ -213,7 +243,9 @@ def run(tweets: int, quick: bool, work: Path, reps: int, metric_reps: int, incre
     results.checks.setdefault("load", {})["incremental"] = os.getloadavg()[0]
     results.steps["incremental"] = step_incremental(batch, db)
     results.machine["load_after"] = os.getloadavg()
-    results.checks["same_numbers"] = same_numbers(results.steps["pandas"]["result"], results.steps["metrics"]["result"])
+    for peer in PEERS:
+        key = "same_numbers" if peer == "pandas" else f"same_numbers_{peer}"
+        results.checks[key] = same_numbers(results.steps[peer]["result"], results.steps["metrics"]["result"])
     results.checks["ratios"] = headline_ratios(results)
     return results
 
@@ -242,6 +274,31 @@ def dashboard_only(db: Path, reps: int, json_out: Path | None) -> int:
     return 0
 
 
+def peer_only(peer: str, csv: Path, db: Path | None, json_out: Path | None) -> int:
+    """One peer alone on a file: ``--step pandas|polars|duckdb_sql --file CSV [--db WAREHOUSE] [--json FILE]``.
+
+    With ``--db`` (a warehouse of the same file, from ``carepulse ingest twcs``) its numbers are checked
+    against one ``carepulse metrics --by account`` run, as in the full run; exit code 1 when they differ.
+    """
+    label, step = PEERS[peer]
+    say(f"{label} {peer} on {csv.name}")
+    load_before = os.getloadavg()[0]
+    result = step(csv)
+    inner = result["result"]
+    print(f"{label} {peer}: wall {result['wall_s']:.2f} s, peak RSS {result['rss_mb']:,.0f} MB ("
+          + ", ".join(f"{k} {v:.2f} s" for k, v in inner["seconds"].items())
+          + f"); {inner['tweets']:,} tweets, {inner['threads']:,} threads, {inner['answered']:,} answered, median "
+          f"{inner['median_s']} s; load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}")
+    same = None
+    if db is not None:
+        same = same_numbers(inner, step_metrics(db, 1)["result"])
+        print(f"same numbers as carepulse metrics on {db.name}, in total and per account: "
+              f"{'yes' if same['all'] else 'NO'}")
+    if json_out:
+        json_out.write_text(json.dumps({**result, "same_numbers": same}, indent=1), encoding="utf-8")
+    return 0 if same is None or same["all"] else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tweets", type=int, default=None, help="tweets in the generated file (default 3,000,000)")
@@ -250,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every raw number here")
     parser.add_argument("--workdir", type=Path, default=None, help="where files and warehouses go (default data/bench)")
     parser.add_argument("--reps", type=int, default=None, help="filter changes per dashboard page (default 20)")
-    parser.add_argument("--step", choices=("floor", "dashboard", "report"), help=argparse.SUPPRESS)
+    parser.add_argument("--step", choices=("floor", "dashboard", "report", *PEERS), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -262,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.step == "dashboard":  # step (f) alone, against an existing warehouse (not written to)
         return dashboard_only(args.db, args.reps or 20, args.json)
+    if args.step in PEERS:  # one peer alone on a file, checked against a warehouse when --db is given
+        if args.file is None:
+            parser.error(f"--step {args.step} needs --file CSV")
+        return peer_only(args.step, args.file, args.db, args.json)
     tweets = args.tweets or (3_000 if args.quick else 3_000_000)
     reps = args.reps or (2 if args.quick else 20)
     with workdir(args.workdir, args.quick) as work:

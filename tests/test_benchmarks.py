@@ -1,15 +1,16 @@
 """A tiny run of the benchmark code, so it never rots. No timing is asserted: only that every step runs
-(generator, floor, pandas pipeline, ingest, incremental load, metrics, the dashboard over HTTP) and that
-the pandas pipeline and carepulse give the same numbers."""
+(generator, floor, the pandas, Polars and plain-SQL pipelines, ingest, incremental load, metrics, the
+dashboard over HTTP) and that every peer pipeline and carepulse give the same numbers."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from benchmarks import pandas_pipeline
+from benchmarks import duckdb_pipeline, pandas_pipeline, polars_pipeline
 from benchmarks import run as bench
 
 
@@ -26,7 +27,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
 
 def test_every_step_runs_and_the_table_is_written(quick: tuple[dict, str, Path]) -> None:
     results, markdown, _ = quick
-    assert set(results["steps"]) == {"floor", "pandas", "ingest", "incremental", "metrics"}
+    assert set(results["steps"]) == {"floor", "pandas", "polars", "duckdb_sql", "ingest", "incremental", "metrics"}
     for step in results["steps"].values():
         assert step["wall_s"] > 0 and step["rss_mb"] > 0
     assert results["steps"]["floor"]["rows"] == results["tweets"] == 3_000
@@ -38,11 +39,15 @@ def test_every_step_runs_and_the_table_is_written(quick: tuple[dict, str, Path])
     assert markdown.startswith("# Results\n\nprose before") and markdown.rstrip().endswith("prose after")
     assert "old" not in markdown and "| (c) | `carepulse ingest twcs`, complete |" in markdown
     assert "Headline ratios and targets" in markdown
+    assert "| (b'') | Polars pipeline" in markdown and "| (a') | plain DuckDB SQL" in markdown
+    assert "(b'') / (c): Polars against ingest" in markdown
+    assert "(a') / (c): plain DuckDB SQL against ingest" in markdown
 
 
-def test_pandas_pipeline_gives_carepulse_numbers(quick: tuple[dict, str, Path]) -> None:
-    results, _, _ = quick
-    theirs = results["steps"]["pandas"]["result"]
+@pytest.mark.parametrize("peer", ["pandas", "polars", "duckdb_sql"])
+def test_peer_pipeline_gives_carepulse_numbers(quick: tuple[dict, str, Path], peer: str) -> None:
+    results, markdown, _ = quick
+    theirs = results["steps"][peer]["result"]
     ours = results["steps"]["metrics"]["result"]
     assert (theirs["threads"], theirs["answered"], theirs["median_s"]) == (
         ours["total"]["threads"], ours["total"]["answered_threads"], ours["total"]["first_response_median_s"])
@@ -50,13 +55,29 @@ def test_pandas_pipeline_gives_carepulse_numbers(quick: tuple[dict, str, Path]) 
     per_account = {k: (v["threads"], v["answered_threads"], v["first_response_median_s"])
                    for k, v in ours["groups"].items() if v["threads"]}
     assert per_account == {k: (v["threads"], v["answered"], v["median_s"]) for k, v in theirs["by_account"].items()}
-    assert results["checks"]["same_numbers"]["all"] is True
+    assert results["checks"]["same_numbers" if peer == "pandas" else f"same_numbers_{peer}"]["all"] is True
+    assert "**NO**" not in markdown
 
 
-def test_pandas_pipeline_on_the_public_sample(shared_sample: Path) -> None:
-    """The issue's figures for the TWCS sample: 281 threads, 263 answered, median 740 s."""
-    result = pandas_pipeline.run(shared_sample)
+@pytest.mark.parametrize("peer", [pandas_pipeline, polars_pipeline, duckdb_pipeline], ids=lambda m: m.__name__)
+def test_peer_pipeline_on_the_public_sample(shared_sample: Path, peer: Any) -> None:
+    """The issue's figures for the TWCS sample: 281 threads, 263 answered, median 740 s; the peers agree per account."""
+    result = peer.run(shared_sample)
     assert (result.threads, result.answered, result.median_s) == (281, 263, 740.0)
+    assert result.by_account == pandas_pipeline.run(shared_sample).by_account
+
+
+def test_peer_step_alone_checks_against_a_warehouse(quick: tuple[dict, str, Path],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``--step polars --file CSV --db WAREHOUSE``: one peer, timed, checked against carepulse metrics."""
+    results, _, work = quick
+    csv = work / "twcs_3k.csv"
+    db = work / "peer.duckdb"
+    assert bench.main(["--step", "polars", "--file", str(csv)]) == 0
+    assert f"{results['steps']['polars']['result']['threads']:,} threads" in capsys.readouterr().out
+    bench.step_ingest(csv, db)
+    assert bench.main(["--step", "duckdb_sql", "--file", str(csv), "--db", str(db)]) == 0
+    assert "in total and per account: yes" in capsys.readouterr().out
 
 
 def test_output_strings_become_request_outputs() -> None:
