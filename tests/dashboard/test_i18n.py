@@ -23,6 +23,10 @@ CONVERTED = {
     "period_compare.py": ("delta_line", "add_deltas"),
     "filters.py": ("filter_bar", "preset_row", "default_range_note"),
     "pages/pilot.py": ("layout", "compare_control", "report_links"),
+    "pages/team.py": ("layout", "columns", "_threads", "_days", "queue_note", "measured_to", "agents_note"),
+    "pages/explore.py": ("layout", "metric_options", "view_columns", "notes", "definitions", "proxy_checks",
+                         "drill_title"),
+    "pages/data.py": ("layout", "summary_cards", "show_coverage", "show_audit"),
 }
 COMPONENT_MODULES = {"html", "dbc", "dcc", "components"}
 NAMES = {"carepulse"}  # a name, the same in every language
@@ -50,6 +54,18 @@ def test_every_marked_message_has_its_german_with_the_same_placeholders() -> Non
     assert missing == [], f"no German for: {missing}"
     for message in messages:
         assert set(re.findall(r"\{\w*\}", message)) == set(re.findall(r"\{\w*\}", german[message])), message
+
+
+def test_each_message_lives_in_one_catalog_file() -> None:
+    from babel.messages.pofile import read_po
+
+    owner: dict[str, str] = {}
+    for path in sorted((i18n.CATALOGS / "de" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id:
+                    assert message.id not in owner, f"{message.id!r} in {owner.get(message.id)} and {path.name}"
+                    owner[str(message.id)] = path.name
 
 
 def _is_text(node: ast.AST) -> bool:

@@ -122,7 +122,7 @@ def test_the_team_page_draws_the_breaches_of_the_demo(demo_state: state.Dashboar
                             settings=demo_state.settings).total["sla_breached_threads"].value
     assert sum(map(sum, z)) == sum(map(sum, by_weekday["data"][0]["z"])) == metric > 0
     assert len(z) <= 15 + 2
-    assert team.show_measured_to(None).startswith("Waiting measured to ")
+    assert team.show_measured_to(None).startswith("Wartezeit gemessen bis ")  # the German demo
 
 
 @pytest.mark.parametrize("check", [lambda layout: "team-breach-agents" in str(layout),

@@ -57,7 +57,7 @@ def test_a_focused_queue_row_opens_with_enter(page: Any, base_url: str) -> None:
 
 def test_space_opens_a_row_too_and_the_queue_says_what_waiting_is_measured_to(page: Any, base_url: str) -> None:
     open_page(page, base_url + "/team", PAGES["team"][1])
-    assert "Waiting measured to" in page.inner_text("#team-queue-as-of")
+    assert "Wartezeit gemessen bis" in page.inner_text("#team-queue-as-of")  # the German demo
     assert page.locator("#team-breach-agents .hm").count() == 1 and page.locator("#team-breach-weekdays .hm").count()
     enter_the_queue(page)
     page.keyboard.press(" ")

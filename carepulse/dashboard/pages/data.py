@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from carepulse.dashboard import components, figures, ids, state
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.components import Column
 from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store
+from carepulse.dashboard.i18n import N_, _
 from carepulse.metrics import data_views, engine
 from carepulse.warehouse import audit
 
@@ -23,85 +25,95 @@ dash.register_page(__name__, path="/data", name="Data", title="carepulse · Data
 follow_filters(ids.DATA_QUERY)
 
 RUN_COLUMNS = (
-    Column("run_id", "Run", "text", width=75),
-    Column("source", "Source", width=90),
-    Column("file", "File", "tweet", width=220),
-    Column("started_at", "Loaded at", "datetime", width=150),
-    Column("seconds", "Seconds", "number", width=100),
-    Column("file_bytes", "Size", "bytes", width=100),
-    Column("records_read", "Read", "count", width=100),
-    Column("loaded", "Loaded", "count", width=100),
-    Column("updated", "Updated", "count", width=100),
-    Column("duplicate", "Duplicate", "count", width=105),
-    Column("quarantined", "Quarantined", "count", width=120),
-    Column("status", "Status", width=150),
+    Column("run_id", N_("Run"), "text", width=75),
+    Column("source", N_("Source"), width=90),
+    Column("file", N_("File"), "tweet", width=220),
+    Column("started_at", N_("Loaded at"), "datetime", width=150),
+    Column("seconds", N_("Seconds"), "number", width=100),
+    Column("file_bytes", N_("Size"), "bytes", width=100),
+    Column("records_read", N_("Read"), "count", width=100),
+    Column("loaded", N_("Loaded"), "count", width=100),
+    Column("updated", N_("Updated"), "count", width=100),
+    Column("duplicate", N_("Duplicate"), "count", width=105),
+    Column("quarantined", N_("Quarantined"), "count", width=120),
+    Column("status", N_("Status"), width=150),
 )
 REASON_COLUMNS = (
-    Column("reason_kind", "Reason", "tweet"),
-    Column("source", "Source", width=90),
-    Column("records", "Records", "count", width=100),
-    Column("runs", "Runs", "count", width=80),
+    Column("reason_kind", N_("Reason"), "tweet"),
+    Column("source", N_("Source"), width=90),
+    Column("records", N_("Records"), "count", width=100),
+    Column("runs", N_("Runs"), "count", width=80),
 )
 QUARANTINE_COLUMNS = (
-    Column("run_id", "Run", width=75),
-    Column("file", "File", width=200),
-    Column("line", "Line", "text", width=85),
-    Column("record_no", "Record", "text", width=105),
-    Column("reason", "Reason", width=280),
-    Column("raw", "Raw record (as read, hover for all of it)", "raw"),
+    Column("run_id", N_("Run"), width=75),
+    Column("file", N_("File"), width=200),
+    Column("line", N_("Line"), "text", width=85),
+    Column("record_no", N_("Record"), "text", width=105),
+    Column("reason", N_("Reason"), width=280),
+    Column("raw", N_("Raw record (as read, hover for all of it)"), "raw"),
 )
 COVERAGE_COLUMNS = (
-    Column("channel", "Channel"),
-    Column("cases", "Cases", "count"),
-    Column("conversation", "By conversation id", "count"),
-    Column("handle_window", "By handle and time", "count"),
-    Column("none", "Not linked", "count"),
-    Column("linked_share", "Linked", "share"),
+    Column("channel", N_("Channel")),
+    Column("cases", N_("Cases"), "count"),
+    Column("conversation", N_("By conversation id"), "count"),
+    Column("handle_window", N_("By handle and time"), "count"),
+    Column("none", N_("Not linked"), "count"),
+    Column("linked_share", N_("Linked"), "share"),
 )
 QUARANTINE_LIMIT = 1000
+COVERAGE_TABLE = "data-coverage-table"
 AUDIT_GRID, AUDIT_NOTE = "data-audit", "data-audit-note"  # "data-" ids: the page's admin rule covers them
 AUDIT_LIMIT = 200
 AUDIT_COLUMNS = (
-    Column("at", "When", "datetime", width=160),
-    Column("actor", "Who", width=150),
-    Column("action", "What", width=140),
-    Column("detail", "Detail", "raw"),
+    Column("at", N_("When"), "datetime", width=160),
+    Column("actor", N_("Who"), width=150),
+    Column("action", N_("What"), width=140),
+    Column("detail", N_("Detail"), "raw"),
 )
 
 
 def layout(**query: Any) -> html.Div:
     locale = state.locale()
     return html.Div([
-        components.page_header("Data", "What was loaded, what was rejected and why, and how CRM cases link to tweets."),
+        components.page_header(_("Data"), _("What was loaded, what was rejected and why, and how CRM cases link to "
+                                          "tweets.")),
         filter_bar(query),
         query_store(ids.DATA_QUERY, query),
         components.loading(html.Div(id=ids.DATA_SUMMARY)),
-        components.card("Loads", components.loading(
-            components.grid(ids.DATA_RUNS, RUN_COLUMNS, None, locale, auto_height=True, page_size=10,
-                            empty_text="No loads yet: run carepulse ingest ... or carepulse demo", filters=False)),
-            subtitle="one row per file: read = loaded + duplicate + quarantined (filters do not apply)"),
+        components.card(_("Loads"), components.loading(
+            components.grid(ids.DATA_RUNS, translated(RUN_COLUMNS, locale), None, locale, auto_height=True,
+                            page_size=10, empty_text=_("No loads yet: run {ingest} or {demo}").format(
+                                ingest="carepulse ingest ...", demo="carepulse demo"), filters=False)),
+            subtitle=_("one row per file: read = loaded + duplicate + quarantined (filters do not apply)")),
         dbc.Row([
-            dbc.Col(components.card("Quarantine by reason", components.loading(
-                components.grid(ids.DATA_REASONS, REASON_COLUMNS, None, locale, height="300px",
-                                empty_text="Nothing quarantined", filters=False)),
-                subtitle="values in quotes and numbers blanked"), lg=4),
-            dbc.Col(components.card("Quarantined records", components.loading(
-                components.grid(ids.DATA_QUARANTINE, QUARANTINE_COLUMNS, None, locale, height="300px",
-                                empty_text="Nothing quarantined: every record read was loaded or was a duplicate")),
-                subtitle=f"newest run first, up to {fmt.number(QUARANTINE_LIMIT, locale)}; raw text shown as stored"),
+            dbc.Col(components.card(_("Quarantine by reason"), components.loading(
+                components.grid(ids.DATA_REASONS, translated(REASON_COLUMNS, locale), None, locale, height="300px",
+                                empty_text=_("Nothing quarantined"), filters=False)),
+                subtitle=_("values in quotes and numbers blanked")), lg=4),
+            dbc.Col(components.card(_("Quarantined records"), components.loading(
+                components.grid(ids.DATA_QUARANTINE, translated(QUARANTINE_COLUMNS, locale), None, locale,
+                                height="300px",
+                                empty_text=_("Nothing quarantined: every record read was loaded or was a duplicate"))),
+                subtitle=_("newest run first, up to {n}; raw text shown as stored").format(
+                    n=fmt.number(QUARANTINE_LIMIT, locale))),
                 lg=8),
         ]),
-        components.card("CRM link coverage", [
+        components.card(_("CRM link coverage"), [
             components.loading(html.Div(id=ids.DATA_COVERAGE)),
             components.loading(components.graph(ids.DATA_COVERAGE_CHART, height=240)),
-        ], subtitle="how CRM cases find their Twitter thread (filters apply)"),
-        components.card("Audit log", [
+        ], subtitle=_("how CRM cases find their Twitter thread (filters apply)")),
+        components.card(_("Audit log"), [
             html.Div(id=AUDIT_NOTE),
-            components.loading(components.grid(AUDIT_GRID, AUDIT_COLUMNS, None, locale, height="360px",
-                                               empty_text="Nothing recorded yet")),
-        ], subtitle=f"the newest {fmt.number(AUDIT_LIMIT, locale)} entries: logins, downloads, user changes, "
-                    "erasures (filters do not apply)"),
+            components.loading(components.grid(AUDIT_GRID, translated(AUDIT_COLUMNS, locale), None, locale,
+                                               height="360px", empty_text=_("Nothing recorded yet"))),
+        ], subtitle=_("the newest {n} entries: logins, downloads, user changes, erasures (filters do not "
+                      "apply)").format(n=fmt.number(AUDIT_LIMIT, locale))),
     ])
+
+
+def translated(columns: tuple[Column, ...], locale: fmt.Locale) -> list[Column]:
+    """Grid columns with their headers (marked with N_ where defined) in ``locale``."""
+    return [replace(c, header=_(c.header, locale)) for c in columns]
 
 
 def summary_cards(summary: dict[str, Any], locale: fmt.Locale) -> dbc.Row:
@@ -111,20 +123,23 @@ def summary_cards(summary: dict[str, Any], locale: fmt.Locale) -> dbc.Row:
     def span(first: str, last: str, none: str) -> str:
         if not summary.get(first):
             return none
-        return f"{fmt.day(summary.get(first), locale)} to {fmt.day(summary.get(last), locale)}"
+        return _("{first} to {last}", locale).format(first=fmt.day(summary.get(first), locale),
+                                                     last=fmt.day(summary.get(last), locale))
 
-    tweets_span = span("first_tweet_at", "last_tweet_at", "no tweets loaded")
-    cases_span = span("first_case_at", "last_case_at", "no CRM data loaded")
+    tweets_span = span("first_tweet_at", "last_tweet_at", _("no tweets loaded", locale))
+    cases_span = span("first_case_at", "last_case_at", _("no CRM data loaded", locale))
     cards = [
-        components.kpi("Tweets", n("tweets"), tweets_span),
-        components.kpi("Threads", n("threads"), f"{n('answered_threads')} answered"),
-        components.kpi("CRM cases", n("crm_cases"), cases_span),
-        components.kpi("Brand accounts", n("brand_accounts")),
-        components.kpi("Loads", n("ingest_runs"), f"last {fmt.moment(summary.get('last_load_at'), locale)}"),
-        components.kpi("Quarantined", n("quarantined"), "records rejected with a reason",
+        components.kpi(_("Tweets", locale), n("tweets"), tweets_span),
+        components.kpi(_("Threads", locale), n("threads"), _("{n} answered", locale).format(n=n("answered_threads"))),
+        components.kpi(_("CRM cases", locale), n("crm_cases"), cases_span),
+        components.kpi(_("Brand accounts", locale), n("brand_accounts")),
+        components.kpi(_("Loads", locale), n("ingest_runs"),
+                       _("last {moment}", locale).format(moment=fmt.moment(summary.get("last_load_at"), locale))),
+        components.kpi(_("Quarantined", locale), n("quarantined"), _("records rejected with a reason", locale),
                        tone="bad" if summary.get("quarantined") else "neutral"),
-        components.kpi("As of", fmt.day(summary.get("as_of"), locale),
-                       f"{fmt.moment(summary.get('as_of'), locale)[-5:]}, the latest tweet: the metrics' 'now'"),
+        components.kpi(_("As of", locale), fmt.day(summary.get("as_of"), locale),
+                       _("{time}, the latest tweet: the metrics' 'now'", locale).format(
+                           time=fmt.moment(summary.get("as_of"), locale)[-5:])),
     ]
     return dbc.Row([dbc.Col(c, xs=6, md=3, xl=True, className="mb-2") for c in cards], className="g-2")
 
@@ -168,17 +183,20 @@ def show_coverage(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
     locale = state.locale()
     coverage = state.load(data_views.crm_link_coverage, filters)
     if coverage.empty:
-        message = components.empty_state(components.NO_CRM + " (or none in this selection)", components.CRM_COMMAND)
+        message = components.empty_state(_("{missing} (or none in this selection)").format(missing=components.NO_CRM),
+                                         components.CRM_COMMAND)
         return message, figures.link_coverage(coverage, locale)
     shares = state.load(engine.headline, ("crm_link_coverage", "crm_link_conversation_share",
                                           "crm_link_handle_window_share"), None, filters, ci=False)["total"]
     sentence = html.Div(
-        f"{fmt.percent(shares.get('crm_link_coverage'), locale, 1)} of Twitter threads in this selection have a "
-        f"CRM case: {fmt.percent(shares.get('crm_link_conversation_share'), locale, 1)} linked by conversation id, "
-        f"{fmt.percent(shares.get('crm_link_handle_window_share'), locale, 1)} by handle within "
-        f"{fmt.number(state.settings().crm_link_window_hours, locale)} hours.", className="small mb-2")
-    table = components.grid("data-coverage-table", COVERAGE_COLUMNS, coverage, locale, auto_height=True,
-                            filters=False)
+        _("{linked} of Twitter threads in this selection have a CRM case: {conversation} linked by conversation id, "
+          "{handle} by handle within {hours} hours.").format(
+            linked=fmt.percent(shares.get("crm_link_coverage"), locale, 1),
+            conversation=fmt.percent(shares.get("crm_link_conversation_share"), locale, 1),
+            handle=fmt.percent(shares.get("crm_link_handle_window_share"), locale, 1),
+            hours=fmt.number(state.settings().crm_link_window_hours, locale)), className="small mb-2")
+    table = components.grid(COVERAGE_TABLE, translated(COVERAGE_COLUMNS, locale), coverage, locale,
+                            auto_height=True, filters=False)
     return html.Div([sentence, table]), figures.link_coverage(coverage, locale)
 
 
@@ -209,7 +227,8 @@ def show_audit(_data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Any]
     try:
         entries = audit.recent(state.current().path, limit=AUDIT_LIMIT)
     except sqlite3.Error as exc:
-        return [], html.Div(f"The audit log cannot be read: {exc}", className="text-danger small mb-2")
+        return [], html.Div(_("The audit log cannot be read: {error}").format(error=exc),
+                        className="text-danger small mb-2")
     return audit_rows(entries, state.settings().timezone), None
 
 

@@ -8,6 +8,7 @@ a copied link still opens the same rows and the same conversation.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,7 @@ from carepulse.dashboard.filters import (
     query_store,
     to_search,
 )
+from carepulse.dashboard.i18n import N_, _
 from carepulse.metrics import data_views, engine, units, views
 from carepulse.metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
 
@@ -43,14 +45,14 @@ THREAD_LIMIT = 500
 TOTAL_KEY = "(total)"
 SLOW_SOURCES = ("texts",)
 THREAD_COLUMNS = (
-    Column("started_at", "Started", "datetime", width=155),
-    Column("status", "Status", width=110),
-    Column("account", "Account", width=150),
-    Column("customer_handle", "Customer", width=150),
-    Column("first_response_seconds", "First response", "duration", width=110),
-    Column("waiting_seconds", "Waiting", "duration", width=100),
-    Column("agent", "Agent", width=110),
-    Column("first_text", "First customer tweet", "tweet", width=320),
+    Column("started_at", N_("Started"), "datetime", width=155),
+    Column("status", N_("Status"), width=110),
+    Column("account", N_("Account"), width=150),
+    Column("customer_handle", N_("Customer"), width=150),
+    Column("first_response_seconds", N_("First response"), "duration", width=110),
+    Column("waiting_seconds", N_("Waiting"), "duration", width=100),
+    Column("agent", N_("Agent"), width=110),
+    Column("first_text", N_("First customer tweet"), "tweet", width=320),
 )
 
 
@@ -70,17 +72,19 @@ def chosen_by(text: Any) -> str | None:
     return str(text) if text in BREAKDOWNS else DEFAULT_BY
 
 
-def metric_options() -> list[dict[str, str]]:
+def metric_options(locale: fmt.Locale = "en") -> list[dict[str, str]]:
+    """The metrics dropdown's choices (English unless ``locale`` says otherwise: callable without a dashboard)."""
+    slow = _("{metric} (slow: scores tweet text)", locale)
     out = []
     for m in list_metrics():
-        slow = " (slow: scores tweet text)" if m.source in SLOW_SOURCES else ""
-        out.append({"label": f"{m.label}{slow}", "value": m.name, "title": m.description})
+        label = slow.format(metric=m.label) if m.source in SLOW_SOURCES else m.label
+        out.append({"label": label, "value": m.name, "title": m.description})
     return out
 
 
 def view_columns(metrics: tuple[str, ...], by: str | None, ci: bool, locale: fmt.Locale) -> list[Any]:
     """The table's columns: the group, then per metric its value (with 95% interval and n when asked)."""
-    columns: list[Any] = [Column("group", by or "selection", pinned=True, width=170)]
+    columns: list[Any] = [Column("group", by or _("selection", locale), pinned=True, width=170)]
     for name in metrics:
         m = get(name)
         unit = units.unit_format(m.unit)  # the unit's one formatter says how its column reads
@@ -88,13 +92,13 @@ def view_columns(metrics: tuple[str, ...], by: str | None, ci: bool, locale: fmt
         digits = unit.digits
         extra = []
         if ci and (m.ci or m.kind == "statistic"):
-            extra += [Column(f"{name}_ci_low", "95% from", kind, width=95, digits=digits),
-                      Column(f"{name}_ci_high", "95% to", kind, width=95, digits=digits)]
+            extra += [Column(f"{name}_ci_low", _("95% from", locale), kind, width=95, digits=digits),
+                      Column(f"{name}_ci_high", _("95% to", locale), kind, width=95, digits=digits)]
         if ci and m.kind not in ("count", "sum", "derived"):
             extra.append(Column(f"{name}_n", "n", "count", width=80))
         if extra:
-            columns.append(components.column_group(m.label, [Column(name, "value", kind, width=105, digits=digits),
-                                                             *extra], locale))
+            value = Column(name, _("value", locale), kind, width=105, digits=digits)
+            columns.append(components.column_group(m.label, [value, *extra], locale))
         else:
             columns.append(Column(name, m.label, kind, width=130, digits=digits))
     return columns
@@ -105,6 +109,11 @@ def view_frame(result: dict[str, Any], by: str | None) -> pd.DataFrame:
     rows = [{"group": key, **values} for key, values in result["groups"].items()] if by else []
     rows.append({"group": TOTAL_KEY if by else "whole selection", **result["total"]})
     return pd.DataFrame(rows)
+
+
+def translated(columns: tuple[Column, ...], locale: fmt.Locale) -> list[Column]:
+    """Grid columns with their headers (marked with N_ where defined) in ``locale``."""
+    return [replace(c, header=_(c.header, locale)) for c in columns]
 
 
 def parse_hash(hash_: str | None) -> dict[str, str]:
@@ -124,7 +133,7 @@ def layout(**query: Any) -> html.Div:
     by = chosen_by(query.get("by"))
     ci = str(query.get("ci", "1")) != "0"
     chart = query.get("chart") if query.get("chart") in metrics else metrics[0]
-    breakdowns = [{"label": "no breakdown", "value": NO_BREAKDOWN}] + [{"label": b, "value": b} for b in BREAKDOWNS]
+    breakdowns = [{"label": _("no breakdown"), "value": NO_BREAKDOWN}] + [{"label": b, "value": b} for b in BREAKDOWNS]
     export_buttons = [
         dbc.Button(fmt_.upper(), id=ids.export_button(prefix, fmt_), size="sm", color="secondary", outline=True,
                    className="me-1")
@@ -137,41 +146,41 @@ def layout(**query: Any) -> html.Div:
         for fmt_ in ids.EXPORT_FORMATS
     ]
     controls = dbc.Row([
-        dbc.Col([dbc.Label("Metrics", className="small mb-0"),
-                 dcc.Dropdown(id=ids.EXPLORE_METRICS, options=metric_options(), value=list(metrics), multi=True,
+        dbc.Col([dbc.Label(_("Metrics"), className="small mb-0"),
+                 dcc.Dropdown(id=ids.EXPLORE_METRICS, options=metric_options(locale), value=list(metrics), multi=True,
                               clearable=False)], lg=6),
-        dbc.Col([dbc.Label("Breakdown", className="small mb-0"),
+        dbc.Col([dbc.Label(_("Breakdown"), className="small mb-0"),
                  dcc.Dropdown(id=ids.EXPLORE_BY, options=breakdowns, value=by or NO_BREAKDOWN,
                               clearable=False)], lg=2),
-        dbc.Col([dbc.Label("Chart", className="small mb-0"),
+        dbc.Col([dbc.Label(_("Chart"), className="small mb-0"),
                  dcc.Dropdown(id=ids.EXPLORE_CHART_METRIC, value=chart, clearable=False,
                               options=[{"label": get(m).label, "value": m} for m in metrics])], lg=2),
-        dbc.Col(dbc.Checklist(id=ids.EXPLORE_CI, options=[{"label": "95% intervals and n", "value": "ci"}],
+        dbc.Col(dbc.Checklist(id=ids.EXPLORE_CI, options=[{"label": _("95% intervals and n"), "value": "ci"}],
                               value=["ci"] if ci else [], switch=True, className="small mt-3"), lg=2),
     ], className="g-2 mb-2")
     return html.Div([
-        components.page_header("Explore", "Any metric by any breakdown, down to the threads behind it; "
-                                          "export what you see."),
+        components.page_header(_("Explore"), _("Any metric by any breakdown, down to the threads behind it; "
+                                             "export what you see.")),
         filter_bar(query),
         query_store(ids.EXPLORE_QUERY, query, metrics=",".join(metrics), by=by or NO_BREAKDOWN,
                     ci="1" if ci else "0", chart=chart),
         controls,
-        components.card("Table", [
+        components.card(_("Table"), [
             components.loading(components.grid(ids.EXPLORE_TABLE, view_columns(metrics, by, ci, locale), None,
                                                locale, row_id="group", filters=False,
                                                rows_at_once=components.PAGE_ROWS)),
-            html.Div([html.Span("Export this table: ", className="small me-1"), *export_buttons], className="mt-2"),
-        ], subtitle="click a row to list its threads"),
+            html.Div([html.Span(_("Export this table:"), className="small me-1"), *export_buttons], className="mt-2"),
+        ], subtitle=_("click a row to list its threads")),
         components.loading(html.Div(id=ids.EXPLORE_NOTES)),
-        components.card("Chart", components.loading(components.graph(ids.EXPLORE_CHART, height=440))),  # 13 bars
-        components.card("Threads", [
+        components.card(_("Chart"), components.loading(components.graph(ids.EXPLORE_CHART, height=440))),  # 13 bars
+        components.card(_("Threads"), [
             html.Div(id=ids.EXPLORE_DRILL_TITLE, className="small mb-1"),
-            components.loading(components.grid(ids.EXPLORE_THREADS, THREAD_COLUMNS, None, locale, height="640px",
-                                               row_id="thread_id")),
-            html.Div([html.Span("Export these threads (one row per thread, all of them): ", className="small me-1"),
+            components.loading(components.grid(ids.EXPLORE_THREADS, translated(THREAD_COLUMNS, locale), None, locale,
+                                               height="640px", row_id="thread_id")),
+            html.Div([html.Span(_("Export these threads (one row per thread, all of them):"), className="small me-1"),
                       *thread_buttons], className="mt-2"),
-        ], subtitle="click a thread to read the conversation"),
-        html.Details([html.Summary("Definitions and SQL of the chosen metrics", className="small"),
+        ], subtitle=_("click a thread to read the conversation")),
+        html.Details([html.Summary(_("Definitions and SQL of the chosen metrics"), className="small"),
                       html.Div(id=ids.EXPLORE_DEFINITIONS)], className="mb-3"),
         components.thread_panel(PAGE),
         dcc.Store(id=ids.EXPLORE_GROUP),
@@ -267,7 +276,8 @@ def proxy_checks(metrics: tuple[str, ...], filters: Any) -> list[str]:
     if not wanted:
         return []
     checked = state.load(engine.headline, wanted, None, filters)
-    return [f"How far the text proxies stand for satisfaction: {v}" for v in checked.get("verdicts", [])]
+    return [_("How far the text proxies stand for satisfaction: {verdict}").format(verdict=v)
+            for v in checked.get("verdicts", [])]
 
 
 def notes(result: dict[str, Any], metrics: tuple[str, ...], by: str | None, checks: list[str] | None = None) -> Any:
@@ -275,12 +285,13 @@ def notes(result: dict[str, Any], metrics: tuple[str, ...], by: str | None, chec
     lines += [html.Li(c, className="text-body") for c in checks or []]
     whole_only = [get(n).label for n in metrics if by and by not in get(n).breakdowns]
     if whole_only:
-        lines.append(html.Li(f"Not broken down by {by} (whole selection only): {', '.join(whole_only)}."))
-    lines.append(html.Li(f"– means no value: an estimate that stands for more than what happened (resolution, "
-                         f"recontact, CSAT, NPS, the proxy checks, comparisons) from fewer than "
-                         f"{state.settings().min_sample} observations, or a metric that does not apply to the group. "
-                         "Counts, shares and medians of what happened are shown at any n: read them with their n "
-                         "(100 % of 2 threads is 2 threads)."))
+        lines.append(html.Li(_("Not broken down by {by} (whole selection only): {metrics}.")
+                             .format(by=by, metrics=", ".join(whole_only))))
+    lines.append(html.Li(_("– means no value: an estimate that stands for more than what happened (resolution, "
+                           "recontact, CSAT, NPS, the proxy checks, comparisons) from fewer than {n} observations, "
+                           "or a metric that does not apply to the group. Counts, shares and medians of what "
+                           "happened are shown at any n: read them with their n (100 % of 2 threads is 2 threads).")
+                         .format(n=state.settings().min_sample)))
     return html.Ul(lines, className="small text-muted mb-2")
 
 
@@ -338,12 +349,14 @@ def drill_group(data: dict[str, Any] | None, hash_: str | None) -> tuple[str, st
 
 
 def drill_title(group: tuple[str, str] | None, shown: int, locale: fmt.Locale) -> str:
-    where = f"{group[0]} = {group[1]}" if group else "the whole selection"
-    more = f" (the latest {fmt.number(THREAD_LIMIT, locale)}; the export has all)" if shown >= THREAD_LIMIT else ""
+    where = f"{group[0]} = {group[1]}" if group else _("the whole selection", locale)
     if shown == 0:
-        return (f"No Twitter threads behind {where}: the row may count CRM cases of another channel, "
-                "or the selection has no threads.")
-    return f"{fmt.number(shown, locale)} threads of {where}{more}, newest first."
+        return _("No Twitter threads behind {where}: the row may count CRM cases of another channel, "
+                 "or the selection has no threads.", locale).format(where=where)
+    if shown >= THREAD_LIMIT:
+        return _("{n} threads of {where} (the latest {limit}; the export has all), newest first.", locale).format(
+            n=fmt.number(shown, locale), where=where, limit=fmt.number(THREAD_LIMIT, locale))
+    return _("{n} threads of {where}, newest first.", locale).format(n=fmt.number(shown, locale), where=where)
 
 
 @dash.callback(

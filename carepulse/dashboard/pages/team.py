@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from carepulse.dashboard import components, figures, ids, privacy, state, thread
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.components import Column
 from carepulse.dashboard.filters import filter_bar, filters_from_store, follow_filters, query_store, to_search
+from carepulse.dashboard.i18n import N_, _
 from carepulse.metrics import breaches, data_views, views
 
 dash.register_page(__name__, path="/team", name="Team", title="carepulse · Team", order=1)
@@ -28,24 +30,30 @@ TEAM_BREACH_WEEKDAYS = "team-breach-weekdays"
 PAGE = "team"
 QUEUE_LIMIT = 200
 REFRESH_SECONDS = 30
+# The headers are English here (marked for the catalog) and translated where the grid is drawn (columns()).
 QUEUE_COLUMNS = (
-    Column("waiting_seconds", "Waiting", "duration", width=105, pinned=True),
-    Column("account", "Account", width=150),
-    Column("customer_handle", "Customer", width=150),
-    Column("started_at", "First tweet at", "datetime", width=150),
-    Column("customer_tweets", "Tweets", "count", width=95),
-    Column("first_text", "First customer tweet", "tweet"),
+    Column("waiting_seconds", N_("Waiting"), "duration", width=105, pinned=True),
+    Column("account", N_("Account"), width=150),
+    Column("customer_handle", N_("Customer"), width=150),
+    Column("started_at", N_("First tweet at"), "datetime", width=150),
+    Column("customer_tweets", N_("Tweets"), "count", width=95),
+    Column("first_text", N_("First customer tweet"), "tweet"),
 )
 AGENT_COLUMNS = (
-    Column("agent", "Agent", pinned=True),
-    Column("n", "Answered threads (n)", "count"),
-    Column("first_response_median_s", "First response, median", "duration"),
-    Column("ci_low", "95% CI from", "duration"),
-    Column("ci_high", "95% CI to", "duration"),
-    Column("sla_met_share", "SLA met", "share"),
-    Column("sla_met_n", "SLA decided (n)", "count"),
-    Column("sla_breached", "SLA breached (n)", "count"),
+    Column("agent", N_("Agent"), pinned=True),
+    Column("n", N_("Answered threads (n)"), "count"),
+    Column("first_response_median_s", N_("First response, median"), "duration"),
+    Column("ci_low", N_("95% CI from"), "duration"),
+    Column("ci_high", N_("95% CI to"), "duration"),
+    Column("sla_met_share", N_("SLA met"), "share"),
+    Column("sla_met_n", N_("SLA decided (n)"), "count"),
+    Column("sla_breached", N_("SLA breached (n)"), "count"),
 )
+
+
+def columns(defined: tuple[Column, ...], locale: fmt.Locale) -> list[Column]:
+    """The grid's columns with their headers in ``locale``."""
+    return [replace(c, header=_(c.header, locale)) for c in defined]
 
 
 def layout(**query: Any) -> html.Div:
@@ -53,52 +61,57 @@ def layout(**query: Any) -> html.Div:
     sla = fmt.number(state.settings().sla_minutes, locale)
     age = _days(state.settings().queue_max_age_days, locale)
     return html.Div([
-        components.page_header("Team", "Who is still waiting, where are we slow, and who answers how fast?"),
+        components.page_header(_("Team"), _("Who is still waiting, where are we slow, and who answers how fast?")),
         filter_bar(query),
         query_store(ids.TEAM_QUERY, query),
-        components.card("Waiting threads, longest first", [
+        components.card(_("Waiting threads, longest first"), [
             components.loading(html.Div(id=ids.TEAM_QUEUE_NOTE, className="small mb-1")),
             html.Div(id=TEAM_QUEUE_AS_OF, className="small text-muted mb-1"),
-            components.grid(ids.TEAM_QUEUE, QUEUE_COLUMNS, None, locale, height="560px", row_id="thread_id",
-                            open_on_keys=True),
+            components.grid(ids.TEAM_QUEUE, columns(QUEUE_COLUMNS, locale), None, locale, height="560px",
+                            row_id="thread_id", open_on_keys=True),
             dcc.Store(id=TEAM_SNAPSHOT, data=_snapshot()),
             dcc.Interval(id=TEAM_REFRESH, interval=REFRESH_SECONDS * 1000),
-        ], subtitle=f"started in the last {age}; click a row, or press Enter on it, to read the thread"),
+        ], subtitle=_("started in the last {age}; click a row, or press Enter on it, to read the thread")
+            .format(age=age)),
         dbc.Row([
-            dbc.Col(components.card("First response", components.loading(components.graph(ids.TEAM_HISTOGRAM)),
-                                    subtitle=f"green: within the SLA ({sla} min)"), lg=6),
-            dbc.Col(components.card("Share answered within t (Kaplan-Meier)",
+            dbc.Col(components.card(_("First response"), components.loading(components.graph(ids.TEAM_HISTOGRAM)),
+                                    subtitle=_("green: within the SLA ({sla} min)").format(sla=sla)), lg=6),
+            dbc.Col(components.card(_("Share answered within t (Kaplan-Meier)"),
                                     components.loading(components.graph(ids.TEAM_KM)),
-                                    subtitle="waiting threads count until now"), lg=6),
+                                    subtitle=_("waiting threads count until now")), lg=6),
         ]),
-        components.card("SLA by day", components.loading(components.graph(ids.TEAM_SLA, height=300)),
-                        subtitle="breached: answered late, or waiting longer than the SLA"),
-        components.card("SLA breaches: who and when", dbc.Row([
+        components.card(_("SLA by day"), components.loading(components.graph(ids.TEAM_SLA, height=300)),
+                        subtitle=_("breached: answered late, or waiting longer than the SLA")),
+        components.card(_("SLA breaches: who and when"), dbc.Row([
             dbc.Col(components.loading(components.graph(TEAM_BREACH_AGENTS, height=figures.BREACH_HEIGHT)), lg=7),
             dbc.Col(components.loading(components.graph(TEAM_BREACH_WEEKDAYS, height=280)), lg=5),
-        ]), subtitle=f"breached threads (answered later than {sla} min, or waiting longer) by the local hour they "
-                     f"started; the {breaches.TOP_AGENTS} agents with the most breaches, the rest summed"),
+        ]), subtitle=_("breached threads (answered later than {sla} min, or waiting longer) by the local hour they "
+                       "started; the {top} agents with the most breaches, the rest summed")
+            .format(sla=sla, top=fmt.number(breaches.TOP_AGENTS, locale))),
         dbc.Row([
-            dbc.Col(components.card("When customers write", components.loading(
-                components.graph(ids.TEAM_HEAT_ARRIVALS, height=280)), subtitle="threads started, local time"), lg=6),
-            dbc.Col(components.card("How fast we answer then", components.loading(
-                components.graph(ids.TEAM_HEAT_SPEED, height=280)), subtitle="median first response"), lg=6),
+            dbc.Col(components.card(_("When customers write"), components.loading(
+                components.graph(ids.TEAM_HEAT_ARRIVALS, height=280)), subtitle=_("threads started, local time")),
+                lg=6),
+            dbc.Col(components.card(_("How fast we answer then"), components.loading(
+                components.graph(ids.TEAM_HEAT_SPEED, height=280)), subtitle=_("median first response")), lg=6),
         ]),
-        components.card("Agents", components.loading(html.Div([
-            components.grid(ids.TEAM_AGENTS, AGENT_COLUMNS, None, locale, rows_at_once=components.PAGE_ROWS),
+        components.card(_("Agents"), components.loading(html.Div([
+            components.grid(ids.TEAM_AGENTS, columns(AGENT_COLUMNS, locale), None, locale,
+                            rows_at_once=components.PAGE_ROWS),
             html.Div(id=ids.TEAM_AGENTS_NOTE, className="small text-muted mt-1")])),
-            subtitle="in business hours (the time the desk is open), so that the agent who opens the desk "
-                     "is not charged with the night; CRM agent, else the signature ending the first response"),
+            subtitle=_("in business hours (the time the desk is open), so that the agent who opens the desk "
+                       "is not charged with the night; CRM agent, else the signature ending the first response")),
         components.thread_panel(PAGE, link=True),
     ])
 
 
 def _threads(count: int, locale: fmt.Locale) -> str:
-    return f"{fmt.number(count, locale)} thread" + ("" if count == 1 else "s")
+    return (_("{n} thread", locale) if count == 1 else _("{n} threads", locale)).format(n=fmt.number(count, locale))
 
 
 def _days(days: float, locale: fmt.Locale) -> str:
-    return fmt.number(days, locale, 0 if float(days).is_integer() else 1) + (" day" if days == 1 else " days")
+    n = fmt.number(days, locale, 0 if float(days).is_integer() else 1)
+    return (_("{n} day", locale) if days == 1 else _("{n} days", locale)).format(n=n)
 
 
 def queue_note(shown: int, waiting: int, breached: int, older: int, max_age_days: float, locale: fmt.Locale,
@@ -107,29 +120,35 @@ def queue_note(shown: int, waiting: int, breached: int, older: int, max_age_days
     are no longer actionable, but a reader must not think they vanished from the figures."""
     age = _days(max_age_days, locale)
     if waiting == 0 and older == 0:
-        return "Nobody is waiting: every thread in this selection has a response."
+        return _("Nobody is waiting: every thread in this selection has a response.", locale)
     if waiting == 0:
-        head = f"No thread from the last {age} is waiting for a first response."
+        head = _("No thread from the last {age} is waiting for a first response.", locale).format(age=age)
     else:
-        verb = "is" if waiting == 1 else "are"
-        head = (f"{_threads(waiting, locale)} from the last {age} {verb} waiting for a first response, "
-                f"{fmt.number(breached, locale)} of them longer than the SLA ({fmt.number(sla_minutes, locale)} min).")
+        waits = (_("{threads} from the last {age} is waiting for a first response, {breached} of them longer than "
+                   "the SLA ({sla} min).", locale) if waiting == 1 else
+                 _("{threads} from the last {age} are waiting for a first response, {breached} of them longer than "
+                   "the SLA ({sla} min).", locale))
+        head = waits.format(threads=_threads(waiting, locale), age=age, breached=fmt.number(breached, locale),
+                            sla=fmt.number(sla_minutes, locale))
         if shown < waiting:
-            head += f" Showing the {fmt.number(shown, locale)} longest."
+            head += " " + _("Showing the {n} longest.", locale).format(n=fmt.number(shown, locale))
     if older == 0:
         return head
-    one = older == 1
-    return (f"{head} {fmt.number(older, locale)} older unanswered {'thread' if one else 'threads'} (started more "
-            f"than {age} before the as-of time) {'is' if one else 'are'} left out here: "
-            f"{'it counts' if one else 'they count'} in the response rate and every other figure, and Explore "
-            f"lists {'it' if one else 'them'} (filter the threads by status).")
+    left_out = (_("{n} older unanswered thread (started more than {age} before the as-of time) is left out here: "
+                  "it counts in the response rate and every other figure, and Explore lists it (filter the "
+                  "threads by status).", locale) if older == 1 else
+                _("{n} older unanswered threads (started more than {age} before the as-of time) are left out here: "
+                  "they count in the response rate and every other figure, and Explore lists them (filter the "
+                  "threads by status).", locale))
+    return head + " " + left_out.format(n=fmt.number(older, locale), age=age)
 
 
 def measured_to(as_of: datetime | None, time_zone: str, locale: fmt.Locale) -> str:
     """What "waiting" is measured to: the data's as-of time, its newest record, not the clock on the wall
     (a warehouse loaded at 9:00 with tweets up to 8:40 measures waiting to 8:40)."""
-    return (f"Waiting measured to {fmt.moment(as_of, locale)} ({time_zone}): the data's as-of time, its newest "
-            f"record. The queue reloads when a newer load is published (checked every {REFRESH_SECONDS} s).")
+    return _("Waiting measured to {as_of} ({time_zone}): the data's as-of time, its newest record. The queue "
+             "reloads when a newer load is published (checked every {seconds} s).", locale).format(
+        as_of=fmt.moment(as_of, locale), time_zone=time_zone, seconds=fmt.number(REFRESH_SECONDS, locale))
 
 
 def _snapshot() -> list[int] | None:
@@ -225,9 +244,9 @@ def agents_note(attrs: dict[str, Any], locale: fmt.Locale) -> str:
     if not left:
         return ""
     answered = int(attrs.get("unattributed_answered", 0))
-    return (f"Not in the table: {_threads(left, locale)} without an agent ({fmt.number(answered, locale)} of them "
-            "answered without a signature or a CRM agent, the rest still waiting); they count in every figure "
-            "above.")
+    return _("Not in the table: {threads} without an agent ({answered} of them answered without a signature or a "
+             "CRM agent, the rest still waiting); they count in every figure above.", locale).format(
+        threads=_threads(left, locale), answered=fmt.number(answered, locale))
 
 
 @dash.callback(
