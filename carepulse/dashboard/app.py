@@ -103,11 +103,12 @@ def clear_warehouse_alert(_pathname: str | None) -> None:
 @dash.callback(Output(ids.AS_OF, "children"), Input(ids.URL, "pathname"))
 def show_as_of(_pathname: str | None) -> str:
     if not state.warehouse_exists():
-        return f"no warehouse at {state.current().path}"
+        return i18n._("no warehouse at {path}").format(path=state.current().path)
     if state.warehouse_problem() is not None:
-        return f"cannot read {state.current().path.name}"
+        return i18n._("cannot read {name}").format(name=state.current().path.name)
     summary = state.load(data_views.warehouse_summary)
-    return f"data as of {fmt.moment(summary.get('as_of'), state.locale())} · {state.current().path.name}"
+    return i18n._("data as of {moment} · {name}").format(moment=fmt.moment(summary.get("as_of"), state.locale()),
+                                                         name=state.current().path.name)
 
 
 INDEX = """<!DOCTYPE html>

@@ -19,6 +19,7 @@ from typing import Any
 
 from carepulse.metrics.stats import duration_unit
 from carepulse.metrics.units import (
+    DURATION_UNITS_DE,
     MISSING,
     Locale,
     duration,
@@ -83,7 +84,8 @@ def durations(values: Iterable[float | None], locale: Locale) -> list[str]:
         else:
             value, unit, digits = duration_unit(seconds)
             text = format(value, f",.{digits}f")
-            out.append(f"{'-' if seconds < 0 else ''}{_german(text) if de else text} {unit}")
+            shown = DURATION_UNITS_DE.get(unit, unit) if de else unit
+            out.append(f"{'-' if seconds < 0 else ''}{_german(text) if de else text} {shown}")
     return out
 
 

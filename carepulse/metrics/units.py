@@ -93,6 +93,9 @@ def money(value: float | None, locale: Locale, digits: int = 0) -> str:
     return f"{sign}{body}\u00a0€" if locale == "de" else f"{sign}€{body}"
 
 
+DURATION_UNITS_DE = {"days": "Tage"}  # s, min and h read the same in German
+
+
 def duration(seconds: float | None, locale: Locale) -> str:
     """A waiting or response time a reader grasps at once: ``45 s``, ``12 min``, ``3,5 h``, ``2,1 days``."""
     if missing(seconds):
@@ -101,7 +104,8 @@ def duration(seconds: float | None, locale: Locale) -> str:
     if math.isinf(seconds):
         return "not reached"
     value, unit, digits = duration_unit(seconds)
-    return f"{'-' if seconds < 0 else ''}{number(value, locale, digits)} {unit}"
+    shown = DURATION_UNITS_DE.get(unit, unit) if locale == "de" else unit
+    return f"{'-' if seconds < 0 else ''}{number(value, locale, digits)} {shown}"
 
 
 @dataclass(frozen=True)

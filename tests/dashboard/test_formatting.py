@@ -50,7 +50,7 @@ def test_percent_money_points() -> None:
     (90, "2 min", "2 min"),
     (21 * 60, "21 min", "21 min"),
     (3.5 * 3600, "3,5 h", "3.5 h"),
-    (2.1 * 86400, "2,1 days", "2.1 days"),
+    (2.1 * 86400, "2,1 Tage", "2.1 days"),
     (-120, "-2 min", "-2 min"),
     (math.inf, "not reached", "not reached"),
 ])
@@ -98,7 +98,7 @@ def test_many_values_at_once_read_exactly_as_one_at_a_time() -> None:
             assert fmt.percents(iter(values), locale, digits) == [fmt.percent(v, locale, digits) for v in values]
         assert fmt.durations(values, locale) == [fmt.duration(v, locale) for v in values]
     assert fmt.percents([0.123, None], "de", 1) == ["12,3\u202f%", "–"]
-    assert fmt.durations([45, 3600 * 3.5, 86400 * 2000], "de") == ["45 s", "3,5 h", "2.000,0 days"]
+    assert fmt.durations([45, 3600 * 3.5, 86400 * 2000], "de") == ["45 s", "3,5 h", "2.000,0 Tage"]
 
 
 def test_a_value_that_rounds_to_zero_has_no_sign() -> None:
