@@ -29,13 +29,12 @@ answered threads and medians per account. It keeps nothing on disk, validates an
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 
 import duckdb
 
+from benchmarks import peer_cli
 from benchmarks.pandas_pipeline import UNASSIGNED, PipelineResult
 
 TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
@@ -154,18 +153,7 @@ def run(path: Path) -> PipelineResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = parser.parse_args(argv)
-    result = run(args.file)
-    if args.json:
-        print(json.dumps(result.as_dict()))
-    else:
-        print(f"{result.tweets:,} tweets, {result.threads:,} threads, {result.answered:,} answered, "
-              f"median first response {result.median_s} s; " +
-              ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
-    return 0
+    return peer_cli.main(__doc__ or "", run, argv)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ on disk, validates nothing and quarantines nothing, so it is the fast case of th
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from benchmarks import peer_cli
 
 TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 UNASSIGNED = "(unassigned)"
@@ -151,19 +152,10 @@ def run(path: Path, engine: Literal["c", "pyarrow"] = "c") -> PipelineResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--engine", choices=("c", "pyarrow"), default="c", help="pandas' CSV parser (default c)")
-    args = parser.parse_args(argv)
-    result = run(args.file, args.engine)
-    if args.json:
-        print(json.dumps(result.as_dict()))
-    else:
-        print(f"{result.tweets:,} tweets, {result.threads:,} threads, {result.answered:,} answered, "
-              f"median first response {result.median_s} s; " +
-              ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
-    return 0
+    def engine_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--engine", choices=("c", "pyarrow"), default="c", help="pandas' CSV parser (default c)")
+
+    return peer_cli.main(__doc__ or "", run, argv, engine_option)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,8 @@ from typing import Any
 import flask
 
 from carepulse.core.config import Settings
-from carepulse.core.errors import CarepulseError, ConfigError
+from carepulse.core.errors import CarepulseError
+from carepulse.core.local_secrets import local_secret
 from carepulse.dashboard import filters
 from carepulse.dashboard.addresses import safe_next
 from carepulse.warehouse import Warehouse, audit
@@ -286,28 +287,10 @@ class _Revoked:
 # ---- the secret ------------------------------------------------------------------------------------
 
 def secret_key(db_path: Path) -> str:
-    """``$CAREPULSE_SECRET_KEY``, else the contents of ``.carepulse-secret`` beside the warehouse, created
-    (mode 0600, never overwritten) on first use. Sessions survive a restart and are shared by every process
+    """``$CAREPULSE_SECRET_KEY``, else ``.carepulse-secret`` beside the warehouse (see
+    :mod:`carepulse.core.local_secrets`). Sessions survive a restart and are shared by every process
     serving the same warehouse; deleting the file logs everyone out."""
-    from_env = os.environ.get(SECRET_ENV, "").strip()
-    if from_env:
-        if len(from_env) < MIN_SECRET:
-            raise ConfigError(f"${SECRET_ENV} is too short: use at least {MIN_SECRET} random characters")
-        return from_env
-    path = Path(db_path).parent / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(secrets.token_urlsafe(48) + "\n")
-    if path.stat().st_mode & 0o077:
-        log.warning("%s can be read by other users of this machine: chmod 600 it", path)
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < MIN_SECRET:
-        raise ConfigError(f"{path} holds no usable secret (under {MIN_SECRET} characters): delete it to make a new one")
-    return value
+    return local_secret(Path(db_path).parent, SECRET_ENV, SECRET_FILE, min_length=MIN_SECRET)
 
 
 # ---- the server ------------------------------------------------------------------------------------

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from carepulse.core.local_secrets import local_secret
 from carepulse.dashboard import auth, state
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ KEY_FILE = ".carepulse-pseudonym-key"
 HANDLE_COLUMNS = ("customer_handle",)
 TEXT_COLUMNS = ("first_text", "last_text")
 HIDDEN = "(hidden for your role)"
-_keys: dict[Path, bytes] = {}
 
 
 def reveals() -> bool:
@@ -44,18 +42,9 @@ def reveals() -> bool:
 
 
 def key(folder: Path) -> bytes:
-    """The pseudonym key: from the environment, else the key file beside the warehouse (made once)."""
-    from_env = os.environ.get(KEY_ENV)
-    if from_env:
-        return from_env.encode()
-    if folder not in _keys:
-        path = folder / KEY_FILE
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(secrets.token_urlsafe(48))
-        _keys[folder] = path.read_text(encoding="utf-8").strip().encode()
-    return _keys[folder]
+    """The pseudonym key: ``$CAREPULSE_PSEUDONYM_KEY``, else ``.carepulse-pseudonym-key`` beside the warehouse
+    (see :mod:`carepulse.core.local_secrets`)."""
+    return local_secret(folder, KEY_ENV, KEY_FILE).encode("utf-8")
 
 
 def pseudonym(handle: Any, secret: bytes) -> Any:

@@ -36,13 +36,14 @@ import hmac
 import json
 import logging
 import os
-import secrets
 import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from carepulse.core.local_secrets import local_secret
 
 log = logging.getLogger(__name__)
 
@@ -135,26 +136,10 @@ def os_user() -> str:
 
 
 def _key(db_path: Path | str) -> bytes:
-    """The HMAC key: ``$CAREPULSE_AUDIT_KEY``, else ``.carepulse-audit-key`` beside the warehouse (made once,
-    0600, never overwritten). Not the dashboard's session secret: deleting that logs everyone out, and would
-    silently make every digest recorded before it uncomparable."""
-    from_env = os.environ.get(KEY_ENV, "").strip()
-    if from_env:
-        if len(from_env) < MIN_KEY:
-            raise ValueError(f"${KEY_ENV} is too short: use at least {MIN_KEY} random characters")
-        return from_env.encode("utf-8")
-    path = Path(db_path).parent / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(secrets.token_hex(32) + "\n")
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < MIN_KEY:
-        raise ValueError(f"{path} holds no usable key (under {MIN_KEY} characters)")
-    return value.encode("ascii")
+    """The HMAC key: ``$CAREPULSE_AUDIT_KEY``, else ``.carepulse-audit-key`` beside the warehouse (see
+    :mod:`carepulse.core.local_secrets`). Not the dashboard's session secret: deleting that logs everyone
+    out, and would silently make every digest recorded before it uncomparable."""
+    return local_secret(Path(db_path).parent, KEY_ENV, KEY_FILE, min_length=MIN_KEY).encode("utf-8")
 
 
 def handle_digest(db_path: Path | str, handle: str) -> str:

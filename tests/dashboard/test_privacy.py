@@ -24,7 +24,8 @@ def test_pseudonym_is_stable_keyed_and_case_blind() -> None:
 
 def test_masked_for_an_analyst_and_shown_to_a_team_lead(demo_state: state.DashboardState,
                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(privacy.KEY_ENV, "test-key")
+    key = "test-key-of-at-least-thirty-two-characters"  # a short key is refused (core/local_secrets.py)
+    monkeypatch.setenv(privacy.KEY_ENV, key)
     frame = pd.DataFrame({"thread_id": ["t1", "t2"], "customer_handle": ["Alice", None],
                           "first_text": ["my contract 123", None], "account": ["brand", "brand"]})
     conversation = pd.DataFrame({"role": ["customer", "brand", "other customer"],
@@ -32,16 +33,16 @@ def test_masked_for_an_analyst_and_shown_to_a_team_lead(demo_state: state.Dashbo
                                  "text": ["@brand help, IBAN DE00", "@Alice DM us", "me too"]})
     monkeypatch.setattr(privacy.auth, "current_user", lambda: ("ana", "analyst"))
     shown = privacy.masked(frame)
-    assert shown["customer_handle"].iloc[0] == privacy.pseudonym("alice", b"test-key")
+    assert shown["customer_handle"].iloc[0] == privacy.pseudonym("alice", key.encode())
     assert shown["first_text"].iloc[0] == privacy.HIDDEN
     assert pd.isna(shown["customer_handle"].iloc[1]) and pd.isna(shown["first_text"].iloc[1])
     assert frame["customer_handle"].iloc[0] == "Alice"  # the cached frame is not changed
     talk = privacy.masked(conversation)
-    alice = privacy.pseudonym("alice", b"test-key")
+    alice = privacy.pseudonym("alice", key.encode())
     assert talk["text"].tolist() == [privacy.HIDDEN, f"@{alice} DM us", privacy.HIDDEN]  # a mention is personal too
     assert talk["author_handle"].tolist()[1] == "brand" and talk["author_handle"].tolist()[0].startswith("cust-")
     assert privacy.masked_detail({"customer_handle": "Alice"}) == {
-        "customer_handle": privacy.pseudonym("Alice", b"test-key")}
+        "customer_handle": privacy.pseudonym("Alice", key.encode())}
     monkeypatch.setattr(privacy.auth, "current_user", lambda: ("tl", "teamlead"))
     assert privacy.masked(frame) is frame
     monkeypatch.setattr(privacy.auth, "current_user", lambda: None)  # no login configured
