@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -26,3 +28,14 @@ def shared_sample() -> Path:
     """The real 1,000-tweet TWCS sample, shipped in tests/data (a fresh clone has nothing beside it)."""
     assert SHARED_SAMPLE.exists(), f"the TWCS sample is expected at {SHARED_SAMPLE}"
     return SHARED_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated pilot (tweets and CRM cases), loaded through the real ingest path (``carepulse demo``)."""
+    from carepulse.cli import main
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--no-serve", "--db", str(path)]) == 0
+    return path

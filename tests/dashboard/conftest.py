@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,17 +9,6 @@ import pytest
 
 from carepulse.core.config import Settings
 from carepulse.dashboard import state
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The simulated pilot (tweets and CRM cases), loaded through the real ingest path."""
-    from carepulse.cli import main
-
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["demo", "--no-serve", "--db", str(path)]) == 0
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -13,16 +13,6 @@ from carepulse.core.config import Settings
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from carepulse.cli import main
-
-    path = tmp_path_factory.mktemp("report-demo") / "demo.duckdb"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["demo", "--no-serve", "--db", str(path)]) == 0
-    return path
-
-
-@pytest.fixture(scope="session")
 def twcs_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from carepulse.etl.loader import ingest_tweets
     from carepulse.warehouse import Warehouse
