@@ -55,7 +55,7 @@ import flask
 from carepulse.core.config import Settings
 from carepulse.core.errors import CarepulseError
 from carepulse.core.local_secrets import local_secret
-from carepulse.dashboard import filters
+from carepulse.dashboard import filters, state
 from carepulse.dashboard.addresses import safe_next
 from carepulse.warehouse import Warehouse, audit
 from carepulse.warehouse import dashboard_users as users
@@ -111,7 +111,6 @@ SECRET_ENV = "CAREPULSE_SECRET_KEY"
 SECRET_FILE = ".carepulse-secret"
 SECURE_COOKIE_ENV = "CAREPULSE_SECURE_COOKIE"
 MIN_SECRET = 32
-WRONG = "wrong name or password"
 
 
 # ---- the rules (pure) -------------------------------------------------------------------------------
@@ -379,15 +378,15 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
         if flask.request.method == "GET":
             return _login_form(session["csrf"], target, "", "", 200)
         if not _token_ok(flask.request.form.get("csrf_token")):
-            return _login_form(session["csrf"], target, "", "The form had expired: please log in again.", 403)
+            return _login_form(session["csrf"], target, "", _("The form had expired: please log in again."), 403)
         name = flask.request.form.get("name", "")[:200]
         password = flask.request.form.get("password", "")
         keys = ["name:" + name.lower(), "addr:" + (flask.request.remote_addr or "?")]
         wait = failures.blocked_for(keys)
         if wait > 0:
             minutes = max(1, round(wait / 60))
-            answer = _login_form(session["csrf"], target, name, f"Too many failed logins: try again in about "
-                                 f"{minutes} minute{'s' if minutes > 1 else ''}.", 429)
+            answer = _login_form(session["csrf"], target, name, _("Too many failed logins: try again in about "
+                                                                  "{minutes} min.").format(minutes=minutes), 429)
             answer.headers["Retry-After"] = str(int(wait) + 1)
             return answer
         try:
@@ -401,7 +400,7 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
             # an unknown name is not kept: people type their password into the name field
             audit.record(db_path, name if found else "(unknown name)", "login.failure",
                          {"addr": flask.request.remote_addr, "known_user": found is not None})
-            return _login_form(session["csrf"], target, name, WRONG.capitalize() + ".", 401)
+            return _login_form(session["csrf"], target, name, _("Wrong name or password."), 401)
         failures.clear(keys[0])
         session.clear()  # a new session for the new user: nothing carried over from before the login
         session.permanent = True
@@ -416,8 +415,9 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
             if "user" not in session:
                 return flask.redirect("/login")
             form = (f'<form method="post" action="/logout">{_hidden("csrf_token", str(session.get("csrf", "")))}'
-                    '<button type="submit">Log out</button></form>')
-            return _page("Log out", f"<p>Logged in as {escape(str(session['user']))}.</p>{form}", 200)
+                    f'<button type="submit">{escape(_("Log out"))}</button></form>')
+            who = escape(_("Logged in as {name}.").format(name=session["user"]))
+            return _page(_("Log out"), f"<p>{who}</p>{form}", 200)
         if not _token_ok(flask.request.form.get("csrf_token")):
             return _text("refused: the logout form had expired (reload the page)", 403)
         sid = session.get("sid")
@@ -491,14 +491,33 @@ STYLE = ("body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}"
          "main{max-width:22rem;margin:12vh auto;background:#fff;padding:1.5rem 2rem;border-radius:6px;"
          "box-shadow:0 1px 4px rgba(0,0,0,.15)}h1{font-size:1.3rem}label{display:block;margin:.8rem 0 .2rem}"
          "input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.4rem}"
-         "button{margin-top:1rem;padding:.4rem 1.2rem}.problem{color:#a00}")
+         "button{margin-top:1rem;padding:.4rem 1.2rem}.problem{color:#a00}.languages{margin-top:1.5rem;"
+         "font-size:.85rem;color:#555}")
+
+
+def _(message: str) -> str:
+    """The login pages' words in the request's language (the dashboard's catalog; imported late, since the
+    catalog module imports the dashboard's state)."""
+    from carepulse.dashboard.i18n import _ as translate
+
+    return translate(message)
+
+
+def _languages() -> str:
+    """The language switch of the login pages: links to ``/lang/<code>`` that come back to the login."""
+    from carepulse.dashboard.i18n import LANGUAGE_NAMES
+
+    here = state.locale()
+    links = [f'<a href="/lang/{code}?next=/login" lang="{code}">{escape(name)}</a>' if code != here
+             else f'<strong lang="{code}">{escape(name)}</strong>' for code, name in LANGUAGE_NAMES.items()]
+    return f'<p class="languages">{" · ".join(links)}</p>'
 
 
 def _page(title: str, body: str, status: int) -> flask.Response:
     """A small page of its own: no script, no external resource, every value escaped by the caller."""
-    text = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · carepulse'
-            f'</title><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<style>{STYLE}</style></head><body><main><h1>carepulse</h1>{body}</main></body></html>")
+    text = (f'<!doctype html><html lang="{escape(state.locale())}"><head><meta charset="utf-8"><title>'
+            f'{escape(title)} · carepulse</title><meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<style>{STYLE}</style></head><body><main><h1>carepulse</h1>{body}{_languages()}</main></body></html>")
     return flask.Response(text, status=status, mimetype="text/html",
                           headers={"Cache-Control": "no-store"})
 
@@ -507,9 +526,9 @@ def _login_form(token: str, target: str, name: str, problem: str, status: int) -
     shown = f'<p class="problem" role="alert">{escape(problem)}</p>' if problem else ""
     form = ('<form method="post" action="/login">'
             f'{_hidden("csrf_token", token)}{_hidden("next", target)}'
-            f'<label for="name">Name</label><input type="text" id="name" name="name" value="{escape(name)}" '
-            'autocomplete="username" required autofocus>'
-            '<label for="password">Password</label><input type="password" id="password" name="password" '
-            'autocomplete="current-password" required>'
-            '<button type="submit">Log in</button></form>')
-    return _page("Log in", shown + form, status)
+            f'<label for="name">{escape(_("Name"))}</label><input type="text" id="name" name="name" '
+            f'value="{escape(name)}" autocomplete="username" required autofocus>'
+            f'<label for="password">{escape(_("Password"))}</label><input type="password" id="password" '
+            'name="password" autocomplete="current-password" required>'
+            f'<button type="submit">{escape(_("Log in"))}</button></form>')
+    return _page(_("Log in"), shown + form, status)

@@ -4,11 +4,15 @@ One component set: dash-bootstrap-components for layout and cards, dash-ag-grid 
 (default text renderers only: AG Grid escapes cell text, so tweets stay plain text), dcc for
 graphs, pickers and downloads. User content (tweet text, quarantined raw records) is only ever
 passed as a string child or a grid cell, never as Markdown or HTML.
+
+The components' own words go through :func:`carepulse.dashboard.i18n._`: in the ``locale`` given, else in
+the request's language (:func:`language`); the texts a page hands in (titles, messages) it translates itself.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +24,9 @@ import pandas as pd
 from dash import dcc, html
 
 from carepulse.dashboard import formatting as fmt
+from carepulse.dashboard import state
 from carepulse.dashboard.formatting import Locale
+from carepulse.dashboard.i18n import N_, _
 
 Kind = Literal["text", "tweet", "raw", "count", "number", "share", "duration", "money", "datetime", "date", "bytes"]
 
@@ -43,6 +49,17 @@ GRAPH_CONFIG: Any = {
     "displaylogo": False, "responsive": True, "showSendToCloud": False, "showEditInChartStudio": False,
     "showLink": False, "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
 }
+
+
+def language(locale: Locale | None = None) -> Locale:
+    """``locale`` when given, else the request's language; English (the words as written) when the dashboard
+    is not configured yet, so a component can be built anywhere, e.g. in a test."""
+    if locale is not None:
+        return locale
+    try:
+        return state.locale()
+    except RuntimeError:
+        return "en"
 
 
 def _formatter(kind: Kind, locale: Locale, digits: int | None) -> dict[str, str] | None:
@@ -149,16 +166,19 @@ def keyboard_rows() -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 def grid(grid_id: str | dict[str, Any], columns: Sequence[Column | dict[str, Any]], frame: pd.DataFrame | None,
          locale: Locale, *, height: str = "360px", row_id: str | None = None, page_size: int | None = None,
-         auto_height: bool = False, empty_text: str = "Nothing to show for this selection",
+         auto_height: bool = False, empty_text: str | None = None,
          filters: bool = True, rows_at_once: int | None = None, open_on_keys: bool = False) -> dag.AgGrid:
     """A sortable, filterable AG Grid with the house formatters; rows are clicked, not edited.
 
     ``columns`` may mix :class:`Column` and ready AG Grid column groups (``{"headerName", "children"}``).
-    ``empty_text`` is plain text (AG Grid's locale text, not an HTML overlay template). ``filters``
+    ``empty_text`` is plain text (AG Grid's locale text, not an HTML overlay template; by default "Nothing
+    to show for this selection" in ``locale``). ``filters``
     adds a filter to every column (for long lists; short tables only sort). ``rows_at_once`` sizes the
     grid to its rows in pages of that many (:func:`sized_to_rows`); ``open_on_keys`` lets the keyboard
     open a row (:func:`keyboard_rows`).
     """
+    if empty_text is None:
+        empty_text = _("Nothing to show for this selection", locale)
     options: dict[str, Any] = {"animateRows": False, "tooltipShowDelay": 400, "enableCellTextSelection": True,
                                "ensureDomOrder": True, "localeText": {"noRowsToShow": empty_text}}
     if page_size:
@@ -236,19 +256,27 @@ def kpi(title: str, value_text: str, detail: str | None = None, *, comparison: s
     return dbc.Card(dbc.CardBody(body, className="p-2"), className="h-100", **kwargs)
 
 
-def empty_state(message: str, command: str | None = None, *, tone: str = "secondary") -> dbc.Alert:
-    """What is missing and what to do about it, e.g. the command that loads the data."""
+def empty_state(message: str, command: str | None = None, *, tone: str = "secondary",
+                locale: Locale | None = None) -> dbc.Alert:
+    """What is missing and what to do about it, e.g. the command that loads the data.
+
+    ``message`` and ``command`` are shown as given (the caller translates them); the sentence joining
+    them ("...: run ...") is in ``locale``, else the request's language, the command set as code.
+    """
     body: list[Any] = [html.Span(message)]
     if command:
-        body += [html.Span(": run "), html.Code(command)]
+        sentence = _("{message}: run {command}", language(locale))
+        body = [html.Code(command) if piece == "{command}" else html.Span(message) if piece == "{message}"
+                else html.Span(piece) for piece in re.split(r"(\{message\}|\{command\})", sentence) if piece]
     return dbc.Alert(body, color=tone, className="mb-2 py-2 small")
 
 
-NO_WAREHOUSE = "No warehouse file yet"
-NO_CRM = "No CRM data loaded"
-NO_TWEETS = "No tweets loaded"
+# Empty states a page shows: English here (marked for the catalog), translated where shown (``_(NO_CRM)``).
+NO_WAREHOUSE = N_("No warehouse file yet")
+NO_CRM = N_("No CRM data loaded")
+NO_TWEETS = N_("No tweets loaded")
 CRM_COMMAND = "carepulse ingest crm FILE --mapping MAPPING.toml"
-TWEETS_COMMAND = "carepulse ingest twcs FILE (or: carepulse ingest jsonl FILE --account HANDLE)"
+TWEETS_COMMAND = N_("carepulse ingest twcs FILE (or: carepulse ingest jsonl FILE --account HANDLE)")
 
 
 def page_header(title: str, question: str, extra: Any = None) -> html.Div:
@@ -257,64 +285,77 @@ def page_header(title: str, question: str, extra: Any = None) -> html.Div:
                      extra or html.Span()], className="mt-2")
 
 
-def thread_panel(page: str, link: bool = False) -> dbc.Offcanvas:
-    """The side panel a thread opens in, beside the list it was picked from."""
+def thread_panel(page: str, link: bool = False, locale: Locale | None = None) -> dbc.Offcanvas:
+    """The side panel a thread opens in, beside the list it was picked from (its words in ``locale``, else
+    in the request's language)."""
     from carepulse.dashboard import ids
 
-    footer = [dbc.Button("Open in Explore (a link to this thread)", id=ids.thread_panel_link(page), href="/explore",
-                         color="link", size="sm", className="px-0")] if link else []
+    words = language(locale)
+    footer = [dbc.Button(_("Open in Explore (a link to this thread)", words), id=ids.thread_panel_link(page),
+                         href="/explore", color="link", size="sm", className="px-0")] if link else []
     return dbc.Offcanvas([*footer, loading(html.Div(id=ids.thread_panel_body(page)))], id=ids.thread_panel(page),
-                         title="Thread", placement="end", is_open=False, scrollable=True,
+                         title=_("Thread", words), placement="end", is_open=False, scrollable=True,
                          style={"width": "min(720px, 92vw)"})
 
 
 # ---- the thread view ----------------------------------------------------------------------------
 
 ROLE_COLOURS = {"customer": "primary", "brand": "success", "other customer": "secondary"}
-LINK_WORDS = {"conversation": "linked by conversation id", "handle_window": "linked by handle and time window",
-              "none": "not linked"}
+# The words below are English (marked for the catalog) and translated where a thread is drawn.
+ROLE_WORDS = {"customer": N_("customer"), "brand": N_("brand"), "other customer": N_("other customer")}
+LINK_WORDS = {"conversation": N_("linked by conversation id"), "handle_window": N_("linked by handle and time window"),
+              "none": N_("not linked")}
+CASE_FIELDS = {"agent": N_("agent {value}"), "team": N_("team {value}"), "category": N_("category {value}")}
 
 
 def thread_view(detail: dict[str, Any] | None, tweets: pd.DataFrame, cases: pd.DataFrame, locale: Locale,
                 sla_seconds: float) -> html.Div:
     """One thread: who, which account, status and speed, its CRM cases, then every tweet in order."""
     if detail is None:
-        return html.Div(empty_state("This thread is not in the warehouse (any more); pick another one"))
+        return html.Div(empty_state(_("This thread is not in the warehouse (any more); pick another one", locale)))
     answered = detail.get("status") == "answered"
     frs = detail.get("first_response_seconds")
-    status = (dbc.Badge("answered", color="success", className="me-1") if answered
-              else dbc.Badge("waiting", color="danger", className="me-1"))
-    speed = (f"first response after {fmt.duration(frs, locale)}"
-             + (" (within the SLA)" if frs is not None and frs <= sla_seconds else " (SLA missed)")
-             if answered else "no response yet")
+    status = (dbc.Badge(_("answered", locale), color="success", className="me-1") if answered
+              else dbc.Badge(_("waiting", locale), color="danger", className="me-1"))
+    if not answered:
+        speed = _("no response yet", locale)
+    elif frs is not None and frs <= sla_seconds:
+        speed = _("first response after {duration} (within the SLA)", locale).format(duration=fmt.duration(frs, locale))
+    else:
+        speed = _("first response after {duration} (SLA missed)", locale).format(duration=fmt.duration(frs, locale))
     header = html.Div([
         html.Div([status, html.Span(f"@{detail.get('customer_handle')}", className="fw-semibold"),
-                  html.Span(" → "), html.Span(f"@{detail.get('account') or 'unassigned'}")]),
-        html.Div(f"started {fmt.moment(detail.get('started_at'), locale)} · {speed} · "
-                 f"{fmt.number(detail.get('customer_tweets'), locale)} customer tweets, "
-                 f"{fmt.number(detail.get('brand_replies'), locale)} brand replies",
-                 className="small text-muted"),
-        html.Div(f"thread {detail.get('thread_id')}", className="small text-muted font-monospace"),
+                  html.Span(" → "), html.Span(f"@{detail.get('account') or _('unassigned', locale)}")]),
+        html.Div(_("started {moment} · {speed} · {tweets} customer tweets, {replies} brand replies", locale).format(
+            moment=fmt.moment(detail.get("started_at"), locale), speed=speed,
+            tweets=fmt.number(detail.get("customer_tweets"), locale),
+            replies=fmt.number(detail.get("brand_replies"), locale)), className="small text-muted"),
+        html.Div(_("thread {id}", locale).format(id=detail.get("thread_id")),
+                 className="small text-muted font-monospace"),
     ], className="mb-2")
-    crm: Any = html.Div("No CRM case is linked to this thread.", className="small text-muted mb-2")
+    crm: Any = html.Div(_("No CRM case is linked to this thread.", locale), className="small text-muted mb-2")
     if not cases.empty:
-        crm = html.Ul([html.Li(_case_line(case)) for case in cases.to_dict("records")], className="small mb-2 ps-3")
+        crm = html.Ul([html.Li(_case_line(case, locale)) for case in cases.to_dict("records")],
+                      className="small mb-2 ps-3")
     conversation = [_tweet_item(t, locale) for t in tweets.itertuples(index=False)]
     if not conversation:
-        conversation = [dbc.ListGroupItem("No tweets found for this thread.")]
+        conversation = [dbc.ListGroupItem(_("No tweets found for this thread.", locale))]
     return html.Div([header, crm, dbc.ListGroup(conversation, className="thread-conversation")])
 
 
-def _case_line(case: dict[Any, Any]) -> str:
+def _case_line(case: dict[Any, Any], locale: Locale) -> str:
     """One linked CRM case in words, with how it was linked to the thread."""
     method = str(case.get("link_method"))
-    parts = [f"CRM case {case.get('case_id')}", LINK_WORDS.get(method, method), f"channel {case.get('channel')}",
-             f"outcome {case.get('outcome') if _present(case.get('outcome')) else 'none'}"]
+    outcome = case.get("outcome") if _present(case.get("outcome")) else _("none", locale)
+    parts = [_("CRM case {id}", locale).format(id=case.get("case_id")),
+             _(LINK_WORDS[method], locale) if method in LINK_WORDS else method,
+             _("channel {channel}", locale).format(channel=case.get("channel")),
+             _("outcome {outcome}", locale).format(outcome=outcome)]
     if _present(case.get("csat")):
-        parts.append(f"CSAT {int(case['csat'])}")
-    for key in ("agent", "team", "category"):
+        parts.append(_("CSAT {score}", locale).format(score=int(case["csat"])))
+    for key, words in CASE_FIELDS.items():
         if _present(case.get(key)):
-            parts.append(f"{key} {case[key]}")
+            parts.append(_(words, locale).format(value=case[key]))
     return " · ".join(parts)
 
 
@@ -328,14 +369,16 @@ def _present(value: Any) -> bool:
 def _tweet_item(tweet: Any, locale: Locale) -> dbc.ListGroupItem:
     role = str(tweet.role)
     wait = tweet.wait_seconds
-    meta = [dbc.Badge(role, color=ROLE_COLOURS.get(role, "secondary"), className="me-2"),
+    meta = [dbc.Badge(_(ROLE_WORDS[role], locale) if role in ROLE_WORDS else role,
+                      color=ROLE_COLOURS.get(role, "secondary"), className="me-2"),
             html.Span(f"@{tweet.author_handle}", className="fw-semibold me-2"),
             html.Span(fmt.moment(tweet.created_at, locale), className="text-muted small me-2")]
     if _present(wait):
-        meta.append(html.Span(f"+{fmt.duration(wait, locale)} after the previous tweet", className="text-muted small"))
+        meta.append(html.Span(_("+{duration} after the previous tweet", locale).format(
+            duration=fmt.duration(wait, locale)), className="text-muted small"))
     first = getattr(tweet, "is_first_response", None)
     if _present(first) and bool(first):
-        meta.append(dbc.Badge("first response", color="info", className="ms-2"))
+        meta.append(dbc.Badge(_("first response", locale), color="info", className="ms-2"))
     # The tweet text is a plain string child: React escapes it, nothing in it is interpreted.
     text = html.Div(str(tweet.text or ""), className="tweet-text", style={"whiteSpace": "pre-wrap"})
     return dbc.ListGroupItem([html.Div(meta), text], className="py-2")

@@ -32,7 +32,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from carepulse.core.spreadsheet import neutralise_text
+from carepulse.core.text import Text, say
 from carepulse.dashboard.formatting import Locale, csv_dialect
+from carepulse.dashboard.i18n import N_, _
 from carepulse.metrics import labels_de, units
 from carepulse.metrics.context import BREAKDOWNS
 from carepulse.metrics.registry import METRICS
@@ -349,29 +351,45 @@ def columns_metadata(columns: Sequence[ExportColumn]) -> list[dict[str, Any]]:
 
 def table_about(result: Mapping[str, Any], fmt: str, about: Mapping[str, str] | None = None) -> dict[str, str]:
     """What the table file holds, for whoever opens it later: the breakdown, the data's as-of time, the
-    filters, where the total is and what units the numbers have (with ``about`` from the caller first)."""
+    filters, where the total is and what units the numbers have (with ``about`` from the caller first).
+
+    In English (Parquet metadata is read by programs); :func:`about_for_people` says it in the file's language
+    for the XLSX "about" sheet."""
     by = result.get("by")
-    out = {"what": f"carepulse metrics table: one row per {by}" if by else "carepulse metrics table: the "
-                   "whole selection", **(about or {})}
-    out.setdefault("breakdown", str(by) if by else "none (the whole selection)")
+    out: dict[str, str] = {"what": Text("carepulse metrics table: one row per {by}", by=by) if by else
+                           Text("carepulse metrics table: the whole selection"), **(about or {})}
+    out.setdefault("breakdown", str(by) if by else Text("none (the whole selection)"))
     out.setdefault("data as of (UTC)", str(result.get("as_of", "")))
     filters = result.get("filters")
     out.setdefault("filters", json.dumps(filters, ensure_ascii=False) if filters else "none")
     if not by:
-        out["total"] = "the one row is the whole selection"
+        out["total"] = Text("the one row is the whole selection")
     elif fmt == "xlsx":
-        out["total"] = "on the sheet 'total', not among the groups"
+        out["total"] = Text("on the sheet 'total', not among the groups")
     else:
         out["total"] = ("not in this file (the rows are the groups only; a total row among them would be summed "
                         "twice): the XLSX export has it on its sheet 'total', the dashboard below the table")
     if fmt == "xlsx":
-        out["columns"] = "the sheet 'columns' maps each header to its machine name, unit and definition"
-        out["units"] = "as each header says: durations in minutes, shares in percent, euros to the cent"
+        out["columns"] = Text("the sheet 'columns' maps each header to its machine name, unit and definition")
+        out["units"] = Text("as each header says: durations in minutes, shares in percent, euros to the cent")
     else:
         out["columns"] = "machine names; the metadata 'carepulse.columns' has each one's human headers and unit"
         out["units"] = ("the registry's: seconds, shares as 0..1, euros as computed; counts are whole numbers. "
                         "The headers for people and their conversions are in 'carepulse.columns'")
     return out
+
+
+ABOUT_KEYS = (N_("what"), N_("rows"), N_("filters"), N_("breakdown"), N_("data as of (UTC)"), N_("total"),
+              N_("columns"), N_("units"), N_("drilled group"), N_("warehouse snapshot"), N_("exported at (UTC)"),
+              N_("carepulse version"), N_("times"), N_("definitions"))
+"""The "about" entries a file for people names in its language (values: :class:`Text` made for it)."""
+
+
+def about_for_people(about: Mapping[str, str], locale: Locale) -> dict[str, str]:
+    """The "about" sheet of a file for people in its language: the keys above and the values made as
+    :class:`~carepulse.core.text.Text`; data (filters, times, names) stays as it is."""
+    return {(_(key, locale) if key in ABOUT_KEYS else key): say(value, lambda m: _(m, locale))
+            for key, value in about.items()}
 
 
 def table_bytes(result: Mapping[str, Any], fmt: str, locale: Locale, neutralise_formulas: bool = True,
@@ -388,8 +406,9 @@ def table_bytes(result: Mapping[str, Any], fmt: str, locale: Locale, neutralise_
     columns, rows, total = table_rows(result)
     info = table_about(result, fmt, about)
     if fmt == "xlsx":
-        return to_xlsx(table_frame(columns, rows, locale, True), sheet="data", about=info, sheets={
-            "total": table_frame(columns, [total], locale, True), "columns": columns_sheet(columns, locale)})
+        more = {"total": table_frame(columns, [total], locale, True), "columns": columns_sheet(columns, locale)}
+        return to_xlsx(table_frame(columns, rows, locale, True), sheet="data", about=about_for_people(info, locale),
+                       sheets=more)
     if fmt == "csv":
         frame = table_frame(columns, rows, locale, for_people=neutralise_formulas)
         return to_csv(frame, locale, neutralise_formulas)

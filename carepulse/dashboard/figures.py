@@ -12,6 +12,11 @@ from the same calls, without its validation: building and serialising ``go.Figur
 typo in a property name is not caught here; ``tests/dashboard/test_figures.py`` checks every builder's
 output against plotly's own validator. Values are plain Python (lists, floats, ``None`` for a gap,
 ISO date strings), so any JSON encoder can send them.
+
+Words (titles, legend names, hover texts, empty states) are English in the code and shown through
+:func:`carepulse.dashboard.i18n._` in the builder's ``locale``, so a figure's words, numbers and dates
+speak one language; a hover template's sentence is translated whole, plotly's ``%{...}`` fields put in
+its placeholders.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import pandas as pd
 
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.formatting import Locale
+from carepulse.dashboard.i18n import N_, _
 
 if TYPE_CHECKING:
     from carepulse.metrics.breaches import BreachCounts
@@ -39,10 +45,14 @@ Figure = dict[str, Any]
 BLUE, GREEN, RED, GREY, ORANGE, PURPLE = "#0072B2", "#009E73", "#D55E00", "#adb5bd", "#E69F00", "#CC79A7"
 BREACHED_SHAPE = "/"
 BREACHED_PATTERN = {"shape": BREACHED_SHAPE, "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The axis words below are English (marked for the catalog) and translated where a figure is drawn.
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 TIME_BREAKDOWNS = ("day", "week", "month")
-DURATION_TICKS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"), (4 * 3600, "4 h"),
-                  (86400, "1 day"), (3 * 86400, "3 days"), (7 * 86400, "1 week"), (30 * 86400, "30 days"))
+DURATION_TICKS = ((60, N_("1 min")), (300, N_("5 min")), (900, N_("15 min")), (3600, N_("1 h")),
+                  (4 * 3600, N_("4 h")), (86400, N_("1 day")), (3 * 86400, N_("3 days")), (7 * 86400, N_("1 week")),
+                  (30 * 86400, N_("30 days")))
+# The first-response bins' labels (from metrics.views.HISTOGRAM_BINS) that have words; the others read alike.
+BIN_WORDS = (N_("1-3 days"), N_("> 3 days"), N_("unanswered"))
 MAX_CURVE_POINTS = 1500
 # Breach counts: white to Okabe-Ito orange to vermillion, darker with more breaches in any colour vision;
 # the count is written in each cell as well, so colour is never the only cue.
@@ -52,7 +62,13 @@ BREACH_SCALE = [[0.0, "#ffffff"], [0.5, ORANGE], [1.0, RED]]
 TOP_BARS = 12
 LABEL_CHARS = 32
 TEMPLATE = "plotly_white"
+NO_EXTRA = "<extra></extra>"  # ends a hover template: no trace name beside the box
 UNUSED_SUBPLOTS = ("polar", "ternary", "scene", "geo")  # template layout parts for subplots no figure here has
+
+
+def weekdays(locale: Locale) -> list[str]:
+    """Monday to Sunday, short, in ``locale`` (the rows of the weekday x hour grids)."""
+    return [_(day, locale) for day in WEEKDAYS]
 
 
 def label(text: Any) -> str:
@@ -117,10 +133,11 @@ def empty_figure(message: str, height: int = 300) -> Figure:
 
 
 def _duration_scale(seconds: Iterable[float | None]) -> tuple[float, str]:
-    """Divide seconds by this to plot in a unit a reader knows: minutes below 3 hours, else hours."""
+    """Divide seconds by this to plot in a unit a reader knows: minutes below 3 hours, else hours (the
+    unit's name in English, for ``_()``)."""
     finite = [s for s in seconds if s is not None and not (isinstance(s, float) and math.isnan(s))]
     top = max(finite) if finite else 0
-    return (60.0, "minutes") if top < 3 * 3600 else (3600.0, "hours")
+    return (60.0, N_("minutes")) if top < 3 * 3600 else (3600.0, N_("hours"))
 
 
 def _as_float(values: Any) -> list[float | None]:
@@ -160,56 +177,60 @@ def _dates(values: Any) -> list[str | None]:
 def weekly_volume(frame: pd.DataFrame, locale: Locale, verdict: str | None = None) -> Figure:
     """Threads per complete week, and the forecast with its 95% prediction band."""
     if frame.empty:
-        return empty_figure(verdict or "No complete week of threads in this selection")
+        return empty_figure(verdict or _("No complete week of threads in this selection", locale))
     actual = frame[frame["kind"] == "actual"]
     forecast = frame[frame["kind"] == "forecast"]
-    day = fmt.plotly_week_hover(locale)
+    week = f"%{{x|{fmt.plotly_week_hover(locale)}}}"
     traces: list[dict[str, Any]] = [{
-        "type": "scatter", "x": _dates(actual["week"]), "y": _numbers(actual["threads"]), "name": "threads per week",
-        "mode": "lines+markers", "line": {"color": BLUE},
-        "hovertemplate": f"week of %{{x|{day}}}: %{{y:,.0f}} threads<extra></extra>"}]
+        "type": "scatter", "x": _dates(actual["week"]), "y": _numbers(actual["threads"]),
+        "name": _("threads per week", locale), "mode": "lines+markers", "line": {"color": BLUE},
+        "hovertemplate": _("week of {week}: {n} threads", locale).format(week=week, n="%{y:,.0f}") + NO_EXTRA}]
     if not forecast.empty:
         joined = pd.concat([actual.tail(1), forecast])
         weeks = _dates(forecast["week"])
         traces.append({"type": "scatter", "x": weeks + weeks[::-1],
                        "y": _numbers(forecast["pi_high"]) + _numbers(forecast["pi_low"])[::-1],
                        "fill": "toself", "fillcolor": "rgba(13,110,253,0.15)", "mode": "lines", "line": {"width": 0},
-                       "name": "95% prediction band", "hoverinfo": "skip"})
+                       "name": _("95% prediction band", locale), "hoverinfo": "skip"})
         traces.append({"type": "scatter", "x": _dates(joined["week"]), "y": _numbers(joined["threads"]),
-                       "name": "forecast", "mode": "lines+markers", "line": {"color": BLUE, "dash": "dash"},
-                       "hovertemplate": f"week of %{{x|{day}}}: about %{{y:,.0f}} threads<extra></extra>"})
+                       "name": _("forecast", locale), "mode": "lines+markers", "line": {"color": BLUE, "dash": "dash"},
+                       "hovertemplate": _("week of {week}: about {n} threads", locale).format(week=week, n="%{y:,.0f}")
+                       + NO_EXTRA})
     return _figure(traces, _layout(locale, xaxis={"tickformat": fmt.plotly_day_format(locale)},
-                                   yaxis={"title": {"text": "threads"}, "rangemode": "tozero"}))
+                                   yaxis={"title": {"text": _("threads", locale)}, "rangemode": "tozero"}))
 
 
 def speed_over_time(frame: pd.DataFrame, locale: Locale, sla_minutes: float) -> Figure:
     """Weekly first-response median (left axis) and the share answered within the SLA (right axis)."""
     if frame.empty or frame["first_response_median_s"].isna().all():
-        return empty_figure("No answered threads in this selection")
+        return empty_figure(_("No answered threads in this selection", locale))
     weeks = _dates(frame["week"])
     medians = _as_float(frame["first_response_median_s"])
     scale, unit = _duration_scale(medians)
     traces: list[dict[str, Any]] = [{
-        "type": "scatter", "x": weeks, "y": _scaled(medians, scale), "name": f"first response, median ({unit})",
+        "type": "scatter", "x": weeks, "y": _scaled(medians, scale),
+        "name": _("first response, median ({unit})", locale).format(unit=_(unit, locale)),
         "mode": "lines+markers", "line": {"color": BLUE}, "customdata": fmt.durations(medians, locale),
-        "hovertemplate": "median %{customdata}<extra></extra>"}]
+        "hovertemplate": _("median {duration}", locale).format(duration="%{customdata}") + NO_EXTRA}]
     if "first_response_km_median_s" in frame:
         km = _as_float(frame["first_response_km_median_s"])
-        traces.append({"type": "scatter", "x": weeks, "y": _scaled(km, scale), "name": "Kaplan-Meier median",
+        traces.append({"type": "scatter", "x": weeks, "y": _scaled(km, scale), "name": _("Kaplan-Meier median", locale),
                        "mode": "lines", "line": {"color": PURPLE, "dash": "dot"},
                        "customdata": fmt.durations(km, locale),
-                       "hovertemplate": "Kaplan-Meier median %{customdata}<extra></extra>"})
+                       "hovertemplate": _("Kaplan-Meier median {duration}", locale).format(duration="%{customdata}")
+                       + NO_EXTRA})
     if "sla_met_share" in frame:
         shares = _as_float(frame["sla_met_share"])
         traces.append({"type": "scatter", "x": weeks, "y": shares,
-                       "name": f"answered within {fmt.number(sla_minutes, locale)} min (share)",
+                       "name": _("answered within {sla} min (share)", locale).format(
+                           sla=fmt.number(sla_minutes, locale)),
                        "mode": "lines+markers", "line": {"color": GREEN}, "yaxis": "y2",
                        "customdata": fmt.percents(shares, locale, 1),
-                       "hovertemplate": "SLA met %{customdata}<extra></extra>"})
+                       "hovertemplate": _("SLA met {share}", locale).format(share="%{customdata}") + NO_EXTRA})
     layout = _layout(
         locale, hovermode="x unified",
-        yaxis={"title": {"text": unit}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": "SLA met"}, "overlaying": "y", "side": "right", "range": [0, 1.02],
+        yaxis={"title": {"text": _(unit, locale)}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": _("SLA met", locale)}, "overlaying": "y", "side": "right", "range": [0, 1.02],
                 "tickformat": ".0%", "dtick": 0.25, "showgrid": False},
         xaxis={"tickformat": fmt.plotly_day_format(locale), "hoverformat": fmt.plotly_week_hover(locale)})
     layout["margin"] = {**layout["margin"], "r": 55}
@@ -219,17 +240,18 @@ def speed_over_time(frame: pd.DataFrame, locale: Locale, sla_minutes: float) -> 
 def cost_per_case(frame: pd.DataFrame, locale: Locale, hotline: str) -> Figure:
     """Cost per case by channel, Twitter and the hotline channel highlighted, value labels on the bars."""
     if frame.empty or "cost_per_case" not in frame or frame["cost_per_case"].isna().all():
-        return empty_figure("No cost per case: it needs CRM cases with a channel (carepulse ingest crm ...)")
+        return empty_figure(_("No cost per case: it needs CRM cases with a channel ({command})", locale).format(
+            command="carepulse ingest crm ..."))
     pairs = zip(frame["channel"].tolist(), _as_float(frame["cost_per_case"]), strict=True)
     rows = sorted(((channel, cost) for channel, cost in pairs if channel != "(total)" and cost is not None),
                   key=lambda row: row[1])  # cheapest first
-    channels, costs = [channel for channel, _ in rows], [cost for _, cost in rows]
+    channels, costs = [channel for channel, _cost in rows], [cost for _channel, cost in rows]
     colours = [BLUE if c == "twitter" else ORANGE if c == hotline else GREY for c in channels]
     bar = {"type": "bar", "y": [label(c) for c in channels], "x": costs, "orientation": "h",
            "marker": {"color": colours}, "text": [fmt.money(v, locale, 2) for v in costs], "textposition": "auto",
-           "hovertemplate": "%{y}: %{text} per case<extra></extra>"}
+           "hovertemplate": _("{channel}: {cost} per case", locale).format(channel="%{y}", cost="%{text}") + NO_EXTRA}
     return _figure([bar], _layout(locale, height=220, legend=False,
-                                  xaxis={"title": {"text": "EUR per case"}, "rangemode": "tozero"}))
+                                  xaxis={"title": {"text": _("EUR per case", locale)}, "rangemode": "tozero"}))
 
 
 # ---- Team ----------------------------------------------------------------------------------------
@@ -237,7 +259,7 @@ def cost_per_case(frame: pd.DataFrame, locale: Locale, hotline: str) -> Figure:
 def first_response_histogram(frame: pd.DataFrame, locale: Locale, sla_seconds: float) -> Figure:
     """Threads per first-response bin; bins past the SLA in red, still-unanswered threads in grey."""
     if frame.empty or frame["threads"].sum() == 0:
-        return empty_figure("No threads in this selection")
+        return empty_figure(_("No threads in this selection", locale))
     colours, shapes = [], []
     for bin_name, upper in zip(frame["bin"], _as_float(frame["upper_s"]), strict=True):
         if bin_name == "unanswered":
@@ -250,11 +272,12 @@ def first_response_histogram(frame: pd.DataFrame, locale: Locale, sla_seconds: f
             colours.append(RED)
             shapes.append(BREACHED_SHAPE)
     shares = fmt.percents(_as_float(frame["share"]), locale, 1)
-    bar = {"type": "bar", "x": [str(b) for b in frame["bin"]], "y": _numbers(frame["threads"]),
+    bar = {"type": "bar", "x": [_(str(b), locale) for b in frame["bin"]], "y": _numbers(frame["threads"]),
            "marker": {"color": colours, "pattern": {**BREACHED_PATTERN, "shape": shapes}}, "customdata": shares,
-           "hovertemplate": "%{x}: %{y:,.0f} threads (%{customdata})<extra></extra>"}
-    return _figure([bar], _layout(locale, legend=False, yaxis={"title": {"text": "threads"}},
-                                  xaxis={"title": {"text": "first response within"}, "type": "category"}))
+           "hovertemplate": _("{bin}: {n} threads ({share})", locale).format(bin="%{x}", n="%{y:,.0f}",
+                                                                              share="%{customdata}") + NO_EXTRA}
+    return _figure([bar], _layout(locale, legend=False, yaxis={"title": {"text": _("threads", locale)}},
+                                  xaxis={"title": {"text": _("first response within", locale)}, "type": "category"}))
 
 
 def _thin_curve(frame: pd.DataFrame, points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
@@ -271,7 +294,7 @@ def _thin_curve(frame: pd.DataFrame, points: int = MAX_CURVE_POINTS) -> pd.DataF
 def km_curve(frame: pd.DataFrame, locale: Locale, sla_seconds: float) -> Figure:
     """'Share answered within t' (Kaplan-Meier, waiting threads censored) with its 95% band, log time axis."""
     if frame.empty:
-        return empty_figure("No thread answered in this selection, so no curve")
+        return empty_figure(_("No thread answered in this selection, so no curve", locale))
     curve = _thin_curve(frame)
     times = _numbers(curve["time_s"])
     x = [None if t is None else max(t, 1) for t in times]
@@ -279,47 +302,53 @@ def km_curve(frame: pd.DataFrame, locale: Locale, sla_seconds: float) -> Figure:
     traces = [
         {"type": "scatter", "x": x + x[::-1], "y": _as_float(curve["ci_high"]) + _as_float(curve["ci_low"])[::-1],
          "fill": "toself", "fillcolor": "rgba(13,110,253,0.15)", "mode": "lines", "line": {"width": 0, "shape": "hv"},
-         "name": "95% band", "hoverinfo": "skip"},
+         "name": _("95% band", locale), "hoverinfo": "skip"},
         {"type": "scatter", "x": x, "y": shares, "mode": "lines", "line": {"color": BLUE, "shape": "hv"},
-         "name": "share answered",
+         "name": _("share answered", locale),
          "customdata": list(map(list, zip(fmt.durations(times, locale), fmt.percents(shares, locale, 1),
                                           strict=True))),
-         "hovertemplate": "within %{customdata[0]}: %{customdata[1]} answered<extra></extra>"},
+         "hovertemplate": _("within {time}: {share} answered", locale).format(
+             time="%{customdata[0]}", share="%{customdata[1]}") + NO_EXTRA},
     ]
     sla_x = max(sla_seconds, 1)
     shapes = [{"type": "line", "x0": sla_x, "x1": sla_x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
                "line": {"color": RED, "dash": "dot"}}]
-    annotations = [{"text": f"SLA {fmt.duration(sla_seconds, locale)}", "showarrow": False, "x": sla_x, "xref": "x",
+    annotations = [{"text": _("SLA {duration}", locale).format(duration=fmt.duration(sla_seconds, locale)),
+                    "showarrow": False, "x": sla_x, "xref": "x",
                     "xanchor": "right", "y": 1, "yref": "y domain", "yanchor": "top"}]
     median = frame.attrs.get("median_s")
     if median:
         shapes.append({"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 0.5, "y1": 0.5, "yref": "y",
                        "line": {"color": GREY, "dash": "dot"}})
-        annotations.append({"text": f"median {fmt.duration(median, locale)}", "showarrow": False, "x": 1,
+        annotations.append({"text": _("median {duration}", locale).format(duration=fmt.duration(median, locale)),
+                            "showarrow": False, "x": 1,
                             "xref": "x domain", "xanchor": "right", "y": 0.5, "yref": "y", "yanchor": "top"})
     top = float(frame["time_s"].max())
     ticks = [(t, text) for t, text in DURATION_TICKS if t <= top * 1.5] or list(DURATION_TICKS[:3])
     return _figure(traces, _layout(
         locale, shapes=shapes, annotations=annotations,
-        xaxis={"type": "log", "tickvals": [t for t, _ in ticks], "ticktext": [t for _, t in ticks],
-               "title": {"text": "time since the customer's first tweet"}},
-        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "answered"}}))
+        xaxis={"type": "log", "tickvals": [t for t, _text in ticks],
+               "ticktext": [_(text, locale) for _t, text in ticks],
+               "title": {"text": _("time since the customer's first tweet", locale)}},
+        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": {"text": _("answered", locale)}}))
 
 
 def sla_by_day(frame: pd.DataFrame, locale: Locale) -> Figure:
     """Threads per day that met the SLA, breached it, or are still undecided (stacked)."""
     if frame.empty:
-        return empty_figure("No threads in this selection")
+        return empty_figure(_("No threads in this selection", locale))
     days = _dates(frame["day"])
+    states = (("breached", _("breached", locale), _("{n} breached", locale), RED),
+              ("met", _("met", locale), _("{n} met", locale), GREEN),
+              ("undecided", _("still within the SLA", locale), _("{n} still within the SLA", locale), GREY))
     traces = [{"type": "bar", "x": days, "y": _numbers(frame[column]), "name": name,
                "marker": {"color": colour, **({"pattern": BREACHED_PATTERN} if column == "breached" else {})},
-               "hovertemplate": f"%{{y:,.0f}} {name}<extra></extra>"}
-              for column, name, colour in (("breached", "breached", RED), ("met", "met", GREEN),
-                                           ("undecided", "still within the SLA", GREY))]
+               "hovertemplate": hover.format(n="%{y:,.0f}") + NO_EXTRA}
+              for column, name, hover, colour in states]
     return _figure(traces, _layout(
         locale, barmode="stack", hovermode="x unified", bargap=0.1,
         xaxis={"tickformat": fmt.plotly_day_format(locale), "hoverformat": fmt.plotly_day_format(locale)},
-        yaxis={"title": {"text": "threads"}}))
+        yaxis={"title": {"text": _("threads", locale)}}))
 
 
 def _grid(frame: pd.DataFrame, value: str) -> np.ndarray:
@@ -340,7 +369,7 @@ def _grid(frame: pd.DataFrame, value: str) -> np.ndarray:
 def weekday_hour_heatmap(frame: pd.DataFrame, locale: Locale, value: str) -> Figure:
     """Weekday x hour grid of ``threads`` (arrivals) or ``first_response_median_s`` (shown in minutes)."""
     if frame.empty:
-        return empty_figure("No threads in this selection")
+        return empty_figure(_("No threads in this selection", locale))
     is_speed = value == "first_response_median_s"
     z = _grid(frame, value)
     if not is_speed:
@@ -348,22 +377,25 @@ def weekday_hour_heatmap(frame: pd.DataFrame, locale: Locale, value: str) -> Fig
     cells = z.tolist()
     if is_speed:
         scale, unit = _duration_scale(v for row in cells for v in row)
-        text = [["no answer" if math.isnan(v) else t for v, t in zip(row, fmt.durations(row, locale), strict=True)]
+        no_answer = _("no answer", locale)
+        text = [[no_answer if math.isnan(v) else t for v, t in zip(row, fmt.durations(row, locale), strict=True)]
                 for row in cells]
         shown = [[None if math.isnan(v) else v / scale for v in row] for row in cells]
-        colours, bar_title = "YlOrRd", unit
-        hover = "%{y} %{x}:00 · median first response %{text}<extra></extra>"
+        colours, bar_title = "YlOrRd", _(unit, locale)
+        hover = _("{weekday} {hour}:00 · median first response {duration}", locale).format(
+            weekday="%{y}", hour="%{x}", duration="%{text}") + NO_EXTRA
     else:
         text = [fmt.numbers(row, locale) for row in cells]
         shown = cells
-        colours, bar_title = "Blues", "threads"
-        hover = "%{y} %{x}:00 · %{text} threads started<extra></extra>"
-    heatmap = {"type": "heatmap", "z": shown, "x": list(range(24)), "y": list(WEEKDAYS), "text": text,
+        colours, bar_title = "Blues", _("threads", locale)
+        hover = _("{weekday} {hour}:00 · {n} threads started", locale).format(
+            weekday="%{y}", hour="%{x}", n="%{text}") + NO_EXTRA
+    heatmap = {"type": "heatmap", "z": shown, "x": list(range(24)), "y": weekdays(locale), "text": text,
                "colorscale": colorscale(colours), "hovertemplate": hover,
                "colorbar": {"title": {"text": bar_title}, "thickness": 12}, "xgap": 1, "ygap": 1,
                "hoverongaps": False}
     return _figure([heatmap], _layout(locale, height=280, legend=False, yaxis={"autorange": "reversed"},
-                                      xaxis={"title": {"text": "hour of day (local)"}, "dtick": 2}))
+                                      xaxis={"title": {"text": _("hour of day (local)", locale)}, "dtick": 2}))
 
 
 BREACH_HEIGHT = 480  # room for the top agents, "others" and "no agent": 17 rows of readable cells
@@ -373,33 +405,36 @@ def breaches_by_agent(counts: BreachCounts, locale: Locale) -> Figure:
     """Breached threads per agent (top agents, the rest summed) x local hour the thread started."""
     from carepulse.metrics.breaches import NO_AGENT, OTHERS
 
-    words = {OTHERS: f"others ({fmt.number(counts.others, locale)} agents)", NO_AGENT: "no agent (waiting, unsigned)"}
+    words = {OTHERS: _("others ({n} agents)", locale).format(n=fmt.number(counts.others, locale)),
+             NO_AGENT: _("no agent (waiting, unsigned)", locale)}
     rows = [words.get(row) or label(row) for row in counts.rows]
     return _breach_heatmap(counts.by_agent, rows, counts, locale, height=BREACH_HEIGHT)
 
 
 def breaches_by_weekday(counts: BreachCounts, locale: Locale) -> Figure:
     """Breached threads per local weekday x hour the thread started."""
-    return _breach_heatmap(counts.by_weekday, list(WEEKDAYS), counts, locale, height=280)
+    return _breach_heatmap(counts.by_weekday, weekdays(locale), counts, locale, height=280)
 
 
 def _breach_heatmap(cells: Sequence[Sequence[int]], rows: list[str], counts: BreachCounts, locale: Locale, *,
                     height: int) -> Figure:
     """Counts in the cells (blank for none) over a colour-blind-safe scale; hover repeats the count in words."""
     if counts.total == 0:
-        return empty_figure("No SLA breach in this selection", height)
+        return empty_figure(_("No SLA breach in this selection", locale), height)
     grid = [list(map(int, row)) for row in cells]
     top = max(max(row) for row in grid)
     heatmap = {
         "type": "heatmap", "z": grid, "x": list(range(24)), "y": rows, "colorscale": BREACH_SCALE, "zmin": 0,
         "zmax": max(top, 1), "text": [[fmt.number(v, locale) if v else "" for v in row] for row in grid],
         "texttemplate": "%{text}", "textfont": {"size": 10}, "customdata": [fmt.numbers(row, locale) for row in grid],
-        "hovertemplate": "%{y} · %{x}:00-%{x}:59: %{customdata} breached<extra></extra>",
-        "colorbar": {"title": {"text": "breaches"}, "thickness": 12}, "xgap": 1, "ygap": 1}
+        "hovertemplate": _("{row} · {hour}:00-{hour}:59: {n} breached", locale).format(
+            row="%{y}", hour="%{x}", n="%{customdata}") + NO_EXTRA,
+        "colorbar": {"title": {"text": _("breaches", locale)}, "thickness": 12}, "xgap": 1, "ygap": 1}
     return _figure([heatmap], _layout(
         locale, height=height, legend=False,
         yaxis={"autorange": "reversed", "type": "category", "automargin": True, "dtick": 1},
-        xaxis={"title": {"text": f"hour the thread started ({label(counts.timezone)})"}, "dtick": 1}))
+        xaxis={"title": {"text": _("hour the thread started ({timezone})", locale).format(
+            timezone=label(counts.timezone))}, "dtick": 1}))
 
 
 # ---- Explore -------------------------------------------------------------------------------------
@@ -410,11 +445,12 @@ def metric_chart(frame: pd.DataFrame, by: str | None, metric: str, metric_label:
     otherwise horizontal bars largest first (:func:`ranked_bars`). ``additive`` (counts, sums): the groups past the
     top add up to an "others" bar. 95% intervals when present."""
     if frame.empty or metric not in frame or frame[metric].isna().all():
-        return empty_figure(f"{metric_label}: no value in this selection (see the notes below the table)")
+        return empty_figure(_("{metric}: no value in this selection (see the notes below the table)", locale).format(
+            metric=metric_label))
     rows = frame
     key = by or "selection"
     if by is None:
-        rows = frame.assign(selection="whole selection")
+        rows = frame.assign(selection=_("whole selection", locale))
     rows = rows[rows[key] != "(total)"] if by else rows
     values = _as_float(rows[metric])
     low = _as_float(rows[f"{metric}_ci_low"]) if f"{metric}_ci_low" in rows else None
@@ -423,7 +459,7 @@ def metric_chart(frame: pd.DataFrame, by: str | None, metric: str, metric_label:
     tickformat = None
     if unit == "seconds":
         scale, axis_unit = _duration_scale(values)
-        axis = f"{metric_label} ({axis_unit})"
+        axis = f"{metric_label} ({_(axis_unit, locale)})"
     elif unit == "share":
         tickformat = ".0%"
     elif unit == "EUR":
@@ -449,11 +485,12 @@ def metric_chart(frame: pd.DataFrame, by: str | None, metric: str, metric_label:
     colours = [BLUE] * len(order)
     texts = [fmt.value(v, unit, locale) for v in shown]
     if rest:
-        names.append(f"others ({fmt.number(rest, locale)} groups)")
+        names.append(_("others ({n} groups)", locale).format(n=fmt.number(rest, locale)))
         shown.append(others)
         lows, highs = (None if lows is None else [*lows, None]), (None if highs is None else [*highs, None])
         colours.append(GREY)
-        texts.append(fmt.value(others, unit, locale) if others is not None else "not one number: see the table")
+        texts.append(fmt.value(others, unit, locale) if others is not None else
+                     _("not one number: see the table", locale))
     ticks = {"type": "category", "tickmode": "array", "tickvals": names, "automargin": True,
              "ticktext": [_short(n) for n in names]}  # every label written, long ones shortened (hover has all)
     bar: dict[str, Any] = {"type": "bar", "name": metric_label, "customdata": texts, "marker": {"color": colours}}
@@ -504,11 +541,16 @@ def _error(values: Sequence[float | None], low: Sequence[float | None] | None, h
 def link_coverage(frame: pd.DataFrame, locale: Locale) -> Figure:
     """CRM cases per channel by how they link to a Twitter thread (stacked horizontal bars)."""
     if frame.empty:
-        return empty_figure("No CRM data loaded: run carepulse ingest crm FILE --mapping MAPPING.toml")
+        return empty_figure(_("No CRM data loaded: run {command}", locale).format(
+            command="carepulse ingest crm FILE --mapping MAPPING.toml"))
     channels = [label(c) for c in frame["channel"]]
+    methods = (("conversation", _("by conversation id", locale), GREEN),
+               ("handle_window", _("by handle and time window", locale), BLUE),
+               ("none", _("not linked", locale), GREY))
+    hover = _("{channel}: {n} cases {method}", locale)
     traces = [{"type": "bar", "y": channels, "x": _numbers(frame[column]), "name": name, "orientation": "h",
-               "marker": {"color": colour}, "hovertemplate": f"%{{y}}: %{{x:,.0f}} cases {name}<extra></extra>"}
-              for column, name, colour in (("conversation", "by conversation id", GREEN),
-                                           ("handle_window", "by handle and time window", BLUE),
-                                           ("none", "not linked", GREY))]
-    return _figure(traces, _layout(locale, height=240, barmode="stack", xaxis={"title": {"text": "CRM cases"}}))
+               "marker": {"color": colour},
+               "hovertemplate": hover.format(channel="%{y}", n="%{x:,.0f}", method=name) + NO_EXTRA}
+              for column, name, colour in methods]
+    return _figure(traces, _layout(locale, height=240, barmode="stack",
+                                   xaxis={"title": {"text": _("CRM cases", locale)}}))

@@ -41,8 +41,8 @@ _missing = missing
 
 
 def ci_label(locale: Locale) -> str:
-    """"95 % CI" (de) or "95% CI" (en): the interval's label in the page's percent format."""
-    return f"{percent(0.95, locale)} CI"
+    """"95 % KI" (de: Konfidenzintervall) or "95% CI" (en): the interval's label in the page's language."""
+    return f"{percent(0.95, locale)} {'KI' if locale == 'de' else 'CI'}"
 
 
 # Many values at once (the hover texts of a curve or a grid: thousands per figure): the same text as

@@ -67,3 +67,29 @@ def install(server: Any) -> None:
         return response
 
     server.add_url_rule("/lang/<code>", "carepulse_language", switch)
+
+
+def metric_label(metric: Any, locale: str | None = None) -> str:
+    """A metric's label in the request's language: the registry's English, the German of
+    :mod:`carepulse.metrics.labels_de` (the one place a metric's German name is written)."""
+    from carepulse.metrics import labels_de
+
+    language = locale or state.locale()
+    return labels_de.LABELS.get(metric.name, metric.label) if language == "de" else str(metric.label)
+
+
+def metric_description(metric: Any, locale: str | None = None) -> str:
+    """A metric's definition in the request's language (``labels_de.DESCRIPTIONS`` for German)."""
+    from carepulse.metrics import labels_de
+
+    language = locale or state.locale()
+    german: dict[str, str] = getattr(labels_de, "DESCRIPTIONS", {})
+    return german.get(metric.name, metric.description) if language == "de" else str(metric.description)
+
+
+def breakdown_label(name: str, locale: str | None = None) -> str:
+    """A breakdown's name as a reader says it ("Konto" / "account")."""
+    from carepulse.metrics import labels_de
+
+    language = locale or state.locale()
+    return labels_de.BREAKDOWNS.get(name, name) if language == "de" else name

@@ -10,9 +10,11 @@ from typing import Any, Literal
 import dash_bootstrap_components as dbc
 from dash import html
 
+from carepulse.core.text import Text
 from carepulse.dashboard import components
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.economics_figures import month_label
+from carepulse.dashboard.i18n import N_, _
 from carepulse.dashboard.pilot_words import (
     balance_words,
     bare_reason,
@@ -40,40 +42,43 @@ Tone = Literal["neutral", "good", "bad"]
 
 def net_card(view: PilotView, locale: fmt.Locale) -> dbc.Card:
     pilot = view.pilot
-    title = "Net benefit of the pilot"
+    title = _("Net benefit of the pilot", locale)
     if pilot.net_eur is None:
-        return components.kpi(title, "cannot be judged", comparison=localized(bare_reason(pilot.reason or ""), locale),
-                              kpi_id="kpi-benefit")
+        return components.kpi(title, _("cannot be judged", locale),
+                              comparison=localized(bare_reason(pilot.reason or ""), locale), kpi_id="kpi-benefit")
     net = pilot.net_eur
     tone: Tone = "good" if net > 0 else "bad" if net < 0 else "neutral"
     return components.kpi(
         title, fmt.money(net, locale),
-        comparison=f"{period_words(pilot, locale)}, at {fmt.percent(pilot.deflection, locale)} deflection",
-        detail="hotline time saved minus Twitter's cost; set-up cost not included", tone=tone, kpi_id="kpi-benefit")
+        comparison=_("{months}, at {share} deflection", locale).format(
+            months=period_words(pilot, locale), share=fmt.percent(pilot.deflection, locale)),
+        detail=_("hotline time saved minus Twitter's cost; set-up cost not included", locale), tone=tone,
+        kpi_id="kpi-benefit")
 
 
 def payback_card(view: PilotView, locale: fmt.Locale) -> dbc.Card:
     pilot, projection = view.pilot, view.projection
-    title = "Payback"
-    setup = f"set-up cost of {fmt.money(setup_cost(view), locale)} included"
+    title = _("Payback", locale)
+    setup = _("set-up cost of {amount} included", locale).format(amount=fmt.money(setup_cost(view), locale))
     if pilot.payback_month:
         paid = month_label(pilot.payback_month, locale)
-        return components.kpi(title, paid, comparison=f"paid back in {paid}, {setup}", tone="good",
-                              kpi_id="kpi-payback")
+        return components.kpi(title, paid, comparison=_("paid back in {month}, {setup}", locale).format(
+            month=paid, setup=setup), tone="good", kpi_id="kpi-payback")
     if pilot.net_eur is None:
-        return components.kpi(title, "cannot be judged", comparison=localized(bare_reason(pilot.reason or ""), locale),
-                              kpi_id="kpi-payback")
+        return components.kpi(title, _("cannot be judged", locale),
+                              comparison=localized(bare_reason(pilot.reason or ""), locale), kpi_id="kpi-payback")
     if pilot.payback_reason:
-        return components.kpi(title, "not judged", comparison=localized(pilot.payback_reason, locale),
+        return components.kpi(title, _("not judged", locale), comparison=localized(pilot.payback_reason, locale),
                               kpi_id="kpi-payback")
-    balance = f"{balance_words(pilot, locale)}, {setup}"
+    balance = _("{balance}, {setup}", locale).format(balance=balance_words(pilot, locale), setup=setup)
     if projection.month:
-        return components.kpi(title, f"{month_label(projection.month, locale)}, projected",
-                              comparison=f"not yet paid back; projected from the volume forecast "
-                                         f"({projection_range(view, locale)})", detail=balance,
-                              kpi_id="kpi-payback")
-    return components.kpi(title, "not paid back", comparison=localized(projection.sentence, locale), detail=balance,
-                          tone="bad", kpi_id="kpi-payback")
+        return components.kpi(title, _("{month}, projected", locale).format(
+                                  month=month_label(projection.month, locale)),
+                              comparison=_("not yet paid back; projected from the volume forecast ({range})",
+                                           locale).format(range=projection_range(view, locale)),
+                              detail=balance, kpi_id="kpi-payback")
+    return components.kpi(title, _("not paid back", locale), comparison=localized(projection.sentence, locale),
+                          detail=balance, tone="bad", kpi_id="kpi-payback")
 
 
 def cost_card(view: PilotView, locale: fmt.Locale) -> dbc.Card:
@@ -83,23 +88,30 @@ def cost_card(view: PilotView, locale: fmt.Locale) -> dbc.Card:
     hotline = hotline_channel(view)
     twitter, line = pilot.twitter, pilot.hotline
     months = sorted(line.months)
-    when = f", {month_label(months[0], locale)} to {month_label(months[-1], locale)}" if months else ""
+    when = _(", {first} to {last}", locale).format(first=month_label(months[0], locale),
+                                                    last=month_label(months[-1], locale)) if months else ""
 
     def interval(which: str) -> str:
         low, high = view.cost_intervals.get(which, (None, None))
         if low is None or high is None:
-            return " (no interval: fewer than two cases with handled minutes)"
-        return f" ({fmt.ci_label(locale)} {fmt.money(low, locale, 2)} to {fmt.money(high, locale, 2)})"
+            return _(" (no interval: fewer than two cases with handled minutes)", locale)
+        return _(" ({ci} {low} to {high})", locale).format(ci=fmt.ci_label(locale), low=fmt.money(low, locale, 2),
+                                                           high=fmt.money(high, locale, 2))
 
-    comparison = (f"Twitter: {fmt.number(twitter.cases, locale)} cases{interval('twitter')}; {hotline} (hotline): "
-                  f"{fmt.number(line.cases, locale)} cases{interval('hotline')}{when}")
+    comparison = _("Twitter: {twitter_cases} cases{twitter_interval}; {hotline} (hotline): {hotline_cases} "
+                   "cases{hotline_interval}{when}", locale).format(
+        twitter_cases=fmt.number(twitter.cases, locale), twitter_interval=interval("twitter"), hotline=hotline,
+        hotline_cases=fmt.number(line.cases, locale), hotline_interval=interval("hotline"), when=when)
     if pilot.hotline_cpc is None:
-        detail = f"{hotline} (hotline): {localized(bare_reason(pilot.reason or 'no cases in this selection'), locale)}"
+        reason = pilot.reason or Text("no cases in this selection")
+        detail = _("{hotline} (hotline): {reason}", locale).format(
+            hotline=hotline, reason=localized(bare_reason(reason), locale))
     else:
-        detail = (f"a deflected call saves the hotline's variable cost: {fmt.money(pilot.hotline_cpc, locale, 2)} "
-                  "per case (handled time; its fixed costs stay)")
-    value = f"{fmt.money(twitter.cost_per_case, locale, 2)} vs {fmt.money(line.cost_per_case, locale, 2)}"
-    return components.kpi("Cost per case, Twitter vs hotline", value, comparison=comparison, detail=detail,
+        detail = _("a deflected call saves the hotline's variable cost: {amount} per case (handled time; its fixed "
+                   "costs stay)", locale).format(amount=fmt.money(pilot.hotline_cpc, locale, 2))
+    value = _("{twitter} vs {hotline}", locale).format(twitter=fmt.money(twitter.cost_per_case, locale, 2),
+                                                       hotline=fmt.money(line.cost_per_case, locale, 2))
+    return components.kpi(_("Cost per case, Twitter vs hotline", locale), value, comparison=comparison, detail=detail,
                           kpi_id="kpi-cost")
 
 
@@ -113,10 +125,10 @@ def answer_block(view: PilotView, locale: fmt.Locale) -> html.Div:
     *answer, assumptions = economics_sentences(view, locale)
     body: list[Any] = []
     if no_crm(view):
-        body.append(components.empty_state(components.NO_CRM + ": the hotline's cost per case comes from the CRM "
-                                           "export", components.CRM_COMMAND))
+        body.append(components.empty_state(_("No CRM data loaded: the hotline's cost per case comes from the CRM "
+                                             "export", locale), components.CRM_COMMAND))
     body += [html.P(s, className="mb-1" + (" fw-semibold" if n == 0 else "")) for n, s in enumerate(answer)]
-    note = filter_note(view)
+    note = filter_note(view, locale)
     if note:
         body.append(html.Div(note, className="small text-primary mt-2"))
     body.append(html.Div(assumptions, className="small text-muted mt-2"))
@@ -128,7 +140,8 @@ def sensitivity_table(view: PilotView, locale: fmt.Locale) -> Any:
     break-even share: how much of the answer rests on a share nobody knows exactly."""
     pilot = view.pilot
     if not pilot.sensitivity:
-        return components.empty_state(capital(localized(bare_reason(pilot.reason or "no pilot figures"), locale)))
+        return components.empty_state(capital(localized(bare_reason(pilot.reason or Text("no pilot figures")),
+                                                        locale)))
     rows = dict(pilot.sensitivity)
     if pilot.net_eur is not None and not any(abs(s - pilot.deflection) < 1e-9 for s in rows):
         rows[pilot.deflection] = pilot.net_eur  # the configured share, when the sensitivity list leaves it out
@@ -137,27 +150,35 @@ def sensitivity_table(view: PilotView, locale: fmt.Locale) -> Any:
         assumed = abs(share - pilot.deflection) < 1e-9
         colour = "text-success" if net > 0 else "text-danger" if net < 0 else ""
         body.append(html.Tr([
-            html.Td(fmt.percent(share, locale) + (" (assumed)" if assumed else "")),
+            html.Td(_("{share} (assumed)", locale).format(share=fmt.percent(share, locale)) if assumed
+                    else fmt.percent(share, locale)),
             html.Td(fmt.money(net, locale), className=f"text-end {colour}"),
         ], className="table-primary fw-semibold" if assumed else None))
     breakeven = pilot.breakeven_share
-    body.append(html.Tr([html.Td("break-even share"),
+    body.append(html.Tr([html.Td(_("break-even share", locale)),
                          html.Td(fmt.percent(breakeven, locale) if breakeven is not None else fmt.MISSING,
                                  className="text-end")], className="border-top"))
-    table = dbc.Table([html.Thead(html.Tr([html.Th("deflection share"), html.Th("net benefit", className="text-end")])),
+    table = dbc.Table([html.Thead(html.Tr([html.Th(_("deflection share", locale)),
+                                           html.Th(_("net benefit", locale), className="text-end")])),
                        html.Tbody(body)], size="sm", className="mb-1 small")
-    return html.Div([table, html.Div("Deflection share: the share of Twitter cases that would otherwise have "
-                                     "called the hotline.", className="small text-muted")])
+    return html.Div([table, html.Div(_("Deflection share: the share of Twitter cases that would otherwise have "
+                                       "called the hotline.", locale), className="small text-muted")])
 
 
 def _factor(factor: float, locale: fmt.Locale) -> str:
-    return "x" + plain_number(factor, locale) + (" (today)" if factor == 1 else "")
+    times = "x" + plain_number(factor, locale)
+    return _("{factor} (today)", locale).format(factor=times) if factor == 1 else times
 
 
-def _peak(s: Scenario) -> str:
+# The weekday abbreviations of metrics.staffing.WEEKDAY_NAMES, marked for the catalog.
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+assert len(WEEKDAYS) == len(WEEKDAY_NAMES)
+
+
+def _peak(s: Scenario, locale: fmt.Locale) -> str:
     if s.peak_weekday is None or s.peak_hour is None:
         return str(s.peak_agents)
-    return f"{s.peak_agents} ({WEEKDAY_NAMES[s.peak_weekday]} {s.peak_hour:02d}:00)"
+    return f"{s.peak_agents} ({_(WEEKDAYS[s.peak_weekday], locale)} {s.peak_hour:02d}:00)"
 
 
 def staffing_table(staffing: Staffing, locale: fmt.Locale) -> Any:
@@ -166,14 +187,14 @@ def staffing_table(staffing: Staffing, locale: fmt.Locale) -> Any:
     plan = staffing.plan
     if plan is None:
         return components.empty_state(capital(localized(bare_reason(staffing.summary), locale)))
-    head = html.Thead(html.Tr([html.Th("volume"), html.Th("FTE", className="text-end"),
-                               html.Th("desk hours a week", className="text-end"),
-                               html.Th("cost a month", className="text-end"),
-                               html.Th("peak agents", className="ps-3")]))
+    head = html.Thead(html.Tr([html.Th(_("volume", locale)), html.Th(_("FTE", locale), className="text-end"),
+                               html.Th(_("desk hours a week", locale), className="text-end"),
+                               html.Th(_("cost a month", locale), className="text-end"),
+                               html.Th(_("peak agents", locale), className="ps-3")]))
     rows = [html.Tr([html.Td(_factor(s.factor, locale)), html.Td(fmt.number(s.fte, locale, 1), className="text-end"),
                      html.Td(fmt.number(s.desk_hours, locale), className="text-end"),
                      html.Td(fmt.money(s.cost_eur * WEEKS_PER_MONTH, locale), className="text-end"),
-                     html.Td(_peak(s), className="ps-3")]) for s in plan.scenarios]
+                     html.Td(_peak(s, locale), className="ps-3")]) for s in plan.scenarios]
     return dbc.Table([head, html.Tbody(rows)], size="sm", className="mb-1 small")
 
 
@@ -182,13 +203,14 @@ def staffing_assumptions(staffing: Staffing, locale: fmt.Locale) -> str | None:
     if plan is None:
         return None
     weeks = staffing.arrivals.weeks
-    return (f"Assumptions ([staffing] in carepulse.toml): {fmt.percent(plan.target_share, locale)} of threads answered "
-            f"within the SLA of {fmt.duration(plan.target_seconds, locale)}; agents at most "
-            f"{fmt.percent(plan.max_occupancy, locale)} busy; {fmt.percent(plan.shrinkage, locale)} shrinkage (breaks, "
-            f"training, absence); {plain_number(plan.hours_per_fte, locale)} paid hours a week per FTE; "
-            f"{fmt.duration(plan.aht_seconds, locale)} of handling per Twitter case; an agent hour "
-            f"{fmt.money(plan.hourly_cost_eur, locale, 2)}; volumes: mean of the last {fmt.number(weeks, locale)} "
-            f"complete week{'s' if weeks != 1 else ''}.")
+    return _("Assumptions ([staffing] in carepulse.toml): {target} of threads answered within the SLA of {sla}; "
+             "agents at most {occupancy} busy; {shrinkage} shrinkage (breaks, training, absence); {hours} paid hours "
+             "a week per FTE; {aht} of handling per Twitter case; an agent hour {hourly}; volumes: mean of the "
+             "complete weeks counted ({weeks}).", locale).format(
+        target=fmt.percent(plan.target_share, locale), sla=fmt.duration(plan.target_seconds, locale),
+        occupancy=fmt.percent(plan.max_occupancy, locale), shrinkage=fmt.percent(plan.shrinkage, locale),
+        hours=plain_number(plan.hours_per_fte, locale), aht=fmt.duration(plan.aht_seconds, locale),
+        hourly=fmt.money(plan.hourly_cost_eur, locale, 2), weeks=fmt.number(weeks, locale))
 
 
 _LEADING_FACTOR = re.compile(r"^x[\d.]+:\s*")  # the row names the factor already
@@ -226,8 +248,13 @@ def _ci(head: dict[str, Any], name: str) -> tuple[Any, Any]:
 
 
 def _verdict(head: dict[str, Any], label: str) -> str | None:
+    """The verdict on ``label`` (the sentence after "label: "; translatable when the engine made it so)."""
     for sentence in head.get("verdicts", []):
         if sentence.startswith(label + ":"):
+            if isinstance(sentence, Text) and sentence.template.startswith("{label}: "):
+                inner = sentence.values.get(sentence.template[len("{label}: "):].strip("{}"))
+                if isinstance(inner, str):
+                    return inner
             return sentence[len(label) + 1:].strip()
     return None
 
@@ -244,40 +271,44 @@ def kpi_cards(head: dict[str, Any], by_channel: dict[str, Any], locale: fmt.Loca
     digits = (decimals(1, diff, clear=clear, low=low, high=high)
               if diff is not None and low is not None and high is not None else 2)
     csat = components.kpi(
-        "CSAT, Twitter minus hotline",
-        fmt.points(diff, locale, digits) + " points" if diff is not None else fmt.MISSING,
-        comparison=(f"{fmt.ci_label(locale)} {fmt.points(low, locale, digits)} to {fmt.points(high, locale, digits)}"
-                    if low is not None else csat_sentence),
-        detail=("a real difference among survey respondents" if clear else "no clear difference")
+        _("CSAT, Twitter minus hotline", locale),
+        _("{value} points", locale).format(value=fmt.points(diff, locale, digits)) if diff is not None else fmt.MISSING,
+        comparison=(_("{ci} {low} to {high}", locale).format(
+                        ci=fmt.ci_label(locale), low=fmt.points(low, locale, digits),
+                        high=fmt.points(high, locale, digits))
+                    if low is not None else localized(csat_sentence, locale)),
+        detail=(_("a real difference among survey respondents", locale) if clear else _("no clear difference", locale))
         if low is not None else None,
         tone="neutral" if not clear or diff is None else "good" if diff > 0 else "bad", kpi_id="kpi-csat")
 
     def rate(channel: str) -> tuple[str, str]:
         group = by_channel["groups"].get(channel, {})
         lo, hi = group.get("resolution_rate_ci_low"), group.get("resolution_rate_ci_high")
-        interval = (f"{fmt.ci_label(locale)} {fmt.percent(lo, locale, 1)} to {fmt.percent(hi, locale, 1)}"
+        interval = (_("{ci} {low} to {high}", locale).format(ci=fmt.ci_label(locale), low=fmt.percent(lo, locale, 1),
+                                                              high=fmt.percent(hi, locale, 1))
                     if lo is not None else "")
         return fmt.percent(group.get("resolution_rate"), locale, 1), interval
 
     tw_rate, tw_interval = rate("twitter")
     ho_rate, ho_interval = rate(hotline)
-    resolution = components.kpi("Resolution rate, Twitter", tw_rate, comparison=tw_interval,
+    resolution = components.kpi(_("Resolution rate, Twitter", locale), tw_rate, comparison=tw_interval,
                                 detail=f"{hotline}: {ho_rate}" + (f" ({ho_interval})" if ho_interval else ""),
                                 kpi_id="kpi-resolution")
 
     answered, threads = head_total(head, "answered_threads"), head_total(head, "threads")
     sla_met = fmt.percent(head_total(head, "sla_met_share"), locale, 1)
-    response = components.kpi("Response rate", fmt.percent(head_total(head, "response_rate"), locale, 1),
-                              comparison=f"{fmt.number(answered, locale)} of {fmt.number(threads, locale)} threads "
-                                         "answered", detail=f"within the SLA: {sla_met}", kpi_id="kpi-response")
+    response = components.kpi(_("Response rate", locale), fmt.percent(head_total(head, "response_rate"), locale, 1),
+                              comparison=_("{answered} of {threads} threads answered", locale).format(
+                                  answered=fmt.number(answered, locale), threads=fmt.number(threads, locale)),
+                              detail=_("within the SLA: {share}", locale).format(share=sla_met), kpi_id="kpi-response")
 
     km = head_total(head, "first_response_km_median_s")
-    waiting = (f"{fmt.duration(km, locale)} counting the threads still waiting" if km
-               else "not reached counting the threads still waiting (more than half wait)")
-    speed = components.kpi("First response, median", fmt.duration(head_total(head, "first_response_median_s"), locale),
-                           comparison=waiting,
-                           detail="the median over answered threads; with the waiting ones: the Kaplan-Meier "
-                                  "median, the time by which half of all threads are answered",
+    waiting = (_("{time} counting the threads still waiting", locale).format(time=fmt.duration(km, locale)) if km
+               else _("not reached counting the threads still waiting (more than half wait)", locale))
+    speed = components.kpi(_("First response, median", locale),
+                           fmt.duration(head_total(head, "first_response_median_s"), locale), comparison=waiting,
+                           detail=_("the median over answered threads; with the waiting ones: the Kaplan-Meier "
+                                    "median, the time by which half of all threads are answered", locale),
                            kpi_id="kpi-speed")
     cards = [csat, resolution, response, speed]
     return dbc.Row([dbc.Col(c, xs=12, sm=6, xl=3, className="mb-2") for c in cards], className="g-2")
@@ -287,7 +318,7 @@ def verdict_list(head: dict[str, Any], locale: fmt.Locale = "en") -> html.Ul | d
     """The statistics' sentences, their numbers in the locale's format (one number format per page)."""
     sentences = [localized(s, locale) for s in head.get("verdicts", []) if s]
     if not sentences:
-        return components.empty_state("No statements for this selection")
+        return components.empty_state(_("No statements for this selection", locale))
     return html.Ul([html.Li(s) for s in sentences], className="mb-0 small")
 
 
@@ -296,10 +327,10 @@ def yardstick_rows(histogram: Any, locale: fmt.Locale) -> html.Div:
     for y in YARDSTICKS:
         ours = answered_within(histogram, y.within_seconds)
         items.append(html.Div([
-            html.Div(y.claim, className="small"),
-            html.Div(y.source, className="small text-muted fst-italic"),
-            html.Div(f"Ours: {fmt.percent(ours, locale, 1)} of threads answered within "
-                     f"{fmt.duration(y.within_seconds, locale)} (waiting threads count as not answered).",
+            html.Div(_(y.claim, locale), className="small"),
+            html.Div(_(y.source, locale), className="small text-muted fst-italic"),
+            html.Div(_("Ours: {share} of threads answered within {time} (waiting threads count as not answered).",
+                       locale).format(share=fmt.percent(ours, locale, 1), time=fmt.duration(y.within_seconds, locale)),
                      className="small fw-semibold"),
         ], className="mb-2 border-start border-3 ps-2"))
     return html.Div(items)

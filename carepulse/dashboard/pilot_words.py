@@ -8,8 +8,10 @@ from datetime import date
 
 from dash import html
 
+from carepulse.core.text import Text, say
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.economics_figures import month_label
+from carepulse.dashboard.i18n import _
 from carepulse.metrics.economics import Pilot
 from carepulse.metrics.pilot_view import PilotView
 from carepulse.metrics.stats import GLOSSARY
@@ -21,7 +23,7 @@ NO_CRM_REASON = NOT_JUDGED + "no CRM data"
 def glossary(locale: fmt.Locale) -> html.Details:
     """The statistical words the sentences use, in plain words, one click away (metrics.stats.GLOSSARY)."""
     return html.Details([
-        html.Summary("What the words mean", className="small text-muted"),
+        html.Summary(_("What the words mean", locale), className="small text-muted"),
         html.Dl([part for term, words in GLOSSARY
                  for part in (html.Dt(localized(term, locale), className="small mb-0"),
                               html.Dd(localized(words, locale), className="small text-muted mb-1"))],
@@ -37,7 +39,10 @@ _TOKEN = re.compile(r"(?P<day>\b\d{4}-\d{2}-\d{2}\b)"
 
 
 def localized(text: str, locale: fmt.Locale) -> str:
-    """A sentence written by ``metrics`` (numbers in English format) in the page's one number format.
+    """A sentence written by ``metrics`` in the page's language and its one number format.
+
+    A :class:`~carepulse.core.text.Text` is first said in the page's language from its template (the German
+    catalog); then its numbers, still in English format, are rewritten.
 
     The model's sentences (the ITS verdict, the staffing lines, the projection) format their numbers
     the English way and write money as "18,175 EUR"; under ``de`` that would read as eighteen euros,
@@ -60,11 +65,21 @@ def localized(text: str, locale: fmt.Locale) -> str:
         body = fmt.number(amount, locale, digits) if "," in whole or fraction else whole
         return sign + body + ("\u202f%" if unit == "%" else "")
 
-    return _TOKEN.sub(token, text)
+    return _TOKEN.sub(token, say(text, lambda message: _(message, locale)) if isinstance(text, Text) else text)
 
 
 def bare_reason(reason: str) -> str:
-    """A model's reason without its "cannot be judged: " lead, to follow a subject of our own."""
+    """A model's reason without its "cannot be judged: " lead, to follow a subject of our own.
+
+    A translatable reason ``Text("cannot be judged: {reason}", reason=...)`` gives its inner reason, still
+    translatable; a template that glues more words after the lead loses the lead in its template too.
+    """
+    if isinstance(reason, Text) and reason.template.startswith(NOT_JUDGED):
+        rest = reason.template[len(NOT_JUDGED):]
+        if rest.startswith("{") and rest.endswith("}") and rest[1:-1] in reason.values:
+            inner = reason.values[rest[1:-1]]
+            return inner if isinstance(inner, str) else str(inner)
+        return Text(rest, **reason.values)
     return reason[len(NOT_JUDGED):] if reason.startswith(NOT_JUDGED) else reason
 
 
@@ -93,41 +108,51 @@ def hotline_channel(view: PilotView) -> str:
 def period_words(pilot: Pilot, locale: fmt.Locale) -> str:
     """The pilot months, with the partial ones named: "May 2026 to Nov 2026 (May 2026 and Nov 2026 partial)"."""
     if not pilot.months:
-        return "no pilot month"
+        return _("no pilot month", locale)
     first, last = month_label(pilot.months[0].month, locale), month_label(pilot.months[-1].month, locale)
-    span = first if first == last else f"{first} to {last}"
+    span = first if first == last else _("{first} to {last}", locale).format(first=first, last=last)
     partial = [month_label(m.month, locale) for m in pilot.months if m.partial]
     if partial:
-        named = partial[0] if len(partial) == 1 else ", ".join(partial[:-1]) + " and " + partial[-1]
-        span += f" ({named} partial)"
+        named = partial[0] if len(partial) == 1 else _("{some} and {last}", locale).format(
+            some=", ".join(partial[:-1]), last=partial[-1])
+        span = _("{span} ({months} partial)", locale).format(span=span, months=named)
     return span
 
 
 def projection_range(view: PilotView, locale: fmt.Locale) -> str:
     projection = view.projection
     until = (month_label(projection.high, locale) if projection.high else
-             f"later than {view.assumptions.get('projection_months', '?')} months from now")
-    return f"{fmt.percent(0.95, locale)} range {month_label(projection.low, locale)} to {until}"
+             _("later than {n} months from now", locale).format(n=view.assumptions.get("projection_months", "?")))
+    return _("{share} range {low} to {high}", locale).format(
+        share=fmt.percent(0.95, locale), low=month_label(projection.low, locale), high=until)
 
 
 def balance_words(pilot: Pilot, locale: fmt.Locale) -> str:
     last = pilot.months[-1]
-    return f"balance {fmt.money(last.cumulative_eur, locale)} at the end of {month_label(last.month, locale)}"
+    return _("balance {amount} at the end of {month}", locale).format(
+        amount=fmt.money(last.cumulative_eur, locale), month=month_label(last.month, locale))
 
 
 def _since_when(view: PilotView, locale: fmt.Locale) -> str:
     pilot, projection = view.pilot, view.projection
     setup = fmt.money(setup_cost(view), locale)
     if pilot.payback_month:
-        return f"Counting the set-up cost of {setup}, it paid back in {month_label(pilot.payback_month, locale)}."
+        return _("Counting the set-up cost of {setup}, it paid back in {month}.", locale).format(
+            setup=setup, month=month_label(pilot.payback_month, locale))
     if pilot.payback_reason:  # the net benefit is there, payback is not judged (a slice, or a later start date)
         return capital(localized(pilot.payback_reason, locale)) + "."
-    head = f"Counting the set-up cost of {setup}, it has not paid back yet ({balance_words(pilot, locale)})"
+    balance = balance_words(pilot, locale)
     if projection.month:
-        return (f"{head}; at the forecast volume it is projected to pay back in "
-                f"{month_label(projection.month, locale)} ({projection_range(view, locale)}).")
+        return _("Counting the set-up cost of {setup}, it has not paid back yet ({balance}); at the forecast volume "
+                 "it is projected to pay back in {month} ({range}).", locale).format(
+            setup=setup, balance=balance, month=month_label(projection.month, locale),
+            range=projection_range(view, locale))
     sentence = localized(projection.sentence, locale)
-    return f"{head} and is {sentence}." if sentence.startswith("not projected") else f"{head}; {sentence}."
+    if str(projection.sentence).startswith("not projected"):
+        return _("Counting the set-up cost of {setup}, it has not paid back yet ({balance}) and is {projection}.",
+                 locale).format(setup=setup, balance=balance, projection=sentence)
+    return _("Counting the set-up cost of {setup}, it has not paid back yet ({balance}); {projection}.",
+             locale).format(setup=setup, balance=balance, projection=sentence)
 
 
 def _how_sure(view: PilotView, locale: fmt.Locale) -> str | None:
@@ -137,13 +162,13 @@ def _how_sure(view: PilotView, locale: fmt.Locale) -> str | None:
         return None
     assumed = fmt.percent(pilot.deflection, locale)
     if share > 1:
-        return (f"It pays off only if more than {fmt.percent(share, locale)} of Twitter cases replaced a call: "
-                "it cannot break even on hotline savings alone.")
+        return _("It pays off only if more than {share} of Twitter cases replaced a call: it cannot break even on "
+                 "hotline savings alone.", locale).format(share=fmt.percent(share, locale))
     if share <= 0:
-        return ("It pays off at any deflection share: the hotline fixed costs it cuts cover Twitter's cost "
-                f"(assumed share: {assumed}).")
-    return (f"It pays off as long as more than {fmt.percent(share, locale)} of Twitter cases would otherwise have "
-            f"called the hotline (assumed: {assumed}).")
+        return _("It pays off at any deflection share: the hotline fixed costs it cuts cover Twitter's cost "
+                 "(assumed share: {assumed}).", locale).format(assumed=assumed)
+    return _("It pays off as long as more than {share} of Twitter cases would otherwise have called the hotline "
+             "(assumed: {assumed}).", locale).format(share=fmt.percent(share, locale), assumed=assumed)
 
 
 def assumptions_line(view: PilotView, locale: fmt.Locale) -> str:
@@ -152,15 +177,31 @@ def assumptions_line(view: PilotView, locale: fmt.Locale) -> str:
     channels = a["channels"]
     hotline = hotline_channel(view)
     twitter, line = channels["twitter"], channels.get(hotline) or channels["other"]
-    return (f"Assumptions ([cost] in carepulse.toml): {fmt.percent(a['deflection_share'], locale)} of Twitter cases "
-            f"would otherwise have called the hotline; an agent hour costs "
-            f"{fmt.money(twitter['hourly_cost_eur'], locale, 2)} on Twitter and "
-            f"{fmt.money(line['hourly_cost_eur'], locale, 2)} on the {hotline} hotline; Twitter's fixed "
-            f"costs are {fmt.money(twitter['fixed_monthly_eur'], locale)} a month; hotline fixed costs cut by the "
-            f"pilot: {fmt.money(a['hotline_fixed_avoided_monthly_eur'], locale)} a month; set-up "
-            f"{fmt.money(a['pilot_setup_eur'], locale)}; a Twitter thread without a CRM case counts "
-            f"{plain_number(a['minutes_per_brand_tweet'], locale)} min per brand reply and "
-            f"{plain_number(a['minutes_per_dm_case'], locale)} min per DM hand-off.")
+    return _("Assumptions ([cost] in carepulse.toml): {deflection} of Twitter cases would otherwise have called the "
+             "hotline; an agent hour costs {twitter_hour} on Twitter and {hotline_hour} on the {hotline} hotline; "
+             "Twitter's fixed costs are {twitter_fixed} a month; hotline fixed costs cut by the pilot: "
+             "{hotline_fixed} a month; set-up {setup}; a Twitter thread without a CRM case counts {reply_minutes} min "
+             "per brand reply and {dm_minutes} min per DM hand-off.", locale).format(
+        deflection=fmt.percent(a["deflection_share"], locale),
+        twitter_hour=fmt.money(twitter["hourly_cost_eur"], locale, 2),
+        hotline_hour=fmt.money(line["hourly_cost_eur"], locale, 2), hotline=hotline,
+        twitter_fixed=fmt.money(twitter["fixed_monthly_eur"], locale),
+        hotline_fixed=fmt.money(a["hotline_fixed_avoided_monthly_eur"], locale),
+        setup=fmt.money(a["pilot_setup_eur"], locale),
+        reply_minutes=plain_number(a["minutes_per_brand_tweet"], locale),
+        dm_minutes=plain_number(a["minutes_per_dm_case"], locale))
+
+
+def _lead(pilot: Pilot, locale: fmt.Locale) -> str:
+    net, span = pilot.net_eur or 0.0, period_words(pilot, locale)
+    if net > 0:
+        lead = _("It pays off: from {span} the Twitter pilot saved {amount} more hotline time than it cost", locale)
+    elif net < 0:
+        lead = _("It does not pay off so far: from {span} the Twitter pilot cost {amount} more than the hotline time "
+                 "it saved", locale)
+    else:
+        lead = _("It breaks even: from {span} the Twitter pilot saved as much hotline time as it cost", locale)
+    return lead.format(span=span, amount=fmt.money(abs(net), locale))
 
 
 def economics_sentences(view: PilotView, locale: fmt.Locale) -> list[str]:
@@ -172,40 +213,33 @@ def economics_sentences(view: PilotView, locale: fmt.Locale) -> list[str]:
     pilot = view.pilot
     out: list[str] = []
     if pilot.net_eur is None:
-        out.append(f"Whether the Twitter pilot pays off cannot be judged: "
-                   f"{localized(bare_reason(pilot.reason or 'no pilot figures for this selection'), locale)}.")
+        reason = pilot.reason or Text("no pilot figures for this selection")
+        out.append(_("Whether the Twitter pilot pays off cannot be judged: {reason}.", locale).format(
+            reason=localized(bare_reason(reason), locale)))
     else:
-        net = pilot.net_eur
-        span = period_words(pilot, locale)
-        if net > 0:
-            lead = (f"It pays off: from {span} the Twitter pilot saved {fmt.money(net, locale)} more hotline time "
-                    "than it cost")
-        elif net < 0:
-            lead = (f"It does not pay off so far: from {span} the Twitter pilot cost {fmt.money(-net, locale)} "
-                    "more than the hotline time it saved")
-        else:
-            lead = f"It breaks even: from {span} the Twitter pilot saved as much hotline time as it cost"
-        out.append(f"{lead} (net benefit {fmt.money(net, locale)} at the assumed deflection share of "
-                   f"{fmt.percent(pilot.deflection, locale)}; the set-up cost of {fmt.money(setup_cost(view), locale)} "
-                   "is not in this figure).")
+        out.append(_("{lead} (net benefit {net} at the assumed deflection share of {share}; the set-up cost of "
+                     "{setup} is not in this figure).", locale).format(
+            lead=_lead(pilot, locale), net=fmt.money(pilot.net_eur, locale),
+            share=fmt.percent(pilot.deflection, locale), setup=fmt.money(setup_cost(view), locale)))
         out.append(_since_when(view, locale))
         sure = _how_sure(view, locale)
         if sure:
             out.append(sure)
     verdict = view.hotline_change.verdict
     if not verdict or verdict.startswith(NOT_JUDGED):
-        out.append("Whether the hotline got lighter after the Twitter launch cannot be judged: "
-                   f"{localized(bare_reason(verdict or 'no estimate'), locale)}.")
+        out.append(_("Whether the hotline got lighter after the Twitter launch cannot be judged: {reason}.",
+                     locale).format(reason=localized(bare_reason(verdict or Text("no estimate")), locale)))
     else:
-        out.append(f"What the hotline's own numbers say: {localized(verdict, locale)}")
+        out.append(_("What the hotline's own numbers say: {verdict}", locale).format(
+            verdict=localized(verdict, locale)))
     out.append(assumptions_line(view, locale))
     return out
 
 
-def filter_note(view: PilotView) -> str | None:
+def filter_note(view: PilotView, locale: fmt.Locale) -> str | None:
     """Why a filtered slice's figures are not simply "the pilot, smaller": how costs are split."""
     if not view.filtered:
         return None
-    return ("A filter is set: fixed costs are allocated to this slice by its share of handled minutes, and the "
-            "hotline is valued over the calls that match the date and category filters (account, team and channel "
-            "describe who answered on Twitter, not who would have called).")
+    return _("A filter is set: fixed costs are allocated to this slice by its share of handled minutes, and the "
+             "hotline is valued over the calls that match the date and category filters (account, team and channel "
+             "describe who answered on Twitter, not who would have called).", locale)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carepulse.dashboard.i18n import N_
+
 HOUR = 3600.0
 
 
@@ -22,8 +24,8 @@ class Yardstick:
 
 
 YARDSTICKS = (
-    Yardstick("53% of customers who tweet at a brand expect an answer within an hour",
-              "Lithium Technologies consumer survey, 2013", HOUR),
-    Yardstick("72% of customers who complain on Twitter expect an answer within an hour",
-              "Lithium Technologies consumer survey, 2013", HOUR),
+    Yardstick(N_("53% of customers who tweet at a brand expect an answer within an hour"),
+              N_("Lithium Technologies consumer survey, 2013"), HOUR),
+    Yardstick(N_("72% of customers who complain on Twitter expect an answer within an hour"),
+              N_("Lithium Technologies consumer survey, 2013"), HOUR),
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from carepulse.core.text import Text, join
 from carepulse.metrics import stats
 from carepulse.metrics.cells import Cell, MetricValues
 from carepulse.metrics.context import Context
@@ -111,20 +112,39 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     tested = [name for name in findings if name in TESTED]
     for name, finding in zip(tested, stats.adjust([findings[name] for name in tested]), strict=True):
         findings[name] = finding
-    caveat = slice_caveat(ctx)
+    caveat = caveat_sentence(ctx)
     for name, finding in findings.items():
-        verdict = finding.verdict + caveat if name in TESTED and finding.value is not None else finding.verdict
+        verdict = finding.verdict
+        if caveat is not None and name in TESTED and finding.value is not None:
+            verdict = Text("{verdict} {caveat}", verdict=verdict, caveat=caveat)
         out[name] = MetricValues(Cell(finding.value, finding.ci_low, finding.ci_high, finding.n, verdict,
                                       p=finding.p, detail=finding.detail))
     return out
 
 
-def slice_caveat(ctx: Context) -> str:
+def _filter_words(key: str, value: Any) -> str:
+    """One set filter in words ("category Umzug"); the value is data."""
+    words = {
+        "date_from": Text("date from {value}", value=str(value)), "date_to": Text("date to {value}", value=str(value)),
+        "account": Text("account {value}", value=str(value)), "channel": Text("channel {value}", value=str(value)),
+        "team": Text("team {value}", value=str(value)), "category": Text("category {value}", value=str(value)),
+        "agent": Text("agent {value}", value=str(value)),
+    }
+    return words.get(key) or f"{key.replace('_', ' ')} {value}"
+
+
+def caveat_sentence(ctx: Context) -> Text | None:
     """What a verdict on a filtered slice must say: a slice chosen after looking at the data (one category,
-    one month) can show a difference by chance, whatever its interval says."""
+    one month) can show a difference by chance, whatever its interval says. None without a filter."""
     described = ctx.filters.describe()
     if not described:
-        return ""
-    parts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in described.items())
-    return (f" Looked at on a filtered slice ({parts}): a slice picked after looking at the data can show a "
-            "difference by chance.")
+        return None
+    parts = join([_filter_words(key, value) for key, value in described.items()], ", ")
+    return Text("Looked at on a filtered slice ({filters}): a slice picked after looking at the data can show a "
+                "difference by chance.", filters=parts)
+
+
+def slice_caveat(ctx: Context) -> str:
+    """:func:`caveat_sentence` as the verdict's continuation (a leading space), or "" without a filter."""
+    caveat = caveat_sentence(ctx)
+    return Text(" {caveat}", caveat=caveat) if caveat is not None else ""

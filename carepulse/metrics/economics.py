@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from carepulse.core.config import Settings, describe
+from carepulse.core.text import Text
 from carepulse.metrics.context import Context, Filters
 from carepulse.metrics.costs import TWITTER, WEEKS_PER_MONTH, Ledger, Line, covered_days, ledger, memoised, month_days
 
@@ -130,14 +131,14 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     result = Pilot(deflection, twitter, Line(hotline_name), None, start_month=start, period=twitter.period,
                    launch=settings.cost.pilot_start or (book.spans[TWITTER][0] if TWITTER in book.spans else None))
     if not book.has_crm:
-        result.reason = "cannot be judged: no CRM data (the hotline's cases and costs come from the CRM export)"
+        result.reason = _not_judged(Text("no CRM data (the hotline's cases and costs come from the CRM export)"))
         return result
     if not hotline_book.months(hotline_name):
-        result.reason = (f"cannot be judged: no {hotline_name} (hotline) cases in this selection to value a "
-                         "deflected case by")
+        result.reason = _not_judged(Text("no {channel} (hotline) cases in this selection to value a deflected case "
+                                         "by", channel=hotline_name))
         return result
     if start is None or not twitter.cases:
-        result.reason = "cannot be judged: no Twitter cases in this selection"
+        result.reason = _not_judged(Text("no Twitter cases in this selection"))
         return result
     pilot_months = [m for m in book.months(TWITTER) if m >= start]
     hotline_pilot = Line(hotline_name)
@@ -149,7 +150,7 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     result.hotline = hotline_pilot
     result.hotline_cpc = hotline_pilot.variable_cost_per_case
     if result.hotline_cpc is None:
-        result.reason = f"cannot be judged: no {hotline_name} (hotline) cases in this selection"
+        result.reason = _not_judged(Text("no {channel} (hotline) cases in this selection", channel=hotline_name))
         return result
     avoided_monthly = settings.cost.hotline_fixed_avoided_monthly_eur
     balance = -settings.cost.pilot_setup_eur
@@ -168,15 +169,20 @@ def pilot(ctx: Context, book: Ledger | None = None, group: str | None = None, by
     result.breakeven_share = (twitter_cost - avoided_fixed) / valued if valued else None
     result.sensitivity = [(share, result.net_at(share) or 0.0) for share in settings.cost.deflection_sensitivity]
     if ctx.filters.date_from and start < f"{ctx.filters.date_from:%Y-%m}":
-        result.payback_reason = (f"payback counts from the pilot start ({start}); the date filter starts later, "
-                                 "so payback is not judged for this selection")
+        result.payback_reason = Text("payback counts from the pilot start ({start}); the date filter starts later, "
+                                     "so payback is not judged for this selection", start=start)
         return result
     if ctx.filters.dimension_values() or group is not None:
-        result.payback_reason = ("payback is judged for the whole pilot: the set-up cost is not split by "
-                                 "account, team, category or channel")
+        result.payback_reason = Text("payback is judged for the whole pilot: the set-up cost is not split by "
+                                     "account, team, category or channel")
         return result
     result.payback_month = next((m.month for m in result.months if m.cumulative_eur >= 0), None)
     return result
+
+
+def _not_judged(reason: Text) -> Text:
+    """A withheld figure's reason: "cannot be judged: " and why (the dashboard may show the why alone)."""
+    return Text("cannot be judged: {reason}", reason=reason)
 
 
 # ---- projection ----------------------------------------------------------------------------------
@@ -198,12 +204,13 @@ def project(ctx: Context, result: Pilot, book: Ledger, weekly_cases: list[tuple[
     horizon_months = settings.cost.projection_months
     if result.payback_month:
         return Projection(result.payback_month, result.payback_month, result.payback_month,
-                          f"paid back in {result.payback_month}")
+                          Text("paid back in {month}", month=result.payback_month))
     if result.reason or result.payback_reason or not result.months or result.hotline_cpc is None:
-        return Projection(None, None, None, result.reason or result.payback_reason or "cannot be judged")
+        return Projection(None, None, None, result.reason or result.payback_reason or Text("cannot be judged"))
     if len(weekly_cases) < max(settings.min_weeks, 4):
-        return Projection(None, None, None, f"no projection: {len(weekly_cases)} complete weeks of Twitter volume "
-                                            f"(at least {max(settings.min_weeks, 4)} needed)")
+        return Projection(None, None, None, Text("no projection: {weeks} complete weeks of Twitter volume (at least "
+                                                 "{minimum} needed)", weeks=len(weekly_cases),
+                                                 minimum=max(settings.min_weeks, 4)))
     twitter = result.twitter
     margin = result.deflection * result.hotline_cpc - (twitter.variable_cost_per_case or 0.0)
     months = _month_equivalents(book, group) or 1.0
@@ -212,8 +219,8 @@ def project(ctx: Context, result: Pilot, book: Ledger, weekly_cases: list[tuple[
     fixed_net_month = (twitter.fixed_eur - avoided_fixed) / months
     balance = result.months[-1].cumulative_eur
     if margin <= 0 and fixed_net_month >= 0:
-        return Projection(None, None, None, "not projected to pay back: each Twitter case costs more than the hotline "
-                                            "time it saves at these assumptions")
+        return Projection(None, None, None, Text("not projected to pay back: each Twitter case costs more than the "
+                                                 "hotline time it saves at these assumptions"))
     from carepulse.metrics.stats import forecast_paths
 
     horizon = math.ceil(horizon_months * WEEKS_PER_MONTH)
@@ -233,8 +240,9 @@ def project(ctx: Context, result: Pilot, book: Ledger, weekly_cases: list[tuple[
 
     mid, low, high = month_of(0.5), month_of(0.025), month_of(0.975)
     if mid is None:
-        return Projection(None, low, None, f"not projected to pay back within {horizon_months} months at the "
-                                           "forecast volume")
-    until = high or f"later than {horizon_months} months from now"
-    return Projection(mid, low, high, f"projected payback {mid} (95% range {low} to {until}), from the volume "
-                                      f"forecast of {len(weekly_cases)} weeks and today's margin per case")
+        return Projection(None, low, None, Text("not projected to pay back within {months} months at the forecast "
+                                                "volume", months=horizon_months))
+    until = high or Text("later than {n} months from now", n=horizon_months)
+    return Projection(mid, low, high, Text("projected payback {month} (95% range {low} to {high}), from the volume "
+                                           "forecast of {weeks} weeks and today's margin per case", month=mid,
+                                           low=low, high=until, weeks=len(weekly_cases)))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from carepulse.core.config import Settings
 from carepulse.core.errors import DataError
+from carepulse.core.text import Text
 from carepulse.metrics import comparisons, economics, pilot_figures, proxies
 from carepulse.metrics.cells import Cell, MetricValues, Value
 from carepulse.metrics.context import Context, Database, Filters, cursor, open_context
@@ -71,8 +72,10 @@ class Result:
     assumptions: dict[str, Any] = field(default_factory=dict)
 
     def verdicts(self) -> list[str]:
-        """The sentences of statistics and of withheld numbers, in registry order."""
-        return [f"{m.label}: {c.note}" for m in self.metrics if (c := self.total[m.name]).note]
+        """The sentences of statistics and of withheld numbers, in registry order (each a :class:`Text`: the
+        metric's label, a message of its own, and its note)."""
+        return [Text("{label}: {note}", label=Text(m.label), note=c.note) for m in self.metrics
+                if (c := self.total[m.name]).note]
 
 
 def compute(metrics: Sequence[str] | None = None, by: str | None = None, filters: Filters | None = None, *,
@@ -223,8 +226,8 @@ def _cell(m: Metric, row: dict[str, Any], ci: bool) -> Cell:
         if ci:
             cell.ci_low, cell.ci_high = _float(row["lo"]), _float(row["hi"])
         if cell.value is None and row["events"] is not None and row["n"]:
-            cell.note = (f"not reached: fewer than half of {row['n']:,} threads answered by the as-of time"
-                         if row["events"] else "no thread answered yet")
+            cell.note = (Text("not reached: fewer than half of {n} threads answered by the as-of time",
+                              n=f"{row['n']:,}") if row["events"] else Text("no thread answered yet"))
         return cell
     raise ValueError(f"{name}: kind {m.kind} is not computed in SQL")
 
@@ -250,7 +253,8 @@ def _withhold_small(m: Metric, values: MetricValues, min_sample: int) -> None:
     for cell in (values.total, *values.groups.values()):
         if cell.value is not None and (cell.n or 0) < min_sample:
             cell.value = cell.ci_low = cell.ci_high = None
-            cell.note = f"not enough data (n = {cell.n or 0:,}, minimum {min_sample})"
+            cell.note = Text("not enough data ({what} = {n}, minimum {minimum})", what="n", n=f"{cell.n or 0:,}",
+                             minimum=min_sample)
 
 
 def _assemble(ctx: Context, chosen: list[Metric], values: dict[str, MetricValues],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from carepulse.core.config import WEEKDAYS, BusinessHours
+from carepulse.core.text import Text
 from carepulse.metrics.context import Context
 from carepulse.metrics.costs import WEEKS_PER_MONTH, memoised
 from carepulse.metrics.economics import Pilot
@@ -52,14 +53,16 @@ def hotline_change(ctx: Context, whole: Pilot, result: ItsResult | None = None) 
         return Finding(None, verdict=whole.reason)
     result = result or its(ctx, whole)
     if result is None:
-        return Finding(None, verdict="cannot be judged: no Twitter launch in the data (no Twitter threads)")
+        return Finding(None, verdict=Text("cannot be judged: {reason}", reason=Text(
+            "no Twitter launch in the data (no Twitter threads)")))
     if result.value is None:
         return Finding(None, n=result.pre_weeks + result.post_weeks, verdict=result.verdict)
     share, low, high = implied_deflection(result, twitter_cases_per_week(whole))
     sentence = result.verdict
     if share is not None and low is not None and high is not None:
-        sentence += (f" Calls avoided per Twitter case: {share:.0%} (95% CI {low:.0%} to {high:.0%}), against "
-                     f"the assumed deflection share of {whole.deflection:.0%}.")
+        sentence = Text("{verdict} Calls avoided per Twitter case: {share} (95% CI {low} to {high}), against the "
+                        "assumed deflection share of {assumed}.", verdict=result.verdict, share=f"{share:.0%}",
+                        low=f"{low:.0%}", high=f"{high:.0%}", assumed=f"{whole.deflection:.0%}")
     return Finding(result.value, result.ci_low, result.ci_high, result.p, result.pre_weeks + result.post_weeks,
                    sentence)
 
@@ -105,8 +108,8 @@ def staffing_for(ctx: Context, whole: Pilot, factors: list[float] | None = None)
     arrivals = hourly_arrivals(ctx, plan_settings.weeks)
     cases, minutes = whole.twitter.cases, whole.twitter.tally.minutes
     if arrivals.weeks < 1 or not cases or not minutes:
-        reason = "cannot be judged: no complete week of Twitter threads" if arrivals.weeks < 1 else (
-            "cannot be judged: no handled minutes of Twitter cases")
+        reason = Text("cannot be judged: {reason}", reason=Text("no complete week of Twitter threads")
+                      if arrivals.weeks < 1 else Text("no handled minutes of Twitter cases"))
         return Staffing(None, arrivals, {f: reason for f in factors}, reason)
     twitter_rate = settings.cost.channels["twitter"]
     cells = open_hours_arrivals(arrivals.cells, settings.business_hours)
@@ -114,15 +117,18 @@ def staffing_for(ctx: Context, whole: Pilot, factors: list[float] | None = None)
                          target_share=plan_settings.target_share, scenarios=factors,
                          shrinkage=plan_settings.shrinkage, hours_per_fte=plan_settings.hours_per_fte,
                          hourly_cost_eur=twitter_rate.hourly_cost_eur, max_occupancy=plan_settings.max_occupancy)
-    sentences = {}
+    sentences: dict[float, str] = {}
     for s in plan.scenarios:
         staff_month = s.cost_eur * WEEKS_PER_MONTH
-        text = f"{s.fte:.1f} FTE, {staff_month:,.0f} EUR a month for the desk"
         if whole.hotline_cpc is not None:
             saved = s.threads_per_week * WEEKS_PER_MONTH * whole.deflection * whole.hotline_cpc
-            text += (f" against {saved:,.0f} EUR a month of hotline time saved at a deflection share of "
-                     f"{whole.deflection:.0%}")
-        sentences[s.factor] = text + "."
+            sentences[s.factor] = Text("{fte} FTE, {cost} EUR a month for the desk against {saved} EUR a month of "
+                                       "hotline time saved at a deflection share of {share}.", fte=f"{s.fte:.1f}",
+                                       cost=f"{staff_month:,.0f}", saved=f"{saved:,.0f}",
+                                       share=f"{whole.deflection:.0%}")
+        else:
+            sentences[s.factor] = Text("{fte} FTE, {cost} EUR a month for the desk.", fte=f"{s.fte:.1f}",
+                                       cost=f"{staff_month:,.0f}")
     return Staffing(plan, arrivals, sentences, verdict(plan, arrivals.weeks))
 
 

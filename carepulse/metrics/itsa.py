@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from carepulse.core.text import Text, join
 from carepulse.metrics.context import Context, Filters
 from carepulse.metrics.sql import relation
 from carepulse.metrics.stats import ALPHA, Finding, count_text
@@ -45,8 +46,8 @@ ordinary weeks two or three spreads out are no news."""
 HOTLINE_FILTERS = ("team", "category")
 """The dashboard filters a hotline case has; dates, channel, account and agent are not applied."""
 
-CAVEAT = ("This compares the weeks after the launch with the pre-launch trend carried on; it is not proof "
-          "that Twitter caused the change: anything else that changed around the launch is mixed in.")
+CAVEAT = Text("This compares the weeks after the launch with the pre-launch trend carried on; it is not proof "
+              "that Twitter caused the change: anything else that changed around the launch is mixed in.")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ class ItsResult:
 
 
 def _not_judged(launch: date, pre: int, post: int, reason: str, transition: date | None) -> ItsResult:
-    return ItsResult(None, None, None, None, None, None, None, pre, post, f"cannot be judged: {reason}", launch,
+    return ItsResult(None, None, None, None, None, None, None, pre, post, Text("cannot be judged: {reason}",
+                                                                                reason=reason), launch,
                      transition_week=transition)
 
 
@@ -229,14 +231,17 @@ def segmented_regression(weeks: Sequence[date], counts: Sequence[float], launch:
     pre = [(w, float(y)) for w, y in pairs if w + timedelta(days=7) <= launch]
     post = [(w, float(y)) for w, y in pairs if w >= launch]
     if len(pre) < min_weeks:
-        return _not_judged(launch, len(pre), len(post), f"{len(pre)} weeks of hotline cases before the launch "
-                                                         f"(at least {min_weeks} needed)", transition)
+        return _not_judged(launch, len(pre), len(post), Text(
+            "{weeks} weeks of hotline cases before the launch (at least {minimum} needed)", weeks=len(pre),
+            minimum=min_weeks), transition)
     if len(post) < min_weeks:
-        return _not_judged(launch, len(pre), len(post), f"{len(post)} weeks of hotline cases after the launch "
-                                                         f"(at least {min_weeks} needed)", transition)
+        return _not_judged(launch, len(pre), len(post), Text(
+            "{weeks} weeks of hotline cases after the launch (at least {minimum} needed)", weeks=len(post),
+            minimum=min_weeks), transition)
     if sum(y for _, y in pre) <= 0 or sum(y for _, y in post) <= 0:
-        side = "before" if sum(y for _, y in pre) <= 0 else "after"
-        return _not_judged(launch, len(pre), len(post), f"no hotline cases {side} the launch", transition)
+        none = (Text("no hotline cases before the launch") if sum(y for _, y in pre) <= 0
+                else Text("no hotline cases after the launch"))
+        return _not_judged(launch, len(pre), len(post), none, transition)
 
     import warnings
 
@@ -299,30 +304,42 @@ def _pct(value: float) -> str:
 
 
 def _sentence(r: ItsResult) -> str:
+    """The answer in words: the estimate, its judgement, the cautions that apply and :data:`CAVEAT`, each
+    sentence a :class:`Text` of its own."""
     assert r.value is not None and r.ci_low is not None and r.ci_high is not None and r.abs_change is not None
     assert r.abs_ci_low is not None and r.abs_ci_high is not None
-    fewer = "fewer" if r.value < 0 else "more"
-    words = (f"After the launch the hotline had {abs(r.value):.0%} {fewer} cases per week than its pre-launch "
-             f"trend predicts (95% CI {_pct(r.ci_low)} to {_pct(r.ci_high)}; about {abs(r.abs_change):,.0f} {fewer} "
-             f"a week, 95% CI {r.abs_ci_low:+,.0f} to {r.abs_ci_high:+,.0f}; {count_text(r.pre_weeks)} weeks "
-             f"before, {count_text(r.post_weeks)} after)")
-    if r.ci_high < 0:
-        end = ": a clear drop."
-    elif r.ci_low > 0:
-        end = ": a clear rise."
+    numbers = {"share": f"{abs(r.value):.0%}", "low": _pct(r.ci_low), "high": _pct(r.ci_high),
+               "cases": f"{abs(r.abs_change):,.0f}", "abs_low": f"{r.abs_ci_low:+,.0f}",
+               "abs_high": f"{r.abs_ci_high:+,.0f}", "pre": count_text(r.pre_weeks), "post": count_text(r.post_weeks)}
+    if r.value < 0:
+        words = Text("After the launch the hotline had {share} fewer cases per week than its pre-launch trend "
+                     "predicts (95% CI {low} to {high}; about {cases} fewer a week, 95% CI {abs_low} to {abs_high}; "
+                     "{pre} weeks before, {post} after)", **numbers)
     else:
-        end = ": no clear change (the interval includes zero)."
-    caution = ""
+        words = Text("After the launch the hotline had {share} more cases per week than its pre-launch trend "
+                     "predicts (95% CI {low} to {high}; about {cases} more a week, 95% CI {abs_low} to {abs_high}; "
+                     "{pre} weeks before, {post} after)", **numbers)
+    if r.ci_high < 0:
+        judgement = Text("a clear drop")
+    elif r.ci_low > 0:
+        judgement = Text("a clear rise")
+    else:
+        judgement = Text("no clear change (the interval includes zero)")
+    cautions: list[str] = []
     if r.extreme_weeks:
         listed = ", ".join(w.isoformat() for w in r.extreme_weeks[:3]) + (", ..." if len(r.extreme_weeks) > 3 else "")
-        weeks = "1 unusual week" if len(r.extreme_weeks) == 1 else f"{len(r.extreme_weeks)} unusual weeks"
-        verb = "counts" if len(r.extreme_weeks) == 1 else "count"
-        caution += (f" {weeks} ({listed}) {verb} with less weight, so that one outage or campaign does not "
-                    "decide the answer.")
+        cautions.append(
+            Text("1 unusual week ({listed}) counts with less weight, so that one outage or campaign does not decide "
+                 "the answer.", listed=listed) if len(r.extreme_weeks) == 1 else
+            Text("{n} unusual weeks ({listed}) count with less weight, so that one outage or campaign does not decide "
+                 "the answer.", n=len(r.extreme_weeks), listed=listed))
     if r.residual_autocorrelation is not None and r.residual_autocorrelation > 0.3:
-        caution += (f" Neighbouring weeks move together (lag-1 correlation {r.residual_autocorrelation:.2f}), "
-                   "so the interval is likely too narrow.")
-    return f"{words}{end}{caution} {CAVEAT}"
+        cautions.append(Text("Neighbouring weeks move together (lag-1 correlation {rho}), so the interval is likely "
+                             "too narrow.", rho=f"{r.residual_autocorrelation:.2f}"))
+    if cautions:
+        return Text("{finding}: {judgement}. {cautions} {caveat}", finding=words, judgement=judgement,
+                    cautions=join(cautions, " "), caveat=CAVEAT)
+    return Text("{finding}: {judgement}. {caveat}", finding=words, judgement=judgement, caveat=CAVEAT)
 
 
 def hotline_weekly(ctx: Context, launch: date, *, max_pre_weeks: int = MAX_PRE_WEEKS) -> tuple[list[date], list[int]]:

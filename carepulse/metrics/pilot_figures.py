@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from carepulse.core.config import Settings
+from carepulse.core.text import Text
 from carepulse.metrics.cells import Cell, MetricValues
 from carepulse.metrics.context import Context
 from carepulse.metrics.costs import TWITTER, Ledger, Line, channel_lines, cost_per_case_interval, ledger
@@ -44,9 +45,12 @@ def _line_cells(line: Line, reason: str | None, settings: Settings, parts: list[
         known = [p for p in parts if p.resolution_rate is not None]
         resolved = sum(p.cases * (p.resolution_rate or 0.0) for p in known)
         per_resolved = sum(p.cost_eur for p in known) / resolved if resolved else None
-    period = f"{line.period[0]} to {line.period[1]}" if line.period else None
-    note = reason or (f"period {period}" + (f"; partial months {', '.join(line.partial_months)}"
-                                              if line.partial_months else "") if period else None)
+    note: str | None = reason
+    if not reason and line.period:
+        first, last = str(line.period[0]), str(line.period[1])
+        note = (Text("period {first} to {last}; partial months {months}", first=first, last=last,
+                     months=", ".join(line.partial_months)) if line.partial_months else
+                Text("period {first} to {last}", first=first, last=last))
     return {
         "cost_per_case": Cell(line.cost_per_case if not reason else None, None if reason else low,
                               None if reason else high, n=line.cases, note=note),
@@ -57,18 +61,18 @@ def _line_cells(line: Line, reason: str | None, settings: Settings, parts: list[
 
 def _pilot_cells(result: Pilot) -> dict[str, Any]:
 
-    period = (f"{result.months[0].month} to {result.months[-1].month}" if result.months else None)
     net_note = result.reason or (
-        f"{result.net_eur:+,.0f} EUR over the pilot months {period} at a deflection share of "
-        f"{result.deflection:.0%}; the set-up cost is not in it"
-        if period and result.net_eur is not None else None)
+        Text("{net} EUR over the pilot months {first} to {last} at a deflection share of {share}; the set-up cost "
+             "is not in it", net=f"{result.net_eur:+,.0f}", first=result.months[0].month,
+             last=result.months[-1].month, share=f"{result.deflection:.0%}")
+        if result.months and result.net_eur is not None else None)
     return {
         "twitter_cases": Cell(result.twitter.cases, note=None),
         "hotline_variable_cost_per_case": Cell((result.hotline_cpc), n=result.hotline.cases or None),
         "pilot_net_benefit_eur": Cell(result.net_eur, note=net_note),
         "deflection_breakeven_share": Cell(result.breakeven_share, note=result.reason or _breakeven_note(result)),
         "pilot_payback_month": Cell(result.payback_month, note=None if result.payback_month else (
-            result.reason or result.payback_reason or "the set-up cost is not yet paid back")),
+            result.reason or result.payback_reason or Text("the set-up cost is not yet paid back"))),
     }
 
 
@@ -78,11 +82,12 @@ def _breakeven_note(result: Pilot) -> str | None:
         return None
     at = "; ".join(f"{d:.0%}: {v:+,.0f} EUR" for d, v in result.sensitivity)
     if share > 1:
-        return (f"{share:.0%}: the pilot cannot pay for itself through hotline savings, even if every Twitter case "
-                f"replaced a call (net benefit at a deflection share of {at})")
+        return Text("{share}: the pilot cannot pay for itself through hotline savings, even if every Twitter case "
+                    "replaced a call (net benefit at a deflection share of {at})", share=f"{share:.0%}", at=at)
     if share <= 0:
-        return f"the pilot pays off at any deflection share (net benefit at {at})"
-    return f"the pilot pays off if more than {share:.0%} of Twitter cases replaced a call (net benefit at {at})"
+        return Text("the pilot pays off at any deflection share (net benefit at {at})", at=at)
+    return Text("the pilot pays off if more than {share} of Twitter cases replaced a call (net benefit at {at})",
+                share=f"{share:.0%}", at=at)
 
 
 def weekly_cases(ctx: Context, result: Pilot) -> list[tuple[date, int]]:

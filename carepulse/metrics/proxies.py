@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carepulse.core.text import Text
 from carepulse.metrics import sentiment, stats
 from carepulse.metrics.cells import Cell, MetricValues
 from carepulse.metrics.context import Context
@@ -59,10 +60,10 @@ def compute(ctx: Context, metrics: list[Metric]) -> dict[str, Any]:
     rated = frame[frame["case_csat"].notna()]
     min_n = ctx.settings.min_sample
     auc = stats.auc(rated["thanked"].astype(bool).tolist(), (rated["case_csat"] >= 4).tolist(), min_n=min_n,
-                    what="Customer thanks at the end")
+                    what=Text("Customer thanks at the end"))
     scored = rated[rated["last_score"].notna()]
     rho = stats.spearman(scored["last_score"].tolist(), scored["case_csat"].astype(float).tolist(), min_n=min_n,
-                         what="Sentiment of the last customer tweet")
+                         what=Text("Sentiment of the last customer tweet"))
     total["thanks_csat_auc"] = Cell(auc.value, auc.ci_low, auc.ci_high, auc.n, auc.verdict)
     total["sentiment_csat_spearman"] = Cell(rho.value, rho.ci_low, rho.ci_high, rho.n, rho.verdict)
     groups: dict[str, dict[str, Cell]] = {}

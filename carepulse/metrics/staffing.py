@@ -20,11 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from carepulse.core.text import Text, join
 from carepulse.metrics.context import Context, local_midnight_utc, zone
 from carepulse.metrics.sql import relation
 from carepulse.metrics.stats import count_text, duration_text, not_enough
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The same in a sentence, to be translated.
+WEEKDAY_WORDS = (Text("Mon"), Text("Tue"), Text("Wed"), Text("Thu"), Text("Fri"), Text("Sat"), Text("Sun"))
 # A ratio A / max_occupancy that is a whole number exactly but comes out of floating point a hair
 # above it (10.000000000000002 for 10) must not cost a whole extra agent.
 _ROUNDING = 1e-9
@@ -301,41 +304,71 @@ ORDER BY d.weekday, h.hour""", {"lo_utc": lo_utc, "hi_utc": hi_utc})
 
 # ---- the sentence ------------------------------------------------------------------------------
 
-def _label(factor: float) -> str:
-    return "today's volume" if factor == 1 else f"x{factor:g}"
+def _peak(s: Scenario) -> Text | None:
+    if s.peak_weekday is None or s.peak_hour is None:
+        return None
+    where = {"weekday": WEEKDAY_WORDS[s.peak_weekday], "hour": f"{s.peak_hour:02d}"}
+    if s.peak_agents == 1:
+        return Text("peak 1 agent on {weekday} at {hour}:00", **where)
+    return Text("peak {agents} agents on {weekday} at {hour}:00", agents=s.peak_agents, **where)
 
 
-def _scenario_text(s: Scenario, shrinkage: float, first: bool) -> str:
-    hours = f"{count_text(s.desk_hours)} agent hours a week" + (" on the desk" if first else "")
-    fte = f"{s.fte:.1f} FTE at {shrinkage:.0%} shrinkage" if first else f"{s.fte:.1f} FTE"
-    agents = f"{s.peak_agents} agent{'s' if s.peak_agents != 1 else ''}"
-    peak = (f"; peak {agents} on {WEEKDAY_NAMES[s.peak_weekday]} at {s.peak_hour:02d}:00"
-            if s.peak_weekday is not None and s.peak_hour is not None else "")
-    return f"{hours} ({fte}, {count_text(round(s.cost_eur))} EUR a week{peak})"
+def _scenario_text(s: Scenario, shrinkage: float, first: bool) -> Text:
+    """The week's hours, FTE, cost and peak of one scenario; the ``first`` says where and at which shrinkage."""
+    values = {"hours": count_text(s.desk_hours), "fte": f"{s.fte:.1f}", "cost": count_text(round(s.cost_eur))}
+    peak = _peak(s)
+    if first:
+        values["shrinkage"] = f"{shrinkage:.0%}"
+        if peak is not None:
+            return Text("{hours} agent hours a week on the desk ({fte} FTE at {shrinkage} shrinkage, {cost} EUR a "
+                        "week; {peak})", **values, peak=peak)
+        return Text("{hours} agent hours a week on the desk ({fte} FTE at {shrinkage} shrinkage, {cost} EUR a week)",
+                    **values)
+    if peak is not None:
+        return Text("{hours} agent hours a week ({fte} FTE, {cost} EUR a week; {peak})", **values, peak=peak)
+    return Text("{hours} agent hours a week ({fte} FTE, {cost} EUR a week)", **values)
 
 
 def verdict(plan: StaffingPlan, weeks: int | None = None) -> str:
     """The plan in one paragraph a manager can read; ``weeks`` (from :class:`HourlyArrivals`) says
-    what the volumes stand on, and 0 weeks gives "not enough data" rather than a staff of zero."""
+    what the volumes stand on, and 0 weeks gives "not enough data" rather than a staff of zero.
+
+    Each sentence is a :class:`Text` (the paragraph joins them), so that it can be said in German."""
     if weeks is not None and weeks < 1:
-        return not_enough(weeks, 1, "complete weeks").verdict
+        return not_enough(weeks, 1, Text("complete weeks")).verdict
     first, *rest = plan.scenarios
     if first.threads_per_week == 0 and all(s.threads_per_week == 0 for s in rest):
-        return "No threads arrived in the weeks looked at, so the model staffs no agents."
-    sla = f"the SLA of {duration_text(plan.target_seconds)} for {plan.target_share:.0%} of threads"
-    text = (f"At {_label(first.factor)} (about {count_text(round(first.threads_per_week))} threads a week) {sla} "
-            f"needs {_scenario_text(first, plan.shrinkage, True)}")
-    text += "".join(f"; at {_label(s.factor)} {_scenario_text(s, plan.shrinkage, False)}" for s in rest) + "."
+        return Text("No threads arrived in the weeks looked at, so the model staffs no agents.")
+    lead = {"threads": count_text(round(first.threads_per_week)), "sla": duration_text(plan.target_seconds),
+            "share": f"{plan.target_share:.0%}", "plan": _scenario_text(first, plan.shrinkage, True)}
+    clauses: list[str] = [
+        Text("At today's volume (about {threads} threads a week) the SLA of {sla} for {share} of threads needs "
+             "{plan}", **lead) if first.factor == 1 else
+        Text("At x{factor} (about {threads} threads a week) the SLA of {sla} for {share} of threads needs {plan}",
+             factor=f"{first.factor:g}", **lead)]
+    for s in rest:
+        more = _scenario_text(s, plan.shrinkage, False)
+        clauses.append(Text("at today's volume {plan}", plan=more) if s.factor == 1 else
+                       Text("at x{factor} {plan}", factor=f"{s.factor:g}", plan=more))
+    sentences: list[str] = [Text("{plan}.", plan=join(clauses))]
     today = next((s for s in plan.scenarios if s.factor == 1 and s.desk_hours > 0), None)
     biggest = max(plan.scenarios, key=lambda s: s.factor)
     if today is not None and biggest.factor > 1:
-        ratio = biggest.desk_hours / today.desk_hours
+        scale = {"factor": f"{biggest.factor:g}", "ratio": f"{biggest.desk_hours / today.desk_hours:.2f}"}
         quiet = any(1 in row for row in today.agents)
-        floor = ", and a quiet hour needs one agent however few threads it gets" if quiet else ""
-        text += (f" Volume x{biggest.factor:g} takes {ratio:.2f} times the agent hours, not {biggest.factor:g} "
-                 f"times: a larger team absorbs random peaks better{floor}.")
-    basis = (f"; volumes: mean of the last {count_text(weeks)} complete week{'s' if weeks != 1 else ''}"
-             if weeks is not None else "")
-    text += (f" (Erlang C with {duration_text(plan.aht_seconds)} of handling per thread and agents at most "
-             f"{plan.max_occupancy:.0%} busy{basis}.)")
-    return text
+        sentences.append(
+            Text("Volume x{factor} takes {ratio} times the agent hours, not {factor} times: a larger team absorbs "
+                 "random peaks better, and a quiet hour needs one agent however few threads it gets.", **scale)
+            if quiet else
+            Text("Volume x{factor} takes {ratio} times the agent hours, not {factor} times: a larger team absorbs "
+                 "random peaks better.", **scale))
+    model = {"aht": duration_text(plan.aht_seconds), "busy": f"{plan.max_occupancy:.0%}"}
+    if weeks is None:
+        sentences.append(Text("(Erlang C with {aht} of handling per thread and agents at most {busy} busy.)", **model))
+    elif weeks == 1:
+        sentences.append(Text("(Erlang C with {aht} of handling per thread and agents at most {busy} busy; volumes: "
+                              "mean of the last {weeks} complete week.)", **model, weeks=count_text(weeks)))
+    else:
+        sentences.append(Text("(Erlang C with {aht} of handling per thread and agents at most {busy} busy; volumes: "
+                              "mean of the last {weeks} complete weeks.)", **model, weeks=count_text(weeks)))
+    return join(sentences, " ")

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from carepulse.core.text import Text, join
+
 ALPHA = 0.05
 
 
@@ -56,17 +58,25 @@ def duration_unit(seconds: float) -> tuple[float, str, int]:
 
 
 def duration_text(seconds: float | None) -> str:
-    """'45 s', '12 min', '3.5 h', '2.1 days'."""
+    """'45 s', '12 min', '3.5 h', '2.1 days' (a :class:`Text` where a word needs translating)."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "n/a"
     if math.isinf(seconds):
-        return "not reached"
+        return Text("not reached")
     value, unit, digits = duration_unit(seconds)
-    return f"{'-' if seconds < 0 else ''}{value:.{digits}f} {unit}"
+    amount = f"{'-' if seconds < 0 else ''}{value:.{digits}f}"
+    return Text("{value} days", value=amount) if unit == "days" else f"{amount} {unit}"
+
+
+def unit_word(unit: str) -> str:
+    """A unit of :func:`duration_unit` for a sentence: "s", "min" and "h" read alike in German, "days" does not."""
+    return Text("days") if unit == "days" else unit
 
 
 def not_enough(n: int, minimum: int, what: str = "n") -> Finding:
-    return Finding(None, n=n, verdict=f"not enough data ({what} = {count_text(n)}, minimum {minimum})")
+    """``what`` is what was counted: "n", or a word (a :class:`Text`, "weeks")."""
+    return Finding(None, n=n, verdict=Text("not enough data ({what} = {n}, minimum {minimum})",
+                                           what=what, n=count_text(n), minimum=minimum))
 
 
 # ---- intervals ---------------------------------------------------------------------------------
@@ -140,26 +150,32 @@ def kaplan_meier(durations: Sequence[float], answered: Sequence[bool]) -> Kaplan
 
 # ---- comparisons -------------------------------------------------------------------------------
 
-PP_GLOSS = "percentage points: the difference between two percentages"
+PP_GLOSS = Text("percentage points: the difference between two percentages")
 
 # The words a verdict uses that a manager may not know, in plain words: one home, shown under the
 # headline (CLI) and one click away on the Pilot page.
 GLOSSARY: tuple[tuple[str, str], ...] = (
-    ("95% CI", "the range the true value lies in with 95% confidence, given the data; a narrow range means "
-               "a sure number"),
-    ("a real difference / a clear drop", "the range does not include zero, also after allowing for the other "
-                                         "comparisons shown together"),
-    ("Holm-adjusted", "several comparisons read together give chance several tries; Holm's method raises the "
-                      "bar so that the chance of any false alarm among them stays at 5%"),
-    ("rank test", "a second test (Brunner-Munzel) that only asks which channel tends to score higher, suited "
-                  "to 1-5 scores"),
-    ("percentage points", "the difference between two percentages (76% vs 75% is 1 point)"),
-    ("Kaplan-Meier median", "the time by which half of all threads are answered, counting the ones still "
-                            "waiting"),
-    ("prediction interval", "where the next weeks' count falls with 95% probability if the pattern holds"),
-    ("deflection share", "the share of Twitter cases that would otherwise have called the hotline"),
+    (Text("95% CI"), Text("the range the true value lies in with 95% confidence, given the data; a narrow range "
+                          "means a sure number")),
+    (Text("a real difference / a clear drop"), Text("the range does not include zero, also after allowing for the "
+                                                    "other comparisons shown together")),
+    (Text("Holm-adjusted"), Text("several comparisons read together give chance several tries; Holm's method raises "
+                                 "the bar so that the chance of any false alarm among them stays at 5%")),
+    (Text("rank test"), Text("a second test (Brunner-Munzel) that only asks which channel tends to score higher, "
+                             "suited to 1-5 scores")),
+    (Text("percentage points"), Text("the difference between two percentages (76% vs 75% is 1 point)")),
+    (Text("Kaplan-Meier median"), Text("the time by which half of all threads are answered, counting the ones "
+                                       "still waiting")),
+    (Text("prediction interval"), Text("where the next weeks' count falls with 95% probability if the pattern "
+                                       "holds")),
+    (Text("deflection share"), Text("the share of Twitter cases that would otherwise have called the hotline")),
 )
 NOT_CAUSAL = "This is a comparison, not proof that {label} caused it."
+
+
+def not_causal(label: str) -> Text:
+    """The sentence after a comparison of observational data (:data:`NOT_CAUSAL`)."""
+    return Text("This is a comparison, not proof that {label} caused it.", label=label)
 
 
 def number_text(x: float, digits: int) -> str:
@@ -190,7 +206,8 @@ class _Sentence:
     """A verdict sentence in parts, so that :func:`adjust` can rewrite its verdict word and add the
     multiplicity note without parsing English.
 
-    The sentence reads ``<lead> (<stats>): <word> (<notes>).<tail>``.
+    The sentence reads ``<lead> (<stats>): <word> (<notes>). <tail>``, each part a :class:`Text` (one
+    template per shape, so that a translation sees the whole sentence).
     """
 
     lead: str
@@ -198,22 +215,35 @@ class _Sentence:
     clear: bool
     kind: str  # "difference" or "trend"
     notes: tuple[str, ...] = ()
-    tail: str = ""
+    tail: str = ""  # a sentence after the verdict ("This is a comparison, not proof ..."), or none
+
+    def word(self, family: int, adjusted_clear: bool | None) -> Text:
+        difference = self.kind == "difference"
+        if not self.clear:
+            return Text("no clear difference") if difference else Text("no clear trend")
+        if adjusted_clear is False:
+            return (Text("no clear difference after allowing for {family} comparisons shown together", family=family)
+                    if difference else
+                    Text("no clear trend after allowing for {family} comparisons shown together", family=family))
+        return Text("a real difference") if difference else Text("a real trend")
 
     def text(self, *, family: int = 1, adjusted_clear: bool | None = None, notes: tuple[str, ...] = ()) -> str:
-        all_notes = (*self.notes, *notes)
+        all_notes: tuple[str, ...] = (*self.notes, *notes)
         if not self.clear:
             # the reason joins the notes: one parenthesis, not two in a row
-            all_notes = ("the interval includes zero", *all_notes)
-            word = f"no clear {self.kind}"
+            all_notes = (Text("the interval includes zero"), *all_notes)
         elif adjusted_clear is False:
             # The verdict itself names the family, so the "one of N ... Holm-adjusted" note would repeat it.
-            all_notes = ("Holm", *self.notes)
-            word = f"no clear {self.kind} after allowing for {family} comparisons shown together"
-        else:
-            word = f"a real {self.kind}"
-        extra = f" ({'; '.join(all_notes)})" if all_notes else ""
-        return f"{self.lead} ({self.stats}): {word}{extra}.{self.tail}"
+            all_notes = ("Holm", *self.notes)  # a name
+        parts = {"lead": self.lead, "stats": self.stats, "word": self.word(family, adjusted_clear)}
+        if all_notes:
+            parts["notes"] = join(list(all_notes))
+            if self.tail:
+                return Text("{lead} ({stats}): {word} ({notes}). {tail}", **parts, tail=self.tail)
+            return Text("{lead} ({stats}): {word} ({notes}).", **parts)
+        if self.tail:
+            return Text("{lead} ({stats}): {word}. {tail}", **parts, tail=self.tail)
+        return Text("{lead} ({stats}): {word}.", **parts)
 
 
 def _rank_note(p_bm: float | None, agrees_direction: bool, clear: bool, threshold_clear: bool | None = None) -> str:
@@ -223,12 +253,11 @@ def _rank_note(p_bm: float | None, agrees_direction: bool, clear: bool, threshol
         return ""
     bm_clear = p_bm < ALPHA if threshold_clear is None else threshold_clear
     if bm_clear and not agrees_direction:
-        return "rank test disagrees"  # a clear difference, but the other way round
-    return "rank test agrees" if bm_clear == clear else "rank test disagrees"
+        return Text("rank test disagrees")  # a clear difference, but the other way round
+    return Text("rank test agrees") if bm_clear == clear else Text("rank test disagrees")
 
 
 def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b: str, *, min_n: int,
-                  subject: str = "cases", verb: str = "scored",
                   respondents: tuple[int, int] | None = None) -> Finding:
     """Mean of a minus mean of b: Welch CI and p, plus the Brunner-Munzel p for ordinal scores.
 
@@ -241,9 +270,7 @@ def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b:
     """
     xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if min(len(xa), len(xb)) < min_n:
-        return Finding(None, n=len(xa) + len(xb),
-                       verdict=f"not enough data (n = {count_text(len(xa))} vs {count_text(len(xb))}, "
-                               f"minimum {min_n} each)")
+        return _not_enough_each(len(xa), len(xb), min_n)
     from scipy.stats import brunnermunzel, ttest_ind
 
     test = ttest_ind(xa, xb, equal_var=False)
@@ -256,19 +283,28 @@ def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b:
     bm_direction = bm is not None and (float(bm.statistic) < 0) == (diff > 0)
     clear = low > 0 or high < 0
     digits = decimals(1, diff, clear=clear, low=low, high=high)
-    direction = "higher" if diff > 0 else "lower"
-    n_text = f"n = {count_text(len(xa))} vs {count_text(len(xb))}"
-    lead = (f"{label_a} {subject} {verb} {number_text(abs(diff), digits)} points {direction} than {label_b} {subject}"
-            if diff != 0 else f"{label_a} {subject} {verb} the same on average as {label_b} {subject}")
+    points = number_text(abs(diff), digits)
     tail = ""
-    if respondents is not None:
-        answered = (f"{_response_text(len(xa), respondents[0], label_a, subject)}; "
-                    f"{_response_text(len(xb), respondents[1], label_b, subject)}")
-        lead = f"Among customers who answered the survey ({answered}), {lead}"
-        tail = " " + NOT_CAUSAL.format(label=label_a)
+    if respondents is None:
+        lead = (Text("{a} cases scored {points} points higher than {b} cases", a=label_a, b=label_b, points=points)
+                if diff > 0 else
+                Text("{a} cases scored {points} points lower than {b} cases", a=label_a, b=label_b, points=points)
+                if diff < 0 else
+                Text("{a} cases scored the same on average as {b} cases", a=label_a, b=label_b))
+    else:
+        answered = {"answered_a": _response_text(len(xa), respondents[0], label_a),
+                    "answered_b": _response_text(len(xb), respondents[1], label_b), "a": label_a, "b": label_b}
+        lead = (Text("Among customers who answered the survey ({answered_a}; {answered_b}), {a} cases scored "
+                     "{points} points higher than {b} cases", **answered, points=points) if diff > 0 else
+                Text("Among customers who answered the survey ({answered_a}; {answered_b}), {a} cases scored "
+                     "{points} points lower than {b} cases", **answered, points=points) if diff < 0 else
+                Text("Among customers who answered the survey ({answered_a}; {answered_b}), {a} cases scored "
+                     "the same on average as {b} cases", **answered))
+        tail = not_causal(label_a)
     rank = _rank_note(p_bm, bm_direction, clear)
-    sentence = _Sentence(lead, f"95% CI {number_text(low, digits)} to {number_text(high, digits)}, {n_text}",
-                         clear, "difference", (rank,) if rank else (), tail)
+    interval = Text("95% CI {low} to {high}, n = {n_a} vs {n_b}", low=number_text(low, digits),
+                    high=number_text(high, digits), n_a=count_text(len(xa)), n_b=count_text(len(xb)))
+    sentence = _Sentence(lead, interval, clear, "difference", (rank,) if rank else (), tail)
     detail: dict[str, Any] = {
         "n_a": len(xa), "n_b": len(xb), "mean_a": float(xa.mean()), "mean_b": float(xb.mean()),
         "p_welch": float(test.pvalue), "p_brunner_munzel": p_bm, "brunner_munzel_same_direction": bm_direction,
@@ -280,13 +316,21 @@ def compare_means(a: Sequence[float], b: Sequence[float], label_a: str, label_b:
     return Finding(diff, low, high, float(test.pvalue), len(xa) + len(xb), sentence.text(), detail)
 
 
-def _response_text(answered: int, cases: int, label: str, subject: str) -> str:
-    rate = f", {answered / cases:.0%}" if cases else ""
-    return f"{count_text(answered)} of {count_text(cases)} {label} {subject}{rate}"
+def _response_text(answered: int, cases: int, label: str) -> Text:
+    if cases:
+        return Text("{answered} of {cases} {label} cases, {rate}", answered=count_text(answered),
+                    cases=count_text(cases), label=label, rate=f"{answered / cases:.0%}")
+    return Text("{answered} of {cases} {label} cases", answered=count_text(answered), cases=count_text(cases),
+                label=label)
+
+
+def _not_enough_each(n_a: int, n_b: int, min_n: int) -> Finding:
+    return Finding(None, n=n_a + n_b, verdict=Text("not enough data (n = {n_a} vs {n_b}, minimum {minimum} each)",
+                                                   n_a=count_text(n_a), n_b=count_text(n_b), minimum=min_n))
 
 
 def compare_proportions(count_a: int, n_a: int, count_b: int, n_b: int, label_a: str, label_b: str, *,
-                        min_n: int, subject: str = "cases", verb: str = "are resolved") -> Finding:
+                        min_n: int) -> Finding:
     """Difference of two proportions with the Newcombe (hybrid Wilson) 95% interval and the score-test p.
 
     The rates are printed with as many decimals as it takes to show they differ ("75.6% vs 76.5%",
@@ -294,8 +338,7 @@ def compare_proportions(count_a: int, n_a: int, count_b: int, n_b: int, label_a:
     once, because a manager easily reads "1 point more" as "1% more".
     """
     if min(n_a, n_b) < min_n:
-        return Finding(None, n=n_a + n_b, verdict=f"not enough data (n = {count_text(n_a)} vs "
-                                                   f"{count_text(n_b)}, minimum {min_n} each)")
+        return _not_enough_each(n_a, n_b, min_n)
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
     low, high = (float(v) for v in confint_proportions_2indep(count_a, n_a, count_b, n_b, method="newcomb",
@@ -310,13 +353,18 @@ def compare_proportions(count_a: int, n_a: int, count_b: int, n_b: int, label_a:
     while rate_digits < 4 and rate_a != rate_b and \
             number_text(rate_a * 100, rate_digits) == number_text(rate_b * 100, rate_digits):
         rate_digits += 1
-    direction = "more" if diff > 0 else "less"
-    lead = (f"{label_a} {subject} {verb} {number_text(abs(diff) * 100, digits)} percentage points {direction} "
-            f"often than {label_b} {subject}" if diff != 0 else
-            f"{label_a} {subject} {verb} as often as {label_b} {subject}, a difference of 0 percentage points")
-    stats_text = (f"{number_text(rate_a * 100, rate_digits)}% vs {number_text(rate_b * 100, rate_digits)}%; "
-                  f"{PP_GLOSS}; 95% CI {number_text(low * 100, digits)} to {number_text(high * 100, digits)} "
-                  f"points, n = {count_text(n_a)} vs {count_text(n_b)}")
+    points = number_text(abs(diff) * 100, digits)
+    lead = (Text("{a} cases are resolved {points} percentage points more often than {b} cases", a=label_a,
+                 b=label_b, points=points) if diff > 0 else
+            Text("{a} cases are resolved {points} percentage points less often than {b} cases", a=label_a,
+                 b=label_b, points=points) if diff < 0 else
+            Text("{a} cases are resolved as often as {b} cases, a difference of 0 percentage points", a=label_a,
+                 b=label_b))
+    stats_text = Text("{rate_a}% vs {rate_b}%; percentage points: the difference between two percentages; "
+                      "95% CI {low} to {high} points, n = {n_a} vs {n_b}",
+                      rate_a=number_text(rate_a * 100, rate_digits), rate_b=number_text(rate_b * 100, rate_digits),
+                      low=number_text(low * 100, digits), high=number_text(high * 100, digits),
+                      n_a=count_text(n_a), n_b=count_text(n_b))
     sentence = _Sentence(lead, stats_text, clear, "difference")
     return Finding(diff, low, high, p, n_a + n_b, sentence.text(),
                    {"n_a": n_a, "n_b": n_b, "rate_a": rate_a, "rate_b": rate_b, "p_score": p,
@@ -348,7 +396,7 @@ def adjust(findings: list[Finding], method: str = "holm") -> list[Finding]:
     raw = np.array([findings[i].p for i in members], dtype=float)
     adjusted = multipletests(raw, alpha=ALPHA, method=method)[1]
     out = list(findings)
-    note = f"one of {family} comparisons shown together; Holm-adjusted"
+    note = Text("one of {family} comparisons shown together; Holm-adjusted", family=family)
     for k, i in enumerate(members):
         f = findings[i]
         assert f.detail is not None
@@ -375,7 +423,7 @@ def adjust(findings: list[Finding], method: str = "holm") -> list[Finding]:
 # ---- trend and forecast ------------------------------------------------------------------------
 
 def weekly_trend(values: Sequence[float], *, min_weeks: int, weeks: Sequence[float] | None = None,
-                 what: str = "First response") -> Finding:
+                 what: str = Text("First response")) -> Finding:
     """OLS slope per week of a weekly series, 95% CI. ``weeks`` positions the values (weeks since
     the first; default 0, 1, 2, ...), so weeks without data leave a gap rather than shift the line.
 
@@ -385,7 +433,7 @@ def weekly_trend(values: Sequence[float], *, min_weeks: int, weeks: Sequence[flo
     """
     y = np.asarray(values, dtype=float)
     if len(y) < max(min_weeks, 3):
-        return not_enough(len(y), max(min_weeks, 3), "weeks")
+        return not_enough(len(y), max(min_weeks, 3), Text("weeks"))
     import statsmodels.api as sm
 
     position = np.asarray(weeks, dtype=float) if weeks is not None else np.arange(len(y), dtype=float)
@@ -395,14 +443,17 @@ def weekly_trend(values: Sequence[float], *, min_weeks: int, weeks: Sequence[flo
     low, high = (float(v) for v in fit.conf_int(alpha=ALPHA)[1])
     p = float(fit.pvalues[1])
     clear = low > 0 or high < 0
-    text, unit = interval_in_one_unit(slope, low, high, clear=clear)
+    text, unit_name = interval_in_one_unit(slope, low, high, clear=clear)
+    unit = unit_word(unit_name)
     if low > 0:
-        word = f"gets slower by {text[0].lstrip('-')} {unit} per week"
+        lead = Text("{what} gets slower by {value} {unit} per week", what=what, value=text[0].lstrip("-"), unit=unit)
     elif high < 0:
-        word = f"gets faster by {text[0].lstrip('-')} {unit} per week"
+        lead = Text("{what} gets faster by {value} {unit} per week", what=what, value=text[0].lstrip("-"), unit=unit)
     else:
-        word = f"changes by {text[0]} {unit} per week"
-    sentence = _Sentence(f"{what} {word}", f"95% CI {text[1]} to {text[2]} {unit}, {len(y)} weeks", clear, "trend")
+        lead = Text("{what} changes by {value} {unit} per week", what=what, value=text[0], unit=unit)
+    interval = Text("95% CI {low} to {high} {unit}, {weeks} weeks", low=text[1], high=text[2], unit=unit,
+                    weeks=len(y))
+    sentence = _Sentence(lead, interval, clear, "trend")
     return Finding(slope, low, high, p, len(y), sentence.text(), {"p_ols": p, "sentence": sentence})
 
 
@@ -430,7 +481,7 @@ class Forecast:
 
 
 def forecast_weeks(values: Sequence[float], *, horizon: int = 4, min_weeks: int, seed: int = 20171031,
-                   what: str = "new threads") -> Forecast:
+                   what: str = Text("new threads")) -> Forecast:
     """ETS (additive error, additive damped trend) forecast with 95% prediction intervals.
 
     The total over the horizon has its own interval, from 2,000 simulated future paths
@@ -439,7 +490,7 @@ def forecast_weeks(values: Sequence[float], *, horizon: int = 4, min_weeks: int,
     y = np.asarray(values, dtype=float)
     empty = np.array([], dtype=float)
     if len(y) < max(min_weeks, 4):
-        return Forecast(empty, empty, empty, not_enough(len(y), max(min_weeks, 4), "weeks"))
+        return Forecast(empty, empty, empty, not_enough(len(y), max(min_weeks, 4), Text("weeks")))
     import warnings
 
     with warnings.catch_warnings():
@@ -454,9 +505,9 @@ def forecast_weeks(values: Sequence[float], *, horizon: int = 4, min_weeks: int,
     high = np.clip(np.asarray(frame["pi_upper"], dtype=float), 0, None)
     sums = np.clip(np.asarray(paths, dtype=float), 0, None).sum(axis=0)
     total, t_low, t_high = float(mean.sum()), float(np.quantile(sums, 0.025)), float(np.quantile(sums, 0.975))
-    verdict = (f"About {count_text(round(total))} {what} expected in the next {horizon} weeks "
-               f"(95% prediction interval {count_text(round(t_low))} to {count_text(round(t_high))}), "
-               f"from {len(y)} weeks of history.")
+    verdict = Text("About {total} {what} expected in the next {horizon} weeks (95% prediction interval {low} to "
+                   "{high}), from {weeks} weeks of history.", total=count_text(round(total)), what=what,
+                   horizon=horizon, low=count_text(round(t_low)), high=count_text(round(t_high)), weeks=len(y))
     return Forecast(mean, low, high, Finding(total, t_low, t_high, None, len(y), verdict))
 
 
@@ -495,13 +546,15 @@ def auc(flags: Sequence[bool], good: Sequence[bool], *, min_n: int, what: str) -
     if n < min_n:
         return not_enough(n, min_n)
     if y.all() or not y.any():
-        return Finding(None, n=n, verdict=f"{what}: every case has the same CSAT class, so no AUC (n = {n}).")
+        return Finding(None, n=n, verdict=Text("{what}: every case has the same CSAT class, so no AUC (n = {n}).",
+                                               what=what, n=n))
     from scipy.stats import mannwhitneyu
 
     u = mannwhitneyu(x[y], x[~y], alternative="two-sided")
     value = float(u.statistic) / (int(y.sum()) * int((~y).sum()))
-    strength = "useful" if value >= 0.7 else "weak" if value >= 0.6 else "not useful"
-    verdict = f"{what} separates CSAT 4-5 from 1-3 with AUC {value:.2f} (n = {count_text(n)}): {strength}."
+    strength = Text("useful") if value >= 0.7 else Text("weak") if value >= 0.6 else Text("not useful")
+    verdict = Text("{what} separates CSAT 4-5 from 1-3 with AUC {auc} (n = {n}): {strength}.", what=what,
+                   auc=f"{value:.2f}", n=count_text(n), strength=strength)
     return Finding(value, None, None, float(u.pvalue), n, verdict)
 
 
@@ -511,7 +564,7 @@ def spearman(x: Sequence[float], y: Sequence[float], *, min_n: int, what: str) -
     if n < min_n:
         return not_enough(n, min_n)
     if np.ptp(xs) == 0 or np.ptp(ys) == 0:
-        return Finding(None, n=n, verdict=f"{what}: no variation to correlate (n = {n}).")
+        return Finding(None, n=n, verdict=Text("{what}: no variation to correlate (n = {n}).", what=what, n=n))
     from scipy.stats import spearmanr
 
     result = spearmanr(xs, ys)
@@ -520,7 +573,8 @@ def spearman(x: Sequence[float], y: Sequence[float], *, min_n: int, what: str) -
     se = math.sqrt((1 + rho * rho / 2) / (n - 3)) if n > 3 else float("nan")
     z = math.atanh(max(min(rho, 0.999999), -0.999999))
     low, high = math.tanh(z - 1.959963984540054 * se), math.tanh(z + 1.959963984540054 * se)
-    strength = ("useful" if abs(rho) >= 0.3 and p < ALPHA else "weak" if p < ALPHA
-                else "not useful (no clear relation)")
-    verdict = f"{what} correlates with CSAT at rho {rho:.2f} (95% CI {low:.2f} to {high:.2f}, n = {n}): {strength}."
+    strength = (Text("useful") if abs(rho) >= 0.3 and p < ALPHA else Text("weak") if p < ALPHA
+                else Text("not useful (no clear relation)"))
+    verdict = Text("{what} correlates with CSAT at rho {rho} (95% CI {low} to {high}, n = {n}): {strength}.",
+                   what=what, rho=f"{rho:.2f}", low=f"{low:.2f}", high=f"{high:.2f}", n=n, strength=strength)
     return Finding(rho, low, high, p, n, verdict)

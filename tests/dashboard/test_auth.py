@@ -228,6 +228,7 @@ def test_anonymous_requests_go_to_the_login(guarded: tuple[Path, dict]) -> None:
     assert out["/_dash-layout"] == [401, None, "login required\n"]
     assert out["/export/threads.csv"] == [401, None, "login required\n"]
     assert out["/login"][0] == 200 and 'type="password"' in out["/login"][2]
+    assert '<html lang="de">' in out["/login"][2] and 'href="/lang/en?next=/login"' in out["/login"][2]
     assert guarded[1]["anonymous_callback"][0] == 401
 
 
@@ -235,7 +236,7 @@ def test_a_failed_login_says_only_wrong_name_or_password(guarded: tuple[Path, di
     out = guarded[1]
     assert out["no_token"][0] == 403
     for answer in (out["wrong"], out["unknown"]):
-        assert answer[0] == 401 and "Wrong name or password." in answer[2]
+        assert answer[0] == 401 and "Falscher Name oder falsches Passwort." in answer[2]  # a German warehouse
     assert out["wrong"][2].replace("manager", "nobody") == out["unknown"][2]  # same page but for the name typed
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from carepulse.dashboard import figures
+from carepulse.dashboard import figures, i18n
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +73,7 @@ def weekly() -> pd.DataFrame:
 def test_weekly_volume_has_actuals_a_band_and_a_forecast_joined_to_the_last_week() -> None:
     fig = figures.weekly_volume(weekly(), "de")
     names = [t["name"] for t in traces(fig)]
-    assert names == ["threads per week", "95% prediction band", "forecast"]
+    assert names == [i18n._(n, "de") for n in ("threads per week", "95% prediction band", "forecast")]
     assert traces(fig)[0]["y"] == [10, 12, 11, 13]
     assert traces(fig)[0]["x"] == ["2026-05-04T00:00:00", "2026-05-11T00:00:00", "2026-05-18T00:00:00",
                                    "2026-05-25T00:00:00"]
@@ -137,14 +137,14 @@ def test_km_curve_is_thinned_to_a_bounded_number_of_exact_steps() -> None:
     sla, median = fig["layout"]["shapes"]
     assert sla["x0"] == sla["x1"] == 3600 and sla["yref"] == "y domain"
     assert median["y0"] == median["y1"] == 0.5
-    assert annotation_text(fig).startswith("SLA 60 min median ")
+    assert annotation_text(fig).startswith("SLA 60 min Median ")  # German: the locale given
 
 
 def test_sla_by_day_stacks_three_states() -> None:
     frame = pd.DataFrame({"day": ["2026-05-04", "2026-05-05"], "threads": [3, 2], "met": [1, 2], "breached": [2, 0],
                           "undecided": [0, 0], "sla_met_share": [1 / 3, 1.0]})
     fig = figures.sla_by_day(frame, "de")
-    assert [t["name"] for t in traces(fig)] == ["breached", "met", "still within the SLA"]
+    assert [t["name"] for t in traces(fig)] == ["verletzt", "eingehalten", "noch innerhalb des SLA"]
     assert [t["y"] for t in traces(fig)] == [[2, 0], [1, 2], [0, 0]]
     assert traces(fig)[0]["x"] == ["2026-05-04T00:00:00", "2026-05-05T00:00:00"]
     assert fig["layout"]["barmode"] == "stack"
@@ -156,12 +156,13 @@ def test_heatmap_is_seven_by_twenty_four_with_gaps_filled_for_counts_only() -> N
     arrivals = figures.weekday_hour_heatmap(frame, "de", "threads")
     z = np.array(traces(arrivals)[0]["z"])
     assert z.shape == (7, 24) and z[0][0] == 4 and z[6][23] == 2 and z[3][3] == 0
-    assert traces(arrivals)[0]["y"] == list(figures.WEEKDAYS) and traces(arrivals)[0]["x"] == list(range(24))
+    assert traces(arrivals)[0]["y"] == figures.weekdays("de") == ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"]
+    assert traces(arrivals)[0]["x"] == list(range(24))
     assert traces(arrivals)[0]["colorscale"][0] == [0.0, "rgb(247,251,255)"]  # plotly.py's Blues, not plotly.js's
     speed = figures.weekday_hour_heatmap(frame, "de", "first_response_median_s")
     zs = np.array(traces(speed)[0]["z"], dtype=float)
     assert zs[0][0] == 10.0 and np.isnan(zs[3][3])  # minutes; no answer is no colour, not zero
-    assert traces(speed)[0]["text"][0][0] == "10 min" and traces(speed)[0]["text"][3][3] == "no answer"
+    assert traces(speed)[0]["text"][0][0] == "10 min" and traces(speed)[0]["text"][3][3] == "keine Antwort"
 
 
 def test_metric_chart_kinds_and_intervals() -> None:

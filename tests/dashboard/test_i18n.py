@@ -27,6 +27,12 @@ CONVERTED = {
     "pages/explore.py": ("layout", "metric_options", "view_columns", "notes", "definitions", "proxy_checks",
                          "drill_title"),
     "pages/data.py": ("layout", "summary_cards", "show_coverage", "show_audit"),
+    "figures.py": ("weekdays", "empty_figure", "weekly_volume", "speed_over_time", "cost_per_case",
+                   "first_response_histogram", "km_curve", "sla_by_day", "weekday_hour_heatmap", "breaches_by_agent",
+                   "breaches_by_weekday", "_breach_heatmap", "metric_chart", "link_coverage"),
+    "economics_figures.py": ("month_label", "payback_chart", "hotline_chart", "staffing_heatmap"),
+    "components.py": ("grid", "column_defs", "column_group", "card", "kpi", "empty_state", "page_header",
+                      "thread_panel", "thread_view", "_case_line", "_tweet_item"),
 }
 COMPONENT_MODULES = {"html", "dbc", "dcc", "components"}
 NAMES = {"carepulse"}  # a name, the same in every language

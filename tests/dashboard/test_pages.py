@@ -108,7 +108,7 @@ def test_team_figures_change_with_the_filter(demo_state: state.DashboardState) -
     assert isinstance(hist, dict) and hist["data"] and km["data"]
     assert hist["data"][0]["y"] != hist_b["data"][0]["y"]
     sla = team.show_sla({})
-    assert [t["name"] for t in sla["data"]] == ["breached", "met", "still within the SLA"]
+    assert [t["name"] for t in sla["data"]] == [i18n._(n) for n in ("breached", "met", "still within the SLA")]
     arrivals, _ = team.show_heatmaps({})
     assert sum(sum(r) for r in arrivals["data"][0]["z"]) == demo_state_threads(demo_state)
     agents, note = team.show_agents({})
@@ -136,7 +136,7 @@ def test_clicking_a_queue_row_opens_the_thread_with_plain_text(demo_state: state
     assert is_open is True
     assert link.startswith(f"/explore?account={account['account']}#thread=")
     text = text_of(body)
-    assert rows[0]["customer_handle"] in text and "waiting" in text
+    assert rows[0]["customer_handle"] in text and i18n._("waiting") in text
     tweets = views.thread_tweets(thread_id, db=demo_state.reader, settings=demo_state.settings)
     first = tweets["text"].iloc[0]
     holders = [n for n in walk(body) if isinstance(n, html.Div) and n.children == first]
@@ -145,7 +145,8 @@ def test_clicking_a_queue_row_opens_the_thread_with_plain_text(demo_state: state
 
 
 def test_a_thread_that_does_not_exist_says_so(demo_state: state.DashboardState) -> None:
-    assert "not in the warehouse" in text_of(thread.render("1-nobody"))
+    assert i18n._("This thread is not in the warehouse (any more); pick another one") in text_of(
+        thread.render("1-nobody"))
     assert "Click a thread" in text_of(thread.render(None))
 
 
@@ -160,11 +161,11 @@ def test_explore_view_table_chart_notes_and_sql(demo_state: state.DashboardState
     assert one_account()["account"] in groups and "(total)" not in groups
     assert {"response_rate_n", "resolution_rate_ci_low"} <= set(rows[0])
     total = options.to_plotly_json()["operations"][0]["params"]["value"]
-    assert total[0]["group"] == "(total)"
+    assert total[0]["group"] == i18n._("(total)", "de") == "(gesamt)"
     assert total[0]["threads"] == sum(r["threads"] for r in rows)
     whole, options, _, _, _ = explore.show_view({**VIEW, "by": "none"})
-    assert [r["group"] for r in whole] == ["whole selection"]
-    assert figure["data"] and figure["data"][0]["name"] == "Response rate"
+    assert [r["group"] for r in whole] == [i18n._("whole selection", "de")]
+    assert figure["data"] and figure["data"][0]["name"] == "Antwortquote"  # the German demo
     assert "SELECT" in text_of(definitions)
     assert "bedeutet kein Wert" in text_of(notes)  # the German demo ("means no value")
     # small groups are shown, and the note says so (the German demo: "read them with their n")
@@ -287,16 +288,16 @@ def test_pilot_headline_cards_verdicts_and_yardsticks(demo_state: state.Dashboar
     kpis, verdicts, yardsticks = pilot.show_headline({})
     text = text_of(kpis)
     for title in ("CSAT, Twitter minus hotline", "Resolution rate, Twitter", "Response rate", "First response, median"):
-        assert title in text
-    assert "Kaplan-Meier median" in text and "95\u202f% CI" in text  # the demo state reads in German
+        assert i18n._(title, "de") in text  # the demo reads in German
+    assert "Kaplan-Meier-Median" in text and "95\u202f% KI" in text
     economics = text_of(pilot.show_economics({})[0])  # the cost and benefit cards have their own row
     for title in ("Net benefit of the pilot", "Payback", "Cost per case, Twitter vs hotline"):
-        assert title in economics
+        assert i18n._(title, "de") in economics
     assert "€" in economics
     assert "CSAT" in text_of(verdicts)
-    assert "53% of customers" in text_of(yardsticks) and "Ours:" in text_of(yardsticks)
+    assert "53 % der Kunden" in text_of(yardsticks) and "Wir:" in text_of(yardsticks)
     assert pilot.show_volume({})["data"] and pilot.show_speed({})["data"]
-    assert "Assumptions" in text_of(pilot.show_cost({}))
+    assert "Annahmen" in text_of(pilot.show_cost({}))
 
 
 def test_pilot_changes_with_the_filter(demo_state: state.DashboardState) -> None:
@@ -326,7 +327,7 @@ def test_data_page_sections(demo_state: state.DashboardState) -> None:
     message, figure = data_page.show_coverage({})
     # the German demo ("of Twitter threads in this selection have a CRM case")
     assert "der Twitter-Threads in dieser Auswahl haben einen CRM-Fall" in text_of(message)
-    assert figure["data"][0]["name"] == "by conversation id"
+    assert figure["data"][0]["name"] == i18n._("by conversation id")
 
 
 # ---- empty states and missing data -----------------------------------------------------------------
@@ -356,7 +357,7 @@ def test_a_missing_warehouse_file_is_an_empty_state(tmp_path: Any) -> None:
 
     state.configure(tmp_path / "none.duckdb", Settings())
     assert "No warehouse file yet" in text_of(data_page.show_summary({}))
-    assert "No warehouse file yet" in text_of(pilot.show_headline({})[0])
+    assert i18n._("No warehouse file yet") in text_of(pilot.show_headline({})[0])  # pilot.py translates it
     bar = text_of(explore.layout())
     assert i18n._("no data loaded") in bar  # in the configured language
 

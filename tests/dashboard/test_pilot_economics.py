@@ -16,7 +16,7 @@ from dash.testing import ignore_register_page
 
 from carepulse.core.config import Settings
 from carepulse.dashboard import economics_figures as ef
-from carepulse.dashboard import ids, state
+from carepulse.dashboard import i18n, ids, state
 from carepulse.metrics.costs import Line, Tally
 from carepulse.metrics.economics import Month, Pilot, Projection, assumptions
 from carepulse.metrics.hotline_evidence import Staffing
@@ -86,8 +86,21 @@ LOSING = [-2909.63, -3209.0, -3209.4, -3320.1, -3665.1, -3785.6, -424.6]  # sums
 
 # ---- the plain-words answer ---------------------------------------------------------------------------
 
+def test_a_pilot_that_cannot_break_even_in_german() -> None:
+    """The same sentences in German (the German demo's language), numbers in the German format."""
+    view = a_view(a_pilot(LOSING, breakeven=1.2094), NOT_PROJECTED)
+    pays, since, sure, data, assumed = page.economics_sentences(view, "de")
+    assert pays.startswith("Er rechnet sich bisher nicht: Im Zeitraum 05.2026 bis 11.2026 (05.2026 und 11.2026 "
+                           "unvollständig) hat der Twitter-Pilot 20.523\u00a0€ mehr gekostet")
+    assert "(Nettonutzen -20.523\u00a0€ bei der angenommenen Verlagerungsquote von 50\u202f%" in pays
+    assert since.startswith("Mit den Einführungskosten von 15.000\u00a0€ gerechnet, hat er sich noch nicht amortisiert "
+                            "(Saldo -35.523\u00a0€ am Ende von 11.2026)")
+    assert sure.startswith("Er rechnet sich nur, wenn mehr als 121\u202f% der Twitter-Fälle einen Anruf ersetzt hätten")
+    assert data.startswith("Was die Zahlen der Hotline selbst sagen: ")
+    assert assumed.startswith("Annahmen ([cost] in carepulse.toml): 50\u202f% der Twitter-Fälle")
+
+
 @pytest.mark.parametrize(("locale", "net", "balance", "setup", "share", "months_"), [
-    ("de", "-20.523\u00a0€", "-35.523\u00a0€", "15.000\u00a0€", "121\u202f%", "05.2026 to 11.2026"),
     ("en", "-€20,523", "-€35,523", "€15,000", "121%", "May 2026 to Nov 2026"),
 ])
 def test_a_pilot_that_cannot_break_even(locale: Any, net: str, balance: str, setup: str, share: str,
@@ -110,11 +123,23 @@ def test_a_pilot_that_cannot_break_even(locale: Any, net: str, balance: str, set
 def test_partial_months_are_named() -> None:
     view = a_view(a_pilot(LOSING, breakeven=1.2), NOT_PROJECTED)
     assert page.period_words(view.pilot, "en") == "May 2026 to Nov 2026 (May 2026 and Nov 2026 partial)"
-    assert page.period_words(view.pilot, "de") == "05.2026 to 11.2026 (05.2026 and 11.2026 partial)"
+    assert page.period_words(view.pilot, "de") == "05.2026 bis 11.2026 (05.2026 und 11.2026 unvollständig)"
+
+
+def test_a_pilot_that_paid_back_in_german() -> None:
+    nets = [6000.0, 5000.0, 4000.0, 5345.6]
+    view = a_view(a_pilot(nets, breakeven=0.38, payback="2026-07"),
+                  Projection("2026-07", "2026-07", "2026-07", "paid back in 2026-07"))
+    sentences = page.economics_sentences(view, "de")
+    assert sentences[0].startswith("Er rechnet sich: Im Zeitraum ")
+    assert "hat der Twitter-Pilot 20.346\u00a0€ mehr Hotline-Zeit eingespart, als er gekostet hat" in sentences[0]
+    assert sentences[1] == "Mit den Einführungskosten von 15.000\u00a0€ gerechnet, hat er sich im 07.2026 amortisiert."
+    assert sentences[2].startswith("Er rechnet sich, solange mehr als 38\u202f% der Twitter-Fälle")
+    assert "amortisiert im 07.2026, Einführungskosten von 15.000\u00a0€ eingerechnet" in text_of(
+        page.payback_card(view, "de"))
 
 
 @pytest.mark.parametrize(("locale", "net", "share", "paid"), [
-    ("de", "20.346\u00a0€", "38\u202f%", "07.2026"),
     ("en", "€20,346", "38%", "Jul 2026"),
 ])
 def test_a_pilot_that_paid_back(locale: Any, net: str, share: str, paid: str) -> None:
@@ -133,34 +158,38 @@ def test_a_pilot_that_paid_back(locale: Any, net: str, share: str, paid: str) ->
     assert f"paid back in {paid}, set-up cost of {setup} included" in card
 
 
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("de", "projected to pay back in 03.2027 (95\u202f% range 01.2027 to 08.2027)."),
-    ("en", "projected to pay back in Mar 2027 (95% range Jan 2027 to Aug 2027)."),
+@pytest.mark.parametrize(("locale", "expected", "words"), [
+    ("de", "amortisiert er sich voraussichtlich im 03.2027 (95\u202f%-Bereich 01.2027 bis 08.2027).",
+     ("noch nicht amortisiert", "bis später als 24 Monate ab heute", "prognostiziert")),
+    ("en", "projected to pay back in Mar 2027 (95% range Jan 2027 to Aug 2027).",
+     ("it has not paid back yet", "to later than 24 months from now", "projected")),
 ])
-def test_a_projected_payback_with_its_range(locale: Any, expected: str) -> None:
+def test_a_projected_payback_with_its_range(locale: Any, expected: str, words: tuple[str, str, str]) -> None:
     view = a_view(a_pilot([-1000.0, 500.0, 800.0], breakeven=0.45),
                   Projection("2027-03", "2027-01", "2027-08", "projected payback 2027-03 (95% range ...)"))
     since = page.economics_sentences(view, locale)[1]
-    assert "it has not paid back yet" in since and since.endswith(expected)
+    assert words[0] in since and since.endswith(expected)
     open_ended = replace(view, projection=Projection("2027-03", "2027-01", None, "..."))
-    assert "to later than 24 months from now" in page.economics_sentences(open_ended, locale)[1]
-    assert "projected" in text_of(page.payback_card(view, locale))
+    assert words[1] in page.economics_sentences(open_ended, locale)[1]
+    assert words[2] in text_of(page.payback_card(view, locale))
 
 
 def test_without_crm_data_the_reason_is_said_never_a_zero() -> None:
     view = a_view(no_crm_pilot(), Projection(None, None, None, NO_CRM),
                   verdict="cannot be judged: 0 weeks of hotline cases before the launch (at least 8 needed)")
-    for locale in ("de", "en"):
+    for locale, judged in (("de", "nicht beurteilbar"), ("en", "cannot be judged")):
         sentences = page.economics_sentences(view, locale)
-        assert sentences[0] == ("Whether the Twitter pilot pays off cannot be judged: no CRM data (the hotline's cases "
-                                "and costs come from the CRM export).")
-        assert sentences[1] == ("Whether the hotline got lighter after the Twitter launch cannot be judged: 0 weeks of "
-                                "hotline cases before the launch (at least 8 needed).")
-        assert len(sentences) == 3 and not any("net benefit" in s for s in sentences)
+        # hand-made reasons are plain English strings (the model's own are translatable Text)
+        assert sentences[0] == i18n._("Whether the Twitter pilot pays off cannot be judged: {reason}.", locale).format(
+            reason="no CRM data (the hotline's cases and costs come from the CRM export)")
+        assert sentences[1] == i18n._("Whether the hotline got lighter after the Twitter launch cannot be judged: "
+                                      "{reason}.", locale).format(
+            reason="0 weeks of hotline cases before the launch (at least 8 needed)")
+        assert len(sentences) == 3 and not any("net benefit" in s or "Nettonutzen" in s for s in sentences)
         cards = page.economics_cards(view, locale)
         net = text_of(find(cards, "kpi-benefit"))
-        assert "cannot be judged" in net and "no CRM data" in net and "€" not in net
-        assert "cannot be judged" in text_of(find(cards, "kpi-payback"))
+        assert judged in net and "no CRM data" in net and "€" not in net
+        assert judged in text_of(find(cards, "kpi-payback"))
     assert page.no_crm(view)
     assert "carepulse ingest crm" in text_of(page.answer_block(view, "en"))
 
@@ -191,28 +220,29 @@ def test_the_glossary_explains_every_statistical_word_the_sentences_use() -> Non
     assert {"95% CI", "Holm-adjusted", "rank test", "Kaplan-Meier median", "percentage points",
             "deflection share"} <= terms
     shown = text_of(page.glossary("de"))
-    assert "95\u202f% CI" in shown and "Holm" in shown and "What the words mean" in shown
+    assert "Holm" in shown and "Was die Begriffe bedeuten" in shown
+    assert "What the words mean" in text_of(page.glossary("en"))
 
 
 def test_cards_show_the_denominators_and_the_variable_cost() -> None:
     view = a_view(a_pilot(LOSING, breakeven=1.2), NOT_PROJECTED)
     cards = page.economics_cards(view, "de")
     net = text_of(find(cards, "kpi-benefit"))
-    assert "-20.523\u00a0€" in net and "at 50\u202f% deflection" in net and "set-up cost not included" in net
-    assert "(05.2026 and 11.2026 partial)" in net
+    assert "-20.523\u00a0€" in net and "bei 50\u202f% Verlagerung" in net and "ohne Einführungskosten" in net
+    assert "(05.2026 und 11.2026 unvollständig)" in net
     cost = text_of(find(cards, "kpi-cost"))
     twitter, hotline = view.pilot.twitter, view.pilot.hotline
-    assert "Twitter: 4.730 cases (" in cost and "; phone (hotline): 5.547 cases (" in cost
-    assert "no interval: fewer than two cases with handled minutes" in cost  # hand-made lines carry no spread
-    assert f"{twitter.cost_per_case:.2f}".replace(".", ",") + "\u00a0€ vs " in cost
-    assert f"{hotline.variable_cost_per_case:.2f}".replace(".", ",") + "\u00a0€ per case" in cost
-    assert "not paid back" in text_of(find(cards, "kpi-payback"))
+    assert "Twitter: 4.730 Fälle (" in cost and "; phone (Hotline): 5.547 Fälle (" in cost
+    assert "kein Intervall: weniger als zwei Fälle mit Bearbeitungsminuten" in cost  # hand-made lines: no spread
+    assert f"{twitter.cost_per_case:.2f}".replace(".", ",") + "\u00a0€ vs. " in cost
+    assert f"{hotline.variable_cost_per_case:.2f}".replace(".", ",") + "\u00a0€ pro Fall" in cost
+    assert "nicht amortisiert" in text_of(find(cards, "kpi-payback"))
 
 
 def test_the_filter_note_says_how_a_slice_is_costed() -> None:
     view = a_view(a_pilot(LOSING, breakeven=1.2), NOT_PROJECTED)
-    assert page.filter_note(view) is None
-    note = page.filter_note(replace(view, filtered=True))
+    assert page.filter_note(view, "en") is None
+    note = page.filter_note(replace(view, filtered=True), "en")
     assert note is not None and "share of handled minutes" in note and "date and category filters" in note
     assert note in text_of(page.answer_block(replace(view, filtered=True), "en"))
 
@@ -244,7 +274,7 @@ def test_payback_chart_bars_balance_and_partial_months() -> None:
     assert balance["y"] == pytest.approx([-SETUP, *(-SETUP + c for c in accumulate(LOSING))])
     assert balance["x"][0] == "2026-05-01" and balance["x"][-1] == "2026-12-01"  # the balance at month ends
     assert bars["marker"]["pattern"]["shape"] == ["/", "", "", "", "", "", "/"]
-    assert "partial month" in bars["customdata"][0][2] and bars["customdata"][1][2] == ""
+    assert "unvollständiger Monat" in bars["customdata"][0][2] and bars["customdata"][1][2] == ""
     assert bars["customdata"][0][1] == "-2.910\u00a0€"
     zero = fig["layout"]["shapes"][0]
     assert (zero["y0"], zero["y1"], zero["xref"]) == (0, 0, "x domain")
@@ -290,7 +320,7 @@ def test_hotline_chart_counterfactual_only_after_the_launch() -> None:
     assert [y for y in fitted["y"] if y is not None] == its.fitted
     launch = fig["layout"]["shapes"][0]
     assert launch["x0"] == launch["x1"] == "2026-05-04"
-    assert fig["layout"]["annotations"][0]["text"] == "Twitter launch 04.05.2026"
+    assert fig["layout"]["annotations"][0]["text"] == "Twitter-Start 04.05.2026"
 
 
 def test_hotline_chart_without_an_estimate_is_an_empty_state() -> None:
@@ -309,15 +339,16 @@ def test_staffing_heatmap_is_the_scenario_grid() -> None:
     fig = valid(ef.staffing_heatmap(today, "", "de"))
     heatmap = fig["data"][0]
     assert heatmap["z"] == [list(row) for row in today.agents]
-    assert heatmap["y"] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] and heatmap["x"] == list(range(24))
+    assert heatmap["y"] == ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"] and heatmap["x"] == list(range(24))
     empty = valid(ef.staffing_heatmap(None, "Cannot be judged: no complete week", "en"))
     assert not empty["data"]
     staffing = Staffing(plan, HourlyArrivals(arrivals, 8, date(2026, 9, 7), 1000), {1.0: "x1: 2.9 FTE, 18,175 EUR.",
                                                                                       2.0: "3.6 FTE, 22,896 EUR."}, "")
     block = text_of(page.staffing_block(staffing, "de"))
-    assert "x1 (today): 2,9 FTE, 18.175\u00a0€." in block and "x2: 3,6 FTE, 22.896\u00a0€." in block
-    assert "80\u202f% of threads answered within the SLA of 60 min" in block and "30\u202f% shrinkage" in block
-    assert "85\u202f% busy" in block
+    assert "x1 (heute): 2,9 FTE, 18.175\u00a0€." in block and "x2: 3,6 FTE, 22.896\u00a0€." in block
+    assert "80\u202f% der Threads innerhalb des SLA von 60 min beantwortet" in block
+    assert "30\u202f% Ausfallquote" in block and "höchstens zu 85\u202f% ausgelastet" in block
+    assert "x1 (heute)" in block
 
 
 def test_month_label() -> None:
@@ -349,19 +380,19 @@ def test_the_demo_economics(demo_state: state.DashboardState) -> None:
     cards, answer, payback, sensitivity = page.show_economics({})
     for card in ("kpi-benefit", "kpi-payback", "kpi-cost"):
         assert text_of(find(cards, card))
-    assert "Cost per case, Twitter vs hotline" in text_of(cards)
-    assert text_of(find(cards, "kpi-cost")).count("95\u202f% CI") == 2  # Twitter's and the hotline's interval
+    assert i18n._("Cost per case, Twitter vs hotline", "de") in text_of(cards)  # the German demo
+    assert text_of(find(cards, "kpi-cost")).count("95\u202f% KI") == 2  # Twitter's and the hotline's interval
     paragraphs = [n for n in walk(answer) if type(n).__name__ == "P"]
     assert 3 <= len(paragraphs) <= 4  # plus the assumptions line: 4 to 5 sentences
     assert "carepulse ingest crm" not in text_of(answer)  # the demo has its CRM export
     assert payback["data"] and len(payback["data"][1]["y"]) == len(payback["data"][0]["y"]) + 1
-    assert "(assumed)" in text_of(sensitivity)
+    assert "(angenommen)" in text_of(sensitivity)
     hotline, _ = page.show_hotline({})
-    assert hotline["data"][0]["name"] == "hotline cases per week"
+    assert hotline["data"][0]["name"] == i18n._("hotline cases per week", "de")
     staffing, heatmap = page.show_staffing({})
-    assert "x1 (today)" in text_of(staffing) and len(heatmap["data"][0]["z"]) == 7
+    assert "x1 (heute)" in text_of(staffing) and len(heatmap["data"][0]["z"]) == 7
     _, filtered, _, _ = page.show_economics({"account": "nordfunk_hilft"})
-    assert "share of handled minutes" in text_of(filtered)
+    assert "Anteil an den Bearbeitungsminuten" in text_of(filtered)
     assert "load the CRM export" not in text_of(page.show_cost({"account": "nordfunk_hilft"}))
 
 

@@ -36,7 +36,7 @@ def test_breach_heatmaps_write_the_counts_in_the_cells() -> None:
     heat = fig["data"][0]
     assert heat["type"] == "heatmap" and heat["texttemplate"] == "%{text}"
     assert heat["colorscale"] == figures.BREACH_SCALE
-    assert heat["y"][0] == "agent18" and heat["y"][-2:] == ["others (4 agents)", "no agent (waiting, unsigned)"]
+    assert heat["y"][0] == "agent18" and heat["y"][-2:] == ["übrige (4 Agenten)", "kein Agent (wartend, ohne Signatur)"]
     named = figures.breaches_by_agent(arrange([("<b>x</b>", 1, 0, 1)], as_of=AS_OF, timezone="UTC"), "en")
     assert named["data"][0]["y"] == ["&lt;b&gt;x&lt;/b&gt;"]  # a name from the data is text, never markup
     assert heat["text"][0][10] == "18" and heat["text"][0][9] == ""  # zero cells stay blank, counts are written
@@ -46,7 +46,7 @@ def test_breach_heatmaps_write_the_counts_in_the_cells() -> None:
     weekdays = figures.breaches_by_weekday(grid, "de")
     go.Figure(weekdays)
     cells = weekdays["data"][0]
-    assert cells["y"] == list(figures.WEEKDAYS) and cells["z"][1][10] == sum(range(1, 19))
+    assert cells["y"] == figures.weekdays("de") and cells["z"][1][10] == sum(range(1, 19))
     assert cells["z"][6][23] == 4 and cells["text"][6][23] == "4" and sum(map(sum, cells["z"])) == grid.total
 
 

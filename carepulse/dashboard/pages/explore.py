@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, Patch, State, dcc, html
 
+from carepulse.core.text import Text
 from carepulse.dashboard import components, exports, figures, ids, privacy, state, thread
 from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard.components import Column, Kind
@@ -29,7 +30,8 @@ from carepulse.dashboard.filters import (
     query_store,
     to_search,
 )
-from carepulse.dashboard.i18n import N_, _
+from carepulse.dashboard.i18n import LANGUAGES, N_, _, breakdown_label, metric_description, metric_label
+from carepulse.dashboard.pilot_words import localized
 from carepulse.metrics import data_views, engine, units, views
 from carepulse.metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
 
@@ -42,7 +44,8 @@ DEFAULT_BY = "account"
 NO_BREAKDOWN = "none"
 PAGE = "explore"
 THREAD_LIMIT = 500
-TOTAL_KEY = "(total)"
+TOTAL_KEY = N_("(total)")
+WHOLE = N_("whole selection")
 SLOW_SOURCES = ("texts",)
 THREAD_COLUMNS = (
     Column("started_at", N_("Started"), "datetime", width=155),
@@ -77,8 +80,9 @@ def metric_options(locale: fmt.Locale = "en") -> list[dict[str, str]]:
     slow = _("{metric} (slow: scores tweet text)", locale)
     out = []
     for m in list_metrics():
-        label = slow.format(metric=m.label) if m.source in SLOW_SOURCES else m.label
-        out.append({"label": label, "value": m.name, "title": m.description})
+        name = metric_label(m, locale)
+        label = slow.format(metric=name) if m.source in SLOW_SOURCES else name
+        out.append({"label": label, "value": m.name, "title": metric_description(m, locale)})
     return out
 
 
@@ -98,16 +102,16 @@ def view_columns(metrics: tuple[str, ...], by: str | None, ci: bool, locale: fmt
             extra.append(Column(f"{name}_n", "n", "count", width=80))
         if extra:
             value = Column(name, _("value", locale), kind, width=105, digits=digits)
-            columns.append(components.column_group(m.label, [value, *extra], locale))
+            columns.append(components.column_group(metric_label(m, locale), [value, *extra], locale))
         else:
-            columns.append(Column(name, m.label, kind, width=130, digits=digits))
+            columns.append(Column(name, metric_label(m, locale), kind, width=130, digits=digits))
     return columns
 
 
 def view_frame(result: dict[str, Any], by: str | None) -> pd.DataFrame:
     """The headline as a table: one row per group, then the whole selection."""
     rows = [{"group": key, **values} for key, values in result["groups"].items()] if by else []
-    rows.append({"group": TOTAL_KEY if by else "whole selection", **result["total"]})
+    rows.append({"group": _(TOTAL_KEY) if by else _(WHOLE), **result["total"]})  # shown: in the page's language
     return pd.DataFrame(rows)
 
 
@@ -133,7 +137,8 @@ def layout(**query: Any) -> html.Div:
     by = chosen_by(query.get("by"))
     ci = str(query.get("ci", "1")) != "0"
     chart = query.get("chart") if query.get("chart") in metrics else metrics[0]
-    breakdowns = [{"label": _("no breakdown"), "value": NO_BREAKDOWN}] + [{"label": b, "value": b} for b in BREAKDOWNS]
+    breakdowns = [{"label": _("no breakdown"), "value": NO_BREAKDOWN}] + [{"label": breakdown_label(b), "value": b}
+                                                                         for b in BREAKDOWNS]
     export_buttons = [
         dbc.Button(fmt_.upper(), id=ids.export_button(prefix, fmt_), size="sm", color="secondary", outline=True,
                    className="me-1")
@@ -154,7 +159,7 @@ def layout(**query: Any) -> html.Div:
                               clearable=False)], lg=2),
         dbc.Col([dbc.Label(_("Chart"), className="small mb-0"),
                  dcc.Dropdown(id=ids.EXPLORE_CHART_METRIC, value=chart, clearable=False,
-                              options=[{"label": get(m).label, "value": m} for m in metrics])], lg=2),
+                              options=[{"label": metric_label(get(m)), "value": m} for m in metrics])], lg=2),
         dbc.Col(dbc.Checklist(id=ids.EXPLORE_CI, options=[{"label": _("95% intervals and n"), "value": "ci"}],
                               value=["ci"] if ci else [], switch=True, className="small mt-3"), lg=2),
     ], className="g-2 mb-2")
@@ -262,8 +267,9 @@ def show_view(data: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Patch,
     chart = chart if chart in metrics else metrics[0]
     m = get(chart)
     shown = [c for c in (m.name, f"{m.name}_ci_low", f"{m.name}_ci_high") if c in frame]  # what the chart draws
-    chart_frame = frame[shown].assign(**{by: frame["group"]}) if by else frame[shown]
-    figure = figures.metric_chart(chart_frame, by, m.name, m.label, m.unit, locale,
+    groups_only = frame.iloc[:-1] if by else frame  # the total row (named in the page's language) is no bar
+    chart_frame = groups_only[shown].assign(**{by: groups_only["group"]}) if by else frame[shown]
+    figure = figures.metric_chart(chart_frame, by, m.name, metric_label(m, locale), m.unit, locale,
                                   additive=m.kind in ("count", "sum"))  # only counts and sums add up to "others"
     groups = rows[:-1] if by else rows
     checks = proxy_checks(metrics, filters_from_store(data))
@@ -276,17 +282,19 @@ def proxy_checks(metrics: tuple[str, ...], filters: Any) -> list[str]:
     if not wanted:
         return []
     checked = state.load(engine.headline, wanted, None, filters)
-    return [_("How far the text proxies stand for satisfaction: {verdict}").format(verdict=v)
+    locale = state.locale()
+    return [_("How far the text proxies stand for satisfaction: {verdict}", locale).format(verdict=localized(v, locale))
             for v in checked.get("verdicts", [])]
 
 
 def notes(result: dict[str, Any], metrics: tuple[str, ...], by: str | None, checks: list[str] | None = None) -> Any:
-    lines = [html.Li(v) for v in result.get("verdicts", [])]
+    locale = state.locale()
+    lines = [html.Li(localized(v, locale)) for v in result.get("verdicts", [])]
     lines += [html.Li(c, className="text-body") for c in checks or []]
-    whole_only = [get(n).label for n in metrics if by and by not in get(n).breakdowns]
+    whole_only = [metric_label(get(n), locale) for n in metrics if by and by not in get(n).breakdowns]
     if whole_only:
         lines.append(html.Li(_("Not broken down by {by} (whole selection only): {metrics}.")
-                             .format(by=by, metrics=", ".join(whole_only))))
+                             .format(by=breakdown_label(by, locale) if by else "", metrics=", ".join(whole_only))))
     lines.append(html.Li(_("– means no value: an estimate that stands for more than what happened (resolution, "
                            "recontact, CSAT, NPS, the proxy checks, comparisons) from fewer than {n} observations, "
                            "or a metric that does not apply to the group. Counts, shares and medians of what "
@@ -302,9 +310,9 @@ def definitions(metrics: tuple[str, ...], by: str | None, data: dict[str, Any] |
         m: Metric = get(name)
         sql = state.load(engine.explain, name, by, filters)
         items.append(html.Div([
-            html.Div([html.Span(m.label, className="fw-semibold"), html.Span(f" ({m.name}, {m.unit})",
-                                                                             className="text-muted")]),
-            html.Div(m.description, className="small"),
+            html.Div([html.Span(metric_label(m), className="fw-semibold"),
+                      html.Span(f" ({m.name}, {m.unit})", className="text-muted")]),
+            html.Div(metric_description(m), className="small"),
             html.Pre(sql, className="small bg-light p-2 mb-2", style={"maxHeight": "220px", "overflow": "auto"}),
         ]))
     return items
@@ -343,7 +351,7 @@ def drill_group(data: dict[str, Any] | None, hash_: str | None) -> tuple[str, st
     """The (breakdown, key) the threads list is narrowed to, or None for the whole selection."""
     by = chosen_by((data or {}).get("by"))
     key, problem = checked_value("group", parse_hash(hash_).get("group"))
-    if by is None or not key or problem or key in (TOTAL_KEY, "whole selection"):
+    if by is None or not key or problem or key in {_(k, lang) for k in (TOTAL_KEY, WHOLE) for lang in LANGUAGES}:
         return None  # a group no breakdown can name (too long, not text) narrows nothing
     return (by, key)
 
@@ -452,16 +460,16 @@ def export_about(data: dict[str, Any] | None, group: tuple[str, str] | None, row
         as_of = as_of.replace(tzinfo=ZoneInfo(state.settings().timezone))
     filters = filters_from_store(data).describe()
     return {
-        "what": "carepulse thread export: one row per thread",
+        "what": Text("carepulse thread export: one row per thread"),
         "rows": str(rows),
-        "filters": json.dumps(filters, ensure_ascii=False) if filters else "none (every thread)",
-        "drilled group": f"{group[0]} = {group[1]}" if group else "none (the whole selection)",
+        "filters": json.dumps(filters, ensure_ascii=False) if filters else Text("none (every thread)"),
+        "drilled group": f"{group[0]} = {group[1]}" if group else Text("none (the whole selection)"),
         "data as of (UTC)": as_of.astimezone(UTC).isoformat() if isinstance(as_of, datetime) else str(as_of),
         "warehouse snapshot": ":".join(str(v) for v in (state.snapshot_key() or ())),
         "exported at (UTC)": datetime.now(UTC).isoformat(timespec="seconds"),
         "carepulse version": __version__,
-        "times": f"local times of {state.settings().timezone}, as each column's header says",
-        "definitions": "docs/metrics.md and docs/definitions.md; carepulse metrics --explain NAME",
+        "times": Text("local times of {zone}, as each column's header says", zone=state.settings().timezone),
+        "definitions": Text("docs/metrics.md and docs/definitions.md; carepulse metrics --explain NAME"),
     }
 
 

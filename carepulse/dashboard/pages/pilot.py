@@ -218,7 +218,7 @@ def _view(data: dict[str, Any] | None) -> PilotView:
 )
 def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
     if not state.warehouse_exists():
-        message = components.empty_state(components.NO_WAREHOUSE, "carepulse demo (or carepulse ingest ...)")
+        message = components.empty_state(_(components.NO_WAREHOUSE), _("carepulse demo (or carepulse ingest ...)"))
         return message, None, None
     filters = filters_from_store(data)
     locale = state.locale()
@@ -230,10 +230,10 @@ def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
     kpis: list[Any] = [period_compare.add_deltas(cards, found, cmp, locale)]
     if not head_total(head, "cases"):
         if state.load(data_views.warehouse_summary)["crm_cases"]:
-            kpis.append(components.empty_state("No CRM cases in this selection: satisfaction and resolution need "
-                                               "CRM cases"))
+            kpis.append(components.empty_state(_("No CRM cases in this selection: satisfaction and resolution need "
+                                                 "CRM cases")))
         else:
-            kpis.append(components.empty_state(components.NO_CRM + ": satisfaction and resolution need CRM cases",
+            kpis.append(components.empty_state(_("No CRM data loaded: satisfaction and resolution need CRM cases"),
                                                components.CRM_COMMAND))
     return html.Div(kpis), verdict_list(head, locale), yardstick_rows(histogram, locale)
 
@@ -247,7 +247,7 @@ def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
 )
 def show_economics(data: dict[str, Any] | None) -> tuple[Any, Any, figures.Figure, Any]:
     if not state.warehouse_exists():
-        nothing = components.NO_WAREHOUSE
+        nothing = _(components.NO_WAREHOUSE)
         return None, components.empty_state(nothing), figures.empty_figure(nothing), None
     view = _view(data)
     locale = state.locale()
@@ -264,13 +264,14 @@ def show_economics(data: dict[str, Any] | None) -> tuple[Any, Any, figures.Figur
 )
 def show_hotline(data: dict[str, Any] | None) -> tuple[figures.Figure, Any]:
     if not state.warehouse_exists():
-        return figures.empty_figure(components.NO_WAREHOUSE), None
+        return figures.empty_figure(_(components.NO_WAREHOUSE)), None
     view = _view(data)
     locale = state.locale()
     verdict = localized(view.hotline_change.verdict, locale)
     if view.its is None or view.its.value is None:
-        note = components.empty_state("No estimate: " + bare_reason(verdict))
-        return hotline_chart(view.its, "No estimate for this selection (see above)", locale), note
+        reason = localized(bare_reason(view.hotline_change.verdict or ""), locale)
+        note = components.empty_state(_("No estimate: {reason}").format(reason=reason))
+        return hotline_chart(view.its, _("No estimate for this selection (see above)"), locale), note
     return hotline_chart(view.its, verdict, locale), html.Div(verdict, className="small mb-1")
 
 
@@ -281,7 +282,7 @@ def show_hotline(data: dict[str, Any] | None) -> tuple[figures.Figure, Any]:
 )
 def show_staffing(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
     if not state.warehouse_exists():
-        return None, figures.empty_figure(components.NO_WAREHOUSE)
+        return None, figures.empty_figure(_(components.NO_WAREHOUSE))
     view = _view(data)
     locale = state.locale()
     reason = capital(localized(bare_reason(view.staffing.summary), locale))
@@ -307,27 +308,31 @@ def show_cost(data: dict[str, Any] | None) -> Any:
     locale = state.locale()
     settings = state.settings()
     if no_crm(view):
-        return components.empty_state(components.NO_CRM + ": cost per case needs CRM cases", components.CRM_COMMAND)
+        return components.empty_state(_("No CRM data loaded: cost per case needs CRM cases"), components.CRM_COMMAND)
     frame = channel_frame(view)
     if frame.empty or frame["cost_per_case"].isna().all():
-        return components.empty_state("No cost per case in this selection")
+        return components.empty_state(_("No cost per case in this selection"))
     cost = settings.cost
     channels = frame["channel"].tolist()
     assumptions = [
-        f"{channel}: {fmt.money(c.hourly_cost_eur, locale)} per agent hour, {fmt.money(c.fixed_monthly_eur, locale)} "
-        f"fixed per month, {fmt.number(c.default_handled_minutes, locale)} min per case without handled minutes"
+        _("{channel}: {hourly} per agent hour, {fixed} fixed per month, {minutes} min per case without handled "
+          "minutes").format(channel=channel, hourly=fmt.money(c.hourly_cost_eur, locale),
+                            fixed=fmt.money(c.fixed_monthly_eur, locale),
+                            minutes=fmt.number(c.default_handled_minutes, locale))
         for channel, c in cost.channels.items() if channel in set(channels)
     ]
-    assumptions.append(f"Twitter threads without a CRM case: {fmt.number(cost.minutes_per_brand_tweet, locale)} min "
-                       f"per brand tweet, {fmt.number(cost.minutes_per_dm_case, locale)} min more when handed to "
-                       f"DM; pilot set-up {fmt.money(cost.pilot_setup_eur, locale)}.")
+    assumptions.append(_("Twitter threads without a CRM case: {reply} min per brand tweet, {dm} min more when handed "
+                         "to DM; pilot set-up {setup}.").format(
+        reply=fmt.number(cost.minutes_per_brand_tweet, locale), dm=fmt.number(cost.minutes_per_dm_case, locale),
+        setup=fmt.money(cost.pilot_setup_eur, locale)))
     missing = []
     if settings.hotline_channel not in set(frame.dropna(subset=["cost_per_case"])["channel"]):
         missing.append(components.empty_state(
-            f"No {settings.hotline_channel} (hotline) cases in this selection to compare with"))
+            _("No {channel} (hotline) cases in this selection to compare with").format(
+                channel=settings.hotline_channel)))
     return html.Div([
         *missing, components.graph_figure(figures.cost_per_case(frame, locale, settings.hotline_channel), 220),
-        html.Div("Assumptions (carepulse.toml, [cost])", className="small fw-semibold"),
+        html.Div(_("Assumptions (carepulse.toml, [cost])"), className="small fw-semibold"),
         html.Ul([html.Li(a) for a in assumptions], className="small mb-0"),
     ])
 

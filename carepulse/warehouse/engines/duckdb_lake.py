@@ -1,0 +1,72 @@
+"""DuckDB over a lake: an in-memory DuckDB whose tables are views over the lake's Parquet files.
+
+The views give the warehouse's tables back under their own names and with their own column types
+(from the lake's manifest: the partition column is left out, every column cast to its warehouse type;
+a table with no rows yet is an empty relation of the same columns), so the metric statements run
+unchanged and must return exactly what they return on the warehouse file. This is the reference the
+Spark engine is compared with, and the way to read a lake without a JVM.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+from carepulse.warehouse.lake import Lake
+from carepulse.warehouse.store import READ_MEMORY_LIMIT, sql_text
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def view_sql(lake: Lake, table: str) -> str:
+    """``CREATE VIEW`` for one lake table: its Parquet files, or no rows when it has none."""
+    columns = lake.columns(table)
+    select = ", ".join(f"CAST({_identifier(n)} AS {t}) AS {_identifier(n)}" for n, t in columns)
+    if not lake.files(table):
+        empty = ", ".join(f"CAST(NULL AS {t}) AS {_identifier(n)}" for n, t in columns)
+        return f"CREATE OR REPLACE VIEW {_identifier(table)} AS SELECT {empty} WHERE false"
+    hive = "true" if lake.partitioned(table) else "false"
+    return (f"CREATE OR REPLACE VIEW {_identifier(table)} AS SELECT {select} "
+            f"FROM read_parquet({sql_text(lake.glob(table))}, hive_partitioning = {hive})")
+
+
+class DuckDBLake:
+    """A reader like ``warehouse.store.Reader``: ``connection()`` gives a fresh cursor per call."""
+
+    name = "duckdb"
+
+    def __init__(self, path: Path | str) -> None:
+        self.lake = Lake(path)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        tables = list(self.lake.manifest()["tables"])
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(f"SET memory_limit = {sql_text(READ_MEMORY_LIMIT)}")
+            for table in tables:
+                con.execute(view_sql(self.lake, table))
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                self._con = self._open()
+            cursor = self._con.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
