@@ -36,22 +36,46 @@ def free_port() -> int:
 
 
 class Http:
-    """Tiny HTTP client on urllib (one request per call; the server is on this machine)."""
+    """Tiny HTTP client on urllib (one request per call; the server is on this machine). It keeps cookies
+    and sends the page's ``Origin``, as a browser does: with a login, every request carries the session."""
 
     def __init__(self, base: str) -> None:
+        from http.cookiejar import CookieJar
+
         self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        self.opener.addheaders = [("Origin", base)]
 
     def get(self, path: str) -> tuple[float, bytes]:
         started = time.perf_counter()
-        with urllib.request.urlopen(self.base + path, timeout=300) as response:
+        with self.opener.open(self.base + path, timeout=300) as response:
             body = response.read()
         return time.perf_counter() - started, body
+
+    def login(self, name: str, password: str) -> float:
+        """The login form as a browser fills it (its token from the form); seconds until logged in."""
+        from urllib.parse import urlencode
+
+        started = time.perf_counter()
+        _, form = self.get("/login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', form)
+        if token is None:
+            raise RuntimeError("no login form: is the dashboard serving without users?")
+        body = urlencode({"csrf_token": token.group(1).decode(), "next": "/", "name": name,
+                          "password": password}).encode()
+        request = urllib.request.Request(self.base + "/login", data=body,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        with self.opener.open(request, timeout=300) as response:
+            response.read()
+            if response.url.rstrip("/").endswith("/login"):
+                raise RuntimeError("the benchmark's login was refused")
+        return time.perf_counter() - started
 
     def post(self, path: str, payload: dict[str, Any]) -> tuple[float, Any]:
         data = json.dumps(payload).encode("utf-8")
         request = urllib.request.Request(self.base + path, data=data, headers={"Content-Type": "application/json"})
         started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=300) as response:
+        with self.opener.open(request, timeout=300) as response:
             body = response.read()
         elapsed = time.perf_counter() - started
         return elapsed, json.loads(body) if body else None
@@ -163,6 +187,8 @@ def wait_until_up(http: Http, proc: subprocess.Popen[Any], timeout: float = 120.
         try:
             http.get("/_dash-layout")
             return time.perf_counter() - started
+        except urllib.error.HTTPError:  # it answers (401: a login is required)
+            return time.perf_counter() - started
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.05)
     raise RuntimeError("carepulse serve did not answer")
@@ -253,15 +279,32 @@ def callbacks_alone(board: Dashboard, accounts: Sequence[str], reps: int, data: 
     return out
 
 
-def step_dashboard(db: Path, accounts: Sequence[str], reps: int) -> dict[str, Any]:
+LOGIN = ("benchmark-admin", "a long benchmark password, never used elsewhere")
+
+
+def add_login_user(db: Path) -> None:
+    """An admin in the warehouse (``carepulse users add``), so that ``serve`` requires a login."""
+    listed = subprocess.run([*carepulse(), "users", "list", "--db", str(db)], capture_output=True, text=True,
+                            cwd=ROOT, check=False)
+    if LOGIN[0] in listed.stdout:
+        return
+    subprocess.run([*carepulse(), "users", "add", LOGIN[0], "--role", "admin", "--password-stdin", "--db", str(db)],
+                   input=LOGIN[1] + "\n", capture_output=True, text=True, cwd=ROOT, check=True)
+
+
+def step_dashboard(db: Path, accounts: Sequence[str], reps: int, login: bool = False) -> dict[str, Any]:
+    """Step (f); ``login``: with a dashboard user in the warehouse, every request as a logged-in admin."""
     port = free_port()
     http = Http(f"http://127.0.0.1:{port}")
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"login": login}
+    if login:
+        add_login_user(db)
     data = PageData(db)  # the app in this process too (before the server starts, so it does not compete)
     with tempfile.TemporaryFile("w+") as log:
         started = time.perf_counter()
+        env = {**os.environ, "CAREPULSE_SECRET_KEY": os.environ.get("CAREPULSE_SECRET_KEY", "b" * 48)}
         proc = subprocess.Popen([*carepulse(), "serve", "--db", str(db), "--port", str(port)], stdout=log,
-                                stderr=log, cwd=ROOT)
+                                stderr=log, cwd=ROOT, env=env)
         _serve(proc, http, log, accounts, reps, started, result, data)
     return result
 
@@ -270,6 +313,8 @@ def _serve(proc: subprocess.Popen[Any], http: Http, log: Any, accounts: Sequence
            result: dict[str, Any], data: PageData) -> None:
     try:
         result["start_s"] = wait_until_up(http, proc)
+        if result.get("login"):
+            result["login_s"] = http.login(*LOGIN)
         _, deps_body = http.get("/_dash-dependencies")
         board = Dashboard(http, json.loads(deps_body))
         result["first_page"] = first_page_load(board)

@@ -250,8 +250,9 @@ def run(tweets: int, quick: bool, work: Path, reps: int, metric_reps: int, incre
     return results
 
 
-def dashboard_only(db: Path, reps: int, json_out: Path | None) -> int:
-    """Step (f) alone against an existing warehouse: ``--step dashboard --db PATH [--reps N] [--json FILE]``.
+def dashboard_only(db: Path, reps: int, json_out: Path | None, login: bool = False) -> int:
+    """Step (f) alone against an existing warehouse: ``--step dashboard --db PATH [--reps N] [--json FILE]
+    [--login]`` (``--login``: a dashboard user is added to the warehouse and every request is logged in).
 
     The accounts come from one ``carepulse metrics --by account`` run, busiest first, as in the full run.
     """
@@ -260,7 +261,7 @@ def dashboard_only(db: Path, reps: int, json_out: Path | None) -> int:
                       key=lambda k: -metrics["groups"][k]["threads"])
     say(f"(f) the dashboard: first page load and {reps} filter changes per page")
     load_before = os.getloadavg()[0]
-    board = step_dashboard(db, accounts, reps)
+    board = step_dashboard(db, accounts, reps, login)
     board["summary"] = summarise_dashboard(board)
     lines = [f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}", "",
              "| step | what | wall | peak RSS | notes |", "|---|---|---:|---:|---|",
@@ -307,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every raw number here")
     parser.add_argument("--workdir", type=Path, default=None, help="where files and warehouses go (default data/bench)")
     parser.add_argument("--reps", type=int, default=None, help="filter changes per dashboard page (default 20)")
+    parser.add_argument("--login", action="store_true",
+                        help="the dashboard with a login (a user added to the warehouse; every request logged in)")
     parser.add_argument("--step", choices=("floor", "dashboard", "report", *PEERS), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -318,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(report_line(step_report(args.db, args.reps or 3)))
         return 0
     if args.step == "dashboard":  # step (f) alone, against an existing warehouse (not written to)
-        return dashboard_only(args.db, args.reps or 20, args.json)
+        return dashboard_only(args.db, args.reps or 20, args.json, args.login)
     if args.step in PEERS:  # one peer alone on a file, checked against a warehouse when --db is given
         if args.file is None:
             parser.error(f"--step {args.step} needs --file CSV")

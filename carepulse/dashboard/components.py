@@ -164,6 +164,22 @@ def keyboard_rows() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return options, {"cellKeyDown": ["cpOpenRowOnKey(params, setGridProps)"]}
 
 
+# AG Grid's own words (pagination, filters, loading) in German; English is the grid's default. Keys are AG
+# Grid's localeText names (docs: "Localisation"); a word the grid draws itself cannot go through _().
+GRID_WORDS: dict[str, dict[str, str]] = {"de": {
+    "page": "Seite", "of": "von", "to": "bis", "more": "mehr", "pageSizeSelectorLabel": "Zeilen pro Seite:",
+    "firstPage": "Erste Seite", "previousPage": "Vorige Seite", "nextPage": "Nächste Seite", "lastPage": "Letzte Seite",
+    "pageLastRowUnknown": "?", "loadingOoo": "Wird geladen …", "filterOoo": "Filtern …", "applyFilter": "Anwenden",
+    "resetFilter": "Zurücksetzen", "clearFilter": "Leeren", "cancelFilter": "Abbrechen", "equals": "gleich",
+    "notEqual": "ungleich", "contains": "enthält", "notContains": "enthält nicht", "startsWith": "beginnt mit",
+    "endsWith": "endet mit", "blank": "leer", "notBlank": "nicht leer", "lessThan": "kleiner als",
+    "greaterThan": "größer als", "lessThanOrEqual": "kleiner oder gleich", "greaterThanOrEqual": "größer oder gleich",
+    "inRange": "zwischen", "inRangeStart": "von", "inRangeEnd": "bis", "andCondition": "UND", "orCondition": "ODER",
+    "dateFormatOoo": "tt.mm.jjjj", "selectAll": "(Alle auswählen)", "searchOoo": "Suchen …",
+    "noMatches": "Keine Treffer", "ariaFilterInput": "Filtereingabe", "ariaPageSizeSelectorLabel": "Zeilen pro Seite",
+}}
+
+
 def grid(grid_id: str | dict[str, Any], columns: Sequence[Column | dict[str, Any]], frame: pd.DataFrame | None,
          locale: Locale, *, height: str = "360px", row_id: str | None = None, page_size: int | None = None,
          auto_height: bool = False, empty_text: str | None = None,
@@ -180,7 +196,8 @@ def grid(grid_id: str | dict[str, Any], columns: Sequence[Column | dict[str, Any
     if empty_text is None:
         empty_text = _("Nothing to show for this selection", locale)
     options: dict[str, Any] = {"animateRows": False, "tooltipShowDelay": 400, "enableCellTextSelection": True,
-                               "ensureDomOrder": True, "localeText": {"noRowsToShow": empty_text}}
+                               "ensureDomOrder": True, "localeText": {**GRID_WORDS.get(locale, {}),
+                                                                      "noRowsToShow": empty_text}}
     if page_size:
         options.update(pagination=True, paginationPageSize=page_size,
                        paginationPageSizeSelector=[page_size, page_size * 2, page_size * 4])

@@ -147,19 +147,27 @@ def summary_cards(summary: dict[str, Any], locale: fmt.Locale) -> dbc.Row:
 @dash.callback(Output(ids.DATA_SUMMARY, "children"), Input(ids.DATA_QUERY, "data"))
 def show_summary(_data: dict[str, Any] | None) -> Any:
     if not state.warehouse_exists():
-        return components.empty_state(components.NO_WAREHOUSE, "carepulse demo (or carepulse ingest ...)")
+        return components.empty_state(_(components.NO_WAREHOUSE), _("carepulse demo (or carepulse ingest ...)"))
     summary = state.load(data_views.warehouse_summary)
     notes = []
     if not summary.get("tweets"):
-        notes.append(components.empty_state(components.NO_TWEETS, components.TWEETS_COMMAND))
+        notes.append(components.empty_state(_(components.NO_TWEETS), components.TWEETS_COMMAND))
     if not summary.get("crm_cases"):
-        notes.append(components.empty_state(components.NO_CRM, components.CRM_COMMAND))
+        notes.append(components.empty_state(_(components.NO_CRM), components.CRM_COMMAND))
     return html.Div([summary_cards(summary, state.locale()), *notes])
 
 
 @dash.callback(Output(ids.DATA_RUNS, "rowData"), Input(ids.DATA_QUERY, "data"))
 def show_runs(_data: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return components.records(state.load(data_views.ingest_runs))
+    runs = state.load(data_views.ingest_runs)
+    if "status" in runs:  # the run log's codes in the page's words
+        words = {code: _(word) for code, word in RUN_STATUS.items()}
+        runs = runs.assign(status=runs["status"].map(lambda code: words.get(code, code)))
+    return components.records(runs)
+
+
+RUN_STATUS = {"ok": N_("ok"), "ok_with_quarantine": N_("ok, some records quarantined")}
+"""The statuses the run log records (``etl.runs``), as the runs table words them."""
 
 
 @dash.callback(
@@ -183,7 +191,8 @@ def show_coverage(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
     locale = state.locale()
     coverage = state.load(data_views.crm_link_coverage, filters)
     if coverage.empty:
-        message = components.empty_state(_("{missing} (or none in this selection)").format(missing=components.NO_CRM),
+        missing = _(components.NO_CRM)
+        message = components.empty_state(_("{missing} (or none in this selection)").format(missing=missing),
                                          components.CRM_COMMAND)
         return message, figures.link_coverage(coverage, locale)
     shares = state.load(engine.headline, ("crm_link_coverage", "crm_link_conversation_share",

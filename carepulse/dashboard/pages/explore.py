@@ -47,6 +47,12 @@ THREAD_LIMIT = 500
 TOTAL_KEY = N_("(total)")
 WHOLE = N_("whole selection")
 SLOW_SOURCES = ("texts",)
+UNIT_WORDS = {"count": N_("count"), "share": N_("share"), "seconds": N_("seconds"), "score": N_("score"),
+              "points": N_("points"), "month": N_("month"), "follower-hours": N_("follower-hours"),
+              "seconds/week": N_("seconds/week")}
+"""The registry's units as the definitions name them (EUR, FTE, AUC and rho read alike in both languages)."""
+STATUS_WORDS = {"answered": N_("answered"), "unanswered": N_("unanswered")}
+"""The thread statuses (``views.threads``) as the threads list words them."""
 THREAD_COLUMNS = (
     Column("started_at", N_("Started"), "datetime", width=155),
     Column("status", N_("Status"), width=110),
@@ -88,7 +94,8 @@ def metric_options(locale: fmt.Locale = "en") -> list[dict[str, str]]:
 
 def view_columns(metrics: tuple[str, ...], by: str | None, ci: bool, locale: fmt.Locale) -> list[Any]:
     """The table's columns: the group, then per metric its value (with 95% interval and n when asked)."""
-    columns: list[Any] = [Column("group", by or _("selection", locale), pinned=True, width=170)]
+    columns: list[Any] = [Column("group", breakdown_label(by, locale) if by else _("selection", locale), pinned=True,
+                                 width=170)]
     for name in metrics:
         m = get(name)
         unit = units.unit_format(m.unit)  # the unit's one formatter says how its column reads
@@ -311,7 +318,7 @@ def definitions(metrics: tuple[str, ...], by: str | None, data: dict[str, Any] |
         sql = state.load(engine.explain, name, by, filters)
         items.append(html.Div([
             html.Div([html.Span(metric_label(m), className="fw-semibold"),
-                      html.Span(f" ({m.name}, {m.unit})", className="text-muted")]),
+                      html.Span(f" ({m.name}, {_(UNIT_WORDS.get(m.unit, m.unit))})", className="text-muted")]),
             html.Div(metric_description(m), className="small"),
             html.Pre(sql, className="small bg-light p-2 mb-2", style={"maxHeight": "220px", "overflow": "auto"}),
         ]))
@@ -388,7 +395,11 @@ def threads_view(data: dict[str, Any] | None, group: tuple[str, str] | None) -> 
     """The threads list of a drilled group: rows, the sentence above them, and the group shown."""
     frame = privacy.masked(state.load(views.threads, filters_from_store(data), group=group, limit=THREAD_LIMIT))
     shown = {"group": list(group) if group else None}
-    return components.records(frame), drill_title(group, len(frame), state.locale()), shown
+    locale = state.locale()
+    if "status" in frame:  # the words of the list, in the page's language (the export keeps the codes)
+        words = {code: _(word, locale) for code, word in STATUS_WORDS.items()}
+        frame = frame.assign(status=frame["status"].map(lambda code: words.get(code, code)))
+    return components.records(frame), drill_title(group, len(frame), locale), shown
 
 
 @dash.callback(
