@@ -51,6 +51,18 @@ GRAPH_CONFIG: Any = {
 }
 
 
+DROPDOWN_WORDS = {"select_all": N_("Select all"), "deselect_all": N_("Deselect all"),
+                  "selected_count": N_("{num_selected} selected"), "search": N_("Search"),
+                  "clear_search": N_("Clear search"), "clear_selection": N_("Clear selection"),
+                  "no_options_found": N_("No options found")}
+"""The words dcc.Dropdown draws itself (its ``labels`` property), marked for the catalog."""
+
+
+def dropdown_labels(locale: Locale | None = None) -> Any:  # dcc.Dropdown.Labels, a TypedDict
+    """``labels=`` for every dcc.Dropdown: its own words in the page's language."""
+    return {key: _(words, language(locale)) for key, words in DROPDOWN_WORDS.items()}
+
+
 def language(locale: Locale | None = None) -> Locale:
     """``locale`` when given, else the request's language; English (the words as written) when the dashboard
     is not configured yet, so a component can be built anywhere, e.g. in a test."""

@@ -24,8 +24,8 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from carepulse.core.config import FIRST_DAY, LAST_DAY
 from carepulse.core.errors import ConfigError
+from carepulse.dashboard import components, ids, state
 from carepulse.dashboard import formatting as fmt
-from carepulse.dashboard import ids, state
 from carepulse.dashboard.i18n import N_, _
 from carepulse.metrics import data_views, periods
 from carepulse.metrics.context import Filters
@@ -186,7 +186,8 @@ def _select(component_id: str, placeholder: str, choices: tuple[str, ...], value
     if value and value not in values:  # keep what the link asks for, even when no data has it (yet)
         values.append(value)
     return dcc.Dropdown(id=component_id, options=[option(v) for v in values], value=value,
-                        placeholder=placeholder, clearable=True, searchable=True, className="cp-filter")
+                        placeholder=placeholder, clearable=True, searchable=True, className="cp-filter",
+                        labels=components.dropdown_labels())
 
 
 # Said on every page (issue 12): a thread's team and category are those of its linked CRM case, so these two

@@ -216,11 +216,16 @@ def staffing_assumptions(staffing: Staffing, locale: fmt.Locale) -> str | None:
 _LEADING_FACTOR = re.compile(r"^x[\d.]+:\s*")  # the row names the factor already
 
 
+def _without_factor(sentence: str) -> str:
+    """The sentence without a leading "x1.5: " (a sentence without one stays the translatable Text it is)."""
+    return _LEADING_FACTOR.sub("", sentence) if _LEADING_FACTOR.match(sentence) else sentence
+
+
 def staffing_block(staffing: Staffing, locale: fmt.Locale) -> html.Div:
     body: list[Any] = [staffing_table(staffing, locale)]
     if staffing.plan is not None:
         body.append(html.Ul([html.Li(f"{_factor(s.factor, locale)}: "
-                                     + localized(_LEADING_FACTOR.sub("", staffing.sentences[s.factor]), locale))
+                                     + localized(_without_factor(staffing.sentences[s.factor]), locale))
                              for s in staffing.plan.scenarios if s.factor in staffing.sentences],
                             className="small mb-1 ps-3"))
         body.append(html.Div(staffing_assumptions(staffing, locale), className="small text-muted"))

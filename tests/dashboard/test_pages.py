@@ -147,7 +147,7 @@ def test_clicking_a_queue_row_opens_the_thread_with_plain_text(demo_state: state
 def test_a_thread_that_does_not_exist_says_so(demo_state: state.DashboardState) -> None:
     assert i18n._("This thread is not in the warehouse (any more); pick another one") in text_of(
         thread.render("1-nobody"))
-    assert "Click a thread" in text_of(thread.render(None))
+    assert i18n._("Click a thread in the list to read its conversation here") in text_of(thread.render(None))
 
 
 # ---- Explore ---------------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_a_missing_warehouse_file_is_an_empty_state(tmp_path: Any) -> None:
     from carepulse.core.config import Settings
 
     state.configure(tmp_path / "none.duckdb", Settings())
-    assert "No warehouse file yet" in text_of(data_page.show_summary({}))
+    assert i18n._("No warehouse file yet") in text_of(data_page.show_summary({}))
     assert i18n._("No warehouse file yet") in text_of(pilot.show_headline({})[0])  # pilot.py translates it
     bar = text_of(explore.layout())
     assert i18n._("no data loaded") in bar  # in the configured language
@@ -522,7 +522,7 @@ def test_explore_shows_each_text_proxy_beside_its_check_against_csat(demo_state:
     *_, notes, _ = explore.show_view({**VIEW, "metrics": "sentiment_last_mean,threads", "by": "none"})
     text = text_of(notes)
     check = i18n._("How far the text proxies stand for satisfaction: {verdict}")  # in the demo's language
-    assert check.format(verdict="Sentiment as CSAT proxy (Spearman)") in text
+    assert check.format(verdict=i18n._("Sentiment as CSAT proxy (Spearman)")) in text
     *_, plain, _ = explore.show_view({**VIEW, "metrics": "threads", "by": "none"})
     assert check.split(":")[0] not in text_of(plain)
 

@@ -38,7 +38,7 @@ SEEN = """() => {
   document.querySelectorAll('[title]').forEach((el) => { if (!skip(el)) parts.push(el.getAttribute('title')); });
   return parts.join('\\n');
 }"""
-FILLER = re.compile(r"\b(the|and|of|with|than|per|not|threads|cases|answered|waiting|within|between)\b")
+FILLER = re.compile(r"\b(the|and|of|with|than|per|not|threads|cases|answered|waiting|within|between|days|selected)\b")
 PLACEHOLDER = re.compile(r"\{\w*\}")
 
 

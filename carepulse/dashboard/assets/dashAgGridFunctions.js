@@ -38,13 +38,14 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
 
   dagfuncs.cpDuration = function (s, locale) {
     if (missing(s)) return "–";
-    if (!isFinite(s)) return "not reached";
+    if (!isFinite(s)) return locale === "de" ? "nicht erreicht" : "not reached";
     var sign = s < 0 ? "-" : "";
     var a = Math.abs(s);
     if (a < 90) return sign + dagfuncs.cpNumber(a, locale, 0) + " s";
     if (a < 90 * 60) return sign + dagfuncs.cpNumber(a / 60, locale, 0) + " min";
     if (a < 36 * 3600) return sign + dagfuncs.cpNumber(a / 3600, locale, 1) + " h";
-    return sign + dagfuncs.cpNumber(a / 86400, locale, 1) + " days";
+    // the words of carepulse/metrics/units.py (DURATION_UNITS_DE): only "days" differs in German
+    return sign + dagfuncs.cpNumber(a / 86400, locale, 1) + (locale === "de" ? " Tage" : " days");
   };
 
   // Timestamps arrive as naive local ISO text ('2026-11-03T23:11:59.884'); no time-zone arithmetic here.

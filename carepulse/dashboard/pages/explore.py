@@ -45,6 +45,8 @@ NO_BREAKDOWN = "none"
 PAGE = "explore"
 THREAD_LIMIT = 500
 TOTAL_KEY = N_("(total)")
+MISSING_GROUPS = {"(unassigned)": N_("(unassigned)"), "(none)": N_("(none)")}
+"""The engine's names for a missing group value (``engine.MISSING_KEYS``), as the table and chart word them."""
 WHOLE = N_("whole selection")
 SLOW_SOURCES = ("texts",)
 UNIT_WORDS = {"count": N_("count"), "share": N_("share"), "seconds": N_("seconds"), "score": N_("score"),
@@ -117,7 +119,8 @@ def view_columns(metrics: tuple[str, ...], by: str | None, ci: bool, locale: fmt
 
 def view_frame(result: dict[str, Any], by: str | None) -> pd.DataFrame:
     """The headline as a table: one row per group, then the whole selection."""
-    rows = [{"group": key, **values} for key, values in result["groups"].items()] if by else []
+    rows = [{"group": _(MISSING_GROUPS[key]) if key in MISSING_GROUPS else key, **values}
+            for key, values in result["groups"].items()] if by else []
     rows.append({"group": _(TOTAL_KEY) if by else _(WHOLE), **result["total"]})  # shown: in the page's language
     return pd.DataFrame(rows)
 
@@ -160,12 +163,15 @@ def layout(**query: Any) -> html.Div:
     controls = dbc.Row([
         dbc.Col([dbc.Label(_("Metrics"), className="small mb-0"),
                  dcc.Dropdown(id=ids.EXPLORE_METRICS, options=metric_options(locale), value=list(metrics), multi=True,
+                              labels=components.dropdown_labels(locale),
                               clearable=False)], lg=6),
         dbc.Col([dbc.Label(_("Breakdown"), className="small mb-0"),
                  dcc.Dropdown(id=ids.EXPLORE_BY, options=breakdowns, value=by or NO_BREAKDOWN,
+                              labels=components.dropdown_labels(locale),
                               clearable=False)], lg=2),
         dbc.Col([dbc.Label(_("Chart"), className="small mb-0"),
                  dcc.Dropdown(id=ids.EXPLORE_CHART_METRIC, value=chart, clearable=False,
+                              labels=components.dropdown_labels(locale),
                               options=[{"label": metric_label(get(m)), "value": m} for m in metrics])], lg=2),
         dbc.Col(dbc.Checklist(id=ids.EXPLORE_CI, options=[{"label": _("95% intervals and n"), "value": "ci"}],
                               value=["ci"] if ci else [], switch=True, className="small mt-3"), lg=2),
@@ -318,7 +324,8 @@ def definitions(metrics: tuple[str, ...], by: str | None, data: dict[str, Any] |
         sql = state.load(engine.explain, name, by, filters)
         items.append(html.Div([
             html.Div([html.Span(metric_label(m), className="fw-semibold"),
-                      html.Span(f" ({m.name}, {_(UNIT_WORDS.get(m.unit, m.unit))})", className="text-muted")]),
+                      html.Span([" (", html.Code(m.name), f", {_(UNIT_WORDS.get(m.unit, m.unit))})"],
+                                className="text-muted")]),
             html.Div(metric_description(m), className="small"),
             html.Pre(sql, className="small bg-light p-2 mb-2", style={"maxHeight": "220px", "overflow": "auto"}),
         ]))
@@ -360,7 +367,8 @@ def drill_group(data: dict[str, Any] | None, hash_: str | None) -> tuple[str, st
     key, problem = checked_value("group", parse_hash(hash_).get("group"))
     if by is None or not key or problem or key in {_(k, lang) for k in (TOTAL_KEY, WHOLE) for lang in LANGUAGES}:
         return None  # a group no breakdown can name (too long, not text) narrows nothing
-    return (by, key)
+    shown_as = {_(words, lang): code for code, words in MISSING_GROUPS.items() for lang in LANGUAGES}
+    return (by, shown_as.get(key, key))  # "(nicht zugeordnet)" is the engine's "(unassigned)"
 
 
 def drill_title(group: tuple[str, str] | None, shown: int, locale: fmt.Locale) -> str:

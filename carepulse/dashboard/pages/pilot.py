@@ -170,7 +170,7 @@ def compare_control(value: Any, locale: fmt.Locale) -> html.Div:
         html.Label(label, htmlFor=ids.PILOT_COMPARE, className="small text-muted me-2 mb-0"),
         dcc.Dropdown(id=ids.PILOT_COMPARE, value=compare_mode(value), clearable=False, searchable=False,
                      options=[{"label": _(COMPARE_LABELS[m]), "value": m} for m in periods.COMPARE_MODES],
-                     style={"minWidth": "16rem"}),
+                     style={"minWidth": "16rem"}, labels=components.dropdown_labels(locale)),
     ], className="d-flex align-items-center mb-2")
 
 
