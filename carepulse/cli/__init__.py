@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from carepulse import __version__
 from carepulse.core.errors import CarepulseError, describe_failure, first_line, is_runtime_failure
 
-COMMANDS = ("ingest", "metrics", "report", "demo", "serve", "pull", "users", "erase")
+COMMANDS = ("ingest", "metrics", "report", "demo", "serve", "pull", "users", "erase", "lake")
 RUNTIME_FAILURE_EXIT = 2  # as a DataError: the command could not do its work, nothing was published
 # Global options that take a value: their value is not the subcommand's name.
 _VALUE_OPTIONS = ("--config",)

@@ -33,6 +33,10 @@ def register(subparsers: Any) -> None:
                     "95%% intervals and n; 'not enough data' below the configured minimum sample.",
     )
     p.add_argument("--db", type=Path, default=None, help="warehouse file (default from settings)")
+    p.add_argument("--lake", type=Path, default=None, metavar="DIR",
+                   help="read a lake (carepulse lake export) instead of the warehouse (docs/scale.md)")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default=None,
+                   help="what runs the statements on --lake: duckdb (default) or spark (carepulse[spark])")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="first day (YYYY-MM-DD, local time)")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="last day, inclusive")
     p.add_argument("--account", metavar="HANDLE", help="only this brand account")
@@ -86,7 +90,16 @@ def _attach_meanwhile(reader: Any) -> Callable[..., None]:
     return wait
 
 
+def _lake(path: Path, engine: str | None) -> Any:
+    """The engine reading a lake: the same statements, results and output as on the warehouse."""
+    from carepulse.warehouse.engines import open_lake
+
+    return open_lake(path, engine or "duckdb")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.engine and args.lake is None:
+        raise ConfigError("--engine needs --lake DIR (the warehouse file is always read by DuckDB)")
     if args.list:
         from carepulse.metrics import registry
 
@@ -104,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         # Arguments are checked before the snapshot is attached in a thread: an exit while DuckDB is
         # still attaching aborts the process instead of printing the one error line.
         days = _date(args.date_from, "--from"), _date(args.date_to, "--to")
-        reader = Warehouse(settings.db).reader()
+        reader: Any = Warehouse(settings.db).reader() if args.lake is None else _lake(args.lake, args.engine)
         attached = _attach_meanwhile(reader)
         try:
             from carepulse.metrics import engine, registry

@@ -21,6 +21,7 @@ The traps (from the feasibility study of issue 17, and those found while transla
 * two ``unnest`` in one ``SELECT``: DuckDB zips them, Spark refuses two generators.
 * ``list(x ORDER BY x)`` / ``array_agg``: becomes ``collect_list``, which drops the ORDER BY and the NULLs.
 * ``arg_min(x, k)`` / ``arg_max``: becomes ``min_by``, which returns a NULL ``x`` where DuckDB skips it.
+* ``date_diff('day', a, b)``: DuckDB counts midnights crossed, Spark's ``DATEDIFF(DAY, ...)`` whole days.
 """
 
 from __future__ import annotations
@@ -39,12 +40,21 @@ class PortabilityError(CarepulseError):
 
     exit_code = 2
 
-    def __init__(self, construct: str, why: str, sql: str = "") -> None:
-        self.construct, self.why = construct, why
-        shown = f" in: {sql[:160]}" if sql else ""
-        super().__init__(f"not portable to Spark: {construct}: {why}{shown}")
+    def __init__(self, found: dict[str, str], sql: str = "") -> None:
+        self.found = found
+        shown = f" in: {' '.join(sql.split())[:160]}" if sql else ""
+        listed = "; ".join(f"{construct} ({why})" for construct, why in found.items())
+        super().__init__(f"not portable to Spark: {listed}{shown}")
 
 
+# DuckDB functions the translation rewrites only in the forms the project uses; left over, they are another form.
+UNTRANSLATED = {
+    "timezone": "translated for a TIMESTAMPTZ (a *_at column or a parameter) only: for a TIMESTAMP DuckDB "
+                "converts the other way",
+    "arg_min_null": "translated with two arguments only",
+    "arg_max_null": "translated with two arguments only",
+    "list_select": "translated with a literal list of indexes only",
+}
 # Expressions known to be text: length() of these counts characters on both engines.
 _TEXT_FUNCTIONS = ("Lower", "Upper", "Trim", "Concat", "DPipe", "Substring", "RegexpExtract", "Replace")
 
@@ -132,9 +142,15 @@ def traps(tree: exp.Expression) -> Iterator[tuple[str, str]]:
                        "DuckDB keeps NULL elements, Spark's collect_list drops them")
         elif isinstance(node, exp.ArgMin | exp.ArgMax):
             yield ("arg_min()/arg_max()", "DuckDB skips rows whose value is NULL, Spark's min_by returns it")
+        elif isinstance(node, exp.DateDiff):
+            yield (f"date_diff('{node.text('unit').lower()}', ...)",
+                   "DuckDB's date_diff counts the boundaries crossed, Spark's DATEDIFF the whole units elapsed")
+        elif isinstance(node, exp.Anonymous) and node.name.lower() in UNTRANSLATED:
+            yield (f"{node.name.lower()}()", UNTRANSLATED[node.name.lower()])
 
 
 def check(tree: exp.Expression, sql: str = "") -> None:
-    """Raise :class:`PortabilityError` for the first construct of ``tree`` that would change meaning."""
-    for construct, why in traps(tree):
-        raise PortabilityError(construct, why, sql)
+    """Raise :class:`PortabilityError` naming every construct of ``tree`` that would change meaning."""
+    found = dict(traps(tree))
+    if found:
+        raise PortabilityError(found, sql)

@@ -83,6 +83,8 @@ def session(master: str | None = None, remote: str | None = None, app_name: str 
         raise EngineError(f"cannot start Spark: {first_line(exc)}") from exc
     for key, value in SESSION_CONF.items():  # an existing session (getOrCreate) keeps its own: set them
         spark.conf.set(key, value)
+    if not remote:
+        spark.sparkContext.setLogLevel("ERROR")  # the one error line is ours; Spark's warnings are noise here
     return spark
 
 
@@ -171,6 +173,9 @@ class SparkLake:
             _OWNER[id(spark)] = id(self)
 
     def connection(self) -> SparkConnection:
+        """A connection; the first call starts the session and registers the views (the CLI makes it in a
+        thread while the metric modules import, as it attaches the warehouse)."""
+        self.ensure_views()
         return SparkConnection(self)
 
     def close(self) -> None:

@@ -118,6 +118,24 @@ def _zip_unnests(select: exp.Select) -> exp.Expression | None:
     return exp.Select(expressions=[exp.Aliases(this=zipped, expressions=names)])
 
 
+def _series_table(table: exp.Table) -> exp.Expression:
+    """``range(a, b) AS d(x)`` / ``generate_series(a, b) AS d(x)`` over integer literals as Spark's ``range``
+    (end exclusive; generate_series includes its end). Anything else is left for the check to refuse."""
+    from sqlglot import exp
+
+    series = table.this
+    start, end, step = series.args.get("start"), series.args.get("end"), series.args.get("step")
+    if not all(isinstance(v, exp.Literal) and v.is_int for v in (start, end, *([step] if step else []))):
+        return table
+    stop = int(end.name) + (0 if series.args.get("is_end_exclusive") else 1)
+    args = [start.copy(), exp.Literal.number(stop), *([step.copy()] if step else [])]
+    alias = table.args.get("alias")
+    if alias is None or not alias.columns:
+        name = alias.this.copy() if alias is not None else exp.to_identifier("range")
+        alias = exp.TableAlias(this=name, columns=[exp.to_identifier("range")])
+    return exp.Table(this=_fn("range", *args), alias=alias.copy())
+
+
 def _fix(node: exp.Expression) -> exp.Expression:
     """One node rewritten for Spark (children of a rewritten node are fixed through :func:`fixed`)."""
     from sqlglot import exp
@@ -137,6 +155,11 @@ def _fix(node: exp.Expression) -> exp.Expression:
         # returns its zoned TIMESTAMP: cast back, or a wall-clock week start comes back as an instant
         truncated = exp.TimestampTrunc(this=fixed(node.this), unit=node.args.get("unit"))
         return exp.cast(truncated, "TIMESTAMP_NTZ")
+    if isinstance(node, exp.DateDiff) and node.args.get("date_part_boundary") and node.text("unit").upper() in ("DAY", "DAYS"):
+        # DuckDB counts the midnights crossed; Spark's DATEDIFF(DAY, ...) whole days elapsed
+        return _fn("datediff", exp.cast(fixed(node.this), "DATE"), exp.cast(fixed(node.expression), "DATE"))
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+        return _series_table(node)
     if isinstance(node, exp.TimeToUnix):
         micros = exp.cast(_fn("unix_micros", fixed(node.this)), "DOUBLE")
         return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number(1000000)))
@@ -175,10 +198,7 @@ def _fix_function(node: exp.Anonymous) -> exp.Expression:
     from sqlglot import exp
 
     name, args = node.name.lower(), node.expressions
-    if name == "timezone" and len(args) == 2:
-        if not _is_instant(args[1]):
-            raise PortabilityError("timezone() of a value not known to be a TIMESTAMPTZ",
-                                   "DuckDB converts a TIMESTAMPTZ to wall-clock time but a TIMESTAMP the other way")
+    if name == "timezone" and len(args) == 2 and _is_instant(args[1]):
         return exp.cast(_fn("from_utc_timestamp", fixed(args[1]), fixed(args[0])), "TIMESTAMP_NTZ")
     if name in ("arg_min_null", "arg_max_null") and len(args) == 2:
         key = args[1]
@@ -204,7 +224,7 @@ def to_spark(sql: str) -> str:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        raise PortabilityError("a statement SQLGlot cannot parse", str(exc).splitlines()[0], sql) from exc
+        raise PortabilityError({"a statement SQLGlot cannot parse": str(exc).splitlines()[0]}, sql) from exc
     tree = fixed(tree)
     check(tree, sql)
     return tree.sql(dialect="spark")
