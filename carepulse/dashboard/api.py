@@ -50,8 +50,11 @@ class PageData:
 
     def __init__(self, db: Path | str, settings: Settings | None = None) -> None:
         self.app = create_app(db, settings or load_settings(None, db=Path(db)))
-        # The callbacks as a browser learns them: the dependencies the app serves (Dash's public protocol).
-        response = self.app.server.test_client().get("/_dash-dependencies")
+        # The callbacks as a browser learns them: what the app serves at /_dash-dependencies (Dash's public
+        # protocol), asked of its view directly, since the route itself needs a login when the warehouse has users.
+        with self.app.server.test_request_context("/_dash-dependencies"):
+            self.app._setup_server()  # Dash's first-request setup (the pages' callbacks), without the login check
+            response = self.app.dependencies()
         self._deps: list[dict[str, Any]] = json.loads(response.get_data(as_text=True))
         self._measure = state.Measure()
 
