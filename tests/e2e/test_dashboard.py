@@ -156,7 +156,7 @@ def test_clicking_a_waiting_thread_opens_it(page: Any, base_url: str) -> None:
     panel.wait_for()
     panel.locator(".tweet-text").first.wait_for()
     assert f"@{customer}" in panel.inner_text()
-    assert "waiting" in panel.inner_text()
+    assert "wartend" in panel.inner_text()  # the German demo's word for "waiting"
     assert panel.locator(".tweet-text").first.inner_text().strip() == tweet.strip()
     assert "#thread=" in (page.get_attribute("#team-thread-panel-link", "href") or "")
     assert page.problems == [], "\n".join(page.problems)
