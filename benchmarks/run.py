@@ -1,6 +1,7 @@
 """Benchmarks at TWCS scale, in one run on one generated file, side by side with the floor and three peers.
 
     python -m benchmarks.run [--tweets 3000000] [--out benchmarks/RESULTS.md] [--quick]
+    python -m benchmarks.run --sizes 0.3m,1m,3m[,10m]    # the scale curve instead (:mod:`benchmarks.scale`)
 
 Steps (each a separate process, timed from outside: wall time, and peak RSS from ``wait4``):
 
@@ -310,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=None, help="filter changes per dashboard page (default 20)")
     parser.add_argument("--login", action="store_true",
                         help="the dashboard with a login (a user added to the warehouse; every request logged in)")
+    parser.add_argument("--sizes", default=None, help="the scale curve instead (benchmarks/scale.py): comma-separated "
+                        "sizes, e.g. 0.3m,1m,3m (10m only when listed)")
     parser.add_argument("--step", choices=("floor", "dashboard", "report", *PEERS), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -326,6 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.file is None:
             parser.error(f"--step {args.step} needs --file CSV")
         return peer_only(args.step, args.file, args.db, args.json)
+    if args.sizes is not None:  # the scale curve; imported here, since it builds on this module's steps
+        from benchmarks import scale
+
+        return scale.from_args(parser, args)
     tweets = args.tweets or (3_000 if args.quick else 3_000_000)
     reps = args.reps or (2 if args.quick else 20)
     with workdir(args.workdir, args.quick) as work:

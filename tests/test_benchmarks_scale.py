@@ -1,0 +1,120 @@
+"""The scale curve (``benchmarks.run --sizes``) on two tiny sizes, so its code never rots: generation, ingest,
+metrics, one dashboard filter change per page over HTTP, and the incremental load, for each size. No timing
+is asserted beyond "positive": only that the table has a row per size and a growth row between them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import run as bench
+from benchmarks import scale
+
+
+@pytest.fixture(scope="module")
+def curve(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, str]:
+    work = tmp_path_factory.mktemp("scale")
+    out = work / "RESULTS.md"
+    out.write_text("# Results\n\n<!-- results:start -->\nmain table\n<!-- results:end -->\n\nprose\n", encoding="utf-8")
+    raw = work / "scale.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert bench.main(["--sizes", "5k,2k", "--quick", "--workdir", str(work), "--out", str(out),
+                           "--json", str(raw)]) == 0
+    assert (work / "twcs_2k.csv").exists() and (work / "twcs_100_after_5k.csv").exists()  # kept for the next run
+    return json.loads(raw.read_text(encoding="utf-8")), printed.getvalue(), out.read_text(encoding="utf-8")
+
+
+def numbers(cell: str) -> list[float]:
+    return [float(x.replace(",", "")) for x in re.findall(r"-?[0-9][0-9,]*(?:\.[0-9]+)?", cell)]
+
+
+def test_one_row_per_size_with_positive_numbers(curve: tuple[dict[str, Any], str, str]) -> None:
+    result, text, _ = curve
+    assert [s["tweets"] for s in result["sizes"]] == [2_000, 5_000]  # smallest first, whatever the order given
+    rows = [line for line in text.splitlines() if re.match(r"\| [0-9,]+ \|", line)]
+    assert [line.split("|")[1].strip() for line in rows] == ["2,000", "5,000"]
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert len(cells) == 13  # tweets, file, (c) x4, (d) x2, (e), three pages, load
+        for cell in cells[2:-1]:  # every time, memory and size is a positive number
+            assert numbers(cell) and all(x > 0 for x in numbers(cell)), (cell, line)
+    for size in result["sizes"]:
+        assert size["ingest"]["loader_s"] > 0 and size["incremental"]["loader_s"] > 0
+        assert size["ingest"]["rss_mb"] > 0 and size["ingest"]["db_mb"] > 0
+        assert len(size["metrics"]["walls"]) == scale.METRIC_REPS
+        assert {c["page"] for c in size["dashboard"]["changes"]} == set(bench.PAGES)
+        assert all(c["http"]["n"] == 1 and c["http"]["p50"] > 0 for c in size["dashboard"]["changes"])
+        assert len(size["load_before"]) == 3 and len(size["load_after"]) == 3
+
+
+def test_growth_between_consecutive_sizes(curve: tuple[dict[str, Any], str, str]) -> None:
+    result, text, markdown = curve
+    (step,) = result["growth"]
+    assert (step["from"], step["to"], step["size_ratio"]) == ("2k", "5k", 2.5)
+    assert set(step["ratios"]) >= {"(c) ingest", "(c) peak RSS", "(d) incremental", "(e) metrics",
+                                   "pilot filter p50", "team filter p50", "explore filter p50"}
+    assert all(r > 0 for r in step["ratios"].values()) and all(k is not None for k in step["k"].values())
+    row = next(line for line in text.splitlines() if line.startswith("| 2k → 5k |"))
+    assert "| 2.50x |" in row and row.count("(k ") == len(step["ratios"])
+    assert " cores (" in text and " GB RAM" in text  # the machine line
+    # --out: the curve has its own block; the main results block and the prose stay
+    assert "main table" in markdown and markdown.index("prose") < markdown.index(scale.SCALE_START)
+    assert "| 2k → 5k |" in markdown.split(scale.SCALE_START, 1)[1]
+
+
+@pytest.mark.parametrize(("text", "tweets"), [
+    ("300k", 300_000), ("0.3m", 300_000), ("1m", 1_000_000), ("10M", 10_000_000), ("1000000", 1_000_000),
+    ("1_000_000", 1_000_000), (" 2k ", 2_000), ("1.5m", 1_500_000), ("0.0005m", 500),
+])
+def test_sizes_parse(text: str, tweets: int) -> None:
+    assert scale.parse_size(text) == tweets
+
+
+@pytest.mark.parametrize("text", ["", "k", "abc", "0", "-1m", "0.5", "1.0001k", "1g", "inf", "nan"])
+def test_bad_sizes_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        scale.parse_size(text)
+
+
+def test_size_lists_are_sorted_and_deduplicated() -> None:
+    assert scale.parse_sizes("3m,0.3m,1m,300k") == [300_000, 1_000_000, 3_000_000]
+    assert scale.parse_sizes("1m,") == [1_000_000]
+    with pytest.raises(ValueError):
+        scale.parse_sizes(" , ")
+
+
+def test_the_file_names_are_those_of_the_side_by_side_run() -> None:
+    """0.3m and 300k name the same kept file, so a second run reuses it."""
+    assert [bench.size_label(n) for n in scale.parse_sizes("0.3m,1m,3m,10m")] == ["300k", "1m", "3m", "10m"]
+
+
+def test_growth_exponent_and_its_words() -> None:
+    assert scale.exponent(3.0, 3.0) == pytest.approx(1.0)
+    assert scale.exponent(1.0, 3.0) == pytest.approx(0.0)
+    assert scale.exponent(2.0, 1.0) is None and scale.exponent(0.0, 3.0) is None
+    assert [scale.shape(k) for k in (-0.3, 0.1, 0.5, 1.0, 1.3, None)] == [
+        "flat", "flat", "sub-linear", "linear", "super-linear", "–"]
+
+
+def test_bad_sizes_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--sizes", "lots"])
+    assert "not a size" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--sizes", "1m", "--tweets", "5"])
+    assert "do not go together" in capsys.readouterr().err
+
+
+def test_the_scale_module_leaves_the_main_table_alone(tmp_path: Path) -> None:
+    out = tmp_path / "R.md"
+    scale.write_block(out, "first\n")
+    scale.write_block(out, "second\n")
+    text = out.read_text(encoding="utf-8")
+    assert "second" in text and "first" not in text and text.count(scale.SCALE_START) == 1
