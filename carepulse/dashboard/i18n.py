@@ -30,7 +30,7 @@ def catalog(language: str) -> dict[str, str]:
     """msgid -> msgstr of every catalog file of ``language`` (empty translations left out)."""
     from babel.messages.pofile import read_po
 
-    found: dict[str, str] = {}
+    found: dict[str, str] = dict(metric_labels(language))
     folder = CATALOGS / language / "LC_MESSAGES"
     for path in sorted(folder.glob("*.po")):
         with path.open("rb") as handle:
@@ -38,6 +38,18 @@ def catalog(language: str) -> dict[str, str]:
                 if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
                     found[message.id] = message.string
     return found
+
+
+def metric_labels(language: str) -> dict[str, str]:
+    """English metric label -> its label in ``language``: the German are :mod:`carepulse.metrics.labels_de`, their
+    one home, so a verdict naming a metric, the Explore table and the exports' German headers all agree (the
+    catalog files repeat none of them; ``tests/dashboard/test_i18n.py`` checks)."""
+    if language != "de":
+        return {}
+    from carepulse.metrics import labels_de
+    from carepulse.metrics.registry import METRICS
+
+    return {m.label: labels_de.LABELS[m.name] for m in METRICS if m.name in labels_de.LABELS}
 
 
 def N_(message: str) -> str:

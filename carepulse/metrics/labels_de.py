@@ -24,12 +24,12 @@ LABELS: dict[str, str] = {
     "answered_threads": "Beantwortete Threads",
     "unanswered_threads": "Unbeantwortete Threads",
     "response_rate": "Antwortquote",
-    "first_response_median_s": "Erste Antwort, Median",
-    "first_response_p90_s": "Erste Antwort, 90. Perzentil",
-    "first_response_km_median_s": "Erste Antwort, Kaplan-Meier-Median",
+    "first_response_median_s": "Erstantwort, Median",
+    "first_response_p90_s": "Erstantwort, 90. Perzentil",
+    "first_response_km_median_s": "Erstantwort, Kaplan-Meier-Median",
     "sla_met_share": "SLA eingehalten",
-    "first_response_bh_median_s": "Erste Antwort in Geschäftszeiten, Median",
-    "first_response_bh_p90_s": "Erste Antwort in Geschäftszeiten, 90. Perzentil",
+    "first_response_bh_median_s": "Erstantwort in Geschäftszeiten, Median",
+    "first_response_bh_p90_s": "Erstantwort in Geschäftszeiten, 90. Perzentil",
     "sla_breached_threads": "SLA verletzt",
     "sla_breached_bh_threads": "SLA verletzt in Geschäftszeiten",
     "sla_met_bh_share": "SLA eingehalten in Geschäftszeiten",
@@ -74,7 +74,7 @@ LABELS: dict[str, str] = {
     # ---- statistics
     "csat_diff_twitter_hotline": "CSAT: Twitter minus Hotline",
     "resolution_diff_twitter_hotline": "Lösungsquote: Twitter minus Hotline",
-    "first_response_trend_s_per_week": "Trend der ersten Antwort",
+    "first_response_trend_s_per_week": "Trend der Erstantwort",
     "threads_forecast_4w": "Threads in den nächsten 4 Wochen",
 }
 

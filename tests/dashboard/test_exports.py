@@ -195,7 +195,7 @@ def in_xlsx(value: float) -> float:
     ("en", ["Account", "Threads", "Response rate (%)", "Response rate, 95% from (%)", "Response rate, 95% to (%)",
             "Response rate, n", "First response, median (min)", "First response, median, 95% from (min)"]),
     ("de", ["Konto", "Threads", "Antwortquote (%)", "Antwortquote, 95 % von (%)", "Antwortquote, 95 % bis (%)",
-            "Antwortquote, n", "Erste Antwort, Median (Min.)", "Erste Antwort, Median, 95 % von (Min.)"]),
+            "Antwortquote, n", "Erstantwort, Median (Min.)", "Erstantwort, Median, 95 % von (Min.)"]),
 ])
 def test_table_headers_speak_the_locale_and_the_machine_names_come_back(headline: dict[str, Any], locale: str,
                                                                         expected: list[str]) -> None:
@@ -231,7 +231,7 @@ def test_table_for_people_converts_by_the_unit(headline: dict[str, Any], tmp_pat
     path.write_bytes(exports.table_bytes(headline, "csv", "de"))
     back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
     minutes = [None if v["first_response_median_s"] is None else v["first_response_median_s"] / 60 for v in groups]
-    assert [None if pd.isna(v) else v for v in back["Erste Antwort, Median (Min.)"]] == minutes  # bit for bit
+    assert [None if pd.isna(v) else v for v in back["Erstantwort, Median (Min.)"]] == minutes  # bit for bit
     assert list(back["Antwortquote (%)"]) == [v["response_rate"] * 100 for v in groups]
     assert back["Threads"].dtype.kind == "i" and back["Antwortquote, n"].dtype.kind == "i"
     assert ".0;" not in path.read_text(encoding="utf-8-sig").split("\n")[1]  # 281, not 281.0
@@ -265,7 +265,7 @@ def test_table_units_without_the_sample(tmp_path: Path) -> None:
                                    "Resolution rate (%)", "First-response trend (min/week)",
                                    "Agents needed, today's volume (FTE)", "Payback month"]),
                            ("de", ["Kanal", "CRM-Fälle", "Kosten pro Fall (€)", "Kosten pro Fall, 95 % von (€)",
-                                   "Lösungsquote (%)", "Trend der ersten Antwort (Min./Woche)",
+                                   "Lösungsquote (%)", "Trend der Erstantwort (Min./Woche)",
                                    "Benötigte Agenten, heutiges Volumen (VZÄ)", "Amortisationsmonat"])):
         sheets = xlsx_sheets(exports.table_bytes(result, "xlsx", locale))  # type: ignore[arg-type]
         assert list(sheets["data"][0]) == header
@@ -341,7 +341,7 @@ def test_parquet_and_raw_csv_are_for_machines(headline: dict[str, Any], tmp_path
         v["first_response_median_s"] for v in groups.values()]
     columns = {c["name"]: c for c in json.loads(table.schema.metadata[b"carepulse.columns"])}
     assert columns["first_response_median_s"]["header_en"] == "First response, median (min)"
-    assert columns["first_response_median_s"]["header_de"] == "Erste Antwort, Median (Min.)"
+    assert columns["first_response_median_s"]["header_de"] == "Erstantwort, Median (Min.)"
     assert columns["first_response_median_s"]["unit"] == "seconds"
     assert columns["first_response_median_s"]["for_people"]["per"] == 60
     assert columns["response_rate"]["for_people"]["times"] == 100

@@ -154,3 +154,21 @@ def test_the_language_switch_persists_and_sets_html_lang(demo_db: Path) -> None:
     assert out["switch"] == [302, "/team?from=2026-06-01", True]
     assert out["after"] == {"lang": ["en"], "logout_de": False, "en": True}  # the cookie persists
     assert out["bad"] == 404 and out["offsite"] == "/"
+
+
+def test_metric_labels_have_one_german_home() -> None:
+    """A metric's German label is written once (metrics/labels_de.py): the catalogs take it from there, so a
+    verdict naming the metric, the Explore table and the exports' headers cannot drift apart."""
+    from babel.messages.pofile import read_po
+
+    from carepulse.metrics import labels_de
+    from carepulse.metrics.registry import METRICS
+
+    labels = {m.label for m in METRICS}
+    for path in sorted((i18n.CATALOGS / "de" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            repeated = [m.id for m in read_po(handle) if m.id in labels]
+        assert repeated == [], f"{path.name} repeats metric labels (their German is in labels_de.py): {repeated}"
+    german = i18n.catalog("de")
+    assert all(german[m.label] == labels_de.LABELS[m.name] for m in METRICS)
+    assert i18n._("First response, median", "de") == labels_de.LABELS["first_response_median_s"]
