@@ -1,7 +1,7 @@
 """The words of the interface in German and English: ``_("English text")`` gives the request's language.
 
 English is written in the code; the German comes from gettext message catalogs
-(``carepulse/dashboard/locale/de/LC_MESSAGES/*.po``, read with Babel; one file per part of the
+(``carepulse/core/locale/de/LC_MESSAGES/*.po``, read with Babel, :mod:`carepulse.core.i18n`; one file per part of the
 interface, merged). A message with placeholders is translated whole and formatted after:
 ``_("{n} threads").format(n=...)``, so a translator sees the sentence, not its pieces. The language is the
 navbar switch's cookie, else the configured ``locale`` (German for the German demo); numbers and dates
@@ -14,42 +14,19 @@ string that does not go through ``_``.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from carepulse.core.i18n import CATALOGS, LANGUAGE_NAMES, LANGUAGES
 from carepulse.dashboard import state
+from carepulse.metrics import words
+from carepulse.metrics.words import metric_labels
 
-LANGUAGES = ("de", "en")
-LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
-CATALOGS = Path(__file__).parent / "locale"
+__all__ = ["CATALOGS", "LANGUAGES", "LANGUAGE_NAMES", "N_", "_", "catalog", "metric_labels"]
 
 
-@lru_cache(maxsize=4)
 def catalog(language: str) -> dict[str, str]:
-    """msgid -> msgstr of every catalog file of ``language`` (empty translations left out)."""
-    from babel.messages.pofile import read_po
-
-    found: dict[str, str] = dict(metric_labels(language))
-    folder = CATALOGS / language / "LC_MESSAGES"
-    for path in sorted(folder.glob("*.po")):
-        with path.open("rb") as handle:
-            for message in read_po(handle):
-                if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
-                    found[message.id] = message.string
-    return found
-
-
-def metric_labels(language: str) -> dict[str, str]:
-    """English metric label -> its label in ``language``: the German are :mod:`carepulse.metrics.labels_de`, their
-    one home, so a verdict naming a metric, the Explore table and the exports' German headers all agree (the
-    catalog files repeat none of them; ``tests/dashboard/test_i18n.py`` checks)."""
-    if language != "de":
-        return {}
-    from carepulse.metrics import labels_de
-    from carepulse.metrics.registry import METRICS
-
-    return {m.label: labels_de.LABELS[m.name] for m in METRICS if m.name in labels_de.LABELS}
+    """msgid -> msgstr of ``language``: the catalog files and the metrics' labels (:mod:`carepulse.metrics.words`)."""
+    return words.catalog(language)
 
 
 def N_(message: str) -> str:
