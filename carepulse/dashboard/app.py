@@ -264,7 +264,8 @@ def report_route(fmt: str) -> Any:
     period = flask.request.args.get("period", "LAST-4-WEEKS")[:40]
     compare = flask.request.args.get("compare", "previous")[:20]
     try:
-        content = state.load(render_report, period, fmt, compare=compare)
+        # in the reader's language (the switch's cookie, else the configured locale), as the page they came from
+        content = state.load(render_report, period, fmt, compare=compare, language=state.locale())
     except CarepulseError as exc:
         return flask.Response(f"error: {exc}\n", status=400, mimetype="text/plain")
     _audit("report", {"route": flask.request.path, "period": period, "compare": compare})

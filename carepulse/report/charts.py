@@ -98,12 +98,13 @@ def _legend(items: Sequence[tuple[str, str]], y: float) -> list[str]:
 
 
 def column_chart(title: str, labels: Sequence[str], bars: Sequence[Bar], unit: str,
-                 legend: Sequence[tuple[str, str]] = ()) -> str:
-    """Vertical bars over time (threads per week): one bar per label, value axis from zero."""
+                 legend: Sequence[tuple[str, str]] = (), locale: units.Locale = "en") -> str:
+    """Vertical bars over time (threads per week): one bar per label, value axis from zero; numbers in
+    ``locale``'s format (every word is the caller's, already in the report's language)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     values = [b.value for b in bars if b.value is not None]
     top = nice_top(max(values, default=0.0))
-    body = _grid(top, lambda v: units.format_value(v, unit), plot_h, plot_w)
+    body = _grid(top, lambda v: units.format_value(v, unit, locale), plot_h, plot_w)
     slot = plot_w / max(1, len(bars))
     xs = []
     for i, bar in enumerate(bars):
@@ -115,20 +116,21 @@ def column_chart(title: str, labels: Sequence[str], bars: Sequence[Bar], unit: s
         opacity = ' fill-opacity="0.45"' if bar.faint else ""
         body.append(f'<rect x="{_f(x)}" y="{_f(TOP + plot_h - h)}" width="{_f(slot * 0.7)}" height="{_f(h)}" '
                     f'fill="{bar.colour}"{opacity}><title>{escape(bar.label)}: '
-                    f'{escape(units.format_value(bar.value, unit))}</title></rect>')
+                    f'{escape(units.format_value(bar.value, unit, locale))}</title></rect>')
     body += _x_labels(labels, xs)
     body += _legend(legend, HEIGHT - 5)
     return svg(body, title)
 
 
 def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]],
-               unit: str, top: float | None = None, target: tuple[float, str] | None = None) -> str:
+               unit: str, top: float | None = None, target: tuple[float, str] | None = None,
+               locale: units.Locale = "en") -> str:
     """Lines over the same time slots (a share per week); each series is (name, colour, values), a value
     of None leaves a gap. ``target`` draws a dashed reference line with its label."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     values = [v for _, _, vs in series for v in vs if v is not None]
     top = top if top is not None else nice_top(max(values, default=0.0))
-    body = _grid(top, lambda v: units.format_value(v, unit), plot_h, plot_w)
+    body = _grid(top, lambda v: units.format_value(v, unit, locale), plot_h, plot_w)
     slot = plot_w / max(1, len(labels))
     xs = [LEFT + slot * (i + 0.5) for i in range(len(labels))]
 
@@ -149,7 +151,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, st
                 continue
             run.append(f"{_f(x)},{_f(y_of(v))}")
             body.append(f'<circle cx="{_f(x)}" cy="{_f(y_of(v))}" r="2" fill="{colour}"><title>{escape(name)}: '
-                        f'{escape(units.format_value(v, unit))}</title></circle>')
+                        f'{escape(units.format_value(v, unit, locale))}</title></circle>')
         body.extend(_polyline(run, colour))
     body += _x_labels(labels, xs)
     body += _legend([(name, colour) for name, colour, _ in series], HEIGHT - 5)
@@ -162,7 +164,8 @@ def _polyline(points: list[str], colour: str) -> list[str]:
     return [f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="1.5"/>']
 
 
-def bar_chart(title: str, bars: Sequence[Bar], unit: str, missing_text: str = "no value") -> str:
+def bar_chart(title: str, bars: Sequence[Bar], unit: str, missing_text: str = "no value",
+              locale: units.Locale = "en") -> str:
     """Horizontal bars with their value written beside them and 95 % intervals as whiskers."""
     row, label_w = 30.0, 112.0
     height = int(TOP + row * len(bars) + 8)
@@ -187,5 +190,5 @@ def bar_chart(title: str, bars: Sequence[Bar], unit: str, missing_text: str = "n
             body.append(f'<path d="M{_f(x1)} {_f(mid)}H{_f(x2)}M{_f(x1)} {_f(mid - 3)}V{_f(mid + 3)}'
                         f'M{_f(x2)} {_f(mid - 3)}V{_f(mid + 3)}" stroke="{INK}" stroke-width="0.8" fill="none"/>')
             end = max(end, x2 - label_w)
-        body.append(text(label_w + end + 4, y + 11, units.format_value(bar.value, unit), size=7.5))
+        body.append(text(label_w + end + 4, y + 11, units.format_value(bar.value, unit, locale), size=7.5))
     return svg(body, title, height=height)

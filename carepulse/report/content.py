@@ -17,6 +17,7 @@ from typing import Any, Literal
 from carepulse import __version__
 from carepulse.core.config import Settings
 from carepulse.core.errors import ConfigError, DataError
+from carepulse.core.text import Text
 from carepulse.metrics import deltas, engine, periods, registry
 from carepulse.metrics.cells import Cell, Value
 from carepulse.metrics.context import Database, Filters
@@ -24,6 +25,12 @@ from carepulse.metrics.data_views import filter_options, warehouse_summary
 from carepulse.metrics.economics import assumptions
 from carepulse.metrics.periods import Period, parse_period
 from carepulse.metrics.registry import Metric
+
+
+def N_(message: str) -> str:
+    """Marks an English message for the catalogs; it is translated where it is shown (render, words)."""
+    return message
+
 
 CompareMode = Literal["previous", "year"]
 COMPARE_MODES: tuple[str, ...] = ("previous", "year")
@@ -34,12 +41,13 @@ TWITTER_COST = "twitter_cost_per_case"
 HOTLINE_COST = "hotline_cost_per_case"
 
 # Page 1, section by section: (heading, metric names). Order is reading order.
+# The headings are English message ids (N_), said in the report's language where they are shown.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Does the pilot pay off?", ("pilot_net_benefit_eur", TWITTER_COST, HOTLINE_COST,
-                                 "hotline_variable_cost_per_case")),
-    ("Satisfaction", ("csat_mean", "resolution_rate", "fcr_rate")),
-    ("Speed", ("first_response_median_s", "first_response_p90_s", "sla_met_share", "response_rate")),
-    ("Queue", ("unanswered_threads", "threads")),
+    (N_("Does the pilot pay off?"), ("pilot_net_benefit_eur", TWITTER_COST, HOTLINE_COST,
+                                     "hotline_variable_cost_per_case")),
+    (N_("Satisfaction"), ("csat_mean", "resolution_rate", "fcr_rate")),
+    (N_("Speed"), ("first_response_median_s", "first_response_p90_s", "sla_met_share", "response_rate")),
+    (N_("Queue"), ("unanswered_threads", "threads")),
 )
 # Computed once per period with the date filter; the channel split gives the two costs per case.
 PERIOD_METRICS: tuple[str, ...] = (
@@ -161,8 +169,9 @@ def report_metrics() -> dict[str, Metric]:
     lookup = registry.REGISTRY
     cost = lookup["cost_per_case"]
     extra = {
-        TWITTER_COST: replace(cost, name=TWITTER_COST, label="Cost per Twitter case"),
-        HOTLINE_COST: replace(cost, name=HOTLINE_COST, label="Cost per hotline case", higher_is_better=None),
+        TWITTER_COST: replace(cost, name=TWITTER_COST, label=N_("Cost per Twitter case")),
+        HOTLINE_COST: replace(cost, name=HOTLINE_COST, label=N_("Cost per hotline case"),
+                              higher_is_better=None),
     }
     names = [n for _, group in SECTIONS for n in group]
     return {n: extra.get(n) or lookup[n] for n in names}
@@ -290,12 +299,13 @@ def _is_day(key: str) -> bool:
 
 
 def _notes(current: Mapping[str, Cell]) -> list[str]:
-    """The engine's sentences for withheld or qualified numbers of the period (not enough data, no CRM ...)."""
+    """The engine's sentences for withheld or qualified numbers of the period (not enough data, no CRM ...),
+    each after its metric's label; both stay translatable (a :class:`Text` whose parts are said apart)."""
     out: list[str] = []
     for name, metric in report_metrics().items():
         note = current.get(name, Cell()).note
         if note and current.get(name, Cell()).value is None:
-            out.append(f"{metric.label}: {note}")
+            out.append(Text("{label}: {note}", label=Text(metric.label), note=note))
     return out
 
 

@@ -19,7 +19,7 @@ from carepulse.report import charts, content, render, render_report, words
 from carepulse.warehouse import Warehouse
 
 HEADINGS_1 = ("Twitter customer service: management report", "Does the pilot pay off?", "Satisfaction", "Speed",
-              "Queue", "Trends", "Threads per week", "SLA met share per week", "Cost per case: Twitter vs hotline")
+              "Queue", "Trends", "Threads per week", "SLA met share per week", "Cost per case, Twitter vs hotline")
 HEADINGS_2 = ("Assumptions, data and definitions", "Cost model", "Data coverage", "How changes are tested",
               "Definitions", "docs/metrics.md")
 
@@ -59,7 +59,7 @@ def test_demo_pdf_has_two_pages_with_headings_period_and_the_engines_numbers(dem
 def test_twcs_sample_reports_a_month_and_a_week_on_two_pages(twcs_db: Path) -> None:
     reader, settings = Warehouse(twcs_db).reader(), Settings(db=twcs_db)
     for text in ("2017-10", "2017-W44"):
-        pdf = render_report(text, "pdf", db=reader, settings=settings, compare="previous")
+        pdf = render_report(text, "pdf", db=reader, settings=settings, compare="previous", language="en")
         pages = _pages(pdf)
         assert len(pages) == 2, text
         assert text in pages[0]
@@ -78,7 +78,7 @@ def test_delta_words_match_deltas_compare(demo_db: Path) -> None:
     before = engine.compute(names, None, Filters(date_from=previous.start, date_to=previous.end), db=reader,
                             settings=settings, ci=True)
     own = deltas.compare(now.metrics, now.total, before.total, (period.days, previous.days))
-    page = render.html_document(gathered)
+    page = render.html_document(gathered, "en")
     for name in names:
         fig = gathered.figure(name)
         assert fig.delta.change == pytest.approx(own[name].change)
@@ -101,14 +101,18 @@ def test_delta_words_match_deltas_compare(demo_db: Path) -> None:
 
 def test_direction_and_noise_words() -> None:
     base = deltas.Delta("x", 2.0, 1.0, 1.0, 1.0, True, 0.01, True, "m")
-    assert (words.direction_word(base), words.noise_word(base), words.tone(base)) == ("better", "beyond noise", "good")
+    assert (words.direction_word(base, "en"), words.noise_word(base, "en"), words.tone(base)) == (
+        "better", "beyond noise", "good")
     worse = replace(base, better=False, beyond_noise=False)
-    assert (words.direction_word(worse), words.noise_word(worse), words.tone(worse)) == ("worse", "within noise",
-                                                                                        "neutral")
+    assert (words.direction_word(worse, "en"), words.noise_word(worse, "en"), words.tone(worse)) == (
+        "worse", "within noise", "neutral")
     untested = replace(base, better=None, p=None, beyond_noise=None, change=-1.0)
-    assert (words.direction_word(untested), words.noise_word(untested)) == ("down", "not tested")
+    assert (words.direction_word(untested, "en"), words.noise_word(untested, "en")) == ("down", "not tested")
     none = replace(base, current=None, change=None, better=None)
-    assert words.direction_word(none) == "no comparison" and words.change_text(none, "count") == ""
+    assert words.direction_word(none, "en") == "no comparison" and words.change_text(none, "count", "en") == ""
+    # the same verdicts in German, from the catalogs (the dashboard's words for better and noise)
+    assert (words.direction_word(base, "de"), words.noise_word(base, "de")) == ("besser", "über dem Rauschen")
+    assert (words.direction_word(untested, "de"), words.noise_word(untested, "de")) == ("gesunken", "nicht getestet")
 
 
 def test_html_escapes_hostile_values_and_loads_nothing(demo_db: Path) -> None:
@@ -119,12 +123,13 @@ def test_html_escapes_hostile_values_and_loads_nothing(demo_db: Path) -> None:
     evil = replace(gathered, period=replace(gathered.period, label=hostile),
                    assumptions={**gathered.assumptions, "channels": channels, "pilot_start": hostile},
                    notes=(hostile,))
-    page = render.html_document(evil)
-    assert "<script" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
-    for outside in ("href=", "src=", "@import", "url(", "https://"):
-        assert outside not in page
-    assert page.count("http://") == page.count('xmlns="http://www.w3.org/2000/svg"')  # only the SVG namespace
+    for language in ("en", "de"):
+        page = render.html_document(evil, language)
+        assert "<script" not in page
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+        for outside in ("href=", "src=", "@import", "url(", "https://"):
+            assert outside not in page
+        assert page.count("http://") == page.count('xmlns="http://www.w3.org/2000/svg"')  # only the SVG namespace
 
 
 def test_weekly_blocks_count_back_from_the_end_and_add_exactly() -> None:
@@ -185,7 +190,7 @@ def test_html_without_out_goes_to_the_current_directory(demo_db: Path, tmp_path:
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = _cli(["report", "--period", "LAST-4-WEEKS", "--format", "html", "--db", str(demo_db),
-                           "--compare", "year"], capsys)
+                           "--compare", "year", "--lang", "en"], capsys)
     assert code == 0, err
     written = tmp_path / "carepulse-report-LAST-4-WEEKS.html"
     assert out.strip() == str(written)

@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--db", type=Path, default=None, help="warehouse file (default from settings)")
     p.add_argument("--compare", choices=("previous", "year"), default="previous",
                    help="compare with the previous period (default) or the same period a year earlier")
+    p.add_argument("--lang", dest="language", choices=("de", "en"), default=None,
+                   help="language of the report's words and number formats (default: locale in carepulse.toml, "
+                        "German unless set)")
     p.set_defaults(func=run)
 
 
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from carepulse.warehouse import Warehouse
 
     data = render_report(args.period, args.fmt, db=Warehouse(settings.db).reader(), settings=settings,
-                         compare=args.compare)
+                         compare=args.compare, language=args.language)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
     try:
