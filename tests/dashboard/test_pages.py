@@ -560,3 +560,16 @@ def test_the_bar_names_an_agent_filter_and_links_to_all_agents(demo_state: state
     assert i18n._("all agents") == "alle Agenten"
     [link] = [c for c in walk(bar) if getattr(c, "children", None) == i18n._("all agents")]
     assert link.href == "?team=Social+Care"
+
+
+def test_the_audit_log_reads_in_the_page_language(demo_state: state.DashboardState) -> None:
+    """Actions and detail keys are codes in the log; the Data page words them (the German demo)."""
+    from datetime import UTC, datetime
+
+    from carepulse.warehouse.audit import AuditEntry
+
+    entry = AuditEntry(datetime(2026, 11, 3, 12, 0, tzinfo=UTC), "anna", "export",
+                       {"csv_raw": False, "route": "/export/threads.csv", "tweets": 3})
+    row = data_page.audit_rows([entry], "Europe/Berlin")[0]
+    assert row["action"] == "Download" and row["at"] == "2026-11-03T13:00:00"
+    assert row["detail"] == "Roh-CSV: nein · Route: /export/threads.csv · tweets: 3"  # a table name stays

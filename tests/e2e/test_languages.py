@@ -3,7 +3,8 @@ at (``artifacts/screenshots/<language>-<page>.png``), and a check of the words a
 
 The check reads what a reader sees (the visible text, the figures' SVG text, tooltips' ``title``), leaves
 out what is data or code (tweet texts, SQL in ``<pre>``, ``<code>`` commands, file names, raw quarantined
-records and their reasons, which the run log records in English as the ETL wrote them), and fails on:
+records and their reasons, which the run log records in English as the ETL wrote them, and the audit
+log's details: filter queries as sent), and fails on:
 
 - German pages: any piece of an English message of the catalog whose German differs (so an English
   sentence that slipped past ``_()`` shows up), and English filler words that no German sentence has;
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.e2e
 
 # The words a reader sees: text nodes outside code and tweet texts, the SVG text of figures, titles.
 SEEN = """() => {
-  const data = ['first_text', 'raw', 'file', 'reason', 'reason_kind'].map((c) => `.ag-cell[col-id="${c}"]`);
+  const data = ['first_text', 'raw', 'file', 'reason', 'reason_kind', 'detail'].map((c) => `.ag-cell[col-id="${c}"]`);
   const skip = (el) => el.closest(['pre', 'code', '.tweet-text', 'script', 'style', ...data].join(', '));
   const parts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
