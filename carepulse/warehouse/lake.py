@@ -80,9 +80,15 @@ class Lake:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._manifest: dict[str, Any] | None = None
 
     def manifest(self) -> dict[str, Any]:
-        """The manifest; a directory without one, a damaged one or a newer lake raises DataError."""
+        """The manifest (read once); a directory without one, a damaged one or a newer lake raises DataError."""
+        if self._manifest is None:
+            self._manifest = self._read_manifest()
+        return self._manifest
+
+    def _read_manifest(self) -> dict[str, Any]:
         target = self.path / MANIFEST
         if not self.path.is_dir():
             raise DataError(f"no lake at {self.path}: write one with carepulse lake export --db FILE --out DIR")

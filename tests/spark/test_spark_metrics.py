@@ -99,7 +99,7 @@ MOMENTS = [datetime(2017, 10, d, 0, 30, 0, 250_000, tzinfo=UTC) for d in range(2
 
 # DuckDB statements with the traps the translation fixes, on edge values: the same rows on both engines.
 # (Moments are named ``*_at``, as the warehouse names them: the translation reads the name, spark_sql._is_instant.)
-FIXED = [
+FIXED: list[tuple[str, dict[str, Any] | None]] = [
     ("SELECT isodow(m_at) AS d, ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][isodow(m_at)] AS label, "
      "dayofweek(m_at) FROM (SELECT unnest($moments) AS m_at) ORDER BY m_at", {"moments": MOMENTS}),
     ("SELECT epoch(m_at) - epoch($as_of), timezone('Europe/Berlin', m_at), hour(timezone('Europe/Berlin', m_at)), "
@@ -115,7 +115,40 @@ FIXED = [
      {"lo": datetime(2017, 10, 1, 23, 0, tzinfo=UTC), "hi": datetime(2017, 10, 2, 1, 0, tzinfo=UTC), "i": 3}),
     ("SELECT d.x, CAST($day AS DATE) + CAST(d.x AS INTEGER) FROM range(0, 3) AS d(x) ORDER BY d.x",
      {"day": date(2017, 12, 30)}),
+    ("SELECT x FROM (SELECT unnest([1, 2, 3]) AS x) WHERE x IN (SELECT $v) AND x < $w", {"v": 2, "w": 3.5}),
 ]
+
+
+def test_values_as_literals_give_the_same_rows(spark: Any) -> None:
+    """Where Spark takes no marker the engine writes the values in as literals: the same rows as with markers."""
+    from carepulse.warehouse.engines.spark_literals import with_literals
+
+    for sql, params in FIXED:
+        if params:
+            con = duckdb.connect(":memory:")
+            con.execute("SET TimeZone = 'UTC'")
+            assert spark.sql(with_literals(sql, params)).collect() == [tuple(r) for r in con.execute(
+                sql, params).fetchall()], sql
+
+
+def test_a_refused_marker_is_run_again_with_literals(spark: Any, sample_lake: tuple[Path, Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    engine_of_its_own = SparkLake(sample_lake[1], spark)  # nothing kept from the other tests
+    engine_of_its_own.ensure_views()
+    real = spark.sql
+
+    def no_markers(query: str, args: Any = None) -> Any:
+        if args:
+            raise RuntimeError("[UNSUPPORTED_FEATURE.PARAMETER_MARKER_IN_UNEXPECTED_STATEMENT] not here")
+        return real(query)
+
+    monkeypatch.setattr(spark, "sql", no_markers)
+    rows = engine_of_its_own.connection().execute(
+        "SELECT count(*) FROM tweets WHERE created_at <= $at AND author_handle <> $who",
+        {"at": datetime(2017, 11, 1, tzinfo=UTC), "who": "o'brien"}).fetchall()
+    monkeypatch.undo()
+    con = duckdb.connect(str(sample_lake[0]), read_only=True)
+    assert rows == con.execute("SELECT count(*) FROM tweets WHERE created_at <= '2017-11-01 00:00:00+00'").fetchall()
 
 
 @pytest.mark.parametrize(("sql", "params"), FIXED)

@@ -107,6 +107,7 @@ def test_untranslated_traps_are_refused_by_the_translation(sql: str) -> None:
     ("SELECT date_diff('day', lo, hi) FROM t", "DATEDIFF(CAST(hi AS DATE), CAST(lo AS DATE))"),
     ("SELECT date_trunc('week', local_start) FROM t", "CAST(DATE_TRUNC('WEEK', local_start) AS TIMESTAMP_NTZ)"),
     ("SELECT d.x FROM range(0, 7) AS d(x)", "RANGE(0, 7) AS d(x)"),
+    ("SELECT x FROM t WHERE x IN (SELECT $v)", "x IN (SELECT :v AS v)"),  # else Spark reads SELECT:v, a path
     ("SELECT path FROM duckdb_databases()", "FROM carepulse_duckdb_databases"),
     ("SELECT CAST($h AS UBIGINT[])", "CAST(:h AS ARRAY<DECIMAL(20, 0)>)"),
     ("SELECT CAST($opens AS TIME[])", "CAST(:opens AS ARRAY<TIME>)"),
@@ -119,6 +120,22 @@ def test_untranslated_traps_are_refused_by_the_translation(sql: str) -> None:
 ])
 def test_fix_ups(duckdb_sql: str, spark_part: str) -> None:
     assert spark_part in to_spark(duckdb_sql)
+
+
+def test_values_as_literals_where_spark_takes_no_marker() -> None:
+    from datetime import UTC, date, datetime, time, timedelta, timezone
+
+    from carepulse.warehouse.engines.spark_literals import with_literals
+
+    berlin = timezone(timedelta(hours=1))
+    sql = with_literals("SELECT $at, $day, $opens, $name, $inf, $ids FROM t WHERE x IN (SELECT $name)",
+                        {"at": datetime(2017, 12, 2, 19, 6, 3, 500, tzinfo=berlin), "day": date(2017, 1, 2),
+                         "opens": time(8), "name": "o'brien", "inf": float("-inf"), "ids": (1, 2)})
+    assert sql == ("SELECT CAST('2017-12-02 18:06:03.000500' AS TIMESTAMP) AS at, CAST('2017-01-02' AS DATE) AS day, "
+                   "CAST('08:00:00' AS TIME) AS opens, 'o\\'brien' AS name, CAST('-Infinity' AS DOUBLE) AS inf, "
+                   "ARRAY(1, 2) AS ids FROM t WHERE x IN (SELECT 'o\\'brien' AS name)")
+    assert with_literals("SELECT * FROM t LIMIT ?", [5]) == "SELECT * FROM t LIMIT 5"
+    assert datetime(2017, 1, 1, tzinfo=UTC)  # moments go in as UTC: the Spark session's zone
 
 
 def test_schema_names_every_moment_column_at() -> None:

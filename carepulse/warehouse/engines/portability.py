@@ -17,7 +17,8 @@ The traps (from the feasibility study of issue 17, and those found while transla
 * ``len(list)`` / ``length(list)``: DuckDB counts list elements, Spark's ``length`` characters.
 * ``unnest(...) WITH ORDINALITY``: becomes Spark's 0-based ``POSEXPLODE``; DuckDB counts from 1.
 * ``epoch(ts)``: becomes ``unix_timestamp``, whole seconds; DuckDB keeps the microseconds.
-* ``ASOF JOIN``: Spark has none (SQLGlot writes it through unchanged).
+* ``ASOF JOIN``: Spark has none (SQLGlot writes it through unchanged); the translation turns the
+  ``l.t >= r.t`` form into a range join, any other form is refused.
 * two ``unnest`` in one ``SELECT``: DuckDB zips them, Spark refuses two generators.
 * ``list(x ORDER BY x)`` / ``array_agg``: becomes ``collect_list``, which drops the ORDER BY and the NULLs.
 * ``arg_min(x, k)`` / ``arg_max``: becomes ``min_by``, which returns a NULL ``x`` where DuckDB skips it.
@@ -59,7 +60,7 @@ UNTRANSLATED = {
 _TEXT_FUNCTIONS = ("Lower", "Upper", "Trim", "Concat", "DPipe", "Substring", "RegexpExtract", "Replace")
 
 
-def _is_text(node: exp.Expression) -> bool:
+def _is_text(node: exp.Expr) -> bool:
     from sqlglot import exp
 
     if isinstance(node, exp.Literal):
@@ -69,7 +70,7 @@ def _is_text(node: exp.Expression) -> bool:
     return type(node).__name__ in _TEXT_FUNCTIONS
 
 
-def _filter_of(node: exp.Expression) -> exp.Expression | None:
+def _filter_of(node: exp.Expr) -> exp.Expr | None:
     """The ``FILTER (WHERE ...)`` condition of an aggregate, if it has one."""
     from sqlglot import exp
 
@@ -80,7 +81,7 @@ def _filter_of(node: exp.Expression) -> exp.Expression | None:
     return None
 
 
-def guards_null(condition: exp.Expression | None, value: exp.Expression) -> bool:
+def guards_null(condition: exp.Expr | None, value: exp.Expr) -> bool:
     """Whether ``condition`` (a filter) has ``value IS NOT NULL`` as one of its AND-ed terms."""
     from sqlglot import exp
 
@@ -94,7 +95,7 @@ def guards_null(condition: exp.Expression | None, value: exp.Expression) -> bool
     return False
 
 
-def ordered_by_itself(agg: exp.ArrayAgg) -> exp.Expression | None:
+def ordered_by_itself(agg: exp.ArrayAgg) -> exp.Expr | None:
     """The aggregated value of ``list(x ORDER BY x)`` (ascending, one key, the value itself), else None."""
     from sqlglot import exp
 
@@ -108,7 +109,7 @@ def ordered_by_itself(agg: exp.ArrayAgg) -> exp.Expression | None:
     return None
 
 
-def traps(tree: exp.Expression) -> Iterator[tuple[str, str]]:
+def traps(tree: exp.Expr) -> Iterator[tuple[str, str]]:
     """(construct, why) for each construct of ``tree`` that would change meaning on Spark."""
     from sqlglot import exp
 
@@ -137,7 +138,7 @@ def traps(tree: exp.Expression) -> Iterator[tuple[str, str]]:
             value = ordered_by_itself(node) if isinstance(node.this, exp.Order) else node.this
             if isinstance(node.this, exp.Order) and value is None:
                 yield ("list(... ORDER BY ...)", "collect_list keeps no order; only list(x ORDER BY x) is sorted")
-            elif not guards_null(_filter_of(node), value):
+            elif value is None or not guards_null(_filter_of(node), value):
                 yield ("list()/array_agg() without FILTER (WHERE x IS NOT NULL)",
                        "DuckDB keeps NULL elements, Spark's collect_list drops them")
         elif isinstance(node, exp.ArgMin | exp.ArgMax):
@@ -149,7 +150,7 @@ def traps(tree: exp.Expression) -> Iterator[tuple[str, str]]:
             yield (f"{node.name.lower()}()", UNTRANSLATED[node.name.lower()])
 
 
-def check(tree: exp.Expression, sql: str = "") -> None:
+def check(tree: exp.Expr, sql: str = "") -> None:
     """Raise :class:`PortabilityError` naming every construct of ``tree`` that would change meaning."""
     found = dict(traps(tree))
     if found:
