@@ -1,8 +1,10 @@
-"""``carepulse lake export``: the warehouse's tables as a lake of Hive-partitioned Parquet.
+"""``carepulse lake export`` and ``carepulse lake ingest``: a lake of Hive-partitioned Parquet.
 
 A lake is what engines beyond one DuckDB file read (``carepulse metrics --lake DIR --engine spark``);
-its layout and how to move it to Iceberg or Delta are in docs/scale.md. Like ``ingest``, the command
-prints its accounting (rows, months, files and bytes per table) and any failure as one ``error:`` line.
+its layout and how to move it to Iceberg or Delta are in docs/scale.md. ``export`` writes a warehouse's
+tables as one; ``ingest`` loads raw tweet files straight into one, threads rebuilt on DuckDB or Spark,
+with the accounting and quarantine of ``carepulse ingest``. Both print their accounting and any failure
+as one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 from carepulse.core.config import load_settings
+from carepulse.core.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +27,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--db", type=Path, default=None, help="warehouse file (default from settings)")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="the lake directory")
     export.set_defaults(func=run_export)
+    ingest = actions.add_parser("ingest", help="load tweet files into a lake, threads rebuilt on DuckDB or Spark",
+                                description="Load tweet files into the lake at --lake (created when missing) with "
+                                            "the rules and accounting of carepulse ingest; the touched "
+                                            "conversations' threads are rebuilt on --engine.")
+    kinds = ingest.add_subparsers(dest="kind", metavar="SOURCE", required=True)
+    for kind, text in (("twcs", "the 'Customer Support on Twitter' corpus layout (CSV)"),
+                       ("jsonl", "Twitter API v2 responses as twarc2 writes them (JSONL)")):
+        parser_kind = kinds.add_parser(kind, help=text)
+        parser_kind.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser_kind.add_argument("--lake", type=Path, required=True, metavar="DIR", help="the lake directory")
+        parser_kind.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                                 help="what rebuilds the threads: duckdb (default) or spark (carepulse[spark])")
+        parser_kind.add_argument("--account", action="append", default=[], metavar="HANDLE",
+                                 help="a brand handle (jsonl: required once; twcs marks brand tweets itself)")
+        parser_kind.set_defaults(func=run_ingest)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -33,4 +51,22 @@ def run_export(args: argparse.Namespace) -> int:
     report = export(settings.db, args.out)
     for line in report.lines():
         print(line, file=sys.stdout)
+    return 0
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from carepulse.etl.lake_ingest import ingest_lake
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
+        raise ConfigError("lake ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
+    report = ingest_lake(args.lake, args.kind, list(args.files), settings, engine=args.engine, accounts=args.account)
+    for line in report.lines():
+        print(line, file=sys.stdout)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stdout)
+    quarantined = sum(f.quarantined for f in report.files)
+    if quarantined:
+        print(f"{quarantined:,} records quarantined with their reasons: see the lake's quarantine table",
+              file=sys.stdout)
     return 0

@@ -11,6 +11,7 @@ deliberate: the metric code stays as it is, and every engine is tested against t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -53,6 +54,30 @@ class Engine(Protocol):
     def connection(self) -> Any: ...
 
     def close(self) -> None: ...
+
+
+class LakeWork(Protocol):
+    """What a lake ingest (``carepulse.etl.lake_ingest``) needs of an engine beyond the metrics' reads.
+
+    An iterated rebuild must not re-run its history on every pass, so each step is kept as a named
+    relation (a table on DuckDB, a checkpointed temp view on Spark: the lineage stays one step long);
+    its inputs arrive as Parquet folders, and its results leave as Parquet written by the engine itself,
+    so nothing large passes through the driver. Statements are DuckDB SQL, as for ``connection()``.
+    Results are never kept (``SparkLake.remember``): the relations change between passes.
+    """
+
+    def attach(self, name: str, folder: Path) -> None:
+        """Name the Parquet files of ``folder`` (flat, not partitioned) as the relation ``name``."""
+
+    def materialise(self, name: str, sql: str) -> None:
+        """Run ``sql`` and keep its rows as the relation ``name`` (replacing one of that name)."""
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The rows of ``sql``, now (for small results: counts, months, the tweets of a reply cycle)."""
+
+    def write(self, name: str, folder: Path, order: str, partition: str | None) -> None:
+        """Write the relation ``name`` as Parquet to the new folder ``folder``: Hive partitions of the column
+        ``partition`` (left out of the files) or one file, sorted by ``order`` (column names) within each."""
 
 
 class ArrowResult:

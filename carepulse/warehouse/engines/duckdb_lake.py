@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from carepulse.warehouse.lake import Lake
 from carepulse.warehouse.store import READ_MEMORY_LIMIT, sql_text
@@ -64,6 +65,30 @@ class DuckDBLake:
             cursor = self._con.cursor()
         cursor.execute("SET TimeZone = 'UTC'")
         return cursor
+
+    # LakeWork (base.py): the ingest's steps, as tables of the in-memory database (every cursor sees them)
+
+    def attach(self, name: str, folder: Path) -> None:
+        self.connection().execute(
+            f"CREATE OR REPLACE VIEW {_identifier(name)} AS SELECT * FROM "
+            f"read_parquet({sql_text(str(folder / '*.parquet'))}, hive_partitioning = false)")
+
+    def materialise(self, name: str, sql: str) -> None:
+        self.connection().execute(f"CREATE OR REPLACE TABLE {_identifier(name)} AS {sql}")
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.connection().execute(sql).to_arrow_table()
+
+    def write(self, name: str, folder: Path, order: str, partition: str | None) -> None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        ordered = f"SELECT * FROM {_identifier(name)} ORDER BY {partition + ', ' if partition else ''}{order}"
+        if partition:
+            target = (f"{sql_text(str(folder))} (FORMAT parquet, COMPRESSION zstd, "
+                      f"PARTITION_BY ({_identifier(partition)}), WRITE_PARTITION_COLUMNS false)")
+        else:
+            folder.mkdir(parents=True)
+            target = f"{sql_text(str(folder / 'data.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
+        self.connection().execute(f"COPY ({ordered}) TO {target}")
 
     def close(self) -> None:
         with self._lock:

@@ -20,12 +20,14 @@ time: no ``spark.jars.packages``, no Ivy (Iceberg or Delta: docs/scale.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +64,17 @@ class EngineError(CarepulseError):
     """The engine could not run a statement (or could not start); the message is the engine's first line."""
 
     exit_code = 2
+
+
+@contextlib.contextmanager
+def _engine_errors(doing: str) -> Iterator[None]:
+    """Spark's failures (analysis, execution, the JVM) as one :class:`EngineError` line."""
+    try:
+        yield
+    except CarepulseError:
+        raise
+    except Exception as exc:
+        raise EngineError(f"Spark could not {doing}: {first_line(exc)}") from exc
 
 
 def _builder() -> Any:
@@ -251,6 +264,41 @@ class SparkLake:
         thread while the metric modules import, as it attaches the warehouse)."""
         self.ensure_views()
         return SparkConnection(self)
+
+    # LakeWork (base.py): the ingest's steps as checkpointed temp views, so a pass's lineage is one step
+
+    def _frame(self, sql: str) -> DataFrame:
+        self.ensure_views()
+        with _engine_errors("run a statement"):
+            return self.spark.sql(to_spark(sql))
+
+    def attach(self, name: str, folder: Path) -> None:
+        self.ensure_views()  # first: registering the lake's views later would replace this one of the same name
+        with _engine_errors(f"read {folder}"):
+            self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
+
+    def materialise(self, name: str, sql: str) -> None:
+        frame = self._frame(sql)
+        with _engine_errors("run a statement"):
+            frame.localCheckpoint().createOrReplaceTempView(name)
+
+    def arrow(self, sql: str) -> pa.Table:
+        frame = self._frame(sql)
+        with _engine_errors("run a statement"):
+            return frame.toArrow()
+
+    def write(self, name: str, folder: Path, order: str, partition: str | None) -> None:
+        """One file per month (a month's rows in one task), moments as microseconds since the epoch in UTC
+        (DuckDB reads them back as TIMESTAMPTZ; Spark's default INT96 is a legacy encoding), zstd."""
+        keys = [k.strip() for k in order.split(",")]
+        with _engine_errors(f"write {folder}"):
+            self.spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+            frame = self.spark.table(name)
+            if partition:
+                frame.repartition(partition).sortWithinPartitions(partition, *keys).write \
+                    .partitionBy(partition).option("compression", "zstd").parquet(str(folder))
+            else:
+                frame.coalesce(1).sortWithinPartitions(*keys).write.option("compression", "zstd").parquet(str(folder))
 
     def close(self) -> None:
         """Stop the session if this engine started it (a session passed in stays its owner's)."""
