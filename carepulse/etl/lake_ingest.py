@@ -1,0 +1,251 @@
+"""``carepulse lake ingest``: raw tweet files into a lake, threads rebuilt on DuckDB or Spark.
+
+Two halves. **Staging** runs in an in-memory DuckDB with the warehouse's own code: the source module
+parses and validates each file, and the loader's steps (quarantine, brand accounts, duplicates within
+the batch and against the lake, the run log) run as they do for ``carepulse ingest``, so the rules and
+the accounting (``read = loaded + duplicate + quarantined``) cannot drift. The only lake-specific part
+is where "already loaded" comes from: the engine looks up the batch's ids in the lake's tweets and hands
+back those twins, which the loader's dedupe then reads as its ``tweets``. **The rebuild** runs on the
+engine (:mod:`carepulse.etl.lake_rebuild`): the good rows go to it as Parquet in a work folder beside
+the lake, and it writes the new files there. Then everything is switched in with renames, the
+manifest last (docs/scale.md, "Ingest on the lake", says what a crash in between leaves).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+from carepulse.core.config import Settings
+from carepulse.core.errors import CarepulseError, ConfigError, ResourceError, describe_failure, first_line
+from carepulse.etl import lake_sql
+from carepulse.etl.lake_rebuild import Rebuilt, rebuild
+from carepulse.etl.loader import (
+    _account_for,
+    _classify,
+    _quarantine_invalid,
+    _register_accounts,
+    _select_new,
+    _unknown_authors,
+    _write_runs,
+)
+from carepulse.etl.registry import tweet_stage
+from carepulse.etl.runs import FileReport, check_readable, next_ids
+from carepulse.etl.staging import create_staging
+from carepulse.warehouse.engines.base import LakeWork
+from carepulse.warehouse.lake import MANIFEST, TABLES, Lake, export
+from carepulse.warehouse.store import Warehouse, apply_schema, sql_text
+
+SMALL = ("ingest_runs", "quarantine", "accounts", "users")
+# The new tweets with every column of ``tweets`` (the rebuild fills the computed ones), as _insert_new has them.
+BATCH_SQL = """
+INSERT INTO batch (tweet_id, source, author_id, author_handle, is_brand, created_at, text, lang,
+                   in_reply_to_tweet_id, in_reply_to_user_id, api_conversation_id, author_followers,
+                   retweet_count, reply_count, like_count, quote_count, run_id, record_no)
+SELECT n.tweet_id, ?, n.author_id, n.author_handle, n.is_brand, n.created_at, s.text, n.lang, n.in_reply_to_tweet_id,
+       s.in_reply_to_user_id, n.api_conversation_id, n.author_followers, s.retweet_count, s.reply_count,
+       s.like_count, s.quote_count, n.run_id, s.record_no
+FROM new_tweets n JOIN stg_tweets s ON s.rowid = n.stg_row
+"""
+
+
+@dataclass
+class LakeReport:
+    """What one ``lake ingest`` did, for the CLI and the tests."""
+
+    lake: Path
+    engine: str
+    files: list[FileReport]
+    rebuilt: Rebuilt = field(default_factory=Rebuilt)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    def lines(self) -> list[str]:
+        r = self.rebuilt
+        return [f.line() for f in self.files] + [
+            f"lake {self.lake}: {r.tweets:,} tweets, {r.threads_total:,} threads ({r.answered_total:,} answered); "
+            f"{self.loaded:,} new records, {r.conversations:,} conversations rebuilt on {self.engine} "
+            f"({r.passes} pointer-jumping passes, {r.cycles_broken} reply cycles broken) in {self.seconds:.2f} s"]
+
+
+@contextlib.contextmanager
+def _locked(lake: Path) -> Iterator[None]:
+    """One ingest at a time per lake (an advisory lock beside it, as the warehouse's ``.lock``)."""
+    lake.parent.mkdir(parents=True, exist_ok=True)
+    with lake.with_name(f".{lake.name}.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _create_empty(lake: Path) -> None:
+    """A lake with no rows: an empty warehouse exported, so its manifest and layout are export's own."""
+    with tempfile.TemporaryDirectory(prefix="carepulse-lake-") as folder:
+        db = Path(folder) / "empty.duckdb"
+        with Warehouse(db).writer():
+            pass
+        export(db, lake)
+
+
+def _open(lake: Path, engine: str, spark: Any) -> Any:
+    if engine == "duckdb":
+        from carepulse.warehouse.engines.duckdb_lake import DuckDBLake
+
+        return DuckDBLake(lake)
+    if engine == "spark":
+        from carepulse.warehouse.engines.spark import SparkLake
+
+        return SparkLake(lake, spark)
+    raise ConfigError(f"unknown engine {engine!r} (choose from duckdb, spark)")
+
+
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({sql}) TO {sql_text(str(folder / 'data.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
+
+
+def _pull(engine: LakeWork, con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A small lake table into the staging database (whose tables have the warehouse's keys)."""
+    rows = engine.arrow(f"SELECT * FROM {table}")
+    con.register("pulled", rows)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM pulled")
+    finally:
+        con.unregister("pulled")
+
+
+@dataclass
+class Staged:
+    reports: list[FileReport]
+    batch_id: int
+    loaded: int
+    warnings: list[str]
+
+
+def stage(engine: LakeWork, source: str, files: Sequence[Path], settings: Settings, accounts: Sequence[str],
+          inputs: Path) -> Staged:
+    """Parse, validate and dedupe the files with the loader's code; write the rebuild's inputs to ``inputs``."""
+    stage_file = tweet_stage(source)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        apply_schema(con)
+        con.execute("CREATE TABLE batch AS SELECT * FROM tweets WHERE false")
+        for table in SMALL:
+            _pull(engine, con, table)
+        first_run, batch_id = next_ids(con)
+        create_staging(con)
+        reports = []
+        for offset, path in enumerate(files):
+            report = FileReport(source=source, file=str(path), run_id=first_run + offset)
+            report.records_read = stage_file(con, Path(path), report.run_id)
+            reports.append(report)
+        con.execute("SET preserve_insertion_order = false")
+        _quarantine_invalid(con)
+        _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
+        _copy(con, "SELECT DISTINCT tweet_id FROM stg_tweets WHERE reason IS NULL", inputs / "batch_ids")
+        engine.attach("batch_ids", inputs / "batch_ids")
+        twins = engine.arrow(lake_sql.LAKE_TWINS)
+        con.execute("DROP TABLE tweets")
+        con.register("twins", twins)
+        con.execute("CREATE TABLE tweets AS SELECT * FROM twins")
+        con.unregister("twins")
+        _classify(con)
+        _select_new(con)
+        warnings = _unknown_authors(con)
+        con.execute(BATCH_SQL, [source])
+        loaded_by_run = {int(r): int(n) for r, n in con.execute(
+            "SELECT run_id, count(*) FROM batch GROUP BY run_id").fetchall()}
+        _account_for(con, reports, loaded_by_run)
+        _write_runs(con, reports, batch_id, files)
+        _copy(con, "SELECT * FROM batch", inputs / "batch")
+        _copy(con, "SELECT * FROM new_brand_authors", inputs / "new_brand_authors")
+        for table in SMALL:
+            _copy(con, f"SELECT * FROM {table} ORDER BY {TABLES[table][1]}", inputs / table)
+    finally:
+        con.close()
+    return Staged(reports, batch_id, sum(loaded_by_run.values()), warnings)
+
+
+def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: Settings, engine: str = "duckdb",
+                accounts: Sequence[str] = (), spark: Any = None) -> LakeReport:
+    """Load tweet files of one source into the lake at ``lake`` (created when missing), threads rebuilt on
+    ``engine``; ``spark``: a SparkSession to use (the tests share one), else the engine makes its own."""
+    started = time.perf_counter()
+    path = Path(lake).resolve()
+    for file in files:
+        check_readable(Path(file))  # before a lake is created for nothing
+    with _locked(path):
+        if not (path / MANIFEST).exists():
+            _create_empty(path)
+        work = path.with_name(f".{path.name}.{os.getpid()}.ingesting")
+        shutil.rmtree(work, ignore_errors=True)
+        opened = _open(path, engine, spark)
+        keep = False  # the replaced files, after a failed switch
+        try:
+            try:
+                staged = stage(opened, source, files, settings, accounts, work / "in")
+                built = rebuild(opened, opened.lake, work / "in", work / "out", staged.loaded)
+            except CarepulseError:
+                raise
+            except (OSError, duckdb.Error) as exc:
+                raise ResourceError(f"lake ingest failed: {describe_failure(exc) or first_line(exc)}: "
+                                    f"{path} is unchanged") from exc
+            finally:
+                if engine == "duckdb":
+                    opened.close()
+            try:
+                _publish(opened.lake, work, built, staged.batch_id)
+            except OSError as exc:
+                keep = True
+                raise ResourceError(f"lake ingest failed while switching the new files in: "
+                                    f"{describe_failure(exc) or first_line(exc)}: {path} may be part switched; "
+                                    f"the replaced files are in {work / 'replaced'} (docs/scale.md)") from exc
+        finally:
+            if not keep:
+                shutil.rmtree(work, ignore_errors=True)
+    return LakeReport(path, engine, staged.reports, built, staged.warnings, time.perf_counter() - started)
+
+
+def _publish(lake: Lake, work: Path, built: Rebuilt, batch_id: int) -> None:
+    """Switch the new files in: rewritten months by renaming folders, appended files by renaming them into
+    their months, the small tables file by file, the manifest last (its row counts say what is published)."""
+    aside = work / "replaced"
+    for table, months in built.months.items():
+        staged = work / "out" / table
+        for month in months:
+            live, new = lake.path / table / f"month={month}", staged / "rewrite" / f"month={month}"
+            if live.exists():
+                (aside / table).mkdir(parents=True, exist_ok=True)
+                os.replace(live, aside / table / live.name)
+            if new.exists():
+                os.replace(new, live)
+        for number, file in enumerate(sorted((staged / "append").glob("month=*/*.parquet"))):
+            target = lake.path / table / file.parent.name
+            target.mkdir(parents=True, exist_ok=True)
+            os.replace(file, target / f"batch_{batch_id:06d}_{number}.parquet")
+    for table in SMALL:
+        (lake.path / table).mkdir(parents=True, exist_ok=True)
+        os.replace(work / "in" / table / "data.parquet", lake.path / table / "data.parquet")
+    manifest = lake.manifest()
+    manifest["tables"]["tweets"]["rows"] = built.tweets
+    manifest["tables"]["threads"]["rows"] = built.threads_total
+    for table in SMALL:
+        manifest["tables"][table]["rows"] = pq.ParquetFile(lake.path / table / "data.parquet").metadata.num_rows
+    (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(work / MANIFEST, lake.path / MANIFEST)
