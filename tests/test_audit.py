@@ -50,9 +50,11 @@ def test_the_data_page_shows_entries_as_text() -> None:
         from carepulse.dashboard.pages.data import audit_rows
     entry = audit.AuditEntry(datetime(2026, 1, 5, 12, 0, tzinfo=UTC), "<b>x</b>", "login.failure",
                              {"addr": "10.0.0.1", "known_user": False, "query": None})
-    assert audit_rows([entry], "Europe/Berlin") == [{
-        "at": "2026-01-05T13:00:00", "actor": "<b>x</b>", "action": "login.failure",
-        "detail": "addr: 10.0.0.1 · known_user: no · query: -"}]
+    assert audit_rows([entry], "Europe/Berlin", "de") == [{
+        "at": "2026-01-05T13:00:00", "actor": "<b>x</b>", "action": "fehlgeschlagene Anmeldung",
+        "detail": "Adresse: 10.0.0.1 · bekannter Benutzer: nein · Filterabfrage: -"}]
+    english = audit_rows([entry], "Europe/Berlin", "en")[0]
+    assert english["detail"] == "address: 10.0.0.1 · known user: no · filter query: -"
 
 
 SCRIPT = r"""
@@ -113,7 +115,7 @@ def _the_data_page_lists_them(db: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(state, "_state", None)  # put back after the test
     state.configure(db, Settings(db=db))
     rows, note = data_page.show_audit({})
-    assert note is None and [r["action"] for r in rows][:2] == ["users.set-role", "logout"] and len(rows) == 7
+    assert note is None and [r["action"] for r in rows][:2] == ["Rolle geändert", "Abmeldung"] and len(rows) == 7
     audit.audit_path(db).write_bytes(b"not a database" * 100)
     Path(str(audit.audit_path(db)) + "-wal").unlink(missing_ok=True)
     rows, note = data_page.show_audit({})

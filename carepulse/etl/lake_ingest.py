@@ -13,24 +13,29 @@ manifest last (docs/scale.md, "Ingest on the lake", says what a crash in between
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import os
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
 
 from carepulse.core.config import Settings
-from carepulse.core.errors import CarepulseError, ConfigError, ResourceError, describe_failure, first_line
+from carepulse.core.errors import CarepulseError, ResourceError, describe_failure, first_line
 from carepulse.etl import lake_sql
+from carepulse.etl.lake_crm import relink, stage_cases, write_cases
+from carepulse.etl.lake_files import (
+    clean,
+    copy_rows,
+    create_if_missing,
+    locked,
+    open_engine,
+    publish,
+    stage_small,
+    write_small,
+)
 from carepulse.etl.lake_rebuild import Rebuilt, rebuild
 from carepulse.etl.loader import (
     _account_for,
@@ -45,10 +50,9 @@ from carepulse.etl.registry import tweet_stage
 from carepulse.etl.runs import FileReport, check_readable, next_ids
 from carepulse.etl.staging import create_staging
 from carepulse.warehouse.engines.base import LakeWork
-from carepulse.warehouse.lake import MANIFEST, TABLES, Lake, export
-from carepulse.warehouse.store import Warehouse, apply_schema, sql_text
+from carepulse.warehouse.lake import Lake
+from carepulse.warehouse.store import apply_schema
 
-SMALL = ("ingest_runs", "quarantine", "accounts", "users")
 # The new tweets with every column of ``tweets`` (the rebuild fills the computed ones), as _insert_new has them.
 BATCH_SQL = """
 INSERT INTO batch (tweet_id, source, author_id, author_handle, is_brand, created_at, text, lang,
@@ -84,51 +88,6 @@ class LakeReport:
             f"({r.passes} pointer-jumping passes, {r.cycles_broken} reply cycles broken) in {self.seconds:.2f} s"]
 
 
-@contextlib.contextmanager
-def _locked(lake: Path) -> Iterator[None]:
-    """One ingest at a time per lake (an advisory lock beside it, as the warehouse's ``.lock``)."""
-    lake.parent.mkdir(parents=True, exist_ok=True)
-    with lake.with_name(f".{lake.name}.lock").open("a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _create_empty(lake: Path) -> None:
-    """A lake with no rows: an empty warehouse exported, so its manifest and layout are export's own."""
-    with tempfile.TemporaryDirectory(prefix="carepulse-lake-") as folder:
-        db = Path(folder) / "empty.duckdb"
-        with Warehouse(db).writer():
-            pass
-        export(db, lake)
-
-
-def _open(lake: Path, engine: str, spark: Any) -> Any:
-    if engine == "duckdb":
-        from carepulse.warehouse.engines.duckdb_lake import DuckDBLake
-
-        return DuckDBLake(lake)
-    if engine == "spark":
-        from carepulse.warehouse.engines.spark import SparkLake
-
-        return SparkLake(lake, spark)
-    raise ConfigError(f"unknown engine {engine!r} (choose from duckdb, spark)")
-
-
-def _copy(con: duckdb.DuckDBPyConnection, sql: str, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({sql}) TO {sql_text(str(folder / 'data.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
-
-
-def _pull(engine: LakeWork, con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """A small lake table into the staging database (whose tables have the warehouse's keys)."""
-    rows = engine.arrow(f"SELECT * FROM {table}")
-    con.register("pulled", rows)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM pulled")
-    finally:
-        con.unregister("pulled")
-
-
 @dataclass
 class Staged:
     reports: list[FileReport]
@@ -144,10 +103,8 @@ def stage(engine: LakeWork, source: str, files: Sequence[Path], settings: Settin
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
-        apply_schema(con)
+        stage_small(engine, con)
         con.execute("CREATE TABLE batch AS SELECT * FROM tweets WHERE false")
-        for table in SMALL:
-            _pull(engine, con, table)
         first_run, batch_id = next_ids(con)
         create_staging(con)
         reports = []
@@ -158,7 +115,7 @@ def stage(engine: LakeWork, source: str, files: Sequence[Path], settings: Settin
         con.execute("SET preserve_insertion_order = false")
         _quarantine_invalid(con)
         _register_accounts(con, source, [*settings.brand_accounts, *accounts], first_run)
-        _copy(con, "SELECT DISTINCT tweet_id FROM stg_tweets WHERE reason IS NULL", inputs / "batch_ids")
+        copy_rows(con, "SELECT DISTINCT tweet_id FROM stg_tweets WHERE reason IS NULL", inputs / "batch_ids")
         engine.attach("batch_ids", inputs / "batch_ids")
         twins = engine.arrow(lake_sql.LAKE_TWINS)
         con.execute("DROP TABLE tweets")
@@ -173,10 +130,9 @@ def stage(engine: LakeWork, source: str, files: Sequence[Path], settings: Settin
             "SELECT run_id, count(*) FROM batch GROUP BY run_id").fetchall()}
         _account_for(con, reports, loaded_by_run)
         _write_runs(con, reports, batch_id, files)
-        _copy(con, "SELECT * FROM batch", inputs / "batch")
-        _copy(con, "SELECT * FROM new_brand_authors", inputs / "new_brand_authors")
-        for table in SMALL:
-            _copy(con, f"SELECT * FROM {table} ORDER BY {TABLES[table][1]}", inputs / table)
+        copy_rows(con, "SELECT * FROM batch", inputs / "batch")
+        copy_rows(con, "SELECT * FROM new_brand_authors", inputs / "new_brand_authors")
+        write_small(con, inputs)
     finally:
         con.close()
     return Staged(reports, batch_id, sum(loaded_by_run.values()), warnings)
@@ -190,17 +146,17 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
     path = Path(lake).resolve()
     for file in files:
         check_readable(Path(file))  # before a lake is created for nothing
-    with _locked(path):
-        if not (path / MANIFEST).exists():
-            _create_empty(path)
+    with locked(path):
+        create_if_missing(path)
         work = path.with_name(f".{path.name}.{os.getpid()}.ingesting")
-        shutil.rmtree(work, ignore_errors=True)
-        opened = _open(path, engine, spark)
+        clean(work)
+        opened = open_engine(path, engine, spark)
         keep = False  # the replaced files, after a failed switch
         try:
             try:
                 staged = stage(opened, source, files, settings, accounts, work / "in")
                 built = rebuild(opened, opened.lake, work / "in", work / "out", staged.loaded)
+                cases = _relinked_cases(opened, opened.lake, settings, work, built)
             except CarepulseError:
                 raise
             except (OSError, duckdb.Error) as exc:
@@ -210,7 +166,7 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
                 if engine == "duckdb":
                     opened.close()
             try:
-                _publish(opened.lake, work, built, staged.batch_id)
+                publish(opened.lake, work, built, staged.batch_id, cases)
             except OSError as exc:
                 keep = True
                 raise ResourceError(f"lake ingest failed while switching the new files in: "
@@ -218,34 +174,21 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
                                     f"the replaced files are in {work / 'replaced'} (docs/scale.md)") from exc
         finally:
             if not keep:
-                shutil.rmtree(work, ignore_errors=True)
+                clean(work)
     return LakeReport(path, engine, staged.reports, built, staged.warnings, time.perf_counter() - started)
 
 
-def _publish(lake: Lake, work: Path, built: Rebuilt, batch_id: int) -> None:
-    """Switch the new files in: rewritten months by renaming folders, appended files by renaming them into
-    their months, the small tables file by file, the manifest last (its row counts say what is published)."""
-    aside = work / "replaced"
-    for table, months in built.months.items():
-        staged = work / "out" / table
-        for month in months:
-            live, new = lake.path / table / f"month={month}", staged / "rewrite" / f"month={month}"
-            if live.exists():
-                (aside / table).mkdir(parents=True, exist_ok=True)
-                os.replace(live, aside / table / live.name)
-            if new.exists():
-                os.replace(new, live)
-        for number, file in enumerate(sorted((staged / "append").glob("month=*/*.parquet"))):
-            target = lake.path / table / file.parent.name
-            target.mkdir(parents=True, exist_ok=True)
-            os.replace(file, target / f"batch_{batch_id:06d}_{number}.parquet")
-    for table in SMALL:
-        (lake.path / table).mkdir(parents=True, exist_ok=True)
-        os.replace(work / "in" / table / "data.parquet", lake.path / table / "data.parquet")
-    manifest = lake.manifest()
-    manifest["tables"]["tweets"]["rows"] = built.tweets
-    manifest["tables"]["threads"]["rows"] = built.threads_total
-    for table in SMALL:
-        manifest["tables"][table]["rows"] = pq.ParquetFile(lake.path / table / "data.parquet").metadata.num_rows
-    (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    os.replace(work / MANIFEST, lake.path / MANIFEST)
+def _relinked_cases(engine: LakeWork, lake: Lake, settings: Settings, work: Path, built: Rebuilt) -> int | None:
+    """The lake's CRM cases linked again to the threads as rebuilt (as ``carepulse ingest`` re-links after
+    every tweet load) and written to ``work/out``; their count, or None when nothing needs it."""
+    if not built.conversations or not lake.manifest()["tables"]["crm_cases"].get("rows"):
+        return None
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        apply_schema(con)
+        stage_cases(engine, con)
+        relink(engine, con, settings, work / "in", rebuilt=True)
+        return write_cases(con, work / "out")
+    finally:
+        con.close()

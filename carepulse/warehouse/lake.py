@@ -120,7 +120,9 @@ class Lake:
         return bool(self.manifest()["tables"][table].get("partition"))
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, name: str, out: Path) -> TableReport:
+def copy_table(con: duckdb.DuckDBPyConnection, name: str, out: Path) -> TableReport:
+    """Write the table ``name`` of ``con`` as the lake's folder ``out/name`` (partitioned and sorted as TABLES
+    says), checking that every row arrived."""
     time_column, order = TABLES[name]
     target = out / name
     (count,), = con.execute(f"SELECT count(*) FROM {name}").fetchall()
@@ -162,7 +164,7 @@ def export(db: Path, out: Path) -> ExportReport:
             tables[name] = {"columns": [[c[0], c[1]] for c in columns],
                             "partition": PARTITION if time_column else None, "partition_of": time_column,
                             "sorted_by": order}
-            report.tables.append(_copy_table(con, name, work))
+            report.tables.append(copy_table(con, name, work))
             tables[name]["rows"] = report.tables[-1].rows
         manifest = {"format": "carepulse-lake", "schema_version": int(SCHEMA_VERSION), "tables": tables}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

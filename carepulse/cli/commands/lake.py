@@ -2,7 +2,7 @@
 
 A lake is what engines beyond one DuckDB file read (``carepulse metrics --lake DIR --engine spark``);
 its layout and how to move it to Iceberg or Delta are in docs/scale.md. ``export`` writes a warehouse's
-tables as one; ``ingest`` loads raw tweet files straight into one, threads rebuilt on DuckDB or Spark,
+tables as one; ``ingest`` loads raw tweet files (threads rebuilt on DuckDB or Spark) and CRM exports straight into one,
 with the accounting and quarantine of ``carepulse ingest``. Both print their accounting and any failure
 as one ``error:`` line.
 """
@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--db", type=Path, default=None, help="warehouse file (default from settings)")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="the lake directory")
     export.set_defaults(func=run_export)
+    job = actions.add_parser("job", help="print the path of the spark-submit application (docs/scale.md)",
+                             description="Print the path of carepulse's spark-submit entry point: "
+                                         "spark-submit --master yarn \"$(carepulse lake job)\" lake ingest twcs "
+                                         "FILE --lake DIR")
+    job.set_defaults(func=run_job)
     ingest = actions.add_parser("ingest", help="load tweet files into a lake, threads rebuilt on DuckDB or Spark",
                                 description="Load tweet files into the lake at --lake (created when missing) with "
                                             "the rules and accounting of carepulse ingest; the touched "
@@ -42,6 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser_kind.add_argument("--account", action="append", default=[], metavar="HANDLE",
                                  help="a brand handle (jsonl: required once; twcs marks brand tweets itself)")
         parser_kind.set_defaults(func=run_ingest)
+    crm = kinds.add_parser("crm", help="CRM case exports (CSV, XLSX, Parquet), linked to the lake's threads")
+    crm.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    crm.add_argument("--lake", type=Path, required=True, metavar="DIR", help="the lake directory")
+    crm.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                     help="what reads the lake's threads for the links: duckdb (default) or spark")
+    crm.add_argument("--mapping", type=Path, default=None, metavar="FILE.toml",
+                     help="column and value mapping of the export (as for carepulse ingest crm)")
+    crm.set_defaults(func=run_ingest_crm)
+
+
+def run_job(args: argparse.Namespace) -> int:
+    from carepulse.cli import spark_job
+
+    print(spark_job.__file__, file=sys.stdout)
+    return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -51,6 +71,20 @@ def run_export(args: argparse.Namespace) -> int:
     report = export(settings.db, args.out)
     for line in report.lines():
         print(line, file=sys.stdout)
+    return 0
+
+
+def run_ingest_crm(args: argparse.Namespace) -> int:
+    from carepulse.etl.lake_crm import ingest_crm_lake
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    report = ingest_crm_lake(args.lake, list(args.files), args.mapping, settings, engine=args.engine)
+    for line in report.lines():
+        print(line, file=sys.stdout)
+    quarantined = sum(f.quarantined for f in report.files)
+    if quarantined:
+        print(f"{quarantined:,} records quarantined with their reasons: see the lake's quarantine table",
+              file=sys.stdout)
     return 0
 
 

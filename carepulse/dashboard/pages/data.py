@@ -209,16 +209,17 @@ def show_coverage(data: dict[str, Any] | None) -> tuple[Any, figures.Figure]:
     return html.Div([sentence, table]), figures.link_coverage(coverage, locale)
 
 
-def audit_rows(entries: Sequence[audit.AuditEntry], timezone: str) -> list[dict[str, Any]]:
+def audit_rows(entries: Sequence[audit.AuditEntry], timezone: str, locale: str | None = None) -> list[dict[str, Any]]:
     """Grid rows for audit entries: the time in the display zone (naive ISO, as the grid's formatter
     expects), the detail as one line of ``key: value`` text. Plain strings only: actors and details are
-    whatever a login form or a URL carried, and the grid shows text, never HTML."""
+    whatever a login form or a URL carried, and the grid shows text, never HTML. ``locale``: the words'
+    language (default: the request's)."""
     zone = ZoneInfo(timezone)
     rows = []
     for entry in entries:
-        detail = " · ".join(f"{_(AUDIT_KEYS[key]) if key in AUDIT_KEYS else key}: {_text(value)}"
+        detail = " · ".join(f"{_(AUDIT_KEYS[key], locale) if key in AUDIT_KEYS else key}: {_text(value, locale)}"
                             for key, value in sorted(entry.detail.items()))
-        action = _(AUDIT_ACTIONS[entry.action]) if entry.action in AUDIT_ACTIONS else entry.action
+        action = _(AUDIT_ACTIONS[entry.action], locale) if entry.action in AUDIT_ACTIONS else entry.action
         rows.append({"at": entry.at.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds"),
                      "actor": entry.actor, "action": action, "detail": detail})
     return rows
@@ -235,11 +236,11 @@ AUDIT_KEYS = {"addr": N_("address"), "known_user": N_("known user"), "route": N_
               "nothing_found": N_("nothing found")}
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, locale: str | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return _("yes", locale) if value else _("no", locale)
     return str(value)
 
 

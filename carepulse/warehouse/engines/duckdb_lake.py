@@ -77,7 +77,7 @@ class DuckDBLake:
         self.connection().execute(f"CREATE OR REPLACE TABLE {_identifier(name)} AS {sql}")
 
     def arrow(self, sql: str) -> pa.Table:
-        return self.connection().execute(sql).to_arrow_table()
+        return self.connection().sql(sql).to_arrow_table()
 
     def write(self, name: str, folder: Path, order: str, partition: str | None) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)

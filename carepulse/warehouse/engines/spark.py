@@ -10,7 +10,9 @@ Spark engine is opened: nothing else pays for it, and without it the command say
   (UI off, 1 GB driver, ``-XX:TieredStopAtLevel=1 -XX:+UseSerialGC``: a short job is compile-bound, so
   the JIT's last tier and a parallel collector cost more than they save; and a 256 MB code cache, which
   C1 alone fills within a minute of queries otherwise, after which the JVM stops compiling);
-* ``CAREPULSE_SPARK_DRIVER_MEMORY`` (default ``1g``).
+* ``CAREPULSE_SPARK_DRIVER_MEMORY`` (default ``1g``);
+* under ``spark-submit`` (``carepulse lake job``: its Python driver finds ``PYSPARK_GATEWAY_PORT`` set):
+  the launcher's master, memory and ``--conf`` stand; only the session settings below are added.
 
 Always: ANSI mode on (an overflow or a bad cast fails instead of turning into NULL or a wrapped number),
 the session time zone UTC (the translation's ``from_utc_timestamp`` relies on it) and the TIME type on
@@ -124,6 +126,8 @@ def session(master: str | None = None, remote: str | None = None, app_name: str 
     remote = remote or os.environ.get("CAREPULSE_SPARK_REMOTE")
     if remote:
         builder = builder.remote(remote)
+    elif os.environ.get("PYSPARK_GATEWAY_PORT") and master is None:
+        pass  # launched by spark-submit: its JVM is running with the master and memory it was given
     else:
         if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
             raise ConfigError("the Spark engine needs Java 17 or later: install it (Debian: apt-get install "
