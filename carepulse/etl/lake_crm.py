@@ -109,6 +109,7 @@ def ingest_crm_lake(lake: Path | str, files: Sequence[Path], mapping_path: Path 
         li.create_if_missing(path)
         work = path.with_name(f".{path.name}.{os.getpid()}.ingesting")
         opened = li.open_engine(path, engine, spark)
+        where = opened.label()
         con = duckdb.connect(":memory:")
         try:
             try:
@@ -132,4 +133,4 @@ def ingest_crm_lake(lake: Path | str, files: Sequence[Path], mapping_path: Path 
             li.publish(opened.lake, work, Rebuilt(), batch_id, cases=cases)
         finally:
             li.clean(work)
-    return CrmLakeReport(path, engine, reports, links, cases, time.perf_counter() - started)
+    return CrmLakeReport(path, where, reports, links, cases, time.perf_counter() - started)

@@ -151,6 +151,7 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
         work = path.with_name(f".{path.name}.{os.getpid()}.ingesting")
         clean(work)
         opened = open_engine(path, engine, spark)
+        where = opened.label()
         keep = False  # the replaced files, after a failed switch
         try:
             try:
@@ -175,7 +176,7 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
         finally:
             if not keep:
                 clean(work)
-    return LakeReport(path, engine, staged.reports, built, staged.warnings, time.perf_counter() - started)
+    return LakeReport(path, where, staged.reports, built, staged.warnings, time.perf_counter() - started)
 
 
 def _relinked_cases(engine: LakeWork, lake: Lake, settings: Settings, work: Path, built: Rebuilt) -> int | None:

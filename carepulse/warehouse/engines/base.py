@@ -66,6 +66,9 @@ class LakeWork(Protocol):
     Results are never kept (``SparkLake.remember``): the relations change between passes.
     """
 
+    def label(self) -> str:
+        """Where the statements run, for a command's report (``duckdb``, ``spark local[2]``)."""
+
     def attach(self, name: str, folder: Path) -> None:
         """Name the Parquet files of ``folder`` (flat, not partitioned) as the relation ``name``."""
 

@@ -66,6 +66,9 @@ class DuckDBLake:
         cursor.execute("SET TimeZone = 'UTC'")
         return cursor
 
+    def label(self) -> str:
+        return "duckdb"
+
     # LakeWork (base.py): the ingest's steps, as tables of the in-memory database (every cursor sees them)
 
     def attach(self, name: str, folder: Path) -> None:

@@ -122,13 +122,14 @@ def _log_config() -> str:
 
 def session(master: str | None = None, remote: str | None = None, app_name: str = "carepulse") -> SparkSession:
     """A SparkSession for local mode, a cluster master or a Spark Connect server (see the module's doc)."""
-    builder = _builder().appName(app_name)
+    builder = _builder()
     remote = remote or os.environ.get("CAREPULSE_SPARK_REMOTE")
     if remote:
-        builder = builder.remote(remote)
+        builder = builder.appName(app_name).remote(remote)
     elif os.environ.get("PYSPARK_GATEWAY_PORT") and master is None:
-        pass  # launched by spark-submit: its JVM is running with the master and memory it was given
+        pass  # launched by spark-submit: its JVM runs with the name, master and memory it was given
     else:
+        builder = builder.appName(app_name)
         if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
             raise ConfigError("the Spark engine needs Java 17 or later: install it (Debian: apt-get install "
                               "openjdk-17-jre-headless) or set JAVA_HOME")
@@ -245,6 +246,13 @@ class SparkLake:
             if self._spark is None:
                 self._spark = session()
             return self._spark
+
+    def label(self) -> str:
+        """Where the statements run, for a command's report: ``spark local[2]``, ``spark yarn``, ..."""
+        try:
+            return f"spark {self.spark.conf.get('spark.master')}"
+        except Exception:  # Spark Connect may not expose the master
+            return "spark"
 
     def ensure_views(self) -> None:
         """Register the lake's tables (and DuckDB's catalog functions) as the session's temp views, unless
