@@ -35,6 +35,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
+import duckdb
+
 from carepulse.core.config import ChannelCost, Settings
 from carepulse.metrics.context import TIME_BREAKDOWNS, Context, Filters, zone
 from carepulse.metrics.sentiment import DM_HANDOFF_RE
@@ -361,12 +363,28 @@ SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_databa
        (SELECT coalesce(max(run_id), 0) FROM ingest_runs), (SELECT count(*) FROM ingest_runs)""").fetchall()
     path = rows[0][0] if rows else None
     if not path:
-        return None
+        return _lake_snapshot(ctx, rows[0][1:] if rows else ())
     try:
         stat = os.stat(path)
     except OSError:
         return None
     return (path, stat.st_ino, stat.st_mtime_ns, stat.st_size, rows[0][1], rows[0][2])
+
+
+LAKE_SNAPSHOT = "carepulse_lake_snapshot"  # engines.duckdb_lake names the published lake it reads here
+
+
+def _lake_snapshot(ctx: Context, loads: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """A lake read by DuckDB (an in-memory database with no file path): the lake and its manifest's identity
+    (replaced last by every export and lake load), from the view the engine defines; else None."""
+    if not isinstance(ctx.con, duckdb.DuckDBPyConnection):
+        return None  # Spark keeps its own results (engines.spark.SparkLake.remember)
+    found = ctx.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = $name",
+                            {"name": LAKE_SNAPSHOT}).fetchall()
+    if found != [(1,)]:
+        return None
+    (lake, stamp), = ctx.con.execute(f"SELECT lake, stamp FROM {LAKE_SNAPSHOT}").fetchall()
+    return ("lake", lake, stamp, *loads)
 
 
 def memoised(ctx: Context, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -416,7 +434,7 @@ def ledger(ctx: Context, by: str | None = None, *, threads: bool = True) -> Ledg
     for (ch, month, _), t in whole.items():
         channel_minutes[(ch, month)] += t.minutes
     window = _window(ctx)
-    active = spans(ctx)
+    active = memoised(ctx, ("spans",), lambda: spans(ctx))  # as_of and tz are in every memo key
     lines: dict[tuple[str, str, str], Line] = {}
     for (ch, month, grp), t in chosen.items():
         span = active.get(ch)

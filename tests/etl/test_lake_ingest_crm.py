@@ -3,13 +3,14 @@
 The demo writes what a real installation has: Twitter API v2 pages (with a cut-off page) and a German
 CRM export with its mapping (with broken rows). Loaded into a warehouse (``ingest``) and into a lake
 (``lake ingest``), every table the metrics read must be the same row for row, and ``metrics --all`` (every
-figure: costs, resolution, satisfaction, statistics) must print the same JSON. The lake is loaded in both
+figure: costs, resolution, satisfaction, statistics) must give the same numbers. The lake is loaded in both
 orders (the same order into both): CRM after the tweets (as the demo does) and CRM first, whose cases
 then link only once the tweet load re-links them, as the warehouse's tweet load does.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from carepulse.demo.generator import generate_demo
 from carepulse.warehouse import Warehouse
 from carepulse.warehouse.engines.duckdb_lake import DuckDBLake
 from tests.etl.test_lake_ingest_duckdb import TWEET_COLUMNS, rows, run
+from tests.spark.conftest import differences
 
 TABLES = ("SELECT * FROM threads ORDER BY thread_id", f"SELECT {TWEET_COLUMNS} FROM tweets ORDER BY tweet_id",
           "SELECT * FROM crm_cases ORDER BY case_id", "SELECT * FROM accounts ORDER BY handle_key",
@@ -73,5 +75,7 @@ def test_demo_files_give_the_warehouse_tables_and_every_metric(
         code, out, err = run(capsys, "metrics", *where, "--all", "--format", "json")
         assert code == 0, err
         printed.append(out)
-    assert printed[0] == printed[1]
+    # Every figure equal; a float sum may differ in its last bits where rows are added in another order
+    # (DuckDB's parallel aggregation: follower-hours 7242.150448 vs ...449 in one run).
+    assert differences(json.loads(printed[0]), json.loads(printed[1])) == []
     assert '"pilot_net_benefit_eur"' in printed[0]

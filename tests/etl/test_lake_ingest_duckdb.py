@@ -138,3 +138,32 @@ def test_failures_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert code == 2 and not out and err.startswith("error: ") and len(err.splitlines()) == 1
     code, out, err = run(capsys, "lake", "ingest", "twcs", str(tmp_path / "none.csv"), "--lake", str(tmp_path / "l"))
     assert code == 2 and err == f"error: {tmp_path / 'none.csv'}: no such file\n"
+
+
+def test_results_are_kept_per_published_lake(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A lake read by DuckDB has no file path, so the metrics' memo keys it by the lake and its manifest:
+    the same key while the lake is unchanged, a new one once a load publishes (else the channel spans,
+    read once per group, are read per group: 102 times for 43 accounts, 11 s at 3 M tweets)."""
+    from datetime import UTC, datetime
+
+    from carepulse.core.config import load_settings
+    from carepulse.metrics import costs
+    from carepulse.metrics.context import Context
+
+    first, second = split(SHARED_SAMPLE, tmp_path)
+    lake = tmp_path / "lake"
+    assert run(capsys, "lake", "ingest", "twcs", str(first), "--lake", str(lake))[0] == 0
+
+    def key() -> tuple[object, ...] | None:
+        engine = DuckDBLake(lake)
+        try:
+            ctx = Context(engine.connection(), load_settings(None), datetime(2018, 1, 1, tzinfo=UTC))
+            return costs._snapshot(ctx)
+        finally:
+            engine.close()
+
+    before = key()
+    assert before is not None and before[:2] == ("lake", str(lake.resolve())) and key() == before
+    assert run(capsys, "lake", "ingest", "twcs", str(second), "--lake", str(lake))[0] == 0
+    after = key()
+    assert after is not None and after != before

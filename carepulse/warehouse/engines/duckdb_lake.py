@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from carepulse.warehouse.lake import Lake
+from carepulse.warehouse.lake import MANIFEST, Lake
 from carepulse.warehouse.store import READ_MEMORY_LIMIT, sql_text
 
 
@@ -33,6 +33,19 @@ def view_sql(lake: Lake, table: str) -> str:
     hive = "true" if lake.partitioned(table) else "false"
     return (f"CREATE OR REPLACE VIEW {_identifier(table)} AS SELECT {select} "
             f"FROM read_parquet({sql_text(lake.glob(table))}, hive_partitioning = {hive})")
+
+
+SNAPSHOT_VIEW = "carepulse_lake_snapshot"  # metrics.costs reads it to memoise per published lake
+
+
+def snapshot_view_sql(lake: Lake) -> str:
+    """A one-row view naming the published lake this database reads: its path and its manifest's identity
+    (inode, modification time, size; every export and lake load replaces the manifest last). Results that
+    depend only on the data can then be kept per lake, as they are per warehouse file."""
+    stat = (lake.path / MANIFEST).stat()
+    stamp = f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
+    return (f"CREATE OR REPLACE VIEW {SNAPSHOT_VIEW} AS SELECT {sql_text(str(lake.path.resolve()))} AS lake, "
+            f"{sql_text(stamp)} AS stamp")
 
 
 class DuckDBLake:
@@ -53,6 +66,7 @@ class DuckDBLake:
             con.execute(f"SET memory_limit = {sql_text(READ_MEMORY_LIMIT)}")
             for table in tables:
                 con.execute(view_sql(self.lake, table))
+            con.execute(snapshot_view_sql(self.lake))
         except BaseException:
             con.close()
             raise
