@@ -433,13 +433,19 @@ def check_signature_patterns(patterns: tuple[str, ...]) -> None:
 
 
 def _business_hours_values(ctx: Context) -> dict[str, Any]:
-    """The calendar spans the data: from the day before the first thread to the day after as-of."""
+    """The calendar spans the data: from two days before the first thread's local day to the day after as-of.
+
+    The first moment is read as ``min(started_at)``, converted after (one scan of a plain column, where
+    converting every row first cost 0.13 s at 10 M tweets, twice per Team page callback). Its local day can
+    be one day later than the earliest local day where a zone turns its clocks back across midnight, so the
+    calendar starts two days before it: an earlier start changes no result (a response's business seconds
+    are the difference of two cumulative sums)."""
     bh = ctx.settings.business_hours
     zone(bh.timezone)  # an unknown zone is a ConfigError here, not an error of the statement below
-    row = ctx.con.execute(*statement("SELECT CAST(min(timezone($tz, started_at)) AS DATE) FROM threads "
+    row = ctx.con.execute(*statement("SELECT CAST(timezone($tz, min(started_at)) AS DATE) FROM threads "
                                      "WHERE started_at <= $as_of", {"tz": bh.timezone, "as_of": ctx.as_of})).fetchone()
     last = ctx.as_of.astimezone(zone(bh.timezone)).date() + timedelta(days=1)
-    first = (row[0] if row and row[0] else last) - timedelta(days=1)
+    first = (row[0] if row and row[0] else last) - timedelta(days=2)
     assert isinstance(first, date)
     open_days = [(WEEKDAYS.index(day) + 1, span) for day, span in bh.hours.items() if span is not None]
     return {
