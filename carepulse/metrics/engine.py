@@ -355,8 +355,13 @@ def agent_table(filters: Filters | None = None, *, db: Database, settings: Setti
 
 
 def explain(metric: str, by: str | None = None, filters: Filters | None = None, *,
-            settings: Settings | None = None, db: Database | None = None, as_of: datetime | None = None) -> str:
-    """The metric's definition in words and the SQL the engine runs for it."""
+            settings: Settings | None = None, db: Database | None = None, as_of: datetime | None = None,
+            translate: Callable[[str], str] | None = None) -> str:
+    """The metric's definition in words and the SQL the engine runs for it; ``translate``: the engine's own
+    dialect for the statement (Spark: translated and portability-checked, as it would run)."""
+    def sql(text: str) -> str:
+        return text if translate is None else translate(text)
+
     m = resolve([metric])[0]
     settings = settings or Settings()
     if db is None:
@@ -381,11 +386,12 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         grouped_by = by if m.allows(by) else None
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":
-            return head + ("-- the engine fetches (group, time, event) and runs this same estimator in numpy "
-                           "(metrics/survival.py); this statement gives the same rows:\n") + display(km_sql(rel, m))
+            return head + ("-- the engine fetches observations and events per (group, time) and runs this same "
+                           "estimator in numpy (metrics/survival.py); this statement gives the same rows:\n"
+                           ) + sql(display(km_sql(rel, m)))
         lookup = {x.name: x for x in list_metrics()}
         total = relation(ctx, m.source, m.joins, by=None) if grouped_by else None
-        return head + display(aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0], total))
+        return head + sql(display(aggregate_sql(rel, plan_columns([m], ci=True, lookup=lookup)[0], total)))
     finally:
         ctx.con.close()
 

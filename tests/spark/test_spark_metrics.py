@@ -186,3 +186,22 @@ def test_a_definition_with_a_trap_is_refused_in_one_line(spark: Any, sample_lake
     assert err.startswith("error: not portable to Spark: len()/length() of a value not known to be text (DuckDB "
                           "counts a list's elements, Spark's length() counts characters) in: ")
     assert len(err.splitlines()) == 1
+
+
+def test_explain_on_spark_shows_the_statement_spark_runs(spark: Any, sample_lake: tuple[Path, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``--explain`` on a Spark lake prints the translated statement, and that text runs on Spark with the
+    numbers of the warehouse (the median per account)."""
+    db, lake = sample_lake
+    code, out, _ = run(capsys, "metrics", "--lake", str(lake), "--engine", "spark", "--explain",
+                       "first_response_median_s", "--by", "account")
+    assert code == 0
+    sql = out.split("\n", 2)[2]
+    assert "PERCENTILE(" in sql and "quantile_cont" not in sql and "$" not in sql
+    rows = {r[0]: r[1][0] for r in spark.sql(sql).collect()}
+    code, warehouse, _ = run(capsys, "metrics", "--db", str(db), "--by", "account", "--format", "json",
+                             "--metrics", "first_response_median_s", "--no-ci")
+    groups = json.loads(warehouse)["groups"]
+    assert len(rows) == len(groups) + 1
+    assert all(rows[name] == pytest.approx(values["first_response_median_s"]) for name, values in groups.items()
+               if values["first_response_median_s"] is not None)

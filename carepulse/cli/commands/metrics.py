@@ -52,7 +52,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--all", action="store_true", help="every metric, including text proxies and statistics")
     p.add_argument("--no-ci", dest="ci", action="store_false", help="leave out intervals and n")
     p.add_argument("--list", action="store_true", help="list the metrics and exit")
-    p.add_argument("--explain", metavar="METRIC", help="show a metric's definition and SQL, then exit")
+    p.add_argument("--explain", metavar="METRIC", help="show a metric's definition and SQL (with --lake DIR --engine "
+                   "spark: the Spark SQL it runs there), then exit")
     p.set_defaults(func=run)
 
 
@@ -134,8 +135,14 @@ def run(args: argparse.Namespace) -> int:
         gc.enable()
     attached()
     if args.explain:
-        sys.stdout.write(engine.explain(args.explain, args.by, filters, settings=settings, db=reader, as_of=as_of)
-                         + "\n")
+        translate: Callable[[str], str] | None = None
+        if args.lake is not None and args.engine == "spark":
+            from carepulse.warehouse.engines.spark_sql import spark_tree
+
+            def translate(sql: str) -> str:  # as the engine runs it: translated and portability-checked
+                return str(spark_tree(sql).sql(dialect="spark", pretty=True))
+        sys.stdout.write(engine.explain(args.explain, args.by, filters, settings=settings, db=reader, as_of=as_of,
+                                        translate=translate) + "\n")
         return 0
     names: list[str] | None = None
     if args.all:
