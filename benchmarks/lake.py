@@ -37,7 +37,7 @@ from typing import Any
 from benchmarks.processes import ROOT, carepulse
 from benchmarks.report import _mb, _s, machine
 from benchmarks.run import generate, say, size_label, workdir
-from benchmarks.scale import exponent, parse_sizes, shape
+from benchmarks.scale import exponent, parse_sizes, shape, write_block
 
 START, END = "<!-- lake:start -->", "<!-- lake:end -->"
 PATHS = ("warehouse", "duckdb", "spark")
@@ -150,16 +150,6 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_block(out: Path, text: str) -> None:
-    block = f"{START}\n{text}{END}"
-    current = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        out.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
-    else:
-        out.write_text(current.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0.3m,1m,3m", help="comma-separated tweets per file (default 0.3m,1m,3m)")
@@ -176,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     if args.out:
-        write_block(args.out, text)
+        write_block(args.out, text, START, END)
     return 0 if all(all(r["same"].values()) for r in rows) else 1
 
 

@@ -185,13 +185,13 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_block(out: Path, text: str) -> None:
-    """Into ``out`` between the scale markers (appended when absent), the main results block untouched."""
-    block = f"{SCALE_START}\n{text}{SCALE_END}"
+def write_block(out: Path, text: str, start: str = SCALE_START, end: str = SCALE_END) -> None:
+    """Into ``out`` between the markers (appended when absent), the main results block untouched."""
+    block = f"{start}\n{text}{end}"
     current = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
-    if SCALE_START in current and SCALE_END in current:
-        head, rest = current.split(SCALE_START, 1)
-        out.write_text(head + block + rest.split(SCALE_END, 1)[1], encoding="utf-8")
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        out.write_text(head + block + rest.split(end, 1)[1], encoding="utf-8")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(current.rstrip() + "\n\n" + block + "\n", encoding="utf-8")

@@ -24,7 +24,6 @@ from typing import Any
 import duckdb
 
 from carepulse.core.config import Settings
-from carepulse.core.errors import CarepulseError, ResourceError, describe_failure, first_line
 from carepulse.etl import lake_files as li
 from carepulse.etl.lake_rebuild import Rebuilt
 from carepulse.etl.runs import FileReport, check_readable, next_ids
@@ -32,7 +31,7 @@ from carepulse.etl.sources.crm.files import load_crm_files
 from carepulse.etl.sources.crm.mapping import load_mapping
 from carepulse.etl.transform.crm_links import LINK_METHODS, link_crm_cases
 from carepulse.warehouse.engines.base import LakeWork
-from carepulse.warehouse.lake import copy_table
+from carepulse.warehouse.lake import copy_table, unchanged_on_failure
 
 THREAD_KEYS = "SELECT thread_id, conversation_id, started_at, customer_handle FROM threads"
 # After a rebuild (lake_rebuild's relations): the lake's threads of untouched conversations plus the new ones.
@@ -113,19 +112,15 @@ def ingest_crm_lake(lake: Path | str, files: Sequence[Path], mapping_path: Path 
         con = duckdb.connect(":memory:")
         try:
             try:
-                con.execute("SET TimeZone = 'UTC'")
-                li.stage_small(opened, con)
-                stage_cases(opened, con)
-                first_run, batch_id = next_ids(con)
-                reports = load_crm_files(con, [Path(f) for f in files], mapping, first_run, batch_id)
-                links = relink(opened, con, settings, work / "in", rebuilt=False)
-                cases = write_cases(con, work / "out")
-                li.write_small(con, work / "in")
-            except CarepulseError:
-                raise
-            except (OSError, duckdb.Error) as exc:
-                raise ResourceError(f"lake ingest failed: {describe_failure(exc) or first_line(exc)}: "
-                                    f"{path} is unchanged") from exc
+                with unchanged_on_failure("lake ingest", path):
+                    con.execute("SET TimeZone = 'UTC'")
+                    li.stage_small(opened, con)
+                    stage_cases(opened, con)
+                    first_run, batch_id = next_ids(con)
+                    reports = load_crm_files(con, [Path(f) for f in files], mapping, first_run, batch_id)
+                    links = relink(opened, con, settings, work / "in", rebuilt=False)
+                    cases = write_cases(con, work / "out")
+                    li.write_small(con, work / "in")
             finally:
                 con.close()
                 if engine == "duckdb":

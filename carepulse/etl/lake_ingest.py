@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from carepulse.core.config import Settings
-from carepulse.core.errors import CarepulseError, ResourceError, describe_failure, first_line
+from carepulse.core.errors import ResourceError, describe_failure, first_line
 from carepulse.etl import lake_sql
 from carepulse.etl.lake_crm import relink, stage_cases, write_cases
 from carepulse.etl.lake_files import (
@@ -50,7 +50,7 @@ from carepulse.etl.registry import tweet_stage
 from carepulse.etl.runs import FileReport, check_readable, next_ids
 from carepulse.etl.staging import create_staging
 from carepulse.warehouse.engines.base import LakeWork
-from carepulse.warehouse.lake import Lake
+from carepulse.warehouse.lake import Lake, unchanged_on_failure
 from carepulse.warehouse.store import apply_schema
 
 # The new tweets with every column of ``tweets`` (the rebuild fills the computed ones), as _insert_new has them.
@@ -155,14 +155,10 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
         keep = False  # the replaced files, after a failed switch
         try:
             try:
-                staged = stage(opened, source, files, settings, accounts, work / "in")
-                built = rebuild(opened, opened.lake, work / "in", work / "out", staged.loaded)
-                cases = _relinked_cases(opened, opened.lake, settings, work, built)
-            except CarepulseError:
-                raise
-            except (OSError, duckdb.Error) as exc:
-                raise ResourceError(f"lake ingest failed: {describe_failure(exc) or first_line(exc)}: "
-                                    f"{path} is unchanged") from exc
+                with unchanged_on_failure("lake ingest", path):
+                    staged = stage(opened, source, files, settings, accounts, work / "in")
+                    built = rebuild(opened, opened.lake, work / "in", work / "out", staged.loaded)
+                    cases = _relinked_cases(opened, opened.lake, settings, work, built)
             finally:
                 if engine == "duckdb":
                     opened.close()

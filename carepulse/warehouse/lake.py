@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,18 @@ class Lake:
         return bool(self.manifest()["tables"][table].get("partition"))
 
 
+@contextlib.contextmanager
+def unchanged_on_failure(what: str, path: Path) -> Iterator[None]:
+    """A file-system or DuckDB failure inside as one line: ``what`` failed, why, and that ``path`` (a lake the
+    work was to replace or change) is unchanged, because nothing is switched in before the work is done."""
+    try:
+        yield
+    except CarepulseError:
+        raise
+    except (OSError, duckdb.Error) as exc:
+        raise ResourceError(f"{what} failed: {describe_failure(exc) or first_line(exc)}: {path} is unchanged") from exc
+
+
 def copy_table(con: duckdb.DuckDBPyConnection, name: str, out: Path) -> TableReport:
     """Write the table ``name`` of ``con`` as the lake's folder ``out/name`` (partitioned and sorted as TABLES
     says), checking that every row arrived."""
@@ -156,24 +169,20 @@ def export(db: Path, out: Path) -> ExportReport:
     work = out.with_name(f".{out.name}.{os.getpid()}.exporting")
     report = ExportReport(out)
     try:
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        tables: dict[str, Any] = {}
-        for name, (time_column, order) in TABLES.items():
-            columns = con.execute(f"DESCRIBE {name}").fetchall()
-            tables[name] = {"columns": [[c[0], c[1]] for c in columns],
-                            "partition": PARTITION if time_column else None, "partition_of": time_column,
-                            "sorted_by": order}
-            report.tables.append(copy_table(con, name, work))
-            tables[name]["rows"] = report.tables[-1].rows
-        manifest = {"format": "carepulse-lake", "schema_version": int(SCHEMA_VERSION), "tables": tables}
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        _publish(work, out)
-    except CarepulseError:
-        raise
-    except (OSError, duckdb.Error) as exc:
-        raise ResourceError(f"lake export failed: {describe_failure(exc) or first_line(exc)}: "
-                            f"{out} is unchanged") from exc
+        with unchanged_on_failure("lake export", out):
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            tables: dict[str, Any] = {}
+            for name, (time_column, order) in TABLES.items():
+                columns = con.execute(f"DESCRIBE {name}").fetchall()
+                tables[name] = {"columns": [[c[0], c[1]] for c in columns],
+                                "partition": PARTITION if time_column else None, "partition_of": time_column,
+                                "sorted_by": order}
+                report.tables.append(copy_table(con, name, work))
+                tables[name]["rows"] = report.tables[-1].rows
+            manifest = {"format": "carepulse-lake", "schema_version": int(SCHEMA_VERSION), "tables": tables}
+            (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            _publish(work, out)
     finally:
         con.close()
         reader.close()
