@@ -69,9 +69,7 @@ def relink(engine: LakeWork, con: duckdb.DuckDBPyConnection, settings: Settings,
     as they will be after the rebuild whose relations the engine holds). The staging database's
     ``threads`` and ``tweets`` are replaced by the columns the link reads."""
     folder = work / "case_refs"
-    folder.mkdir(parents=True, exist_ok=True)
-    con.execute("COPY (SELECT DISTINCT conversation_ref FROM crm_cases WHERE conversation_ref IS NOT NULL) "
-                f"TO '{folder / 'data.parquet'}' (FORMAT parquet)")
+    li.copy_rows(con, "SELECT DISTINCT conversation_ref FROM crm_cases WHERE conversation_ref IS NOT NULL", folder)
     engine.attach("case_refs", folder)
     for table, sql in (("threads", THREAD_KEYS_REBUILT if rebuilt else THREAD_KEYS),
                        ("tweets", NAMED_TWEETS_REBUILT if rebuilt else NAMED_TWEETS)):

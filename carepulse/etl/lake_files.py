@@ -65,13 +65,14 @@ def open_engine(lake: Path, engine: str, spark: Any) -> Any:
 
 
 def copy_rows(con: duckdb.DuckDBPyConnection, sql: str, folder: Path) -> None:
+    """The rows of ``sql`` as ``folder/data.parquet``: how a step's inputs reach the engine."""
     folder.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({sql}) TO {sql_text(str(folder / 'data.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
 
 
-def pull(engine: LakeWork, con: duckdb.DuckDBPyConnection, table: str, sql: str | None = None) -> None:
-    """Rows of the lake (``sql``, default the whole ``table``) into the staging table ``table``."""
-    rows = engine.arrow(sql or f"SELECT * FROM {table}")
+def pull(engine: LakeWork, con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The lake's ``table`` into the staging table of that name (which has the warehouse's keys)."""
+    rows = engine.arrow(f"SELECT * FROM {table}")
     con.register("pulled", rows)
     try:
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM pulled")
