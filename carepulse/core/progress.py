@@ -91,6 +91,10 @@ class Phases:
         self._bar.set_description_str(f"{self._desc}: {name}")
         self._open = True
 
+    def note(self, text: str) -> None:
+        """Say what the current phase is doing now (a pass of an iterated step), without ending it."""
+        self._bar.set_description_str(f"{self._desc}: {text}")
+
     def close(self) -> None:
         if self._open:
             self._bar.update(1)

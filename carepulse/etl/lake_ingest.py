@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from carepulse.core import progress
 from carepulse.core.config import Settings
 from carepulse.core.errors import ResourceError, describe_failure, first_line
 from carepulse.etl import lake_sql
@@ -155,9 +156,12 @@ def ingest_lake(lake: Path | str, source: str, files: Sequence[Path], settings: 
         keep = False  # the replaced files, after a failed switch
         try:
             try:
-                with unchanged_on_failure("lake ingest", path):
+                with unchanged_on_failure("lake ingest", path), progress.Phases("lake ingest", 3) as phases:
+                    phases.start("parse, validate, dedupe")
                     staged = stage(opened, source, files, settings, accounts, work / "in")
-                    built = rebuild(opened, opened.lake, work / "in", work / "out", staged.loaded)
+                    phases.start(f"rebuilding conversations on {where}")
+                    built = rebuild(opened, opened.lake, work / "in", work / "out", staged.loaded, say=phases.note)
+                    phases.start("re-linking CRM cases")
                     cases = _relinked_cases(opened, opened.lake, settings, work, built)
             finally:
                 if engine == "duckdb":

@@ -15,6 +15,7 @@ months holding a replaced row: the lake's other rows of the month plus the new o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,14 @@ def _count(engine: LakeWork, sql: str) -> int:
     return int(table.column(0)[0].as_py() or 0) if table.num_rows else 0
 
 
-def _jumped(engine: LakeWork) -> tuple[str, int]:
+Say = Callable[[str], None]
+
+
+def _quiet(_text: str) -> None:
+    return None
+
+
+def _jumped(engine: LakeWork, say: Say) -> tuple[str, int]:
     """Pointer jumping on ``links`` until no more tweets reach a root; (the last pass's relation, passes)."""
     names = ("jump_0", "jump_1")
     engine.materialise(names[0], q.JUMP_START)
@@ -59,6 +67,7 @@ def _jumped(engine: LakeWork) -> tuple[str, int]:
         if pending == 0 or pending == before:
             break
         before, passes = pending, passes + 1
+        say(f"pointer jumping, pass {passes}: {pending:,} tweets not at their root yet")
         engine.materialise(names[1 - current], q.JUMP.format(source=names[current]))
         current = 1 - current
     return names[current], passes
@@ -75,12 +84,12 @@ def cycle_roots(stuck: pa.Table) -> list[int]:
     return sorted(int(i) for i in ids[links.parent < 0])
 
 
-def _roots(engine: LakeWork, done: Rebuilt) -> str:
+def _roots(engine: LakeWork, done: Rebuilt, say: Say) -> str:
     """Parents and roots of ``work``, reply cycles broken; the relation holding (tweet_id, parent, anc)."""
     cut: list[int] = []
     while True:
         engine.materialise("links", q.parents_sql(cut))
-        jumps, passes = _jumped(engine)
+        jumps, passes = _jumped(engine, say)
         done.passes += passes
         stuck = engine.arrow(q.STUCK.format(source=jumps))
         if not stuck.num_rows:
@@ -111,8 +120,9 @@ def _replace(engine: LakeWork, lake: Lake, table: str, key: str, removed: str, a
     return rewritten
 
 
-def rebuild(engine: LakeWork, lake: Lake, inputs: Path, out: Path, loaded: int) -> Rebuilt:
-    """Rebuild the touched conversations of the batch in ``inputs`` and write their files under ``out``."""
+def rebuild(engine: LakeWork, lake: Lake, inputs: Path, out: Path, loaded: int, say: Say = _quiet) -> Rebuilt:
+    """Rebuild the touched conversations of the batch in ``inputs`` and write their files under ``out``;
+    ``say``: where each step is announced (a progress line; a pass of a long rebuild takes a while)."""
     for name in INPUTS:
         engine.attach(name, inputs / name)
     done = Rebuilt()
@@ -124,7 +134,8 @@ def rebuild(engine: LakeWork, lake: Lake, inputs: Path, out: Path, loaded: int) 
         done.tweets = tweets_before
         done.threads_total, done.answered_total = _thread_totals(engine, None)
         return done
-    jumps = _roots(engine, done)
+    jumps = _roots(engine, done, say)
+    say("threads of the touched conversations")
     engine.materialise("linked", q.LINKED.format(jumps=jumps))
     engine.materialise("computed", q.COMPUTED_SQL)
     engine.materialise("relinked", q.RELINKED)
@@ -132,6 +143,7 @@ def rebuild(engine: LakeWork, lake: Lake, inputs: Path, out: Path, loaded: int) 
     engine.materialise("removed", q.REMOVED_CONVERSATIONS)
     engine.materialise("tweets_added", q.new_tweets_sql(lake.columns("tweets")))
     engine.materialise("threads_added", q.typed(lake.columns("threads"), "rebuilt s", "started_at"))
+    say("writing the changed months")
     done.months["tweets"] = _replace(engine, lake, "tweets", "tweet_id", "relinked", "tweets_added", out)
     done.months["threads"] = _replace(engine, lake, "threads", "conversation_id", "removed", "threads_added", out)
     done.conversations = _count(engine, "SELECT count(DISTINCT conversation_id) FROM linked")

@@ -167,3 +167,18 @@ def test_results_are_kept_per_published_lake(capsys: pytest.CaptureFixture[str],
     assert run(capsys, "lake", "ingest", "twcs", str(second), "--lake", str(lake))[0] == 0
     after = key()
     assert after is not None and after != before
+
+
+def test_long_work_says_which_step_and_pass_it_is_in(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the load shows its phase and each pointer-jumping pass (a pass of a large rebuild on
+    Spark takes a while); recorded here through the progress bar's own methods."""
+    from carepulse.core import progress
+
+    said: list[str] = []
+    monkeypatch.setattr(progress.Phases, "start", lambda self, name: said.append(f"phase: {name}"))
+    monkeypatch.setattr(progress.Phases, "note", lambda self, text: said.append(text))
+    assert run(capsys, "lake", "ingest", "twcs", str(SHARED_SAMPLE), "--lake", str(tmp_path / "lake"))[0] == 0
+    assert said[:2] == ["phase: parse, validate, dedupe", "phase: rebuilding conversations on duckdb"]
+    assert said[2].startswith("pointer jumping, pass 1: ") and said[2].endswith(" tweets not at their root yet")
+    assert "threads of the touched conversations" in said and said[-1] == "phase: re-linking CRM cases"
