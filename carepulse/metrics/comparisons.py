@@ -42,14 +42,18 @@ def _csat(ctx: Context) -> stats.Finding:
     """
     hotline = ctx.settings.hotline_channel
     rel = relation(ctx, "cases")
-    rows = ctx.con.execute(*rel.statement(
-        "\nSELECT channel, csat FROM b WHERE csat IS NOT NULL AND channel IN ('twitter', $hotline)",
-        {"hotline": hotline})).fetchall()
+    # Scores counted per (channel, score) on the engine: exact, and a few rows instead of one per case
+    # (on Spark the driver gets the counts, not the cases).
+    counted = ctx.con.execute(*rel.statement("""
+SELECT channel, csat, count(*) FROM b WHERE csat IS NOT NULL AND channel IN ('twitter', $hotline)
+GROUP BY channel, csat ORDER BY channel, csat""", {"hotline": hotline})).fetchall()
+    scores: dict[str, list[float]] = {"twitter": [], hotline: []}
+    for channel, score, n in counted:
+        scores[channel] += [float(score)] * int(n)  # the cases' scores again, built by the list, not per case
     asked = dict(ctx.con.execute(*rel.statement("""
 SELECT channel, count(*) FILTER (WHERE final OR csat IS NOT NULL)
 FROM b WHERE channel IN ('twitter', $hotline) GROUP BY channel""", {"hotline": hotline})).fetchall())
-    twitter = [float(c) for ch, c in rows if ch == "twitter"]
-    other = [float(c) for ch, c in rows if ch == hotline]
+    twitter, other = scores["twitter"], scores[hotline]
     return stats.compare_means(twitter, other, "Twitter", hotline, min_n=ctx.settings.min_sample,
                                respondents=(int(asked.get("twitter", 0)), int(asked.get(hotline, 0))))
 
