@@ -344,6 +344,9 @@ def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: S
     settings = settings or load_settings(db=Path(db))
     from carepulse.warehouse import Warehouse
 
+    if not serving.is_loopback(host) and auth.sso_header():
+        raise ConfigError(f"--host {host}: ${auth.SSO_HEADER_ENV} trusts a header only from a proxy on this "
+                          "machine: bind 127.0.0.1 and let the proxy forward to it (docs/security.md)")
     if not serving.is_loopback(host) and not auth.users_configured(Path(db)):
         raise ConfigError(f"--host {host}: serving beyond this machine needs a login; add a user first: "
                           "carepulse users add NAME --role admin")

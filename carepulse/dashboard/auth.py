@@ -110,6 +110,16 @@ SESSION_HOURS = 12
 SECRET_ENV = "CAREPULSE_SECRET_KEY"
 SECRET_FILE = ".carepulse-secret"
 SECURE_COOKIE_ENV = "CAREPULSE_SECURE_COOKIE"
+# Single sign-on through an authenticating reverse proxy (oauth2-proxy for OIDC, an SSO module): the header
+# in which the proxy names the user. Trusted only on a loopback-bound server (``app.serve`` refuses
+# otherwise), since anyone who can reach the server directly could send it.
+SSO_HEADER_ENV = "CAREPULSE_SSO_USER_HEADER"
+
+
+def sso_header() -> str | None:
+    """The proxy's user header when single sign-on is configured, else None."""
+    name = os.environ.get(SSO_HEADER_ENV, "").strip()
+    return name or None
 MIN_SECRET = 32
 
 
@@ -334,8 +344,15 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
     table, failures, revoked = _UserTable(Path(db_path)), _Failures(), _Revoked()
     server.extensions["carepulse_auth"] = table
 
+    header = sso_header()
+
     def current() -> tuple[str, str] | None:
-        """(name, role) of the session's user; None when logged out, revoked or removed."""
+        """(name, role) of the request's user: the proxy's name under single sign-on, else the session's;
+        None when logged out, revoked or removed (or not a dashboard user)."""
+        if header:
+            named = flask.request.headers.get(header, "").strip()[:200]
+            found_sso = table.get(named) if named else None
+            return (named, found_sso[0]) if found_sso else None
         name, sid = flask.session.get("user"), flask.session.get("sid")
         if not isinstance(name, str) or not isinstance(sid, str) or sid in revoked:
             return None
@@ -356,6 +373,12 @@ def install(server: flask.Flask, db_path: Path, settings: Settings) -> None:
             user = current()
         except CarepulseError as exc:
             return _text(f"the dashboard users cannot be read: {exc}", 503)
+        if user is None and header:  # the proxy decides who may log in; the role is the dashboard's
+            named = flask.request.headers.get(header, "").strip()
+            message = (f"forbidden: {named[:200]} is not a dashboard user (an admin adds users with carepulse "
+                       "users add NAME --role ROLE)" if named else
+                       f"login required: the sign-on proxy named no user (header {header})")
+            return _text(message, 403 if named else 401)
         if user is None:
             if is_page_request(path) and flask.request.method in SAFE_METHODS:
                 target = flask.request.full_path if flask.request.query_string else path

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from carepulse.dashboard import auth
 from carepulse.dashboard.auth import required_role, safe_next
 from carepulse.warehouse import dashboard_users as users
 
@@ -285,3 +286,50 @@ def test_the_secret_is_made_once_and_private(guarded: tuple[Path, dict]) -> None
     secret = guarded[0].parent / ".carepulse-secret"
     assert secret.exists() and secret.stat().st_mode & 0o777 == 0o600
     assert len(secret.read_text().strip()) >= 60
+
+
+SSO_SCRIPT = r"""
+import json, os, sys
+from pathlib import Path
+from carepulse.core.config import Settings
+from carepulse.dashboard import auth
+from carepulse.dashboard.app import create_app
+
+db = Path(sys.argv[1])
+settings = Settings(db=db)
+app = create_app(db, settings)
+auth.install(app.server, db, settings)
+client = app.server.test_client()
+def get(path, user=None):
+    r = client.get(path, headers={"X-Forwarded-User": user} if user else {})
+    return [r.status_code, r.get_data(as_text=True)[:200]]
+print(json.dumps({
+    "none": get("/"), "stranger": get("/", "mallory"),
+    "manager_pilot": get("/", "manager")[0], "manager_team": get("/team", "manager")[0],
+    "manager_export": get("/export/threads.csv", "manager")[0],
+    "analyst_export": get("/export/threads.csv", "analyst")[0],
+    "session_ignored": client.get("/", headers={"X-Other": "manager"}).status_code,
+}))
+"""
+
+
+def test_single_sign_on_through_a_proxy_header(guarded: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$CAREPULSE_SSO_USER_HEADER``: the authenticating proxy names the user, the dashboard's user table
+    gives the role; a name it does not know is refused, a request without the header is not logged in."""
+    db = guarded[0]
+    monkeypatch.setenv(auth.SSO_HEADER_ENV, "X-Forwarded-User")
+    out = _run(SSO_SCRIPT, str(db), cwd=db.parent)[1]
+    assert out["none"] == [401, "login required: the sign-on proxy named no user (header X-Forwarded-User)\n"]
+    assert out["stranger"][0] == 403 and "mallory is not a dashboard user" in out["stranger"][1]
+    assert (out["manager_pilot"], out["manager_team"], out["manager_export"]) == (200, 403, 403)
+    assert out["analyst_export"] == 200 and out["session_ignored"] == 401
+
+
+def test_single_sign_on_refuses_a_server_beyond_this_machine(guarded: tuple[Path, dict],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from carepulse.core.errors import ConfigError
+    from carepulse.dashboard.app import serve
+
+    monkeypatch.setenv(auth.SSO_HEADER_ENV, "X-Forwarded-User")
+    with pytest.raises(ConfigError, match="trusts a header only from a proxy on this machine"):
+        serve(guarded[0], host="0.0.0.0", port=0)
