@@ -221,7 +221,7 @@ class _UserTable:
     def __init__(self, db_path: Path) -> None:
         self._reader = Warehouse(db_path).reader()
         self._lock = threading.Lock()
-        self._snapshot: tuple[int, int, int] | None = None
+        self._snapshot: tuple[int, ...] | None = None
         self._users: dict[str, tuple[str, str]] | None = None
 
     def get(self, name: str) -> tuple[str, str] | None:

@@ -149,7 +149,7 @@ def locale() -> Locale:
     return current().locale
 
 
-def snapshot_key() -> tuple[int, int, int] | None:
+def snapshot_key() -> tuple[int, ...] | None:
     """The warehouse reader's id of the published snapshot: a new load publishes a new one."""
     return current().reader.snapshot_id()
 

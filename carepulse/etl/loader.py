@@ -29,6 +29,7 @@ from carepulse.etl.staging import create_staging
 from carepulse.etl.transform import threads
 from carepulse.etl.transform.crm_links import link_crm_cases
 from carepulse.warehouse import Warehouse
+from carepulse.warehouse.delta import own, target
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
     """
     stage = tweet_stage(source)
     started = time.perf_counter()
-    with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish") as con:
+    with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish",
+                          batch_bytes=input_bytes(files)) as con:
         first_run, batch_id = next_ids(con)
         create_staging(con)
         reports: list[FileReport] = []
@@ -97,6 +99,17 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
         files=reports, conversations_rebuilt=stats.conversations, threads_rebuilt=stats.threads,
         totals=totals, links=links, seconds=time.perf_counter() - started, warnings=warnings,
     )
+
+
+def input_bytes(files: Sequence[Path]) -> int:
+    """What a batch reads, for the writer's choice between writing the delta and rewriting the base."""
+    total = 0
+    for path in files:
+        try:
+            total += Path(path).stat().st_size
+        except OSError:
+            continue  # the source module says what is wrong with it, in its own words
+    return total
 
 
 def _unknown_authors(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -157,9 +170,10 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
     con.execute(
         "CREATE OR REPLACE TEMP TABLE known_brands AS SELECT handle_key, author_id FROM accounts"
     )
+    own(con, "users", "author_id IN (SELECT author_id FROM stg_users)")
     con.execute(
-        """
-        INSERT INTO users
+        f"""
+        INSERT INTO {target(con, "users")} AS users
         SELECT author_id, arg_max(handle, seen_at), arg_max(name, seen_at), arg_max(followers_count, seen_at),
                max(seen_at)
         FROM stg_users GROUP BY author_id
@@ -171,20 +185,21 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
     )
     for handle in {h.strip().lstrip("@") for h in handles if h.strip()}:
         con.execute(
-            "INSERT INTO accounts VALUES (lower(?), ?, NULL, 'config', ?) ON CONFLICT (handle_key) DO NOTHING",
+            f"INSERT INTO {target(con, 'accounts')} VALUES (lower(?), ?, NULL, 'config', ?) "
+            "ON CONFLICT (handle_key) DO NOTHING",
             [handle, handle, run_id],
         )
     con.execute(
         f"""
-        INSERT INTO accounts
+        INSERT INTO {target(con, "accounts")} AS accounts
         SELECT lower(author_id), arg_min(author_id, record_no), arg_min(author_id, record_no), '{source}', {run_id}
         FROM stg_tweets WHERE inbound = false AND reason IS NULL GROUP BY lower(author_id)
         ON CONFLICT (handle_key) DO UPDATE SET author_id = coalesce(accounts.author_id, excluded.author_id)
         """
     )
     con.execute(
-        """
-        UPDATE accounts SET author_id = u.author_id, handle = u.handle
+        f"""
+        UPDATE {target(con, "accounts")} AS accounts SET author_id = u.author_id, handle = u.handle
         FROM users u WHERE accounts.author_id IS NULL AND lower(u.handle) = accounts.handle_key
         """
     )
@@ -293,7 +308,7 @@ def _write_runs(con: duckdb.DuckDBPyConnection, reports: list[FileReport], batch
     for report, path in zip(reports, files, strict=True):
         record_run(con, report, batch_id, Path(path))
         con.execute(
-            """INSERT INTO quarantine SELECT run_id, ?, ?, line, record_no, reason, raw
+            f"""INSERT INTO {target(con, "quarantine")} SELECT run_id, ?, ?, line, record_no, reason, raw
                FROM stg_quarantine WHERE run_id = ? ORDER BY coalesce(line, record_no)""",
             [report.source, report.file, report.run_id],
         )
@@ -304,7 +319,8 @@ def ingest_crm(warehouse: Warehouse, files: Sequence[Path], mapping_path: Path |
     """Load CRM exports as one transaction, then re-link every case to its thread."""
     mapping = load_mapping(mapping_path) if mapping_path else None
     started = time.perf_counter()
-    with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish") as con:
+    with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish",
+                          batch_bytes=input_bytes(files)) as con:
         first_run, batch_id = next_ids(con)
         reports = load_crm_files(con, [Path(f) for f in files], mapping, first_run, batch_id)
         links = link_crm_cases(con, settings.crm_link_window_hours)

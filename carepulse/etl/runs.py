@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from carepulse.core.errors import DataError
+from carepulse.warehouse.delta import target
 
 
 @dataclass
@@ -86,7 +87,7 @@ def record_run(con: duckdb.DuckDBPyConnection, report: FileReport, batch_id: int
     if not report.balanced():
         raise AssertionError(f"accounting does not add up for {report.file}: {report}")
     con.execute(
-        """INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        f"""INSERT INTO {target(con, "ingest_runs")} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [report.run_id, batch_id, report.source, report.file, path.stat().st_size, None,
          report.started_at, datetime.now(UTC), report.records_read, report.loaded, report.updated, report.duplicate,
          report.quarantined, status if not report.quarantined or status != "ok" else "ok_with_quarantine",

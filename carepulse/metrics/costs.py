@@ -43,6 +43,7 @@ from carepulse.metrics.sentiment import DM_HANDOFF_RE
 from carepulse.metrics.sources import TOTAL, expand
 from carepulse.metrics.sql import relation
 from carepulse.metrics.sqltree import statement
+from carepulse.warehouse.store import SNAPSHOT_VIEW
 
 TWITTER = "twitter"
 
@@ -363,7 +364,7 @@ SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_databa
        (SELECT coalesce(max(run_id), 0) FROM ingest_runs), (SELECT count(*) FROM ingest_runs)""").fetchall()
     path = rows[0][0] if rows else None
     if not path:
-        return _lake_snapshot(ctx, rows[0][1:] if rows else ())
+        return _view_snapshot(ctx, rows[0][1:] if rows else ())
     try:
         stat = os.stat(path)
     except OSError:
@@ -371,20 +372,17 @@ SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_databa
     return (path, stat.st_ino, stat.st_mtime_ns, stat.st_size, rows[0][1], rows[0][2])
 
 
-LAKE_SNAPSHOT = "carepulse_lake_snapshot"  # engines.duckdb_lake names the published lake it reads here
-
-
-def _lake_snapshot(ctx: Context, loads: tuple[Any, ...]) -> tuple[Any, ...] | None:
-    """A lake read by DuckDB (an in-memory database with no file path): the lake and its manifest's identity
-    (replaced last by every export and lake load), from the view the engine defines; else None."""
+def _view_snapshot(ctx: Context, loads: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Views in an in-memory database (a warehouse base with its delta, a lake read by DuckDB): the files'
+    identity from the one-row view the reader defines (:data:`SNAPSHOT_VIEW`); else None."""
     if not isinstance(ctx.con, duckdb.DuckDBPyConnection):
         return None  # Spark keeps its own results (engines.spark.SparkLake.remember)
     found = ctx.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = $name",
-                            {"name": LAKE_SNAPSHOT}).fetchall()
+                            {"name": SNAPSHOT_VIEW}).fetchall()
     if found != [(1,)]:
         return None
-    (lake, stamp), = ctx.con.execute(f"SELECT lake, stamp FROM {LAKE_SNAPSHOT}").fetchall()
-    return ("lake", lake, stamp, *loads)
+    (origin, stamp), = ctx.con.execute(f"SELECT origin, stamp FROM {SNAPSHOT_VIEW}").fetchall()
+    return ("views", origin, stamp, *loads)
 
 
 def memoised(ctx: Context, key: tuple[Any, ...], compute: Callable[[], T]) -> T:

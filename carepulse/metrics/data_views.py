@@ -16,6 +16,7 @@ from carepulse.core.config import Settings
 from carepulse.metrics.context import Database, Filters, cursor, open_context, zone
 from carepulse.metrics.sql import relation
 from carepulse.metrics.sqltree import statement
+from carepulse.warehouse.store import has_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -228,9 +229,7 @@ def saved_views(*, db: Database, settings: Settings, limit: int = 200) -> tuple[
     saved views existed (the table appears with the next write)."""
     con = cursor(db)
     try:
-        present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'saved_views' "
-                              "AND database_name = current_database()").fetchone()
-        if not present or not present[0]:
+        if not has_table(con, "saved_views"):
             return ()
         rows = con.execute("SELECT name, page, query FROM saved_views ORDER BY lower(name), name LIMIT ?",
                            [limit]).fetchall()

@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from carepulse.core.errors import ConfigError, DataError
-from carepulse.warehouse.store import Warehouse
+from carepulse.warehouse.store import Warehouse, has_table
 
 ROLES = ("management", "teamlead", "analyst", "admin")
 """Ordered: each role includes every role before it (``role_includes``)."""
@@ -131,9 +131,7 @@ def set_role(path: Path, name: str, role: str) -> None:
 # ---- reading (a read-only cursor) --------------------------------------------------------------------
 
 def _table_present(con: duckdb.DuckDBPyConnection) -> bool:
-    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'dashboard_users' "
-                          "AND database_name = current_database()").fetchone()
-    return bool(present and present[0])
+    return has_table(con, "dashboard_users")
 
 
 def read_users(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:

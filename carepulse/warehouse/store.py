@@ -49,11 +49,15 @@ from carepulse.core.errors import (
     is_resource_failure,
     memory_detail,
 )
+from carepulse.warehouse import delta
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "2"
 READ_MEMORY_LIMIT = "2GB"
+SNAPSHOT_VIEW = "carepulse_snapshot"
+"""A one-row view (origin, stamp) naming the published files a reader of views reads (a base with its delta, a
+lake); metrics.costs keys results that depend only on the data by it, as it keys a plain file by its identity."""
 WRITE_MEMORY_LIMIT = "700MB"  # the loader's numpy/Arrow graph columns come on top (docs/warehouse.md)
 
 
@@ -75,10 +79,20 @@ MIGRATIONS: dict[int, str] = {
 
 
 def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
-    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'meta' AND schema_name = 'main'").fetchall():
+    if not has_table(con, "meta"):
         return None
     rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     return int(rows[0][0]) if rows else None
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the current database has ``name`` as a table, or (a reader of a base and its delta) as a view."""
+    return bool(con.execute(
+        "SELECT count(*) FROM (SELECT table_name AS name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        "UNION ALL SELECT view_name FROM duckdb_views() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal) "
+        "WHERE name = $name", {"name": name}).fetchall()[0][0])
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -179,28 +193,50 @@ def _attach_checked(con: duckdb.DuckDBPyConnection, path: Path, alias: str, *, w
 
 @dataclass(frozen=True)
 class _Snapshot:
+    """What a reader reads: the base file's identity and the delta's beside it (None without one)."""
+
     inode: int
     mtime_ns: int
     size: int
+    delta: tuple[int, int, int] | None = None
 
 
-def _snapshot_of(path: Path) -> _Snapshot | None:
+def _stat(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
     except FileNotFoundError:
         return None
-    return _Snapshot(st.st_ino, st.st_mtime_ns, st.st_size)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _snapshot_of(path: Path) -> _Snapshot | None:
+    base = _stat(path)
+    return None if base is None else _Snapshot(*base, delta=_stat(delta.delta_path(path)))
+
+
+@dataclass(frozen=True)
+class _Published:
+    """The published base as a writer found it: schema version and base id (None: a new or empty file)."""
+
+    version: int | None = None
+    base_id: str | None = None
+    size: int = 0
 
 
 class Warehouse:
-    """One warehouse file and the rules for touching it."""
+    """One warehouse file (the base), its delta, and the rules for touching them."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._compact_after = False
 
     @property
     def lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def delta_path(self) -> Path:
+        return delta.delta_path(self.path)
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -211,16 +247,38 @@ class Warehouse:
                 stale.unlink()
 
     @contextlib.contextmanager
-    def writer(self, *, on_wait: str | None = None, rewrite: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to a private copy of the warehouse, published atomically on success.
+    def writer(self, *, on_wait: str | None = None, rewrite: bool = False,
+               batch_bytes: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection whose work is published atomically on success, as one transaction.
 
-        Everything done through it is one transaction: on any exception nothing is published, and the
-        work copy (with its WAL and spill directory) is removed at once, not left for the next load to
-        sweep: after a disk-full failure the space it holds is what the user needs back. A failure of
-        the machine (disk full, file size limit, out of memory, an OS error) becomes one
-        :class:`ResourceError` line saying what failed; the published file is not touched before the
-        final ``os.replace``, so it stays byte-identical.
+        ``batch_bytes`` (a load says how much it reads) lets a small load write only the delta
+        (:mod:`carepulse.warehouse.delta`); everything else, and a big load, writes a private copy of the base
+        with the delta folded in, published by rename. On any exception nothing is published, and the work
+        file (with its WAL and spill directory) is removed at once, not left for the next load to sweep: after
+        a disk-full failure the space it holds is what the user needs back. A failure of the machine (disk
+        full, file size limit, out of memory, an OS error) becomes one :class:`ResourceError` line saying what
+        failed; published files are not touched before the final ``os.replace``.
         """
+        with self._locked(on_wait):
+            self._sweep_stale_copies()
+            wal = Path(str(self.path) + ".wal")
+            if wal.exists():
+                raise DataError(
+                    f"{wal} exists: the warehouse was written outside carepulse and not checkpointed; "
+                    "open it once with duckdb and run CHECKPOINT"
+                )
+            published = self._check_published() if self.path.exists() else _Published()
+            if self._delta_load(published, batch_bytes):
+                with self._writing_delta(published) as con:
+                    yield con
+                self._compact_if_due()
+            else:
+                with self._writing_base(published, rewrite) as con:
+                    yield con
+
+    @contextlib.contextmanager
+    def _locked(self, on_wait: str | None) -> Iterator[None]:
+        """The load lock (``<db>.lock``): one writer at a time; the next one waits, and says so."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = self.lock_path.open("a+")
@@ -233,18 +291,88 @@ class Warehouse:
                 if on_wait:
                     log.warning(on_wait)
                 fcntl.flock(lock, fcntl.LOCK_EX)
-            self._sweep_stale_copies()
-            work = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.loading")
-            wal = Path(str(self.path) + ".wal")
-            if wal.exists():
-                raise DataError(
-                    f"{wal} exists: the warehouse was written outside carepulse and not checkpointed; "
-                    "open it once with duckdb and run CHECKPOINT"
-                )
-            if self.path.exists():
-                self._check_published()
+            yield
+
+    def backup(self, dest: Path) -> list[Path]:
+        """Copy the published base, and its delta when it has one, to ``dest`` (and ``<dest>.delta``).
+
+        Under the load lock, so no load publishes between the two copies: the pair is one snapshot, and restores
+        by copying both back. Each copy is written beside its target and renamed, so a cut-off backup never
+        looks whole.
+        """
+        dest = Path(dest)
+        if not self.path.exists():
+            raise DataError(f"no warehouse at {self.path}: nothing to back up")
+        if dest.resolve() == self.path.resolve() or dest.resolve() == self.delta_path.resolve():
+            raise DataError(f"{dest} is the warehouse itself: choose another file")
+        written = [dest]
+        with self._locked(f"waiting for a load of {self.path} to finish"):
+            published = self._check_published()
+            pairs = [(self.path, dest)]
+            if self._matching_delta(published):
+                pairs.append((self.delta_path, delta.delta_path(dest)))
+                written.append(delta.delta_path(dest))
+            else:
+                delta.delta_path(dest).unlink(missing_ok=True)  # an older backup's, of another base
+            for source, target in pairs:
+                partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+                try:
+                    shutil.copyfile(source, partial)
+                    os.replace(partial, target)
+                except OSError as exc:
+                    partial.unlink(missing_ok=True)
+                    raise ResourceError(f"backup: {describe_failure(exc, target) or first_line(exc)}") from exc
+        return written
+
+    def _delta_load(self, published: _Published, batch_bytes: int | None) -> bool:
+        """Whether this write goes to the delta: a load, into a base of this schema version that has an id,
+        small enough against the base (or every load, with ``CAREPULSE_LOAD_MODE=delta``)."""
+        mode = os.environ.get(delta.MODE_ENV, "auto").strip().lower() or "auto"
+        if mode not in ("auto", "delta", "full"):
+            raise DataError(f"{delta.MODE_ENV}={mode!r}: expected auto, delta or full")
+        if batch_bytes is None or mode == "full" or published.base_id is None:
+            return False
+        if published.version != int(SCHEMA_VERSION):
+            return False
+        return mode == "delta" or batch_bytes <= delta.DELTA_MAX_SHARE * published.size
+
+    def _matching_delta(self, published: _Published) -> bool:
+        """Whether ``<db>.delta`` belongs to the published base (a delta beside a newer base is folded in)."""
+        if published.base_id is None or not self.delta_path.exists():
+            return False
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(f"ATTACH {sql_text(str(self.delta_path.resolve()))} AS old_delta (READ_ONLY)")
+            return delta.base_id(con, "old_delta") == published.base_id
+        except duckdb.Error as exc:
+            raise _unusable(exc, "load into", self.delta_path) from exc
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _work(self, kind: str) -> Iterator[Path]:
+        """A private work file name; whatever is left of it (WAL, spill directory) is removed afterwards."""
+        work = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.{kind}.loading")
+        try:
+            yield work
+        except CarepulseError:
+            raise
+        except Exception as exc:
+            if not is_resource_failure(exc):
+                raise
+            raise self._failed(exc) from exc
+        finally:
+            for leftover in (work, Path(f"{work}.wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            shutil.rmtree(f"{work}.tmp", ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _writing_base(self, published: _Published, rewrite: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Copy the base, fold the delta in, yield, publish the copy as the new base (and drop the delta)."""
+        fold = self._matching_delta(published)
+        with self._work("base") as work:
             con: duckdb.DuckDBPyConnection | None = None
-            published = False
             try:
                 if self.path.exists():
                     shutil.copyfile(self.path, work)
@@ -252,36 +380,95 @@ class Warehouse:
                 _session_defaults(con, WRITE_MEMORY_LIMIT)
                 con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
                 apply_schema(con)
+                if fold:
+                    con.execute(f"ATTACH {sql_text(str(self.delta_path.resolve()))} AS carepulse_fold (READ_ONLY)")
                 con.execute("BEGIN TRANSACTION")
+                if fold:
+                    delta.fold(con, "carepulse_fold")
                 yield con
+                delta.stamp_new_base(con)
                 con.execute("COMMIT")
+                if fold:
+                    con.execute("DETACH carepulse_fold")
                 con.execute("CHECKPOINT")
                 if rewrite:
                     _copy_live_rows(con, work)
                 con.close()
+                con = None
                 os.replace(work, self.path)
-                published = True
-                self._sync_directory()
-            except CarepulseError:
-                raise
-            except Exception as exc:
-                if not is_resource_failure(exc):
-                    raise
-                raise self._failed(exc) from exc
             finally:
-                if con is not None and not published:
+                if con is not None:
                     with contextlib.suppress(Exception):
                         con.close()
-                for leftover in (work, Path(f"{work}.wal")):
-                    with contextlib.suppress(OSError):
-                        leftover.unlink()
-                shutil.rmtree(f"{work}.tmp", ignore_errors=True)
+        # the new base holds what the delta held; readers of the old base keep their open files
+        with contextlib.suppress(FileNotFoundError):
+            self.delta_path.unlink()
+        self._sync_directory()
 
-    def _check_published(self) -> None:
+    @contextlib.contextmanager
+    def _writing_delta(self, published: _Published) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Copy the delta (or start one), yield a connection whose tables read base and delta as one and
+        whose writes go to the delta copy (:func:`delta.target`), publish the copy as the delta."""
+        keep = self._matching_delta(published)
+        with self._work("delta") as work:
+            con: duckdb.DuckDBPyConnection | None = None
+            try:
+                if keep:
+                    shutil.copyfile(self.delta_path, work)
+                con = duckdb.connect(":memory:")
+                _session_defaults(con, WRITE_MEMORY_LIMIT)
+                con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
+                con.execute(f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB}")
+                con.execute(f"ATTACH {sql_text(str(self.path.resolve()))} AS {delta.BASE_DB} (READ_ONLY)")
+                con.execute(f"USE {delta.WORK_DB}")
+                apply_schema(con)
+                delta.prepare(con, fresh=not keep)
+                delta.views(con, delta.BASE_DB, delta.WORK_DB, temp=True)
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                self._compact_after = delta.due(con, delta.BASE_DB, delta.WORK_DB)
+                con.execute(f"CHECKPOINT {delta.WORK_DB}")
+                con.close()
+                con = None
+                os.replace(work, self.delta_path)
+            finally:
+                if con is not None:
+                    with contextlib.suppress(Exception):
+                        con.close()
+        self._sync_directory()
+
+    def _compact_if_due(self) -> None:
+        """Fold a delta that outgrew its share of the base into a new base (the load is already published)."""
+        if not self._compact_after:
+            return
+        log.info("compacting %s: its delta passed %.0f %% of the base's rows", self.path, 100 * delta.COMPACT_SHARE)
+        self._compact_locked()
+
+    def _compact_locked(self) -> None:
+        published = self._check_published()
+        with self._writing_base(published, rewrite=False):
+            pass
+
+    def compact(self) -> bool:
+        """Fold the delta into a new base now (``carepulse compact``); False when there was nothing to fold."""
+        if not self.delta_path.exists():
+            return False
+        with self.writer(on_wait=f"waiting for a load of {self.path} to finish"):
+            pass
+        return True
+
+    def _check_published(self) -> _Published:
         """Refuse to load into a damaged, foreign, newer or locked file (see :func:`_attach_checked`)."""
         con = duckdb.connect(":memory:")
         try:
             _attach_checked(con, self.path, "published", writing=True)
+            try:
+                version = _stored_version_of(con, "published")
+                found = delta.base_id(con, "published") if version is not None else None
+            except duckdb.Error as exc:
+                raise _unusable(exc, "load into", self.path) from exc
+            return _Published(version, found, self.path.stat().st_size)
         finally:
             con.close()
 
@@ -307,6 +494,14 @@ class Warehouse:
 
     def reader(self) -> Reader:
         return Reader(self.path)
+
+
+def _stored_version_of(con: duckdb.DuckDBPyConnection, alias: str) -> int | None:
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' "
+                       "AND table_name = 'meta'", {"db": alias}).fetchall()[0][0]:
+        return None
+    rows = con.execute(f"SELECT value FROM {alias}.main.meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else None
 
 
 def _copy_live_rows(con: duckdb.DuckDBPyConnection, work: Path) -> None:
@@ -353,17 +548,43 @@ class Reader:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: _Snapshot | None = None
         self._failure: tuple[_Snapshot, type[CarepulseError], str] | None = None
+        self._catalog = "wh"
 
     def _attach(self, snap: _Snapshot) -> duckdb.DuckDBPyConnection:
+        """The base attached as ``wh``; with a delta that belongs to it, views over both in ``memory``."""
         con = duckdb.connect(":memory:")
         try:
             _session_defaults(con, READ_MEMORY_LIMIT)
             _attach_checked(con, self.path, "wh", writing=False)
-            con.execute("USE wh")
+            catalog = "memory" if snap.delta is not None and self._attach_delta(con, snap) else "wh"
+            con.execute(f"USE {catalog}")
         except BaseException:
             con.close()
             raise
         return con
+
+    def _attach_delta(self, con: duckdb.DuckDBPyConnection, snap: _Snapshot) -> bool:
+        """Attach ``<db>.delta`` as ``wd`` and define the tables over base and delta; False when the delta
+        is gone (a compaction folded it in) or belongs to another base (left over from before this one)."""
+        path = delta.delta_path(self.path)
+        try:
+            con.execute(f"ATTACH {sql_text(str(path.resolve()))} AS wd (READ_ONLY)")
+        except duckdb.Error as exc:
+            if not path.exists():
+                return False
+            raise _unusable(exc, "read", path) from exc
+        try:
+            if delta.base_id(con, "wd") != delta.base_id(con, "wh"):
+                con.execute("DETACH wd")
+                return False
+            con.execute("USE memory")
+            delta.views(con, "wh", "wd", temp=False)
+        except duckdb.Error as exc:
+            raise _unusable(exc, "read", path) from exc
+        stamp = "-".join(str(n) for n in (snap.inode, snap.mtime_ns, snap.size, *(snap.delta or ())))
+        con.execute(f"CREATE VIEW {SNAPSHOT_VIEW} AS SELECT {sql_text(str(self.path.resolve()))} AS origin, "
+                    f"{sql_text(stamp)} AS stamp")  # a view takes no parameters; both are quoted literals
+        return True
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the newest published snapshot (a new cursor per call: use it in one thread).
@@ -385,6 +606,13 @@ class Reader:
                 for attempt in range(5):
                     try:
                         new = self._attach(snap)
+                        now = _snapshot_of(self.path)
+                        if now != snap and now is not None and attempt < 4:
+                            # a load or compaction published between the stat and the attach: the files
+                            # attached may not belong together; attach what is published now
+                            new.close()
+                            snap = now
+                            continue
                         break
                     except CarepulseError as exc:
                         # a publish may rename the file between the stat and the attach: look again
@@ -397,22 +625,24 @@ class Reader:
                             self._failure = (snap, type(exc), str(exc))
                         raise
                 old, self._con, self._snapshot = self._con, new, snap
+                (self._catalog,), = new.execute("SELECT current_database()").fetchall()
                 if old is not None:
                     closer = threading.Timer(60.0, old.close)
                     closer.daemon = True
                     closer.start()
             cursor = self._con.cursor()
-        cursor.execute("SET TimeZone = 'UTC'; USE wh")
+        cursor.execute(f"SET TimeZone = 'UTC'; USE {self._catalog}")
         return cursor
 
-    def snapshot_id(self) -> tuple[int, int, int] | None:
-        """The published snapshot a query would read now (inode, mtime in ns, size), None with no file.
+    def snapshot_id(self) -> tuple[int, ...] | None:
+        """The published snapshot a query would read now (inode, mtime in ns, size of the base, then of the
+        delta or zeros), None with no file.
 
-        A load publishes by an atomic rename, so a new snapshot always has a new id: callers key caches
-        by it (the dashboard does) instead of re-deriving what this module means by a snapshot.
+        A load publishes by an atomic rename (of the base or the delta), so a new snapshot always has a new id:
+        callers key caches by it (the dashboard does) instead of re-deriving what this module means by one.
         """
         snap = _snapshot_of(self.path)
-        return None if snap is None else (snap.inode, snap.mtime_ns, snap.size)
+        return None if snap is None else (snap.inode, snap.mtime_ns, snap.size, *(snap.delta or (0, 0, 0)))
 
     def close(self) -> None:
         with self._lock:

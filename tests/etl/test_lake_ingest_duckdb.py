@@ -163,7 +163,7 @@ def test_results_are_kept_per_published_lake(capsys: pytest.CaptureFixture[str],
             engine.close()
 
     before = key()
-    assert before is not None and before[:2] == ("lake", str(lake.resolve())) and key() == before
+    assert before is not None and before[:2] == ("views", str(lake.resolve())) and key() == before
     assert run(capsys, "lake", "ingest", "twcs", str(second), "--lake", str(lake))[0] == 0
     after = key()
     assert after is not None and after != before

@@ -7,6 +7,7 @@ from typing import Literal
 import duckdb
 
 from carepulse.core.errors import ConfigError
+from carepulse.warehouse.delta import own, target
 
 LinkMethod = Literal["conversation", "handle_window", "none"]
 LINK_METHODS: tuple[LinkMethod, ...] = ("conversation", "handle_window", "none")
@@ -84,8 +85,12 @@ def link_crm_cases(con: duckdb.DuckDBPyConnection, window_hours: float) -> dict[
         LEFT JOIN by_conversation bc ON bc.case_id = c.case_id
         LEFT JOIN by_handle bh ON bh.case_id = c.case_id
     """)
-    con.execute("""
-        UPDATE crm_cases
+    own(con, "crm_cases", """case_id IN (
+        SELECT r.case_id FROM crm_link_result r JOIN crm_cases c USING (case_id)
+        WHERE c.link_method IS DISTINCT FROM r.link_method OR c.linked_thread_id IS DISTINCT FROM r.linked_thread_id
+           OR c.linked_conversation_id IS DISTINCT FROM r.linked_conversation_id)""")
+    con.execute(f"""
+        UPDATE {target(con, "crm_cases")} AS crm_cases
         SET link_method = r.link_method,
             linked_thread_id = r.linked_thread_id,
             linked_conversation_id = r.linked_conversation_id

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from carepulse.etl import columns
 from carepulse.etl.transform import graph
+from carepulse.warehouse.delta import delete, own, target
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     n_new = new.num_rows
     runs, counts = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
     stg_row = columns.values(new["stg_row"])
-    work = pa.concat_tables([new, existing.select(new.column_names).cast(new.schema)])
+    loaded = existing.select(new.column_names)
+    if not loaded.schema.equals(new.schema):  # a cast imports pyarrow.compute: 80 ms of a small load
+        loaded = loaded.cast(new.schema)
+    work = pa.concat_tables([new, loaded])
     del new
     linked = _link(work)
     threads, conversations = _rebuild_threads(con, _thread_input(work, linked))
@@ -177,13 +181,9 @@ def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> 
     con.register("work", _chunked(thread_input))
     try:
         if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
-            con.execute(
-                """
-                DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)
-                                       OR conversation_id IN (SELECT conversation_id FROM work)
-                """
-            )
-        inserted = con.execute(THREADS_SQL).fetchall()
+            delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs "
+                   "UNION SELECT conversation_id FROM work)")
+        inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads"))).fetchall()
         (conversations,), = con.execute("SELECT count(DISTINCT conversation_id) FROM work").fetchall()
     finally:
         con.unregister("work")
@@ -210,7 +210,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
     try:
         con.execute(
             f"""
-            INSERT INTO tweets
+            INSERT INTO {target(con, "tweets")}
             SELECT s.tweet_id, '{source}', s.author_id, coalesce(s.author_handle, u.handle, s.author_id),
                    c.is_brand, s.created_at, s.text, s.lang, s.in_reply_to_tweet_id, s.in_reply_to_user_id,
                    s.api_conversation_id, c.parent_id, c.conversation_id,
@@ -234,23 +234,25 @@ def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table,
     for name in ("old_parent_id", "old_conversation_id", "old_is_brand", "old_first_reply_at", "old_first_reply_id"):
         relinked = relinked.append_column(name, existing[name])
     con.register("relinked", relinked)
+    changed = """(w.old_parent_id IS DISTINCT FROM w.parent_id OR w.old_conversation_id <> w.conversation_id
+               OR w.old_is_brand <> w.is_brand OR w.old_first_reply_at IS DISTINCT FROM w.first_reply_at
+               OR w.old_first_reply_id IS DISTINCT FROM w.first_reply_id)"""
+    own(con, "tweets", f"tweet_id IN (SELECT w.tweet_id FROM relinked w WHERE {changed})")
     con.execute(
-        """
-        UPDATE tweets SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
+        f"""
+        UPDATE {target(con, "tweets")} AS tweets
+        SET parent_id = w.parent_id, conversation_id = w.conversation_id, is_brand = w.is_brand,
                           first_reply_at = w.first_reply_at, first_reply_id = w.first_reply_id,
                           first_reply_by = w.first_reply_by
         FROM relinked w
-        WHERE tweets.tweet_id = w.tweet_id
-          AND (w.old_parent_id IS DISTINCT FROM w.parent_id OR w.old_conversation_id <> w.conversation_id
-               OR w.old_is_brand <> w.is_brand OR w.old_first_reply_at IS DISTINCT FROM w.first_reply_at
-               OR w.old_first_reply_id IS DISTINCT FROM w.first_reply_id)
+        WHERE tweets.tweet_id = w.tweet_id AND {changed}
         """
     )
     con.unregister("relinked")
 
 
 THREADS_SQL = """
-INSERT INTO threads
+INSERT INTO {threads}
 WITH customer_tweets AS (
     SELECT * FROM work WHERE NOT is_brand
 ),
@@ -341,7 +343,7 @@ def rebuild_touched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """
     existing = con.sql(EXISTING_SQL).to_arrow_table()
     if existing.num_rows == 0:
-        con.execute("DELETE FROM threads WHERE conversation_id IN (SELECT conversation_id FROM touched_convs)")
+        delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs)")
         return 0, 0
     work = existing.select(["stg_row", *(c.strip() for c in NEW_COLUMNS.split(","))])
     linked = _link(work)

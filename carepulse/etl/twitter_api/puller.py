@@ -21,6 +21,7 @@ from carepulse.etl.loader import BatchReport, ingest_tweets
 from carepulse.etl.twitter_api.client import Halt, Requester, RetryPolicy, check_handle
 from carepulse.etl.twitter_api.raw_writer import Endpoint, RawWriter
 from carepulse.warehouse import Warehouse
+from carepulse.warehouse.delta import target
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,8 @@ class Puller:
         def write(con: duckdb.DuckDBPyConnection) -> None:
             for (account, endpoint), newest in sorted(cursors.items()):
                 con.execute(
-                    """INSERT INTO pull_state VALUES (?, ?, ?, ?) ON CONFLICT (account, endpoint) DO UPDATE
+                    f"""INSERT INTO {target(con, "pull_state")} AS pull_state VALUES (?, ?, ?, ?)
+                       ON CONFLICT (account, endpoint) DO UPDATE
                        SET newest_id = greatest(pull_state.newest_id, excluded.newest_id),
                            updated_at = excluded.updated_at""",
                     [account, endpoint, newest, updated_at],

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from carepulse.warehouse.lake import MANIFEST, Lake
-from carepulse.warehouse.store import READ_MEMORY_LIMIT, sql_text
+from carepulse.warehouse.store import READ_MEMORY_LIMIT, SNAPSHOT_VIEW, sql_text
 
 
 def _identifier(name: str) -> str:
@@ -35,16 +35,13 @@ def view_sql(lake: Lake, table: str) -> str:
             f"FROM read_parquet({sql_text(lake.glob(table))}, hive_partitioning = {hive})")
 
 
-SNAPSHOT_VIEW = "carepulse_lake_snapshot"  # metrics.costs reads it to memoise per published lake
-
-
 def snapshot_view_sql(lake: Lake) -> str:
     """A one-row view naming the published lake this database reads: its path and its manifest's identity
     (inode, modification time, size; every export and lake load replaces the manifest last). Results that
     depend only on the data can then be kept per lake, as they are per warehouse file."""
     stat = (lake.path / MANIFEST).stat()
     stamp = f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
-    return (f"CREATE OR REPLACE VIEW {SNAPSHOT_VIEW} AS SELECT {sql_text(str(lake.path.resolve()))} AS lake, "
+    return (f"CREATE OR REPLACE VIEW {SNAPSHOT_VIEW} AS SELECT {sql_text(str(lake.path.resolve()))} AS origin, "
             f"{sql_text(stamp)} AS stamp")
 
 

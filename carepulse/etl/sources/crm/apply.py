@@ -6,6 +6,7 @@ import duckdb
 
 from carepulse.etl.runs import FileReport
 from carepulse.etl.sources.crm.common import SOURCE, CrmFile, lit
+from carepulse.warehouse.delta import delete, target
 
 #: Stored case columns that make up a case's content (the link columns are derived, not content).
 CONTENT_COLUMNS: tuple[str, ...] = (
@@ -50,7 +51,7 @@ def apply(con: duckdb.DuckDBPyConnection, source: CrmFile, run_id: int) -> None:
     where = "line " if source.format != "parquet" else "record "
     file_lit = lit(str(source.path))
     con.execute(f"""
-        INSERT INTO quarantine (run_id, source, file, line, record_no, reason, raw)
+        INSERT INTO {target(con, "quarantine")} (run_id, source, file, line, record_no, reason, raw)
         SELECT {run_id}, {lit(SOURCE)}, {file_lit}, q.line, q.record_no, q.reason, q.raw
         FROM (
             SELECT p.line, p.record_no, p.reason, {raw_json} AS raw
@@ -69,13 +70,11 @@ def apply(con: duckdb.DuckDBPyConnection, source: CrmFile, run_id: int) -> None:
         ) q
         ORDER BY q.record_no
     """)
-    con.execute("""
-        DELETE FROM crm_cases WHERE case_id IN (
-            SELECT p.case_id FROM crm_status s JOIN crm_parsed p USING (record_no) WHERE s.status = 'updated')
-    """)
+    updated = "SELECT p.case_id FROM crm_status s JOIN crm_parsed p USING (record_no) WHERE s.status = 'updated'"
+    delete(con, "crm_cases", f"case_id IN ({updated})")
     stored = ", ".join(("case_id", *CONTENT_COLUMNS))
     con.execute(f"""
-        INSERT INTO crm_cases ({stored}, run_id, record_no)
+        INSERT INTO {target(con, "crm_cases")} ({stored}, run_id, record_no)
         SELECT {stored}, {run_id}, p.record_no
         FROM crm_status s JOIN crm_parsed p USING (record_no)
         WHERE s.status IN ('new', 'updated')

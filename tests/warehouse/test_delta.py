@@ -1,0 +1,292 @@
+"""Loads whose cost follows the delta (carepulse.warehouse.delta, docs/warehouse.md).
+
+Every test loads the same inputs twice, once with every load rewriting the base (``CAREPULSE_LOAD_MODE=full``,
+the design before the delta) and once into base + delta, and compares every table row for row: the delta is
+a storage layout, never a different answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks import generate
+from carepulse.core.config import Settings
+from carepulse.etl.erase import erase_customer
+from carepulse.etl.loader import ingest_crm, ingest_tweets
+from carepulse.warehouse import Warehouse, delta
+from carepulse.warehouse.dashboard_users import add_user
+from tests.twcs_helpers import at, row, write_twcs
+
+VOLATILE = {"ingest_runs": ("started_at", "finished_at"), "meta": ()}
+
+
+def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table as sorted rows, through a reader (base and delta as the dashboard sees them)."""
+    con = Warehouse(db).reader().connection()
+    tables: dict[str, list[tuple[object, ...]]] = {}
+    for table in delta.TABLES:
+        columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()
+                   if c[0] not in VOLATILE.get(table, ())]
+        rows = con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        if table == "meta":
+            rows = [r for r in rows if r[0] != delta.BASE_ID]
+        tables[table] = sorted(rows, key=repr)
+    return tables
+
+
+def tweets_in(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 20 k-tweet base file and two 1 k batches whose replies reach back into it (old conversations change)."""
+    folder = tmp_path_factory.mktemp("delta-inputs")
+    files = {"base": folder / "base.csv", "b1": folder / "b1.csv", "b2": folder / "b2.csv"}
+    assert generate.main(["--tweets", "20000", "--out", str(files["base"])]) == 0
+    assert generate.main(["--tweets", "1000", "--id-offset", "20000", "--seed", "2", "--out", str(files["b1"])]) == 0
+    assert generate.main(["--tweets", "1000", "--id-offset", "21000", "--seed", "3", "--out", str(files["b2"])]) == 0
+    files["crm"] = _crm_file(folder / "crm.csv", files["base"], files["b1"])
+    return files
+
+
+def _crm_file(path: Path, *sources: Path) -> Path:
+    """CRM cases naming tweets of the base and of the first batch, some updated by a second export row."""
+    rows = []
+    for source in sources:
+        with source.open(encoding="utf-8") as f:
+            rows += [r for r in csv.DictReader(f) if r["inbound"] == "True"][:40]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["case_id", "channel", "opened_at", "closed_at", "outcome", "customer_ref", "twitter_handle",
+                      "conversation_id", "agent", "team", "category", "handled_minutes", "csat", "nps"])
+        for i, r in enumerate(rows):
+            out.writerow([f"C-{i}", "twitter", "2018-01-10T10:00:00Z", "", "resolved", "", f"@{r['author_id']}",
+                          r["tweet_id"], "AK", "social", "billing", "5", str(1 + i % 5), ""])
+    return path
+
+
+@pytest.fixture(scope="module")
+def base(inputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("delta-base") / "wh.duckdb"
+    ingest_tweets(Warehouse(db), "twcs", [inputs["base"]], Settings(db=db))
+    return db
+
+
+def copy_of(base: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "wh.duckdb"
+    shutil.copyfile(base, db)
+    return db
+
+
+def load_all(db: Path, inputs: dict[str, Path]) -> None:
+    settings = Settings(db=db)
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)
+    ingest_crm(Warehouse(db), [inputs["crm"]], None, settings)
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b2"]], settings)
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)  # all duplicates
+
+
+def test_small_loads_write_only_the_delta_and_read_as_a_full_rewrite(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "full")
+    full = copy_of(base, tmp_path / "full")
+    load_all(full, inputs)
+    assert not delta.delta_path(full).exists()
+
+    monkeypatch.setenv(delta.MODE_ENV, "auto")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)  # two batches of 5 % each: no compaction in between here
+    db = copy_of(base, tmp_path / "delta")
+    before, reader = sha(db), Warehouse(db).reader()
+    snapshot = reader.snapshot_id()
+    load_all(db, inputs)
+    assert sha(db) == before, "a small load must not rewrite the base"
+    assert reader.snapshot_id() != snapshot, "caches keyed by the snapshot must see the load"
+    got, want = dump(db), dump(full)
+    assert got == want
+    assert len(got["tweets"]) > 21_900 and len(got["crm_cases"]) == 80
+    assert {r[0] for r in got["ingest_runs"]} == {1, 2, 3, 4, 5}
+    # the second batch replied to tweets of the base: their conversations were rebuilt in the delta
+    con = reader.connection()
+    assert 0 < con.execute("SELECT count(*) FROM wd.tweets").fetchone()[0] < 20_000 / 5
+    assert con.execute("SELECT count(*) FROM wd.threads__replaced").fetchone()[0] > 0
+
+
+def test_a_reply_to_a_base_tweet_moves_that_row_into_the_delta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worked by hand: the base holds an unanswered customer tweet (1) and a brand tweet (5); the delta load
+    brings the brand's answer (2) to 1 and a customer's reply (6) to 5, which joins 5's conversation. Tweet 1 gains
+    its first reply, so its row is replaced; tweet 5's columns stay as they were (a customer's reply is no first
+    reply), so its row stays in the base. c1's thread is rebuilt as answered (30 minutes), c2's is new."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 10.0)  # a two-tweet base: any delta would be folded at once
+    db = tmp_path / "wh.duckdb"
+    first = write_twcs(tmp_path / "a.csv", [row(1, "c1", False, at("10:00"), "@acme my router is down"),
+                                            row(5, "acme", True, at("09:00"), "We are here for you")])
+    ingest_tweets(Warehouse(db), "twcs", [first], Settings(db=db))
+    before = sha(db)
+    later = write_twcs(tmp_path / "b.csv", [row(2, "acme", True, at("10:30"), "@c1 sorry, DM us", parent=1),
+                                            row(6, "c2", False, at("11:00"), "@acme same here", parent=5)])
+    ingest_tweets(Warehouse(db), "twcs", [later], Settings(db=db))
+    assert sha(db) == before
+    con = Warehouse(db).reader().connection()
+    assert con.execute("SELECT tweet_id FROM wd.tweets__replaced ORDER BY 1").fetchall() == [(1,)]
+    assert con.execute("SELECT tweet_id, first_reply_id FROM tweets ORDER BY 1").fetchall() == [
+        (1, 2), (2, None), (5, None), (6, None)]
+    assert con.execute("SELECT customer_handle, status, first_response_seconds FROM threads "
+                       "ORDER BY 1").fetchall() == [("c1", "answered", 1800.0), ("c2", "unanswered", None)]
+    assert con.execute("SELECT count(*) FROM wd.threads__replaced").fetchone() == (1,)
+
+
+def test_a_delta_past_its_share_is_folded_into_a_new_base(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "full")
+    full = copy_of(base, tmp_path / "full")
+    load_all(full, inputs)
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)
+    db = copy_of(base, tmp_path / "compacted")
+    before = sha(db)
+    load_all(db, inputs)
+    assert not delta.delta_path(db).exists() and sha(db) != before
+    assert dump(db) == dump(full)
+
+
+def test_a_delta_left_beside_a_newer_base_is_ignored_by_readers_and_loads(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash between publishing a compacted base and removing the old delta leaves both files: the delta's
+    base id no longer matches, so its rows (already in the new base) are not counted twice."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    db = copy_of(base, tmp_path / "stale")
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+    kept = tmp_path / "old.delta"
+    shutil.copyfile(delta.delta_path(db), kept)
+    assert Warehouse(db).compact()
+    shutil.copyfile(kept, delta.delta_path(db))  # as if the crash came before the unlink
+    assert len(dump(db)["tweets"]) == 20_000 + tweets_in(inputs["b1"])
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b2"]], Settings(db=db))
+    assert len(dump(db)["tweets"]) == 20_000 + tweets_in(inputs["b1"]) + tweets_in(inputs["b2"])
+    assert not Warehouse(db).reader().connection().execute(
+        "SELECT count(*) FROM wd.tweets WHERE tweet_id BETWEEN 20001 AND 21000").fetchone()[0]
+
+
+def test_writes_that_rewrite_the_base_fold_the_delta_in_first(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    db = copy_of(base, tmp_path / "users")
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+    assert delta.delta_path(db).exists()
+    add_user(db, "lea", "analyst", "a long enough password")
+    assert not delta.delta_path(db).exists()
+    tables = dump(db)
+    assert len(tables["tweets"]) == 20_000 + tweets_in(inputs["b1"])
+    assert [r[0] for r in tables["dashboard_users"]] == ["lea"]
+
+
+def test_an_erasure_leaves_no_byte_of_the_customer_in_base_or_delta(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    db = copy_of(base, tmp_path / "erase")
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+    con = Warehouse(db).reader().connection()
+    handle, text = con.execute("SELECT author_handle, text FROM wd.tweets WHERE NOT is_brand AND length(text) > 40 "
+                               "ORDER BY tweet_id LIMIT 1").fetchone()
+    erase_customer(Warehouse(db), handle, Settings(db=db), None)
+    files = [p for p in (db, delta.delta_path(db)) if p.exists()]
+    assert files == [db]
+    assert text.encode() not in db.read_bytes()
+    assert not Warehouse(db).reader().connection().execute(
+        "SELECT count(*) FROM tweets WHERE author_handle = ?", [handle]).fetchone()[0]
+
+
+def _published(db: Path) -> dict[str, str]:
+    return {p.name: sha(p) for p in (db, delta.delta_path(db)) if p.exists()}
+
+
+def _restore(saved: Path, db: Path) -> None:
+    for p in (db, delta.delta_path(db)):
+        p.unlink(missing_ok=True)
+    for p in saved.iterdir():
+        shutil.copyfile(p, db.parent / p.name)
+
+
+@pytest.mark.parametrize("mode", ["delta", "full"])
+def test_kill_9_at_random_points_of_a_load_publishes_nothing(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, mode: str) -> None:
+    db = copy_of(base, tmp_path / mode)
+    env = {**os.environ, delta.MODE_ENV: mode}
+    command = [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--db", str(db)]
+    subprocess.run([*command, str(inputs["b1"])], env=env, check=True, capture_output=True)
+    published = _published(db)
+    assert (delta.delta_path(db).name in published) == (mode == "delta")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name in published:
+        shutil.copyfile(db.parent / name, saved / name)
+    rows_before = len(dump(db)["tweets"])
+
+    started = time.perf_counter()  # how long a whole load takes here, to kill it at points inside
+    subprocess.run([*command, str(inputs["b2"])], env=env, check=True, capture_output=True)
+    whole = time.perf_counter() - started
+    killed = 0
+    for delay in sorted(random.Random(18).uniform(0.05, 0.95) * whole for _ in range(5)):
+        _restore(saved, db)
+        loader = subprocess.Popen([*command, str(inputs["b2"])], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        loader.send_signal(signal.SIGKILL)
+        if loader.wait() != -signal.SIGKILL:
+            continue  # it finished first
+        killed += 1
+        assert _published(db) == published, f"killed after {delay:.2f} s of {whole:.2f} s"
+        assert len(dump(db)["tweets"]) == rows_before
+    assert killed >= 3
+    done = subprocess.run([*command, str(inputs["b2"])], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(dump(db)["tweets"]) == rows_before + tweets_in(inputs["b2"])
+    assert not list(db.parent.glob(f".{db.name}.*")), "the next load sweeps what a killed one left"
+
+
+def test_a_reader_sees_a_whole_delta_load_or_none_of_it(
+        base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader polling through a delta load and the compaction that follows it (two publishes: the delta, then a
+    new base without one) sees the state before the load or after it, never a mix, and never waits."""
+    db = copy_of(base, tmp_path / "reader")
+    batch = tmp_path / "b.csv"
+    assert generate.main(["--tweets", "30000", "--id-offset", "20000", "--seed", "4", "--out", str(batch)]) == 0
+    reader = Warehouse(db).reader()
+    env = {**os.environ, delta.MODE_ENV: "delta"}
+    loader = subprocess.Popen([sys.executable, "-m", "carepulse.cli", "ingest", "twcs", str(batch), "--db", str(db)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: set[tuple[int, int]] = set()
+    slowest = 0.0
+    while loader.poll() is None:
+        started = time.perf_counter()
+        seen.add(reader.connection().execute("SELECT (SELECT count(*) FROM tweets), "
+                                             "(SELECT count(*) FROM ingest_runs)").fetchone())
+        slowest = max(slowest, time.perf_counter() - started)
+        time.sleep(0.02)
+    _, err = loader.communicate()
+    assert loader.returncode == 0, err
+    assert not delta.delta_path(db).exists(), "30 k rows into 20 k: the load published a delta, then compacted it"
+    final = reader.connection().execute("SELECT (SELECT count(*) FROM tweets), "
+                                        "(SELECT count(*) FROM ingest_runs)").fetchone()
+    assert final == (50_000, 2)
+    assert seen <= {(20_000, 1), (50_000, 2)} and (20_000, 1) in seen, seen
+    assert slowest < 1.0, "a reader waited for the writer"
