@@ -69,3 +69,45 @@ def array(data: npt.NDArray[Any], type_: pa.DataType, missing: npt.NDArray[np.bo
     else:
         body = pa.py_buffer(np.ascontiguousarray(data))
     return pa.Array.from_buffers(type_, len(data), [validity, body])
+
+
+SMALL_ROWS = 50_000
+"""Below this many rows, string gathers and codes go through Python lists: importing ``pyarrow.compute`` (which
+Arrow's ``take`` and ``dictionary_encode`` need) costs 80 ms, more than the list work for a small load."""
+
+
+def take(column: Column, indices: npt.NDArray[Any], missing: npt.NDArray[np.bool_]) -> pa.Array | pa.ChunkedArray:
+    """``column[indices]`` of a string column, null where ``missing`` or where the value is null.
+
+    A small gather copies the bytes with numpy (the positions of every byte taken, then one fancy index), so
+    it needs neither ``pyarrow.compute`` nor ``pa.array`` of Python objects (which imports pandas).
+    """
+    if len(column) > SMALL_ROWS or len(indices) > SMALL_ROWS:
+        return column.take(array(indices, pa.int32(), missing))
+    whole = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not (pa.types.is_string(whole.type) or pa.types.is_large_string(whole.type)):
+        raise TypeError(f"take: a string column expected, got {whole.type}")
+    _, offsets_buf, data_buf = whole.buffers()
+    width = np.int64 if pa.types.is_large_string(whole.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width)[whole.offset:whole.offset + len(whole) + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    idx = np.asarray(indices, dtype=np.int64)
+    gone = np.asarray(missing, dtype=np.bool_) | ~valid(whole)[idx]
+    starts = offsets[idx]
+    lengths = np.where(gone, 0, offsets[idx + 1] - starts)
+    new_offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    positions = np.repeat(starts - new_offsets[:-1], lengths) + np.arange(new_offsets[-1], dtype=np.int64)
+    validity = pa.py_buffer(np.packbits(~gone, bitorder="little")) if gone.any() else None
+    return pa.Array.from_buffers(pa.large_string(), len(idx),
+                                 [validity, pa.py_buffer(new_offsets), pa.py_buffer(data[positions])])
+
+
+def codes(column: Column) -> npt.NDArray[np.int32]:
+    """A string column as one integer per distinct value (equal strings, equal codes; nulls share one code)."""
+    if len(column) > SMALL_ROWS:
+        encoded = column.dictionary_encode()
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        return values(pa.chunked_array([c.indices for c in chunks], type=pa.int32()), np.int32)
+    seen: dict[object, int] = {}
+    return np.fromiter((seen.setdefault(v, len(seen)) for v in column.to_pylist()), dtype=np.int32, count=len(column))

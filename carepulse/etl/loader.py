@@ -29,7 +29,7 @@ from carepulse.etl.staging import create_staging
 from carepulse.etl.transform import threads
 from carepulse.etl.transform.crm_links import link_crm_cases
 from carepulse.warehouse import Warehouse
-from carepulse.warehouse.delta import own, target
+from carepulse.warehouse.delta import count, own, target
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +145,8 @@ def relink_crm(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, 
 
 def table_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     (row,) = con.execute(
-        """SELECT (SELECT count(*) FROM tweets), (SELECT count(*) FROM threads),
-                  (SELECT count(*) FILTER (WHERE status = 'answered') FROM threads),
-                  (SELECT count(*) FROM accounts), (SELECT count(*) FROM crm_cases)"""
+        f"""SELECT {count(con, "tweets")}, {count(con, "threads")}, {count(con, "threads", "status = 'answered'")},
+                   (SELECT count(*) FROM accounts), {count(con, "crm_cases")}"""
     ).fetchall()
     return dict(zip(("tweets", "threads", "answered_threads", "brand_accounts", "crm_cases"), map(int, row),
                     strict=True))

@@ -29,7 +29,10 @@ from pathlib import Path
 
 import duckdb
 
-KEYED: dict[str, str] = {"tweets": "tweet_id", "threads": "thread_id", "crm_cases": "case_id", "users": "author_id"}
+KEYED: dict[str, str] = {"tweets": "tweet_id", "threads": "conversation_id", "crm_cases": "case_id",
+                         "users": "author_id"}
+"""Each keyed table and the key its replaced rows are listed by. Threads go by conversation: a load rebuilds a
+conversation's threads whole, and an integer key is a cheaper anti-join for every reader than the text thread id."""
 APPENDED: tuple[str, ...] = ("ingest_runs", "quarantine")
 WHOLE: tuple[str, ...] = ("meta", "accounts", "pull_state", "saved_views", "dashboard_users")
 TABLES: tuple[str, ...] = (*KEYED, *APPENDED, *WHOLE)
@@ -86,7 +89,7 @@ def own(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence
         WHERE ({where})
           AND b.{key} NOT IN (SELECT {key} FROM {WORK_DB}.main.{replaced(table)})
     """, list(params))
-    con.execute(f"INSERT INTO {WORK_DB}.main.{replaced(table)} SELECT {key} FROM carepulse_owned")
+    con.execute(f"INSERT INTO {WORK_DB}.main.{replaced(table)} SELECT DISTINCT {key} FROM carepulse_owned")
     con.execute(f"INSERT INTO {WORK_DB}.main.{table} BY NAME SELECT * FROM carepulse_owned")
     con.execute("DROP TABLE carepulse_owned")
 
@@ -98,10 +101,29 @@ def delete(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Seque
         key = KEYED[table]
         con.execute(f"""
             INSERT INTO {WORK_DB}.main.{replaced(table)}
-            SELECT {key} FROM {BASE_DB}.main.{table}
+            SELECT DISTINCT {key} FROM {BASE_DB}.main.{table}
             WHERE ({where}) AND {key} NOT IN (SELECT {key} FROM {WORK_DB}.main.{replaced(table)})
         """, list(params))
     con.execute(f"DELETE FROM {target(con, table)} WHERE {where}", list(params))
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> str:
+    """SQL for the number of rows of ``table`` (keyed or appended) ``where`` holds, as the connection sees it.
+
+    In a delta load that is the base's count, less its rows the delta replaces, plus the delta's: the base count
+    comes from metadata when ``where`` is TRUE, and the replaced rows are found by their key column alone; a
+    count through the view would read the base's keys and the condition's columns for every row.
+    """
+    if not _attached(con, BASE_DB):
+        return f"(SELECT count(*) FROM {table} WHERE {where})"
+    base = f"{BASE_DB}.main.{table}"
+    hidden = ""
+    if table in KEYED:
+        key = KEYED[table]
+        hidden = (f" - (SELECT count(*) FROM {base} WHERE ({where}) "
+                  f"AND {key} IN (SELECT {key} FROM {WORK_DB}.main.{replaced(table)}))")
+    return f"((SELECT count(*) FROM {base} WHERE {where}){hidden} + (SELECT count(*) FROM {WORK_DB}.main.{table} " \
+           f"WHERE {where}))"
 
 
 def prepare(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:

@@ -267,12 +267,25 @@ class Warehouse:
                     f"{wal} exists: the warehouse was written outside carepulse and not checkpointed; "
                     "open it once with duckdb and run CHECKPOINT"
                 )
-            published = self._check_published() if self.path.exists() else _Published()
-            if self._delta_load(published, batch_bytes):
-                with self._writing_delta(published) as con:
+            if not self.path.exists():
+                with self._writing_base(_Published(), rewrite) as con:
+                    yield con
+                return
+            # one in-memory DuckDB checks the base and, for a delta load, goes on to do it (a connect costs 20 ms)
+            checking = duckdb.connect(":memory:")
+            try:
+                _session_defaults(checking, WRITE_MEMORY_LIMIT)
+                published = self._check_published(checking)
+                use_delta = self._delta_load(published, batch_bytes)
+            except BaseException:
+                checking.close()
+                raise
+            if use_delta:
+                with self._writing_delta(checking, published) as con:
                     yield con
                 self._compact_if_due()
             else:
+                checking.close()
                 with self._writing_base(published, rewrite) as con:
                     yield con
 
@@ -406,20 +419,16 @@ class Warehouse:
         self._sync_directory()
 
     @contextlib.contextmanager
-    def _writing_delta(self, published: _Published) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Copy the delta (or start one), yield a connection whose tables read base and delta as one and
-        whose writes go to the delta copy (:func:`delta.target`), publish the copy as the delta."""
-        keep = self._matching_delta(published)
+    def _writing_delta(self, con: duckdb.DuckDBPyConnection,
+                       published: _Published) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Copy the delta (or start one), yield ``con`` (the base attached read-only as ``BASE_DB``) with views
+        that read base and delta as one and writes that go to the delta copy (:func:`delta.target`), publish the
+        copy as the delta."""
         with self._work("delta") as work:
-            con: duckdb.DuckDBPyConnection | None = None
+            published_con: duckdb.DuckDBPyConnection | None = con
             try:
-                if keep:
-                    shutil.copyfile(self.delta_path, work)
-                con = duckdb.connect(":memory:")
-                _session_defaults(con, WRITE_MEMORY_LIMIT)
                 con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
-                con.execute(f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB}")
-                con.execute(f"ATTACH {sql_text(str(self.path.resolve()))} AS {delta.BASE_DB} (READ_ONLY)")
+                keep = self._attach_delta_copy(con, work, published)
                 con.execute(f"USE {delta.WORK_DB}")
                 apply_schema(con)
                 delta.prepare(con, fresh=not keep)
@@ -430,13 +439,29 @@ class Warehouse:
                 self._compact_after = delta.due(con, delta.BASE_DB, delta.WORK_DB)
                 con.execute(f"CHECKPOINT {delta.WORK_DB}")
                 con.close()
-                con = None
+                published_con = None
                 os.replace(work, self.delta_path)
             finally:
-                if con is not None:
+                if published_con is not None:
                     with contextlib.suppress(Exception):
-                        con.close()
+                        published_con.close()
         self._sync_directory()
+
+    def _attach_delta_copy(self, con: duckdb.DuckDBPyConnection, work: Path, published: _Published) -> bool:
+        """Attach a copy of the published delta as ``WORK_DB`` when it belongs to the base (True), else a new
+        file (a delta beside a newer base is folded in already)."""
+        if self.delta_path.exists():
+            shutil.copyfile(self.delta_path, work)
+            try:
+                con.execute(f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB}")
+                if delta.base_id(con, delta.WORK_DB) == published.base_id:
+                    return True
+                con.execute(f"DETACH {delta.WORK_DB}")
+            except duckdb.Error as exc:
+                raise _unusable(exc, "load into", self.delta_path) from exc
+            work.unlink()
+        con.execute(f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB}")
+        return False
 
     def _compact_if_due(self) -> None:
         """Fold a delta that outgrew its share of the base into a new base (the load is already published)."""
@@ -458,19 +483,22 @@ class Warehouse:
             pass
         return True
 
-    def _check_published(self) -> _Published:
-        """Refuse to load into a damaged, foreign, newer or locked file (see :func:`_attach_checked`)."""
-        con = duckdb.connect(":memory:")
+    def _check_published(self, con: duckdb.DuckDBPyConnection | None = None) -> _Published:
+        """Refuse to load into a damaged, foreign, newer or locked file (see :func:`_attach_checked`); given
+        ``con``, the base stays attached to it read-only as ``BASE_DB``."""
+        own_con = con is None
+        con = duckdb.connect(":memory:") if con is None else con
         try:
-            _attach_checked(con, self.path, "published", writing=True)
+            _attach_checked(con, self.path, delta.BASE_DB, writing=True)
             try:
-                version = _stored_version_of(con, "published")
-                found = delta.base_id(con, "published") if version is not None else None
+                version = _stored_version_of(con, delta.BASE_DB)
+                found = delta.base_id(con, delta.BASE_DB) if version is not None else None
             except duckdb.Error as exc:
                 raise _unusable(exc, "load into", self.path) from exc
             return _Published(version, found, self.path.stat().st_size)
         finally:
-            con.close()
+            if own_con:
+                con.close()
 
     def _failed(self, exc: BaseException) -> ResourceError:
         """One line for a load the machine stopped: what failed, and that nothing was published."""

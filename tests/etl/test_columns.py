@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from carepulse.etl import columns
 
@@ -46,19 +48,53 @@ def test_the_loader_does_not_import_pandas() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_author_codes_agree_across_chunks() -> None:
-    """Threads group and join on these codes: equal ids must get equal codes in every chunk, others not."""
+@pytest.mark.parametrize("small_rows", [0, 50_000])
+def test_author_codes_agree_across_chunks(small_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads group and join on these codes: equal ids must get equal codes in every chunk, others not
+    (both ways: Arrow's dictionary encoding for big columns, a Python dict for small ones)."""
     import duckdb
 
-    from carepulse.etl.transform.threads import _codes
-
+    monkeypatch.setattr(columns, "SMALL_ROWS", small_rows)
     con = duckdb.connect()
     first = con.sql("SELECT s FROM (VALUES ('b'), ('a'), ('b')) t(s)").to_arrow_table()["s"]
     second = con.sql("SELECT s FROM (VALUES ('c'), ('a'), ('b'), ('d')) t(s)").to_arrow_table()["s"]
     column = pa.chunked_array([*first.chunks, *second.chunks])
-    codes = _codes(column).tolist()
+    codes = columns.codes(column).tolist()
     strings = column.to_pylist()
     assert len(codes) == 7
     for i in range(7):
         for j in range(7):
             assert (codes[i] == codes[j]) == (strings[i] == strings[j]), (strings, codes)
+
+
+@pytest.mark.parametrize("small_rows", [0, 50_000])
+def test_a_string_gather_keeps_values_nulls_and_offsets(small_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worked by hand: rows 4, 0, 1, 5, 2, 3 of a two-chunk column whose second chunk is a slice (offset 1);
+    position 1 is masked out, row 1 is null itself."""
+    monkeypatch.setattr(columns, "SMALL_ROWS", small_rows)
+    column = pa.chunked_array([pa.array(["ab", None, "cde"]), pa.array(["zz", "", "xyz", "ü"]).slice(1)])
+    taken = columns.take(column, np.array([4, 0, 1, 5, 2, 3], dtype=np.int32),
+                         np.array([False, True, False, False, False, False]))
+    assert taken.to_pylist() == ["xyz", None, None, "ü", "cde", ""]
+
+
+def test_a_small_load_imports_neither_pandas_nor_pyarrow_compute(tmp_path: Path) -> None:
+    """Each costs 80-300 ms to import: more than the SQL of a 10 k-tweet load."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from carepulse.core.config import Settings\n"
+        "from carepulse.etl.loader import ingest_tweets\n"
+        "from carepulse.warehouse import Warehouse\n"
+        f"d = Path({str(tmp_path)!r})\n"
+        "rows = ['1,c1,True,Tue Oct 31 22:10:47 +0000 2017,@Brand help,2,', "
+        "'2,Brand,False,Tue Oct 31 22:11:47 +0000 2017,@c1 hi,,1', "
+        "'3,c1,True,Tue Oct 31 22:12:47 +0000 2017,@Brand thanks,,2']\n"
+        "header = 'tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id'\n"
+        "for n in (2, 3):\n"
+        "    f = d / f'{n}.csv'\n"
+        "    f.write_text('\\n'.join([header, *rows[:n]]) + '\\n')\n"
+        "    ingest_tweets(Warehouse(d / 'w.duckdb'), 'twcs', [f], Settings())\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -89,7 +89,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     runs, counts = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
     stg_row = columns.values(new["stg_row"])
     loaded = existing.select(new.column_names)
-    if not loaded.schema.equals(new.schema):  # a cast imports pyarrow.compute: 80 ms of a small load
+    if not loaded.schema.equals(new.schema):  # a cast imports pyarrow.compute (columns.SMALL_ROWS)
         loaded = loaded.cast(new.schema)
     work = pa.concat_tables([new, loaded])
     del new
@@ -114,7 +114,7 @@ class _Linked:
     is_brand: npt.NDArray[np.bool_]
     links: graph.Links
     conversation: npt.NDArray[np.int64]
-    reply_by: pa.ChunkedArray  # the first brand reply's handle (null where none)
+    reply_by: pa.Array | pa.ChunkedArray  # the first brand reply's handle (null where none)
 
     @property
     def has_parent(self) -> npt.NDArray[np.bool_]:
@@ -145,7 +145,7 @@ def _link(work: pa.Table) -> _Linked:
                        is_brand)
     conversation = np.where(columns.valid(api_conv), columns.values(api_conv), tweet_id[links.root])
     replied = links.first_reply >= 0
-    reply_by = work["author_handle"].take(columns.array(np.maximum(links.first_reply, 0), pa.int32(), ~replied))
+    reply_by = columns.take(work["author_handle"], np.maximum(links.first_reply, 0), ~replied)
     return _Linked(tweet_id, is_brand, links, conversation, reply_by)
 
 
@@ -157,7 +157,7 @@ def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
     parent's author is a numpy gather instead of an Arrow take of 3 M strings.
     """
     parent_at, has_parent = np.maximum(linked.links.parent, 0), linked.has_parent
-    authors = _codes(work["author_id"])
+    authors = columns.codes(work["author_id"])
     return pa.table({
         "tweet_id": work["tweet_id"], "conversation_id": columns.array(linked.conversation, pa.int64()),
         "author_id": work["author_id"], "author_handle": work["author_handle"],
@@ -168,12 +168,6 @@ def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
         "parent_is_brand": columns.array(linked.is_brand[parent_at], pa.bool_(), ~has_parent),
         "tkey": columns.array(linked.links.rank, pa.int32()), "stg_row": work["stg_row"],
     })
-
-
-def _codes(column: pa.ChunkedArray) -> npt.NDArray[np.int32]:
-    """A string column as one integer per distinct value (pyarrow encodes all chunks against one memo table)."""
-    encoded = column.dictionary_encode()
-    return columns.values(pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32()), np.int32)
 
 
 def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> tuple[int, int]:
