@@ -139,8 +139,10 @@ def prepare(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:
 
 def _counts(con: duckdb.DuckDBPyConnection, delta: str) -> dict[str, int]:
     names = [*KEYED, *APPENDED, *(replaced(t) for t in KEYED)]
-    sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {delta}.main.{name})" for name in names)
-    return dict(zip(names, (int(n) for n in con.execute(sql).fetchall()[0]), strict=True))
+    # one UNION ALL of counts plans in a millisecond; one SELECT of ten scalar subqueries took 25 ms
+    sql = " UNION ALL ".join(f"SELECT {i}, count(*) FROM {delta}.main.{name}" for i, name in enumerate(names))
+    found = dict(con.execute(sql).fetchall())
+    return {name: int(found[i]) for i, name in enumerate(names)}
 
 
 def views(con: duckdb.DuckDBPyConnection, base: str, delta: str, *, temp: bool) -> None:

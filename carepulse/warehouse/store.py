@@ -430,7 +430,8 @@ class Warehouse:
                 con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
                 keep = self._attach_delta_copy(con, work, published)
                 con.execute(f"USE {delta.WORK_DB}")
-                apply_schema(con)
+                if not keep:  # a kept delta belongs to a base of this schema version, and has its tables
+                    apply_schema(con)
                 delta.prepare(con, fresh=not keep)
                 delta.views(con, delta.BASE_DB, delta.WORK_DB, temp=True)
                 con.execute("BEGIN TRANSACTION")
