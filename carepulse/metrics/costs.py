@@ -26,9 +26,11 @@ with a dimension filter the same two without it give the channel totals the shar
 from __future__ import annotations
 
 import calendar
+import contextlib
 import math
 import os
 import threading
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -355,10 +357,26 @@ _TOTALS_LOCK = threading.Lock()
 _TOTALS_KEPT = 32
 
 
+_SNAPSHOTS: weakref.WeakKeyDictionary[Any, tuple[Any, ...] | None] = weakref.WeakKeyDictionary()
+
+
 def _snapshot(ctx: Context) -> tuple[Any, ...] | None:
-    """The snapshot this cursor reads: the file's identity (inode, modification time, size; a load
-    publishes a new file by rename) and the loads it holds (a cursor opened on the previous file just
-    before a rename still says which loads it saw). None for a database in memory (never memoised)."""
+    """The snapshot this cursor reads, looked up once per cursor (a command memoises a hundred parts through
+    one cursor, and a cursor's read-only snapshot never changes under it)."""
+    try:
+        return _SNAPSHOTS[ctx.con]
+    except (KeyError, TypeError):
+        pass
+    found = _snapshot_of(ctx)
+    with contextlib.suppress(TypeError):  # a connection that takes no weak reference is asked every time
+        _SNAPSHOTS[ctx.con] = found
+    return found
+
+
+def _snapshot_of(ctx: Context) -> tuple[Any, ...] | None:
+    """The file's identity (inode, modification time, size; a load publishes a new file by rename) and the loads
+    it holds (a cursor opened on the previous file just before a rename still says which loads it saw). None for
+    a database in memory (never memoised)."""
     rows = ctx.con.execute("""
 SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),
        (SELECT coalesce(max(run_id), 0) FROM ingest_runs), (SELECT count(*) FROM ingest_runs)""").fetchall()
