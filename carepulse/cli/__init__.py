@@ -1,6 +1,7 @@
 """The ``carepulse`` command. Each subcommand lives in ``carepulse/commands/<name>.py``.
 
-A subcommand module exposes ``register(subparsers)``, which adds its parser and sets ``func``.
+A subcommand module exposes ``register(subparsers)``, which adds its parser and sets ``func``; its line
+in the list of commands is in :data:`COMMANDS`.
 Domain errors (:class:`carepulse.core.errors.CarepulseError`) become one line on stderr and the
 error's exit code. As a last resort, an OSError, MemoryError or DuckDB error that escapes a command
 (disk full, out of memory, a damaged file where no code expected one) becomes one line too, with
@@ -8,21 +9,36 @@ exit code 2: a user can act on "no space left on device", not on a 25-line trace
 the traceback after that line for debugging. Anything else is a bug and keeps its traceback.
 
 Start-up is lazy: when the command line names a subcommand, only that subcommand's module is
-imported, so ``carepulse metrics`` does not pay for tweepy, requests or Dash (about 0.1 s).
-``carepulse --help`` and unknown commands still import every subcommand to list them.
+imported and registered, so ``carepulse metrics`` does not pay for tweepy, requests or Dash (about 0.1 s).
+A subcommand module imports what its command needs (settings, DuckDB, the loader, tweepy, Dash) inside
+the functions that run it, so ``carepulse ingest twcs --help`` or a mistyped option answers without
+loading the warehouse code (``users`` excepted: its help lists the roles, declared beside the user store).
+``carepulse --help``, ``--version`` and a command line naming no subcommand list every subcommand by its
+line in :data:`COMMANDS` without importing it. ``tests/cli/test_startup.py`` holds the commands to that.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
 from carepulse import __version__
-from carepulse.core.errors import CarepulseError, describe_failure, first_line, is_runtime_failure
 
-COMMANDS = ("ingest", "metrics", "report", "demo", "serve", "pull", "users", "erase", "lake")
+# Each subcommand and its line in ``carepulse --help``; the command's module registers its parser with that line.
+COMMANDS: dict[str, str] = {
+    "ingest": "load tweet files or CRM exports into the warehouse",
+    "metrics": "headline figures: response, resolution, cost, satisfaction",
+    "report": "the weekly management report (PDF or HTML, two A4 pages)",
+    "demo": "generate a simulated pilot, load it and open the dashboard",
+    "serve": "serve the dashboard (Pilot, Team, Explore, Data)",
+    "pull": "live pull from the Twitter/X API v2 (bearer token from $TWITTER_BEARER_TOKEN)",
+    "users": "dashboard logins: add, list, remove users, change a role",
+    "erase": "erase one customer: tweets, threads, CRM cases, raw pages (GDPR Art. 17)",
+    "lake": "the warehouse as Parquet for Spark and other engines (docs/scale.md)",
+}
 RUNTIME_FAILURE_EXIT = 2  # as a DataError: the command could not do its work, nothing was published
 # Global options that take a value: their value is not the subcommand's name.
 _VALUE_OPTIONS = ("--config",)
@@ -57,7 +73,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = _chosen_command(argv) if argv is not None else None
+    # Naming no subcommand anywhere (--help, --version, a typo), the arguments cannot reach a subcommand's
+    # parser: each is listed by its line alone, its module found but not imported (start-up time).
+    listing_only = argv is not None and chosen is None and not any(arg in COMMANDS for arg in argv)
     for name in (chosen,) if chosen else COMMANDS:
+        if listing_only:
+            if importlib.util.find_spec(f"carepulse.cli.commands.{name}") is not None:
+                sub.add_parser(name, help=COMMANDS[name])
+            continue
         try:
             module = importlib.import_module(f"carepulse.cli.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -77,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(arguments)
     args = parser.parse_args(arguments)
+    # Imported once the arguments parsed: --help and argument errors do without them (start-up time).
     import logging
+
+    from carepulse.core.errors import CarepulseError, describe_failure, first_line, is_runtime_failure
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

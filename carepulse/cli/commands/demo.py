@@ -13,21 +13,20 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
+from carepulse.cli import COMMANDS
 from carepulse.cli.commands.ingest import print_report
-from carepulse.core.config import Settings, load_settings
-from carepulse.core.errors import DataError
-from carepulse.etl.loader import ingest_crm, ingest_tweets
-from carepulse.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from carepulse.core.config import Settings
 
 DEMO_DIR = Path("data") / "demo"
 DEMO_DB = DEMO_DIR / "carepulse-demo.duckdb"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("demo", help="generate a simulated pilot, load it and open the dashboard")
+    parser = sub.add_parser("demo", help=COMMANDS["demo"])
     parser.add_argument("--seed", type=int, default=7, help="simulation seed (same seed, same data)")
     parser.add_argument("--db", type=Path, default=None, help=f"demo warehouse (default {DEMO_DB})")
     parser.add_argument("--no-serve", action="store_true", help="load and print the figures, do not serve")
@@ -37,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _is_demo_warehouse(path: Path) -> bool:
+    import duckdb  # here, not at the top: see run (start-up time)
+
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
@@ -63,6 +64,8 @@ def _check_overwrite(out_dir: Path) -> None:
     """Refuse to replace an input file the demo did not write: ``--db DIR/x.duckdb`` puts the demo's raw
     files into DIR, where a user's own ``tweets.jsonl`` may live. The demo records what it wrote (name and
     SHA-256) in a manifest; a file that is not in it, or was changed since, is not the demo's to replace."""
+    from carepulse.core.errors import DataError  # here, not at the top: see run (start-up time)
+
     try:
         written = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -80,6 +83,13 @@ def _write_manifest(out_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported when the command runs, not with the module: --help and argument errors do without DuckDB
+    # and the loader (start-up time).
+    from carepulse.core.config import load_settings
+    from carepulse.core.errors import DataError
+    from carepulse.etl.loader import ingest_crm, ingest_tweets
+    from carepulse.warehouse import Warehouse
+
     db = args.db or DEMO_DB
     settings = load_settings(Path(args.config) if args.config else None, db=db)
     if db.exists() and not _is_demo_warehouse(db):
@@ -123,6 +133,7 @@ def _print_headline(db: Path, settings: Settings) -> None:
     from carepulse.metrics import engine
     from carepulse.metrics.pilot_view import pilot_view
     from carepulse.metrics.stats import GLOSSARY
+    from carepulse.warehouse import Warehouse
 
     reader = Warehouse(db).reader()
     result = engine.headline([*HEADLINE, "hotline_variable_cost_per_case"], db=reader, settings=settings)

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from carepulse.core.config import load_settings
-from carepulse.core.errors import ConfigError, DataError
-from carepulse.etl import erase
-from carepulse.warehouse import Warehouse, audit
+from carepulse.cli import COMMANDS
+
+if TYPE_CHECKING:
+    from carepulse.etl.erase import ErasureReport
 
 LABELS = {
     "tweets": "tweets of the customer",
@@ -34,7 +34,7 @@ LABELS = {
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "erase", help="erase one customer: tweets, threads, CRM cases, raw pages (GDPR Art. 17)",
+        "erase", help=COMMANDS["erase"],
         description="Erase one customer by handle (case-insensitive, @ optional): their tweets and the brand "
                     "replies to them, their threads, CRM cases, Twitter user records and quarantined records; "
                     "rebuild the conversations they were in; delete the raw pull pages naming them. The "
@@ -50,6 +50,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported when the command runs, not with the module: --help and argument errors do without DuckDB
+    # and the loader (start-up time).
+    from carepulse.core.config import load_settings
+    from carepulse.core.errors import ConfigError, DataError
+    from carepulse.etl import erase
+    from carepulse.warehouse import Warehouse
+
     erase.customer_key(args.customer)  # a malformed handle is refused before anything else
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)
     if not settings.db.exists():
@@ -89,19 +96,23 @@ def run(args: argparse.Namespace) -> int:
     return 2 if report.raw_failures else 0
 
 
-def _print_counts(report: erase.ErasureReport, *, files_verb: str) -> None:
+def _print_counts(report: ErasureReport, *, files_verb: str) -> None:
+    from carepulse.etl.erase import ERASED  # here, not at the top: see run (start-up time)
+
     width = max(len(label) for label in LABELS.values())
     for table, label in LABELS.items():
         print(f"  {label:<{width}}  {report.removed[table]:>7,}  ({'tweets' if table == 'brand_replies' else table})")
     print(f"  {'tweet texts naming them':<{width}}  {report.texts_rewritten:>7,}  (the handle becomes "
-          f"{erase.ERASED})")
+          f"{ERASED})")
     print(f"  raw pull pages {files_verb}: {len(report.raw_files)}")
     for path in report.raw_files:
         print(f"    {path}")
 
 
-def _record(db: Path, handle: str, report: erase.ErasureReport) -> None:
+def _record(db: Path, handle: str, report: ErasureReport) -> None:
     """The audit entry: who (the OS user), the counts, and a keyed hash standing for the handle."""
+    from carepulse.warehouse import audit  # here, not at the top: see run (start-up time)
+
     try:
         customer = audit.handle_digest(db, handle)
     except (OSError, ValueError) as exc:

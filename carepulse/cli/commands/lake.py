@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from carepulse.core.config import load_settings
-from carepulse.core.errors import ConfigError
+from carepulse.cli import COMMANDS
+
+if TYPE_CHECKING:
+    from carepulse.core.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("lake", help="the warehouse as Parquet for Spark and other engines (docs/scale.md)")
+    parser = sub.add_parser("lake", help=COMMANDS["lake"])
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write the warehouse's tables as Hive-partitioned Parquet by month",
                                 description="Write tweets, threads, CRM cases and the small tables the metrics "
@@ -64,10 +67,18 @@ def run_job(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace, db: Path | None = None) -> Settings:
+    # Imported when a command runs, not with the module: the --help and argument errors of lake do without it
+    # (start-up time).
+    from carepulse.core.config import load_settings
+
+    return load_settings(Path(args.config) if args.config else None, db=db)
+
+
 def run_export(args: argparse.Namespace) -> int:
     from carepulse.warehouse.lake import export
 
-    settings = load_settings(Path(args.config) if args.config else None, db=args.db)
+    settings = _settings(args, db=args.db)
     report = export(settings.db, args.out)
     for line in report.lines():
         print(line, file=sys.stdout)
@@ -77,7 +88,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_ingest_crm(args: argparse.Namespace) -> int:
     from carepulse.etl.lake_crm import ingest_crm_lake
 
-    settings = load_settings(Path(args.config) if args.config else None)
+    settings = _settings(args)
     report = ingest_crm_lake(args.lake, list(args.files), args.mapping, settings, engine=args.engine)
     for line in report.lines():
         print(line, file=sys.stdout)
@@ -89,9 +100,10 @@ def run_ingest_crm(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from carepulse.core.errors import ConfigError
     from carepulse.etl.lake_ingest import ingest_lake
 
-    settings = load_settings(Path(args.config) if args.config else None)
+    settings = _settings(args)
     if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
         raise ConfigError("lake ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
     report = ingest_lake(args.lake, args.kind, list(args.files), settings, engine=args.engine, accounts=args.account)

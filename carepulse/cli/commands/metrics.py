@@ -18,8 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from carepulse.core.config import FIRST_DAY, LAST_DAY, load_settings
-from carepulse.core.errors import ConfigError
+from carepulse.cli import COMMANDS
 from carepulse.core.spreadsheet import neutralise_text
 
 BY_CHOICES = ("account", "agent", "team", "category", "channel", "day", "week", "month", "hour", "weekday")
@@ -27,7 +26,7 @@ BY_CHOICES = ("account", "agent", "team", "category", "channel", "day", "week", 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "metrics", help="headline figures: response, resolution, cost, satisfaction",
+        "metrics", help=COMMANDS["metrics"],
         description="Headline figures from the warehouse (definitions: docs/metrics.md). "
                     "Medians, percentiles and a Kaplan-Meier median that counts unanswered threads; "
                     "95%% intervals and n; 'not enough data' below the configured minimum sample.",
@@ -60,6 +59,9 @@ def register(subparsers: Any) -> None:
 def _date(text: str | None, flag: str) -> date | None:
     if not text:
         return None
+    from carepulse.core.config import FIRST_DAY, LAST_DAY  # here, not at the top: see run (start-up time)
+    from carepulse.core.errors import ConfigError
+
     try:
         day = date.fromisoformat(text)
     except ValueError as exc:
@@ -99,6 +101,11 @@ def _lake(path: Path, engine: str | None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported when the command runs, not with the module: its --help and argument errors do without them
+    # (start-up time).
+    from carepulse.core.config import load_settings
+    from carepulse.core.errors import ConfigError
+
     if args.engine and args.lake is None:
         raise ConfigError("--engine needs --lake DIR (the warehouse file is always read by DuckDB)")
     if args.list:

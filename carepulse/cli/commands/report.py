@@ -12,13 +12,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from carepulse.core.config import load_settings
-from carepulse.core.errors import ConfigError
+from carepulse.cli import COMMANDS
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "report", help="the weekly management report (PDF or HTML, two A4 pages)",
+        "report", help=COMMANDS["report"],
         description="Two A4 pages for management: does the pilot pay off, satisfaction, speed and the queue, "
                     "each with its change since the comparison period (better or worse, beyond noise or not), "
                     "weekly charts, the assumptions and the data coverage. See docs/report.md.",
@@ -45,6 +44,10 @@ def default_name(period: str, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported when the command runs, not with the module: its --help and argument errors do without them
+    # (start-up time).
+    from carepulse.core.config import load_settings
+    from carepulse.core.errors import ConfigError
     from carepulse.metrics.periods import parse_period
 
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)

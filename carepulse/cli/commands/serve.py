@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from carepulse.core.config import load_settings
-from carepulse.core.errors import ConfigError, DataError
+from carepulse.cli import COMMANDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("serve", help="serve the dashboard (Pilot, Team, Explore, Data)")
+    parser = sub.add_parser("serve", help=COMMANDS["serve"])
     parser.add_argument("--db", type=Path, default=None,
                         help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
     parser.add_argument("--host", default="127.0.0.1",
@@ -23,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported when the command runs, not with the module: its --help and argument errors do without them
+    # (start-up time).
+    from carepulse.core.config import load_settings
+    from carepulse.core.errors import ConfigError, DataError
+
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)
     if not settings.db.exists():
         raise DataError(f"no warehouse at {settings.db}: load data first (carepulse demo, or carepulse ingest ...)")

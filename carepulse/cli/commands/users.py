@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from carepulse.cli import COMMANDS
 from carepulse.core.config import load_settings
 from carepulse.core.errors import ConfigError, DataError
 from carepulse.warehouse import audit
@@ -24,7 +25,7 @@ from carepulse.warehouse import dashboard_users as users
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "users", help="dashboard logins: add, list, remove users, change a role",
+        "users", help=COMMANDS["users"],
         description="Dashboard users and their roles: " + "; ".join(
             f"{role}: {note}" for role, note in users.ROLE_NOTES.items()) + ". See docs/security.md.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

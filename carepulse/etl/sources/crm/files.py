@@ -29,13 +29,11 @@ import duckdb
 from carepulse.core.errors import DataError
 from carepulse.etl import csv_recovery as rec
 from carepulse.etl.runs import FileReport, check_readable, record_run
-from carepulse.etl.sources.crm.apply import apply, fill_report, status_sql
 from carepulse.etl.sources.crm.common import SOURCE, CrmFile, Format
 from carepulse.etl.sources.crm.mapping import DEFAULT_MAPPING, FIELD_NAMES, REQUIRED_FIELDS, WHITESPACE, Mapping
-from carepulse.etl.sources.crm.read_csv import csv_header, detect_delimiter, stage_csv
-from carepulse.etl.sources.crm.read_parquet import parquet_header, stage_parquet
-from carepulse.etl.sources.crm.read_xlsx import stage_xlsx, xlsx_header
-from carepulse.etl.sources.crm.validate import trimmed_sql, validation_sql
+
+# The readers, the validation and apply steps are imported by the functions that run them, not here: the
+# loader imports this module for every load, and a tweet load does without them (start-up time).
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +79,10 @@ def load_crm_files(
 
 def _open_source(path: Path, mapping: Mapping) -> CrmFile:
     """Check one file can be read and has every column the mapping needs; raise DataError if not."""
+    from carepulse.etl.sources.crm.read_csv import csv_header, detect_delimiter
+    from carepulse.etl.sources.crm.read_parquet import parquet_header
+    from carepulse.etl.sources.crm.read_xlsx import xlsx_header
+
     check_readable(path)
     fmt = _detect_format(path)
     if fmt == "csv":
@@ -147,6 +149,12 @@ def _resolve_fields(path: Path, headers: Sequence[str], mapping: Mapping) -> dic
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, source: CrmFile, mapping: Mapping, run_id: int) -> FileReport:
+    from carepulse.etl.sources.crm.apply import apply, fill_report, status_sql
+    from carepulse.etl.sources.crm.read_csv import stage_csv
+    from carepulse.etl.sources.crm.read_parquet import stage_parquet
+    from carepulse.etl.sources.crm.read_xlsx import stage_xlsx
+    from carepulse.etl.sources.crm.validate import trimmed_sql, validation_sql
+
     report = FileReport(source=SOURCE, file=str(source.path), run_id=run_id)
     _create_staging(con)
     try:
