@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "users": "dashboard logins: add, list, remove users, change a role",
     "erase": "erase one customer: tweets, threads, CRM cases, raw pages (GDPR Art. 17)",
     "lake": "the warehouse as Parquet for Spark and other engines (docs/scale.md)",
+    "compact": "fold the delta of small loads into a new base file now (docs/warehouse.md)",
+    "backup": "copy the warehouse (base and delta) consistently to a backup file",
 }
 RUNTIME_FAILURE_EXIT = 2  # as a DataError: the command could not do its work, nothing was published
 # Global options that take a value: their value is not the subcommand's name.

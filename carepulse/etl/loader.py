@@ -23,8 +23,6 @@ from carepulse.core.config import Settings
 from carepulse.etl import columns
 from carepulse.etl.registry import tweet_stage
 from carepulse.etl.runs import FileReport, next_ids, record_run
-from carepulse.etl.sources.crm.files import load_crm_files
-from carepulse.etl.sources.crm.mapping import load_mapping
 from carepulse.etl.staging import create_staging
 from carepulse.etl.transform import threads
 from carepulse.etl.transform.crm_links import link_crm_cases
@@ -317,6 +315,10 @@ def _write_runs(con: duckdb.DuckDBPyConnection, reports: list[FileReport], batch
 def ingest_crm(warehouse: Warehouse, files: Sequence[Path], mapping_path: Path | None,
                settings: Settings) -> BatchReport:
     """Load CRM exports as one transaction, then re-link every case to its thread."""
+    # the CRM readers come with the CRM load, not with every tweet load (start-up time)
+    from carepulse.etl.sources.crm.files import load_crm_files
+    from carepulse.etl.sources.crm.mapping import load_mapping
+
     mapping = load_mapping(mapping_path) if mapping_path else None
     started = time.perf_counter()
     with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish",

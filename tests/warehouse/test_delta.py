@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import generate
+from carepulse.cli import main
 from carepulse.core.config import Settings
 from carepulse.etl.erase import erase_customer
 from carepulse.etl.loader import ingest_crm, ingest_tweets
@@ -290,3 +291,28 @@ def test_a_reader_sees_a_whole_delta_load_or_none_of_it(
     assert final == (50_000, 2)
     assert seen <= {(20_000, 1), (50_000, 2)} and (20_000, 1) in seen, seen
     assert slowest < 1.0, "a reader waited for the writer"
+
+
+def test_backup_copies_base_and_delta_as_a_pair_and_compact_folds_them(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)
+    db = copy_of(base, tmp_path / "live")
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+    want = dump(db)
+    dest = tmp_path / "backups" / "monday.duckdb"
+    dest.parent.mkdir()
+    assert main(["backup", str(dest), "--db", str(db)]) == 0
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["monday.duckdb", "monday.duckdb.delta"]
+    assert dump(dest) == want, "the restored pair reads as the warehouse did"
+    assert main(["compact", "--db", str(db)]) == 0
+    assert "folded into a new base" in capsys.readouterr().out
+    assert not delta.delta_path(db).exists() and dump(db) == want
+    assert main(["backup", str(dest), "--db", str(db)]) == 0
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["monday.duckdb"], "no stale delta beside the base"
+    assert dump(dest) == want
+    assert main(["compact", "--db", str(db)]) == 0
+    assert "nothing to fold" in capsys.readouterr().out
+    assert main(["backup", str(db), "--db", str(db)]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
