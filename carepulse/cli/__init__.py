@@ -24,6 +24,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from carepulse import __version__
 
@@ -41,6 +42,12 @@ COMMANDS: dict[str, str] = {
     "compact": "fold the delta of small loads into a new base file now (docs/warehouse.md)",
     "backup": "copy the warehouse (base and delta) consistently to a backup file",
 }
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db``: the warehouse a command reads or writes (one wording for every command)."""
+    parser.add_argument("--db", type=Path, default=None,
+                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+
+
 RUNTIME_FAILURE_EXIT = 2  # as a DataError: the command could not do its work, nothing was published
 # Global options that take a value: their value is not the subcommand's name.
 _VALUE_OPTIONS = ("--config",)

@@ -12,14 +12,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("backup", help=COMMANDS["backup"], description=COMMANDS["backup"] + ".")
     parser.add_argument("dest", type=Path, metavar="DEST", help="the backup file (its delta goes to DEST.delta)")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+    add_db_option(parser)
     parser.set_defaults(func=run)
 
 

@@ -11,13 +11,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("compact", help=COMMANDS["compact"], description=COMMANDS["compact"] + ".")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+    add_db_option(parser)
     parser.set_defaults(func=run)
 
 

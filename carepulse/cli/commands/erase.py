@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 
 if TYPE_CHECKING:
     from carepulse.etl.erase import ErasureReport
@@ -41,8 +41,7 @@ def register(subparsers: Any) -> None:
                     "published warehouse is written afresh, so the deleted rows' bytes are gone from it. "
                     "See docs/security.md.")
     parser.add_argument("--customer", required=True, metavar="HANDLE", help="the customer's Twitter handle")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+    add_db_option(parser)
     parser.add_argument("--raw-dir", type=Path, default=None,
                         help="the raw pull pages (default: raw/ beside the warehouse, as carepulse pull writes)")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (for scripts)")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 
 if TYPE_CHECKING:
     from carepulse.etl.loader import BatchReport
@@ -32,8 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     crm.add_argument("--mapping", type=Path, default=None, help="TOML mapping of the export's headers and values")
 
     for p in (twcs, jsonl, crm):
-        p.add_argument("--db", type=Path, default=None,
-                       help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+        add_db_option(p)
         p.set_defaults(func=run)
 
 

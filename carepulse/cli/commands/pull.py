@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 from carepulse.cli.commands.ingest import print_report
 
 if TYPE_CHECKING:
@@ -41,8 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="send at most N API requests in this command (reads are billed)")
     parser.add_argument("--every", default=None, metavar="INTERVAL",
                         help="keep pulling every INTERVAL (30s, 5m, 1h) until Ctrl-C")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+    add_db_option(parser)
     parser.add_argument("--raw-dir", type=Path, default=None, metavar="DIR",
                         help="where raw pages are kept (default: raw/ beside the warehouse, i.e. data/raw)")
     parser.set_defaults(func=run)

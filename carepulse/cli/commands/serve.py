@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("serve", help=COMMANDS["serve"])
-    parser.add_argument("--db", type=Path, default=None,
-                        help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+    add_db_option(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to listen on (default 127.0.0.1: only this machine can connect)")
     parser.add_argument("--port", type=int, default=8050, help="port (default 8050; 0: a free one, printed)")

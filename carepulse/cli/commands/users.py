@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from carepulse.cli import COMMANDS
+from carepulse.cli import COMMANDS, add_db_option
 from carepulse.core.config import load_settings
 from carepulse.core.errors import ConfigError, DataError
 from carepulse.warehouse import audit
@@ -31,8 +31,7 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", type=Path, default=None,
-                       help="warehouse file (default data/carepulse.duckdb, $CAREPULSE_DB)")
+        add_db_option(p)
         return p
 
     add = with_db(actions.add_parser("add", help="add a user (asks for the password)"))
