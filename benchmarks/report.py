@@ -154,7 +154,9 @@ def table(results: Results) -> str:
         f"| (c) | `carepulse ingest twcs`, complete | {_s(c['wall_s'])} | {_mb(c['rss_mb'])} | loader "
         f"{_s(c['loader_s'])}; warehouse {c['db_mb']:,.0f} MB |",
         f"| (d) | incremental load of {results.checks.get('incremental_tweets', 0):,} new tweets | {_s(d['wall_s'])} | "
-        f"{_mb(d['rss_mb'])} | loader's own {_s(d['loader_s'])} |",
+        f"{_mb(d['rss_mb'])} | loader's own {_s(d['loader_s'])}; "
+        f"{'median of ' + ', '.join(_s(w) for w in d['walls']) if len(d.get('walls', [])) > 1 else 'one load'}; "
+        f"{'wrote the delta' if d.get('wrote_delta') else 'rewrote the base'} |",
         f"| (e) | `carepulse metrics --by account --format json` (median of {len(e['walls'])}) | {_s(e['wall_s'])} | "
         f"{_mb(e['rss_mb'])} | runs {', '.join(_s(w) for w in e['walls'])} |",
     ]
