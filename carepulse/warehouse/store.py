@@ -392,17 +392,17 @@ class Warehouse:
                 con = duckdb.connect(str(work))
                 _session_defaults(con, WRITE_MEMORY_LIMIT)
                 con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
-                apply_schema(con)
                 if fold:
+                    # before the schema script: the delta has the base's schema version, and a migration then
+                    # reaches the delta's rows too (the copy is private: nothing is published before the rename)
                     con.execute(f"ATTACH {sql_text(str(self.delta_path.resolve()))} AS carepulse_fold (READ_ONLY)")
-                con.execute("BEGIN TRANSACTION")
-                if fold:
                     delta.fold(con, "carepulse_fold")
+                    con.execute("DETACH carepulse_fold")
+                apply_schema(con)
+                con.execute("BEGIN TRANSACTION")
                 yield con
                 delta.stamp_new_base(con)
                 con.execute("COMMIT")
-                if fold:
-                    con.execute("DETACH carepulse_fold")
                 con.execute("CHECKPOINT")
                 if rewrite:
                     _copy_live_rows(con, work)
