@@ -24,6 +24,7 @@ paid once per many loads). docs/warehouse.md has the failure modes.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,15 +62,24 @@ def replaced(table: str) -> str:
     return f"{table}__replaced"
 
 
-def _attached(con: duckdb.DuckDBPyConnection, alias: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = $alias",
-                            {"alias": alias}).fetchall()[0][0])
+_DELTA_LOADS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def begin(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark ``con`` as a delta load's connection (the writer does, once the base and the delta copy are attached):
+    :func:`target`, :func:`own`, :func:`delete` and :func:`count` then write and count through the delta. A set
+    lookup, where asking DuckDB's catalog took a millisecond per statement of the load."""
+    _DELTA_LOADS.add(con)
+
+
+def _is_delta(con: duckdb.DuckDBPyConnection) -> bool:
+    return con in _DELTA_LOADS
 
 
 def target(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The name a load writes ``table`` under: the delta copy's table when the connection is a delta load
     (the unqualified name is then the read view over base and delta), else the table itself."""
-    return f"{WORK_DB}.main.{table}" if _attached(con, WORK_DB) else table
+    return f"{WORK_DB}.main.{table}" if _is_delta(con) else table
 
 
 def own(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence[object] = ()) -> None:
@@ -80,7 +90,7 @@ def own(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence
     table, where the load's ``UPDATE``, ``DELETE`` or ``ON CONFLICT`` finds them. Rows already in the delta are
     left alone. A no-op outside a delta load, where the table is the whole table.
     """
-    if not _attached(con, BASE_DB):
+    if not _is_delta(con):
         return
     key = KEYED[table]
     con.execute(f"""
@@ -97,7 +107,7 @@ def own(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence
 def delete(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence[object] = ()) -> None:
     """``DELETE FROM table WHERE where`` for a load: in a delta, the base rows' keys are listed as replaced
     (reading only the key and the condition's columns, not whole rows) and the delta's own rows deleted."""
-    if _attached(con, BASE_DB):
+    if _is_delta(con):
         key = KEYED[table]
         con.execute(f"""
             INSERT INTO {WORK_DB}.main.{replaced(table)}
@@ -114,7 +124,7 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> st
     comes from metadata when ``where`` is TRUE, and the replaced rows are found by their key column alone; a
     count through the view would read the base's keys and the condition's columns for every row.
     """
-    if not _attached(con, BASE_DB):
+    if not _is_delta(con):
         return f"(SELECT count(*) FROM {table} WHERE {where})"
     base = f"{BASE_DB}.main.{table}"
     hidden = ""
@@ -127,11 +137,12 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> st
 
 
 def prepare(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:
-    """Give the delta copy (current database) its key lists, and a fresh one the base's small tables whole."""
-    for table, key in KEYED.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {WORK_DB}.main.{replaced(table)} AS "
-                    f"SELECT {key} FROM {BASE_DB}.main.{table} LIMIT 0")
+    """Give a fresh delta copy (current database) its key lists and the base's small tables whole (a kept delta
+    has both)."""
     if fresh:
+        for table, key in KEYED.items():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {WORK_DB}.main.{replaced(table)} AS "
+                        f"SELECT {key} FROM {BASE_DB}.main.{table} LIMIT 0")
         for table in WHOLE:
             con.execute(f"DELETE FROM {WORK_DB}.main.{table}")
             con.execute(f"INSERT INTO {WORK_DB}.main.{table} BY NAME SELECT * FROM {BASE_DB}.main.{table}")

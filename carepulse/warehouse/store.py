@@ -434,6 +434,7 @@ class Warehouse:
                     apply_schema(con)
                 delta.prepare(con, fresh=not keep)
                 delta.views(con, delta.BASE_DB, delta.WORK_DB, temp=True)
+                delta.begin(con)
                 con.execute("BEGIN TRANSACTION")
                 yield con
                 con.execute("COMMIT")
