@@ -34,6 +34,8 @@ KEYED: dict[str, str] = {"tweets": "tweet_id", "threads": "conversation_id", "cr
                          "users": "author_id"}
 """Each keyed table and the key its replaced rows are listed by. Threads go by conversation: a load rebuilds a
 conversation's threads whole, and an integer key is a cheaper anti-join for every reader than the text thread id."""
+SHARED_KEYS: frozenset[str] = frozenset({"threads"})
+"""Keyed tables whose key several rows share: their rows are replaced a whole key at a time."""
 APPENDED: tuple[str, ...] = ("ingest_runs", "quarantine")
 WHOLE: tuple[str, ...] = ("meta", "accounts", "pull_state", "saved_views", "dashboard_users")
 TABLES: tuple[str, ...] = (*KEYED, *APPENDED, *WHOLE)
@@ -93,10 +95,13 @@ def own(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence
     if not _is_delta(con):
         return
     key = KEYED[table]
+    base = f"{BASE_DB}.main.{table}"
+    # a key that is not unique (threads by conversation) is replaced whole: every base row of it comes along
+    chosen = f"{key} IN (SELECT {key} FROM {base} WHERE {where})" if table in SHARED_KEYS else f"({where})"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE carepulse_owned AS
-        SELECT * FROM {BASE_DB}.main.{table} b
-        WHERE ({where})
+        SELECT * FROM {base} b
+        WHERE {chosen}
           AND b.{key} NOT IN (SELECT {key} FROM {WORK_DB}.main.{replaced(table)})
     """, list(params))
     con.execute(f"INSERT INTO {WORK_DB}.main.{replaced(table)} SELECT DISTINCT {key} FROM carepulse_owned")
@@ -106,7 +111,11 @@ def own(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence
 
 def delete(con: duckdb.DuckDBPyConnection, table: str, where: str, params: Sequence[object] = ()) -> None:
     """``DELETE FROM table WHERE where`` for a load: in a delta, the base rows' keys are listed as replaced
-    (reading only the key and the condition's columns, not whole rows) and the delta's own rows deleted."""
+    (reading only the key and the condition's columns, not whole rows) and the delta's own rows deleted.
+
+    For a table whose key is shared by several rows (:data:`SHARED_KEYS`), ``where`` must select whole keys (the
+    loader deletes threads by conversation): a listed key hides every base row that has it.
+    """
     if _is_delta(con):
         key = KEYED[table]
         con.execute(f"""

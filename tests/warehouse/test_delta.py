@@ -316,3 +316,21 @@ def test_backup_copies_base_and_delta_as_a_pair_and_compact_folds_them(
     assert "nothing to fold" in capsys.readouterr().out
     assert main(["backup", str(db), "--db", str(db)]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_shared_key_is_brought_into_the_delta_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worked by hand: conversation 1 has two threads (c1 asks, the brand answers, c2 joins under the answer).
+    Owning c1's thread alone must bring c2's along: threads are replaced by conversation, and a listed
+    conversation hides all its base rows."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    db = tmp_path / "wh.duckdb"
+    rows = [row(1, "c1", False, at("10:00"), "@acme router down"),
+            row(2, "acme", True, at("10:05"), "@c1 sorry", parent=1),
+            row(3, "c2", False, at("10:10"), "@acme me too", parent=2)]
+    ingest_tweets(Warehouse(db), "twcs", [write_twcs(tmp_path / "a.csv", rows)], Settings(db=db))
+    with Warehouse(db).writer(batch_bytes=1) as con:
+        assert delta.target(con, "threads") == f"{delta.WORK_DB}.main.threads"
+        delta.own(con, "threads", "customer_handle = 'c1'")
+        assert con.execute(f"SELECT count(*) FROM {delta.WORK_DB}.main.threads").fetchone() == (2,)
+        assert con.execute(f"SELECT conversation_id FROM {delta.WORK_DB}.main.threads__replaced").fetchall() == [(1,)]
+        assert sorted(con.execute("SELECT customer_handle FROM threads").fetchall()) == [("c1",), ("c2",)]
