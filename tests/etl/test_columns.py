@@ -98,3 +98,13 @@ def test_a_small_load_imports_neither_pandas_nor_pyarrow_compute(tmp_path: Path)
         "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize("small_rows", [0, 50_000])
+def test_codes_tell_apart_empty_null_and_trailing_zero_bytes(small_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The small path pads strings to one width: "a" and "a\\0", "" and null must still get codes of their own."""
+    monkeypatch.setattr(columns, "SMALL_ROWS", small_rows)
+    column = pa.chunked_array([pa.array(["a", "a\x00", "", None]), pa.array(["zz", "", "a", None, "ü"]).slice(1)])
+    strings = column.to_pylist()
+    codes = columns.codes(column).tolist()
+    assert [(codes[i] == codes[j]) == (strings[i] == strings[j]) for i in range(8) for j in range(8)] == [True] * 64
