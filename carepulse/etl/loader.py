@@ -83,7 +83,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
             _select_new(con)
             phases.start("rebuilding conversations and threads")
             warnings = _unknown_authors(con)  # before the rebuild, which frees the staged rows
-            stats = threads.rebuild(con, source)
+            stats = threads.rebuild(con, source, say=phases.note)
             _account_for(con, reports, stats.loaded_by_run)
             con.execute("DROP VIEW new_tweets; DROP TABLE stg_repeats")
             phases.start("linking CRM cases")

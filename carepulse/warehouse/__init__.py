@@ -4,6 +4,6 @@ Dependencies flow ``dashboard -> metrics -> warehouse <- etl``: this package kno
 either side, it only owns the file, its schema and how connections to it are made.
 """
 
-from carepulse.warehouse.store import SCHEMA_VERSION, Reader, Warehouse, apply_schema
+from carepulse.warehouse.store import SCHEMA_VERSION, Reader, Warehouse, apply_schema, settle
 
-__all__ = ["SCHEMA_VERSION", "Reader", "Warehouse", "apply_schema"]
+__all__ = ["SCHEMA_VERSION", "Reader", "Warehouse", "apply_schema", "settle"]

@@ -115,6 +115,19 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def settle(con: duckdb.DuckDBPyConnection) -> None:
+    """Commit what a load wrote so far into its private work file and go on in a new transaction.
+
+    It publishes nothing: the work file (a copy of the base, or of the delta) becomes the warehouse
+    only by the writer's rename at the end, so a failure or a kill after it still leaves the published
+    files as they were. Why a load needs it: DuckDB keeps every Python object a statement scanned (the
+    Arrow tables a load registers) alive until the transaction ends, so a load folded in slices would
+    otherwise hold every slice's columns at once (``threads.SLICE_ROWS``).
+    """
+    con.execute("COMMIT")
+    con.execute("BEGIN TRANSACTION")
+
+
 def _session_defaults(con: duckdb.DuckDBPyConnection, memory_limit: str, threads: int | None = None) -> None:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {sql_text(memory_limit)}")

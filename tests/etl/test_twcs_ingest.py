@@ -170,11 +170,42 @@ def test_a_crash_midway_leaves_the_published_warehouse_untouched(tmp_path: Path,
     before = snapshot(settings)
     from carepulse.etl.transform import threads
 
-    def explode(*args: object) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(threads, "rebuild", explode)
     with pytest.raises(RuntimeError):
         ingest(settings, write_twcs(tmp_path / "b.csv", [row(50, "c9", False, at("13:00"), "new")]))
+    assert snapshot(settings) == before
+    assert not list(settings.db.parent.glob(".*.loading*"))
+
+
+@pytest.mark.parametrize("mode", ["full", "delta"])
+def test_a_crash_after_a_slice_was_committed_publishes_nothing(tmp_path: Path, settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """A load folded in slices commits each slice into its private work file (``warehouse.settle``): a failure
+    in a later slice must still leave the published warehouse, base and delta, as it was."""
+    ingest(settings, write_twcs(tmp_path / "a.csv", GOOD))
+    before = snapshot(settings)
+    published = {p.name: p.read_bytes() for p in settings.db.parent.glob(f"{settings.db.name}*") if p.is_file()}
+    from carepulse.etl.transform import threads
+
+    slices: list[int] = []
+    real = threads._rebuild_slice
+
+    def second_fails(*args: object, **kwargs: object) -> None:
+        slices.append(1)
+        if len(slices) == 2:
+            raise RuntimeError("power cut")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setenv("CAREPULSE_LOAD_MODE", mode)
+    monkeypatch.setattr(threads, "SLICE_ROWS", 1)
+    monkeypatch.setattr(threads, "_rebuild_slice", second_fails)
+    batch = [row(60 + i, "c9", False, at(f"13:0{i}"), f"new {i}") for i in range(3)]
+    with pytest.raises(RuntimeError):
+        ingest(settings, write_twcs(tmp_path / "b.csv", batch))
+    assert len(slices) == 2
+    assert {p.name: p.read_bytes() for p in settings.db.parent.glob(f"{settings.db.name}*") if p.is_file()} == published
     assert snapshot(settings) == before
     assert not list(settings.db.parent.glob(".*.loading*"))

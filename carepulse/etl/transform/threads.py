@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from carepulse.etl import columns
 from carepulse.etl.transform import graph
+from carepulse.warehouse import settle
 from carepulse.warehouse.delta import delete, own, target
 
 log = logging.getLogger(__name__)
@@ -50,14 +52,14 @@ SELECT NULL::BIGINT AS stg_row, * REPLACE (
 FROM (SELECT {NEW_COLUMNS}, parent_id, conversation_id, first_reply_at, first_reply_id FROM tweets
       WHERE conversation_id IN (SELECT conversation_id FROM touched_convs))
 """
-TOUCHED_SQL = """
-CREATE OR REPLACE TEMP TABLE touched_convs AS
-SELECT DISTINCT conversation_id FROM (
+TOUCHED_BY_TWEETS = """
     SELECT t.conversation_id FROM tweets t JOIN work_new n ON t.tweet_id = n.in_reply_to_tweet_id
     UNION ALL
     SELECT t.conversation_id FROM tweets t JOIN work_new n ON t.in_reply_to_tweet_id = n.tweet_id
     UNION ALL
     SELECT t.conversation_id FROM tweets t JOIN work_new n ON t.conversation_id = n.api_conversation_id
+"""
+TOUCHED_BY_NEW_BRANDS = """
     UNION ALL
     SELECT t.conversation_id FROM tweets t JOIN new_brand_authors b
         ON t.author_id = b.author_id OR lower(t.author_handle) = b.handle_key
@@ -65,28 +67,97 @@ SELECT DISTINCT conversation_id FROM (
     SELECT conversation_id FROM threads
     WHERE coalesce(account_rule, 'none') IN ('mention', 'none')
       AND EXISTS (SELECT 1 FROM new_brand_authors)
-) WHERE conversation_id IS NOT NULL
 """
+SLICE_ROWS = 2_000_000
+"""Staged records per pass of :func:`rebuild`.
+
+A big file is folded in as consecutive slices of its staged rows, each one an incremental load
+into what the slices before it wrote, so the graph passes' numpy and Arrow columns (about 200
+bytes per tweet) and the join that writes the tweets hold one slice, not the file: a 10 M-tweet
+load's peak memory stays that of a 2 M one. Each slice is exactly the incremental rebuild that
+loads of new data run every day, so slicing changes no result (tests hold a sliced load equal to
+a whole one)."""
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
+def _touched_sql(new_brands: bool) -> str:
+    parts = TOUCHED_BY_TWEETS + (TOUCHED_BY_NEW_BRANDS if new_brands else "")
+    return f"CREATE OR REPLACE TEMP TABLE touched_convs AS SELECT DISTINCT conversation_id FROM ({parts}) " \
+           "WHERE conversation_id IS NOT NULL"
+
+
+TOUCHED_SQL = _touched_sql(new_brands=True)  # the whole rule, as the lake reads it (etl.lake_sql)
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, source: str,
+            say: Callable[[str], None] | None = None) -> RebuildStats:
     """Fold the new tweets into ``tweets`` and rebuild ``threads`` of every touched conversation.
 
     Expects the view ``new_tweets``: the new tweets' narrow columns (no text) with ``stg_row``, the
     row of ``stg_tweets`` each came from; ``new_brand_authors(handle_key, author_id)`` lists accounts
     that just became brands (their conversations change roles, and unanswered threads may now
-    mention a brand). The graph work runs on numpy arrays (:mod:`carepulse.etl.transform.graph`). Threads are built
-    before the tweets are written, so the wide columns leave memory before the biggest write;
-    each new tweet's text then goes from ``stg_tweets`` into ``tweets`` once.
+    mention a brand). The staged rows are folded in :data:`SLICE_ROWS` at a time; ``say`` hears
+    which slice runs. Drops ``stg_tweets`` at the end: its text has then gone into ``tweets``.
     """
     started = time.perf_counter()
-    new = con.sql("SELECT * FROM new_tweets").to_arrow_table()
+    (low, high), = con.execute("SELECT min(rowid), max(rowid) FROM stg_tweets").fetchall()
+    if low is not None and high - low >= SLICE_ROWS:
+        # staged rows have transaction-local row ids until a commit; slices are ranges of the final ones
+        settle(con)
+        (low, high), = con.execute("SELECT min(rowid), max(rowid) FROM stg_tweets").fetchall()
+    bounds = [(int(first), min(int(first) + SLICE_ROWS, int(high) + 1) - 1)
+              for first in range(int(low), int(high) + 1, SLICE_ROWS)] if low is not None else [(0, -1)]
+    done = _Done()
+    for number, (first, last) in enumerate(bounds):
+        if say is not None and len(bounds) > 1:
+            say(f"rebuilding conversations and threads, slice {number + 1} of {len(bounds)}")
+        # brands registered by this load were brands for every slice; only the loaded tweets need re-reading
+        if number:
+            settle(con)  # lets DuckDB drop the previous slice's Arrow columns
+        _rebuild_slice(con, source, first, last, new_brands=number == 0, done=done)
+    con.execute("DROP TABLE stg_tweets")
+    conversations, threads = len(done.conversations[0]), done.threads
+    if len(bounds) > 1:
+        # a conversation two slices touched was written twice, and one a late parent merged into another
+        # is gone: count what stands
+        con.register("rebuilt_convs", pa.table({"conversation_id": np.unique(np.concatenate(done.conversations))}))
+        conversations, threads = con.execute(
+            "SELECT (SELECT count(DISTINCT conversation_id) FROM tweets WHERE conversation_id IN "
+            "(SELECT conversation_id FROM rebuilt_convs)), (SELECT count(*) FROM threads WHERE conversation_id IN "
+            "(SELECT conversation_id FROM rebuilt_convs))").fetchall()[0]
+        con.unregister("rebuilt_convs")
+    return RebuildStats(conversations=int(conversations), threads=int(threads), tweets=done.tweets,
+                        seconds=time.perf_counter() - started, cycles_broken=done.cycles_broken,
+                        loaded_by_run=done.loaded_by_run)
+
+
+@dataclass
+class _Done:
+    """What the slices of one rebuild did, summed."""
+
+    threads: int = 0
+    tweets: int = 0
+    cycles_broken: int = 0
+    conversations: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    loaded_by_run: dict[int, int] = field(default_factory=dict)
+
+
+def _rebuild_slice(con: duckdb.DuckDBPyConnection, source: str, first: int, last: int, new_brands: bool,
+                   done: _Done) -> None:
+    """One incremental rebuild: the new tweets staged in rows ``first`` to ``last`` and their conversations.
+
+    Threads are built before the tweets are written, so the wide columns leave memory before the
+    biggest write; each new tweet's text then goes from ``stg_tweets`` into ``tweets`` once.
+    """
+    new = con.sql("SELECT * FROM new_tweets WHERE stg_row BETWEEN $first AND $last",
+                  params={"first": first, "last": last}).to_arrow_table()
     con.register("work_new", new)
-    con.execute(TOUCHED_SQL)
+    con.execute(_touched_sql(new_brands))
     con.unregister("work_new")
     existing = con.sql(EXISTING_SQL).to_arrow_table()
     n_new = new.num_rows
     runs, counts = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
+    for run, loaded in zip(runs, counts, strict=True):
+        done.loaded_by_run[int(run)] = done.loaded_by_run.get(int(run), 0) + int(loaded)
     stg_row = columns.values(new["stg_row"])
     loaded = existing.select(new.column_names)
     if not loaded.schema.equals(new.schema):  # a cast imports pyarrow.compute (columns.SMALL_ROWS)
@@ -94,16 +165,18 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str) -> RebuildStats:
     work = pa.concat_tables([new, loaded])
     del new
     linked = _link(work)
-    threads, conversations = _rebuild_threads(con, _thread_input(work, linked))
+    done.conversations.append(np.unique(linked.conversation))
+    threads = _rebuild_threads(con, _thread_input(work, linked))
     del work
-    computed, n_tweets, cycles_broken = linked.computed(), len(linked.tweet_id), linked.links.cycles_broken
+    computed = linked.computed()
+    done.threads += threads
+    done.tweets += len(linked.tweet_id)
+    done.cycles_broken += linked.links.cycles_broken
     del linked
-    _insert_new(con, source, stg_row, {name: column.slice(0, n_new) for name, column in computed.items()})
+    _insert_new(con, source, stg_row, {name: column.slice(0, n_new) for name, column in computed.items()},
+                first, last)
     _update_existing(con, existing, {name: column.slice(n_new) for name, column in computed.items()})
     con.execute("DROP TABLE touched_convs")
-    return RebuildStats(conversations=conversations, threads=threads, tweets=n_tweets,
-                        seconds=time.perf_counter() - started, cycles_broken=cycles_broken,
-                        loaded_by_run={int(r): int(n) for r, n in zip(runs, counts, strict=True)})
 
 
 @dataclass
@@ -170,18 +243,17 @@ def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
     })
 
 
-def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> tuple[int, int]:
-    """Replace the threads of every touched conversation; return (threads written, conversations)."""
+def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> int:
+    """Replace the threads of every touched conversation; return the threads written."""
     con.register("work", _chunked(thread_input))
     try:
         if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
             delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs "
                    "UNION SELECT conversation_id FROM work)")
         inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads"))).fetchall()
-        (conversations,), = con.execute("SELECT count(DISTINCT conversation_id) FROM work").fetchall()
     finally:
         con.unregister("work")
-    return (int(inserted[0][0]) if inserted else 0), int(conversations)
+    return int(inserted[0][0]) if inserted else 0
 
 
 def _chunked(table: pa.Table) -> pa.Table:
@@ -191,14 +263,15 @@ def _chunked(table: pa.Table) -> pa.Table:
 
 
 def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArray[np.int64],
-                computed: dict[str, pa.Array]) -> None:
+                computed: dict[str, pa.Array], first: int, last: int) -> None:
     """Write the new tweets, text included, from ``stg_tweets`` joined to their computed columns by row id.
 
     A hash join on the staging row id keeps the scan parallel, so DuckDB compresses and writes on
     every core (a POSITIONAL JOIN would scan on one), and the staging table never holds the computed
     columns: six columns that were NULL for every row until the end took 170 MB of a 3 M-tweet load's
     700 MB, and an UPDATE of 3 M rows to fill them. Staging rows that are not loaded (quarantined,
-    duplicates) have no computed row and are skipped by the join.
+    duplicates) have no computed row and are skipped by the join; the slice's row range lets the scan
+    skip the other slices' row groups.
     """
     con.register("computed", _chunked(pa.table({"stg_row": columns.array(stg_row, pa.int64()), **computed})))
     try:
@@ -212,11 +285,12 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
                    s.quote_count, s.run_id, s.record_no, c.first_reply_at, c.first_reply_id, c.first_reply_by
             FROM stg_tweets s JOIN computed c ON c.stg_row = s.rowid
             LEFT JOIN users u ON u.author_id = s.author_id
-            """
+            WHERE s.rowid BETWEEN ? AND ?
+            """,
+            [first, last],
         )
     finally:
         con.unregister("computed")
-    con.execute("DROP TABLE stg_tweets")
 
 
 def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table,
@@ -347,4 +421,4 @@ def rebuild_touched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         _update_existing(con, existing, linked.computed())
     finally:
         con.execute("DROP TABLE IF EXISTS stg_tweets")
-    return rebuilt
+    return rebuilt, len(np.unique(linked.conversation))
