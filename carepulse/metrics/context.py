@@ -97,6 +97,9 @@ class Context:
     filters: Filters = field(default_factory=Filters)
     by: str | None = None
     ci: bool = False
+    # whether statements may read memos registered on the cursor (metrics.signoffs); off for --explain,
+    # whose SQL must run pasted into any duckdb
+    memo: bool = True
 
     @property
     def tz(self) -> str:

@@ -373,6 +373,7 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         apply_schema(db)
         as_of = as_of or datetime.now(UTC)
     ctx = open_context(db, settings, filters, by, as_of, ci=True)
+    ctx.memo = False  # SQL to read and run elsewhere names only the warehouse's tables
     head = (f"{m.name} ({m.label}): {m.description}\n"
             f"unit: {m.unit}; kind: {m.kind}; source: {m.source}; "
             f"breakdowns: {', '.join(sorted(m.breakdowns)) or 'none (whole selection only)'}"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -374,6 +374,18 @@ CASES = Source(
 )
 
 SOURCES: dict[str, Source] = {s.name: s for s in (TWEETS, THREADS, REPLIES, CASES)}
+
+FIRST_RESPONSE_AGENTS = "carepulse_first_response_agents"
+"""(tweet_id, agent): each first response that signs with an agent, as ``carepulse_signature`` reads it; a
+table :mod:`carepulse.metrics.signoffs` keeps per snapshot and registers on the cursor that asks."""
+THREADS_SIGNED = replace(
+    THREADS,
+    dims={**THREADS.dims, "agent": ("coalesce(tc.agent, fr.agent)", ("tc", "fr"))},
+    joins={**THREADS.joins,
+           "fr": Join(f"LEFT JOIN {FIRST_RESPONSE_AGENTS} fr ON fr.tweet_id = th.first_response_tweet_id")},
+)
+"""``threads`` reading the agents' sign-offs from :data:`FIRST_RESPONSE_AGENTS` instead of each first
+response's text in ``tweets``: the same rows and groups (``tests/metrics/test_signoffs.py``)."""
 
 # ``@name``: a measure of the source (:class:`Measure`), in metric expressions and view templates only
 # (code only: values are ``$name`` placeholders, put in by ``sqltree.render`` after this expansion).

@@ -19,6 +19,7 @@ from itertools import accumulate
 from typing import Any
 
 from carepulse.core.config import Settings
+from carepulse.metrics import signoffs
 from carepulse.metrics.context import Context
 from carepulse.metrics.registry import Metric
 from carepulse.metrics.sources import (
@@ -28,6 +29,7 @@ from carepulse.metrics.sources import (
     NO_VALUE,
     SOURCE_CTES,
     SOURCES,
+    THREADS_SIGNED,
     Source,
     expand,
     placeholders,
@@ -105,7 +107,7 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     ``extra_columns`` is code over the source (placeholders allowed, no values). A filter's value is the
     placeholder ``$f_<dimension>``, put in by the syntax tree (:meth:`Relation.statement`).
     """
-    source = source or SOURCES[source_name]
+    source = source or _source(ctx, source_name, joins, by)
     wanted = list(joins)
     key = group_key(source, by)
     if key is not None:
@@ -146,6 +148,19 @@ def relation(ctx: Context, source_name: str, joins: Iterable[str] = (), *, by: s
     values.update(values_extra)
     name = key_name(by) if key is not None and by is not None else "$total"
     return Relation(sql, key is not None, values, ctx.settings, name)
+
+
+def _source(ctx: Context, name: str, joins: Iterable[str], by: str | None) -> Source:
+    """The named source; ``threads`` reading the agents' sign-offs from their per-snapshot table when a
+    statement needs them and the cursor has one (:mod:`carepulse.metrics.signoffs`)."""
+    source = SOURCES[name]
+    if name != "threads":
+        return source
+    dims = [d for d in (by, *ctx.filters.dimension_values()) if d is not None and d in source.dims]
+    if "fr" in _needed_joins(source, [*joins, *(j for d in dims for j in source.dims[d][1])]) \
+            and signoffs.register(ctx):
+        return THREADS_SIGNED
+    return source
 
 
 @lru_cache(maxsize=256)

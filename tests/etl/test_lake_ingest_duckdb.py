@@ -147,7 +147,7 @@ def test_results_are_kept_per_published_lake(capsys: pytest.CaptureFixture[str],
     from datetime import UTC, datetime
 
     from carepulse.core.config import load_settings
-    from carepulse.metrics import costs
+    from carepulse.metrics import snapshots
     from carepulse.metrics.context import Context
 
     first, second = split(SHARED_SAMPLE, tmp_path)
@@ -158,7 +158,7 @@ def test_results_are_kept_per_published_lake(capsys: pytest.CaptureFixture[str],
         engine = DuckDBLake(lake)
         try:
             ctx = Context(engine.connection(), load_settings(None), datetime(2018, 1, 1, tzinfo=UTC))
-            return costs._snapshot(ctx)
+            return snapshots.of(ctx)
         finally:
             engine.close()
 
