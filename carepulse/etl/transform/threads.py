@@ -110,9 +110,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str,
     for number, (first, last) in enumerate(bounds):
         if say is not None and len(bounds) > 1:
             say(f"rebuilding conversations and threads, slice {number + 1} of {len(bounds)}")
-        # brands registered by this load were brands for every slice; only the loaded tweets need re-reading
         if number:
             settle(con)  # lets DuckDB drop the previous slice's Arrow columns
+        # brands registered by this load were brands for every slice; only the loaded tweets need re-reading
         _rebuild_slice(con, source, first, last, new_brands=number == 0, done=done)
     con.execute("DROP TABLE stg_tweets")
     conversations, threads = len(done.conversations[0]), done.threads
