@@ -107,6 +107,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str,
     bounds = [(int(first), min(int(first) + SLICE_ROWS, int(high) + 1) - 1)
               for first in range(int(low), int(high) + 1, SLICE_ROWS)] if low is not None else [(0, -1)]
     done = _Done()
+    con.execute("DROP TABLE IF EXISTS rebuilt_convs")
     for number, (first, last) in enumerate(bounds):
         if say is not None and len(bounds) > 1:
             say(f"rebuilding conversations and threads, slice {number + 1} of {len(bounds)}")
@@ -115,16 +116,19 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: str,
         # brands registered by this load were brands for every slice; only the loaded tweets need re-reading
         _rebuild_slice(con, source, first, last, new_brands=number == 0, done=done)
     con.execute("DROP TABLE stg_tweets")
-    conversations, threads = len(done.conversations[0]), done.threads
-    if len(bounds) > 1:
+    if len(bounds) == 1:
+        (conversations,), = con.execute("SELECT count(*) FROM rebuilt_convs").fetchall()
+        threads = done.threads
+    else:
         # a conversation two slices touched was written twice, and one a late parent merged into another
         # is gone: count what stands
-        con.register("rebuilt_convs", pa.table({"conversation_id": np.unique(np.concatenate(done.conversations))}))
-        conversations, threads = con.execute(
-            "SELECT (SELECT count(DISTINCT conversation_id) FROM tweets WHERE conversation_id IN "
-            "(SELECT conversation_id FROM rebuilt_convs)), (SELECT count(*) FROM threads WHERE conversation_id IN "
-            "(SELECT conversation_id FROM rebuilt_convs))").fetchall()[0]
-        con.unregister("rebuilt_convs")
+        conversations, threads = con.execute("""
+            WITH rebuilt AS (SELECT DISTINCT conversation_id FROM rebuilt_convs
+                             WHERE conversation_id IN (SELECT conversation_id FROM tweets))
+            SELECT (SELECT count(*) FROM rebuilt),
+                   (SELECT count(*) FROM threads WHERE conversation_id IN (SELECT conversation_id FROM rebuilt))
+        """).fetchall()[0]
+    con.execute("DROP TABLE rebuilt_convs")
     return RebuildStats(conversations=int(conversations), threads=int(threads), tweets=done.tweets,
                         seconds=time.perf_counter() - started, cycles_broken=done.cycles_broken,
                         loaded_by_run=done.loaded_by_run)
@@ -137,7 +141,6 @@ class _Done:
     threads: int = 0
     tweets: int = 0
     cycles_broken: int = 0
-    conversations: list[npt.NDArray[np.int64]] = field(default_factory=list)
     loaded_by_run: dict[int, int] = field(default_factory=dict)
 
 
@@ -155,9 +158,12 @@ def _rebuild_slice(con: duckdb.DuckDBPyConnection, source: str, first: int, last
     con.unregister("work_new")
     existing = con.sql(EXISTING_SQL).to_arrow_table()
     n_new = new.num_rows
-    runs, counts = np.unique(columns.values(new["run_id"], np.int32), return_counts=True)
-    for run, loaded in zip(runs, counts, strict=True):
-        done.loaded_by_run[int(run)] = done.loaded_by_run.get(int(run), 0) + int(loaded)
+    run_ids = columns.values(new["run_id"], np.int32)
+    if len(run_ids):
+        first_run = int(run_ids.min())
+        for offset, loaded in enumerate(np.bincount(run_ids - first_run)):  # runs are few and consecutive
+            if loaded:
+                done.loaded_by_run[first_run + offset] = done.loaded_by_run.get(first_run + offset, 0) + int(loaded)
     stg_row = columns.values(new["stg_row"])
     loaded = existing.select(new.column_names)
     if not loaded.schema.equals(new.schema):  # a cast imports pyarrow.compute (columns.SMALL_ROWS)
@@ -165,7 +171,6 @@ def _rebuild_slice(con: duckdb.DuckDBPyConnection, source: str, first: int, last
     work = pa.concat_tables([new, loaded])
     del new
     linked = _link(work)
-    done.conversations.append(np.unique(linked.conversation))
     threads = _rebuild_threads(con, _thread_input(work, linked))
     del work
     computed = linked.computed()
@@ -244,13 +249,16 @@ def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
 
 
 def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> int:
-    """Replace the threads of every touched conversation; return the threads written."""
+    """Replace the threads of every touched conversation; return the threads written. Their conversations are
+    added to the temporary table ``rebuilt_convs`` (for the count the load reports)."""
     con.register("work", _chunked(thread_input))
     try:
         if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
             delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs "
                    "UNION SELECT conversation_id FROM work)")
         inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads"))).fetchall()
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS rebuilt_convs (conversation_id BIGINT)")
+        con.execute("INSERT INTO rebuilt_convs SELECT DISTINCT conversation_id FROM work")
     finally:
         con.unregister("work")
     return int(inserted[0][0]) if inserted else 0
@@ -413,12 +421,14 @@ def rebuild_touched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     if existing.num_rows == 0:
         delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs)")
         return 0, 0
+    con.execute("DROP TABLE IF EXISTS rebuilt_convs")
     work = existing.select(["stg_row", *(c.strip() for c in NEW_COLUMNS.split(","))])
     linked = _link(work)
     con.execute("CREATE OR REPLACE TEMP TABLE stg_tweets (text VARCHAR)")  # the rebuild's mention lookup
     try:
         rebuilt = _rebuild_threads(con, _thread_input(work, linked))
         _update_existing(con, existing, linked.computed())
+        (conversations,), = con.execute("SELECT count(*) FROM rebuilt_convs").fetchall()
     finally:
-        con.execute("DROP TABLE IF EXISTS stg_tweets")
-    return rebuilt, len(np.unique(linked.conversation))
+        con.execute("DROP TABLE IF EXISTS stg_tweets; DROP TABLE IF EXISTS rebuilt_convs")
+    return rebuilt, int(conversations)
