@@ -16,6 +16,7 @@ joins ``tweets`` as before: the same definition, written once in ``sources``.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ KEPT = 2  # the snapshot being read and the one before it (a cursor opened just 
 _MEMO: OrderedDict[tuple[Any, ...], pa.Table] = OrderedDict()
 _LOCK = threading.Lock()
 _COMPUTING = threading.Lock()  # one reading at a time: two filter changes after a load wait for one read
+# which memo each cursor has registered (a cursor asks once per relation, and a statement may need two)
+_REGISTERED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, tuple[Any, ...]] = weakref.WeakKeyDictionary()
 
 
 def register(ctx: Context) -> bool:
@@ -63,7 +66,12 @@ def register(ctx: Context) -> bool:
                     _MEMO[key] = table
                     while len(_MEMO) > KEPT:
                         _MEMO.popitem(last=False)
-    ctx.con.register(FIRST_RESPONSE_AGENTS, table)
+    if _REGISTERED.get(ctx.con) != key:
+        # a statement whose one row was read with fetchone() leaves the cursor's result open, and DuckDB refuses to
+        # register on a cursor with an open result: a finished statement closes it (the row was read already)
+        ctx.con.execute("SELECT 1").fetchall()
+        ctx.con.register(FIRST_RESPONSE_AGENTS, table)
+        _REGISTERED[ctx.con] = key
     return True
 
 
