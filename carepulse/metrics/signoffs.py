@@ -56,6 +56,11 @@ def register(ctx: Context) -> bool:
         return False
     patterns = tuple(ctx.settings.agent_signature_patterns)
     key = (snapshot, patterns)
+    if _REGISTERED.get(ctx.con) == key:
+        return True
+    # a statement whose one row was read with fetchone() leaves the cursor's result open, and DuckDB refuses other
+    # work on such a cursor (a registration, a relation): a finished statement closes it (that row was read already)
+    ctx.con.execute("SELECT 1").fetchall()
     table = _kept(key)
     if table is None:
         with _COMPUTING:
@@ -66,12 +71,8 @@ def register(ctx: Context) -> bool:
                     _MEMO[key] = table
                     while len(_MEMO) > KEPT:
                         _MEMO.popitem(last=False)
-    if _REGISTERED.get(ctx.con) != key:
-        # a statement whose one row was read with fetchone() leaves the cursor's result open, and DuckDB refuses to
-        # register on a cursor with an open result: a finished statement closes it (the row was read already)
-        ctx.con.execute("SELECT 1").fetchall()
-        ctx.con.register(FIRST_RESPONSE_AGENTS, table)
-        _REGISTERED[ctx.con] = key
+    ctx.con.register(FIRST_RESPONSE_AGENTS, table)
+    _REGISTERED[ctx.con] = key
     return True
 
 

@@ -98,3 +98,28 @@ def test_explain_shows_sql_that_runs_anywhere(demo_db: Path, reads: list[tuple[s
     assert FIRST_RESPONSE_AGENTS not in text
     assert "LEFT JOIN tweets AS fr" in text
     assert reads == []
+
+
+def test_a_cursor_with_an_open_result_gets_the_memo(demo_db: Path, reads: list[tuple[str, ...]]) -> None:
+    """A cursor whose last statement's one row was read with fetchone() (its result still open) can be read
+    from and registered on. The cursors look their snapshot up first (it is kept per cursor), as a metric
+    function's cursor has when it builds its second relation."""
+    from datetime import UTC, datetime
+
+    from carepulse.metrics import snapshots
+    from carepulse.metrics.context import Context
+
+    settings = Settings(db=demo_db)
+
+    def open_cursor() -> Context:
+        ctx = Context(Warehouse(demo_db).reader().connection(), settings, datetime(2030, 1, 1, tzinfo=UTC))
+        assert snapshots.of(ctx) is not None
+        assert ctx.con.execute("SELECT max(created_at) FROM tweets").fetchone()  # leaves the result open
+        return ctx
+
+    first = open_cursor()
+    assert signoffs.register(first) and len(reads) == 1  # read and registered there
+    second = open_cursor()
+    assert signoffs.register(second) and len(reads) == 1  # registered there from the memo
+    counts = [c.con.execute(f"SELECT count(*) FROM {FIRST_RESPONSE_AGENTS}").fetchall() for c in (first, second)]
+    assert counts[0] == counts[1] and counts[0][0][0] > 0
