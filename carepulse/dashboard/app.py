@@ -19,6 +19,7 @@ callback that meets the failure updates that panel instead of answering HTTP 500
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import json
 import logging
@@ -321,13 +322,27 @@ def prepare_landing() -> None:
 
 
 def warm_up_jobs() -> list[Any]:
-    """The other pages' default views (no filters), loaded once in the background after start."""
+    """The other pages' default views (no filters), loaded once in the background after start; then the
+    objects start-up made are put out of the garbage collector's way (:func:`freeze_start_up`)."""
     jobs = []
     for name in PAGE_MODULES:
         module = sys.modules.get(name)
         if name != LANDING_PAGE and module is not None and hasattr(module, "warm_up"):
             jobs.append(module.warm_up)
-    return jobs
+    return [*jobs, freeze_start_up]
+
+
+def freeze_start_up() -> None:
+    """Leave what start-up made (modules, pages, the warm views: about 230,000 objects) out of every later
+    garbage collection.
+
+    Those objects live as long as the server. A request allocates enough (figures, frames) to set off the
+    collector's oldest generation now and then, and each of those walked all of them: 2 to 4 ms on a
+    15 ms callback (the Team page's heat maps, measured p50 over HTTP). Garbage is collected first, so
+    only live objects are frozen; what requests make later is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: Settings | None = None,
