@@ -241,12 +241,13 @@ def _compute(state: DashboardState, key: Hashable, function: Callable[..., T], a
 
 
 def _size(value: Any) -> int:
-    """Roughly the memory a cached answer holds (DataFrames by their columns, the rest a small constant)."""
-    usage = getattr(value, "memory_usage", None)
-    if callable(usage):
+    """Roughly the memory a cached answer holds (DataFrames by their columns' buffers, the rest a small
+    constant). Column by column: ``DataFrame.memory_usage`` builds a Series to sum, 0.6 ms on every
+    answer computed, three times this."""
+    if hasattr(value, "columns") and callable(getattr(value, "items", None)):
         try:
-            return int(usage(index=True, deep=False).sum())
-        except TypeError:
+            return 4096 + sum(int(column.array.nbytes) for _, column in value.items())
+        except AttributeError:  # not a DataFrame after all
             pass
     return 4096
 
