@@ -38,10 +38,17 @@ def resource(name: str) -> Resource:
     return _declared(name)
 
 
-def tweet_stage(name: str) -> Stage:
-    """The stage function of a tweet source (one the shared loader stages, dedupes and threads)."""
+def tweet_source(name: str) -> Resource:
+    """A tweet source (one the shared loader stages, dedupes and threads), declared with its stage function."""
     found = _declared(name) if name in SOURCES else None
     if found is None or found.table != "tweets" or found.stage is None:
         known = ", ".join(n for n in SOURCES if (r := _declared(n)).table == "tweets" and r.stage is not None)
         raise DataError(f"unknown tweet source {name!r} (known: {known})")
-    return found.stage
+    return found
+
+
+def tweet_stage(name: str) -> Stage:
+    """The stage function of a tweet source."""
+    stage = tweet_source(name).stage
+    assert stage is not None  # tweet_source returns only sources with one
+    return stage

@@ -38,3 +38,6 @@ class Resource:
     write_mode: WriteMode
     stage: Stage | None
     """``None`` for a source that validates and applies its records itself (see its module docstring)."""
+    staged_columns: frozenset[str] | None = None
+    """The ``stg_tweets`` columns its stage fills (None: every one); the others are staged as virtual
+    NULL columns, which take no memory (:func:`carepulse.etl.staging.stg_tweets_ddl`)."""

@@ -305,9 +305,11 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-_STAGE_SQL = r"""
-INSERT INTO stg_tweets (run_id, record_no, line, tweet_id, author_id, author_handle, inbound, created_at, text,
-                        in_reply_to_tweet_id, reason, raw)
+STAGED_COLUMNS = ("run_id", "record_no", "line", "tweet_id", "author_id", "author_handle", "inbound", "created_at",
+                  "text", "in_reply_to_tweet_id", "reason", "raw")
+"""What a TWCS record fills of ``stg_tweets``; the corpus has no language, counts or API conversation ids."""
+
+_STAGE_SQL = "INSERT INTO stg_tweets (" + ", ".join(STAGED_COLUMNS) + ")" + r"""
 WITH typed AS (
     SELECT *,
            {id_tweet_id} AS id_v,
