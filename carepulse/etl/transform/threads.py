@@ -171,7 +171,7 @@ def _rebuild_slice(con: duckdb.DuckDBPyConnection, source: str, first: int, last
     work = pa.concat_tables([new, loaded])
     del new
     linked = _link(work)
-    threads = _rebuild_threads(con, _thread_input(work, linked))
+    threads = _rebuild_threads(con, _thread_input(work, linked), first, last)
     del work
     computed = linked.computed()
     done.threads += threads
@@ -248,15 +248,17 @@ def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
     })
 
 
-def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table) -> int:
+def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table, first: int, last: int) -> int:
     """Replace the threads of every touched conversation; return the threads written. Their conversations are
-    added to the temporary table ``rebuilt_convs`` (for the count the load reports)."""
+    added to the temporary table ``rebuilt_convs`` (for the count the load reports). ``first`` and ``last``:
+    the slice's staged rows, the only ones a new customer tweet's text is read from."""
     con.register("work", _chunked(thread_input))
     try:
         if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
             delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs "
                    "UNION SELECT conversation_id FROM work)")
-        inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads"))).fetchall()
+        inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads")),
+                               {"first_row": first, "last_row": last}).fetchall()
         con.execute("CREATE TEMP TABLE IF NOT EXISTS rebuilt_convs (conversation_id BIGINT)")
         con.execute("INSERT INTO rebuilt_convs SELECT DISTINCT conversation_id FROM work")
     finally:
@@ -376,6 +378,7 @@ needs_mention AS (
     SELECT conversation_id, customer_code, regexp_extract_all(text, '@(\\w+)', 1) AS handles
     FROM (SELECT u.conversation_id, u.customer_code, s.text
           FROM unmentioned u JOIN stg_tweets s ON s.rowid = u.first_stg_row
+          WHERE s.rowid BETWEEN $first_row AND $last_row  -- the slice's rows: other slices' texts stay unread
           UNION ALL
           SELECT u.conversation_id, u.customer_code, t.text
           FROM unmentioned u JOIN tweets t ON t.tweet_id = u.first_customer_tweet_id
@@ -426,7 +429,7 @@ def rebuild_touched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     linked = _link(work)
     con.execute("CREATE OR REPLACE TEMP TABLE stg_tweets (text VARCHAR)")  # the rebuild's mention lookup
     try:
-        rebuilt = _rebuild_threads(con, _thread_input(work, linked))
+        rebuilt = _rebuild_threads(con, _thread_input(work, linked), 0, -1)  # no staged rows
         _update_existing(con, existing, linked.computed())
         (conversations,), = con.execute("SELECT count(*) FROM rebuilt_convs").fetchall()
     finally:
