@@ -47,7 +47,7 @@ from carepulse.etl.loader import (
     _unknown_authors,
     _write_runs,
 )
-from carepulse.etl.registry import tweet_stage
+from carepulse.etl.registry import tweet_source
 from carepulse.etl.runs import FileReport, check_readable, next_ids
 from carepulse.etl.staging import create_staging
 from carepulse.warehouse.engines.base import LakeWork
@@ -100,14 +100,16 @@ class Staged:
 def stage(engine: LakeWork, source: str, files: Sequence[Path], settings: Settings, accounts: Sequence[str],
           inputs: Path) -> Staged:
     """Parse, validate and dedupe the files with the loader's code; write the rebuild's inputs to ``inputs``."""
-    stage_file = tweet_stage(source)
+    declared = tweet_source(source)
+    stage_file = declared.stage
+    assert stage_file is not None
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
         stage_small(engine, con)
         con.execute("CREATE TABLE batch AS SELECT * FROM tweets WHERE false")
         first_run, batch_id = next_ids(con)
-        create_staging(con)
+        create_staging(con, declared)
         reports = []
         for offset, path in enumerate(files):
             report = FileReport(source=source, file=str(path), run_id=first_run + offset)

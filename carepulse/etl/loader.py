@@ -70,7 +70,7 @@ def ingest_tweets(warehouse: Warehouse, source: TweetSource, files: Sequence[Pat
     with warehouse.writer(on_wait=f"waiting for another load of {warehouse.path} to finish",
                           batch_bytes=input_bytes(files)) as con:
         first_run, batch_id = next_ids(con)
-        create_staging(con, declared.staged_columns)
+        create_staging(con, declared)
         reports: list[FileReport] = []
         for offset, path in enumerate(files):
             report = FileReport(source=source, file=str(path), run_id=first_run + offset)

@@ -10,7 +10,7 @@ import importlib
 from typing import cast
 
 from carepulse.core.errors import DataError
-from carepulse.etl.resource import Resource, Stage
+from carepulse.etl.resource import Resource
 
 SOURCES: tuple[str, ...] = (
     "twcs",
@@ -46,9 +46,3 @@ def tweet_source(name: str) -> Resource:
         raise DataError(f"unknown tweet source {name!r} (known: {known})")
     return found
 
-
-def tweet_stage(name: str) -> Stage:
-    """The stage function of a tweet source."""
-    stage = tweet_source(name).stage
-    assert stage is not None  # tweet_source returns only sources with one
-    return stage

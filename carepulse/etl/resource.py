@@ -41,3 +41,6 @@ class Resource:
     staged_columns: frozenset[str] | None = None
     """The ``stg_tweets`` columns its stage fills (None: every one); the others are staged as virtual
     NULL columns, which take no memory (:func:`carepulse.etl.staging.stg_tweets_ddl`)."""
+    staged_aliases: tuple[tuple[str, str], ...] = ()
+    """``(column, other)``: a ``stg_tweets`` column that always equals another one, staged as a virtual copy
+    of it (TWCS names an author once: its handle is its id)."""

@@ -12,9 +12,11 @@ JSON at all is one quarantined record.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import duckdb
+
+from carepulse.etl.resource import Resource
 
 STG_TWEETS: tuple[tuple[str, str], ...] = (
     ("run_id", "INTEGER NOT NULL"),
@@ -59,9 +61,10 @@ CREATE OR REPLACE TEMP TABLE stg_quarantine (
 """
 
 
-def stg_tweets_ddl(filled: Collection[str] | None = None) -> str:
+def stg_tweets_ddl(filled: Collection[str] | None = None, aliases: Mapping[str, str] | None = None) -> str:
     """``CREATE TEMP TABLE stg_tweets``; a column the source never fills (not in ``filled``) is a virtual
-    column that reads NULL.
+    column that reads NULL, and one that always equals another (``aliases``: column -> the other) a
+    virtual copy of it.
 
     A staged row of a plain column costs its width whether it holds a value or not (a temporary table is
     not compressed): the eight API-only columns TWCS leaves empty took 80 bytes a record, 240 MB of a
@@ -69,16 +72,22 @@ def stg_tweets_ddl(filled: Collection[str] | None = None) -> str:
     column takes no space and reads the same NULL everywhere the loader looks.
     """
     columns = []
+    aliases = aliases or {}
     for name, kind in STG_TWEETS:
-        if filled is None or name in filled or "NOT NULL" in kind:
+        if name in aliases:
+            columns.append(f"{name} {kind} GENERATED ALWAYS AS ({aliases[name]}) VIRTUAL")
+        elif filled is None or name in filled or "NOT NULL" in kind:
             columns.append(f"{name} {kind}")
         else:
             columns.append(f"{name} {kind} GENERATED ALWAYS AS (NULL::{kind}) VIRTUAL")
     return "CREATE OR REPLACE TEMP TABLE stg_tweets (\n    " + ",\n    ".join(columns) + "\n)"
 
 
-def create_staging(con: duckdb.DuckDBPyConnection, filled: Collection[str] | None = None) -> None:
-    """(Re)create empty staging tables for one ingest batch; ``filled``: the ``stg_tweets`` columns its
-    source writes (None: all of them)."""
-    con.execute(stg_tweets_ddl(filled))
+def create_staging(con: duckdb.DuckDBPyConnection, source: Resource | None = None) -> None:
+    """(Re)create empty staging tables for one ingest batch of ``source`` (None: every column staged),
+    with the columns it does not fill virtual (see :func:`stg_tweets_ddl`)."""
+    if source is None:
+        con.execute(stg_tweets_ddl())
+    else:
+        con.execute(stg_tweets_ddl(source.staged_columns, dict(source.staged_aliases)))
     con.execute(OTHER_STAGING_DDL)

@@ -305,9 +305,11 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-STAGED_COLUMNS = ("run_id", "record_no", "line", "tweet_id", "author_id", "author_handle", "inbound", "created_at",
-                  "text", "in_reply_to_tweet_id", "reason", "raw")
+STAGED_COLUMNS = ("run_id", "record_no", "line", "tweet_id", "author_id", "inbound", "created_at", "text",
+                  "in_reply_to_tweet_id", "reason", "raw")
 """What a TWCS record fills of ``stg_tweets``; the corpus has no language, counts or API conversation ids."""
+STAGED_ALIASES = (("author_handle", "author_id"),)
+"""TWCS names each author once, by its handle (``sprintcare``) or a number: the handle is the id."""
 
 _STAGE_SQL = "INSERT INTO stg_tweets (" + ", ".join(STAGED_COLUMNS) + ")" + r"""
 WITH typed AS (
@@ -337,7 +339,7 @@ WITH typed AS (
         END AS reason
     FROM typed
 )
-SELECT {run_id}, 0, {line}, id_v, author_v, author_v, inbound_v, created_v, text, parent_v, reason,
+SELECT {run_id}, 0, {line}, id_v, author_v, inbound_v, created_v, text, parent_v, reason,
        CASE WHEN reason IS NOT NULL THEN left(concat_ws(',', tweet_id, author_id, inbound, created_at, text,
                                                         in_response_to_tweet_id), 4000) END
 FROM checked
