@@ -83,6 +83,24 @@ def test_pandas_resaved_copy_with_index_column_and_float_ids(tmp_path: Path, set
     assert con.execute("SELECT first_response_seconds FROM threads").fetchall() == [(120.0,)]
 
 
+def test_padded_and_iso_times_and_a_blank_parent_read_as_written(tmp_path: Path, settings: Settings) -> None:
+    """Times are parsed as written first and trimmed only when that fails; a parent of spaces is no parent."""
+    path = tmp_path / "padded.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        w.writerow(["1", "c1", "True", "  " + twitter_time(at("10:00")) + " ", "@acme help", "", ""])
+        w.writerow(["2", "acme", "False", "2017-10-31 10:02:00+00", "@c1 ok", "", "1"])
+        w.writerow(["3", "c2", "True", twitter_time(at("11:00")), "@acme hi", "", "   "])
+    report = ingest(settings, path)
+    assert (report.files[0].loaded, report.files[0].quarantined) == (3, 0)
+    con = reader(settings)
+    assert con.execute("SELECT tweet_id, parent_id, created_at = ?::TIMESTAMPTZ FROM tweets ORDER BY 1",
+                       [at("10:00")]).fetchall() == [(1, None, True), (2, 1, False), (3, None, False)]
+    assert con.execute("SELECT first_response_seconds FROM threads WHERE customer_id = 'c1'").fetchall() == \
+        [(120.0,)]
+
+
 def test_text_with_newlines_quotes_emoji_and_control_characters_survives(tmp_path: Path, settings: Settings) -> None:
     text = 'line one\nline "two"\r\n🤥 💯 \x07bell, comma; semicolon'
     ingest(settings, write_twcs(tmp_path / "t.csv", [row(1, "c1", False, at("10:00"), text)]))

@@ -320,10 +320,14 @@ WITH typed AS (
            CASE inbound WHEN 'True' THEN true WHEN 'False' THEN false  -- as written, without lower/trim
                 ELSE CASE lower(trim(inbound)) WHEN 'true' THEN true WHEN '1' THEN true
                 WHEN 'false' THEN false WHEN '0' THEN false END END AS inbound_v,
-           coalesce(try_strptime(trim(created_at), '{time_format}'),
-                    TRY_CAST(trim(created_at) AS TIMESTAMPTZ)) AS created_v,
+           -- as written first: trimming 3 M timestamps copied each one (0.2 s); only a miss is trimmed
+           CASE WHEN try_strptime(created_at, '{time_format}') IS NOT NULL
+                THEN try_strptime(created_at, '{time_format}')
+                ELSE coalesce(try_strptime(trim(created_at), '{time_format}'),
+                              TRY_CAST(trim(created_at) AS TIMESTAMPTZ)) END AS created_v,
            {id_in_response_to_tweet_id} AS parent_v,
-           nullif(trim(coalesce(in_response_to_tweet_id, '')), '') IS NULL AS no_parent
+           CASE WHEN in_response_to_tweet_id IS NULL THEN true ELSE trim(in_response_to_tweet_id) = '' END
+               AS no_parent
     FROM {source}
 ), checked AS (
     SELECT *, CASE
