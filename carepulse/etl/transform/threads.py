@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -170,8 +171,8 @@ def _rebuild_slice(con: duckdb.DuckDBPyConnection, source: str, first: int, last
         loaded = loaded.cast(new.schema)
     work = pa.concat_tables([new, loaded])
     del new
-    linked = _link(work)
-    threads = _rebuild_threads(con, _thread_input(work, linked), first, last)
+    linked, authors = _link_and_code(work)
+    threads = _rebuild_threads(con, _thread_input(work, linked, authors), first, last)
     del work
     computed = linked.computed()
     done.threads += threads
@@ -227,7 +228,20 @@ def _link(work: pa.Table) -> _Linked:
     return _Linked(tweet_id, is_brand, links, conversation, reply_by)
 
 
-def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
+def _link_and_code(work: pa.Table) -> tuple[_Linked, npt.NDArray[np.int32]]:
+    """The graph passes and the authors' dictionary codes (:func:`_thread_input`), the codes on a second thread.
+
+    Both are numpy and Arrow work that runs without the GIL (sorts, searches, gathers, a hash encoding), and
+    neither needs the other: on two cores the codes (0.1 s for 2 M tweets) come free beside the graph passes
+    (0.45 s), while DuckDB waits for both.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="carepulse-codes") as pool:
+        authors = pool.submit(columns.codes, work["author_id"])
+        linked = _link(work)
+        return linked, authors.result()
+
+
+def _thread_input(work: pa.Table, linked: _Linked, authors: npt.NDArray[np.int32]) -> pa.Table:
     """The narrow columns :data:`THREADS_SQL` reads, the customer of each reply (its parent's author) included.
 
     Authors go in as dictionary codes (``author_code``, ``parent_author_code``): grouping and
@@ -235,7 +249,6 @@ def _thread_input(work: pa.Table, linked: _Linked) -> pa.Table:
     parent's author is a numpy gather instead of an Arrow take of 3 M strings.
     """
     parent_at, has_parent = np.maximum(linked.links.parent, 0), linked.has_parent
-    authors = columns.codes(work["author_id"])
     return pa.table({
         "tweet_id": work["tweet_id"], "conversation_id": columns.array(linked.conversation, pa.int64()),
         "author_id": work["author_id"], "author_handle": work["author_handle"],
@@ -426,10 +439,10 @@ def rebuild_touched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         return 0, 0
     con.execute("DROP TABLE IF EXISTS rebuilt_convs")
     work = existing.select(["stg_row", *(c.strip() for c in NEW_COLUMNS.split(","))])
-    linked = _link(work)
+    linked, authors = _link_and_code(work)
     con.execute("CREATE OR REPLACE TEMP TABLE stg_tweets (text VARCHAR)")  # the rebuild's mention lookup
     try:
-        rebuilt = _rebuild_threads(con, _thread_input(work, linked), 0, -1)  # no staged rows
+        rebuilt = _rebuild_threads(con, _thread_input(work, linked, authors), 0, -1)  # no staged rows
         _update_existing(con, existing, linked.computed())
         (conversations,), = con.execute("SELECT count(*) FROM rebuilt_convs").fetchall()
     finally:
