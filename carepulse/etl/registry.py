@@ -45,4 +45,3 @@ def tweet_source(name: str) -> Resource:
         known = ", ".join(n for n in SOURCES if (r := _declared(n)).table == "tweets" and r.stage is not None)
         raise DataError(f"unknown tweet source {name!r} (known: {known})")
     return found
-
