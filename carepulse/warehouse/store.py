@@ -115,6 +115,19 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _commit_into_file(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMIT a load's transaction straight into its work file, not through the write-ahead log.
+
+    With the checkpoint threshold below the transaction's size, DuckDB checkpoints at the commit instead of
+    writing the changes to the WAL first and copying them into the file at the CHECKPOINT after it: a 10 k
+    load's commit and checkpoint 36 ms → 25 ms. (A full load keeps COMMIT and CHECKPOINT: its rows are
+    already in the file, written as they came, and checkpointing at the commit took longer there.) Safe for
+    the same reason as :func:`settle`: the work file is private until the writer renames it.
+    """
+    con.execute("SET checkpoint_threshold = '1B'")
+    con.execute("COMMIT")
+
+
 def settle(con: duckdb.DuckDBPyConnection) -> None:
     """Commit what a load wrote so far into its private work file and go on in a new transaction.
 
@@ -450,7 +463,7 @@ class Warehouse:
                 delta.begin(con)
                 con.execute("BEGIN TRANSACTION")
                 yield con
-                con.execute("COMMIT")
+                _commit_into_file(con)
                 self._compact_after = delta.due(con, delta.BASE_DB, delta.WORK_DB)
                 con.execute(f"CHECKPOINT {delta.WORK_DB}")
                 con.close()
