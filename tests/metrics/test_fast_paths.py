@@ -55,7 +55,7 @@ def _both(warehouse: Warehouse, settings: Settings, by: str | None,
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("by", [None, "account", "day", "hour"])
+@pytest.mark.parametrize("by", [None, "account", "day", "week", "hour"])
 def test_numpy_kaplan_meier_equals_km_sql(tmp_path: Path, seed: int, by: str | None) -> None:
     settings = Settings(db=tmp_path / "wh.duckdb")
     warehouse = Warehouse(settings.db)
@@ -74,6 +74,31 @@ def test_numpy_kaplan_meier_on_no_threads_and_one_thread(tmp_path: Path) -> None
         assert fast == slow
         fast, slow = _both(warehouse, settings, by, AS_OF - timedelta(days=3))  # before every thread
         assert fast == slow == []
+
+
+def test_groups_whose_hashes_collide_fall_back_to_km_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The groups' names come in the same fetch as their counts, keyed by a 64-bit hash: should two names
+    share one, the numpy path gives up and the engine's answer is km_sql's, group by group."""
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = Warehouse(settings.db)
+    insert_threads(warehouse, _threads(4, 300))
+    expected = engine.compute([KM.name], "account", db=warehouse.reader(), settings=settings, as_of=AS_OF, ci=True)
+    original = survival.data_sql
+
+    def colliding(rel: object, metric: object) -> tuple[str, object]:
+        sql, params = original(rel, metric)  # type: ignore[arg-type]
+        assert sql.count("hash(g)") == 2, sql
+        return sql.replace("hash(g)", "42"), params
+
+    monkeypatch.setattr(survival, "data_sql", colliding)
+    ctx = open_context(warehouse.reader(), settings, Filters(), "account", AS_OF)
+    try:
+        assert survival.km_rows(ctx.con, relation(ctx, "threads", KM.joins, by="account"), KM) is None
+    finally:
+        ctx.con.close()
+    fallback = engine.compute([KM.name], "account", db=warehouse.reader(), settings=settings, as_of=AS_OF, ci=True)
+    assert (fallback.total, fallback.groups) == (expected.total, expected.groups)
+    assert len(expected.groups) == 6  # five accounts and the threads without one
 
 
 def test_reply_times_use_first_reply_and_break_ties_by_tweet_id(tmp_path: Path) -> None:
