@@ -1,7 +1,8 @@
 """The compiled statements kept between runs: code -> (DuckDB SQL, placeholder names).
 
-A compiled statement depends on its code alone (never on a value: values are parameters), on the
-compiler (``sqltree.py``) and on SQLGlot. The cache file's name carries a fingerprint of all three
+A compiled statement depends on its code (never on a value: values are parameters; only the time zone
+shapes the local-time form, and is part of the key), on the compiler (``sqltree.py``, ``localtime.py``),
+on SQLGlot and on DuckDB's zone data. The cache file's name carries a fingerprint of these
 and of carepulse's version, so a new version never reads an old compilation; an entry's key is a
 hash of the code. The file is small (a few hundred statements) and written atomically (a new file,
 then a rename): two commands running at once may each lose the other's new entries, never corrupt
@@ -38,20 +39,25 @@ def directory() -> Path | None:
 
 
 def _fingerprint() -> str:
-    """carepulse's version, the compiler's source and SQLGlot's version, without importing SQLGlot."""
+    """carepulse's version, the compiler's source (with the local-time form), SQLGlot's version and
+    DuckDB's (whose ICU gives the zones' transitions), without importing SQLGlot."""
+    import duckdb
+
     from carepulse import __version__
 
     digest = hashlib.sha256(__version__.encode())
-    digest.update((Path(__file__).parent / "sqltree.py").read_bytes())
+    for source in ("sqltree.py", "localtime.py"):
+        digest.update((Path(__file__).parent / source).read_bytes())
     spec = find_spec("sqlglot")
     if spec is not None and spec.origin:
         with contextlib.suppress(OSError):
             digest.update((Path(spec.origin).parent / "_version.py").read_bytes())
+    digest.update(duckdb.__version__.encode())
     return digest.hexdigest()[:16]
 
 
-def key(code: str, signatures: int) -> str:
-    return hashlib.sha256(f"{signatures}\0{code}".encode()).hexdigest()
+def key(code: str, signatures: int, zones: str = "") -> str:
+    return hashlib.sha256(f"{signatures}\0{zones}\0{code}".encode()).hexdigest()
 
 
 def _path() -> Path | None:

@@ -12,7 +12,9 @@ The fix-ups, each exact for the way the project uses the construct:
 
 * ``list[i]`` (1-based, NULL outside) -> ``try_element_at(list, CAST(nullif(i, 0) AS INT))``;
 * ``isodow(x)`` -> ``EXTRACT(DAYOFWEEK_ISO FROM x)``; ``dayofweek(x)`` -> ``dayofweek(x) - 1``;
-* ``epoch(ts)`` -> ``CAST(unix_micros(ts) AS DOUBLE) / 1000000`` (fractional seconds);
+* ``epoch(ts)`` -> ``CAST(unix_micros(ts) AS DOUBLE) / 1000000`` (fractional seconds); ``epoch_us(ts)`` ->
+  ``unix_micros(ts)``; ``make_timestamp(micros)`` -> ``CAST(timestamp_micros(micros) AS TIMESTAMP_NTZ)``
+  (the local-time form of :mod:`carepulse.metrics.localtime`);
 * ``timezone(tz, instant)`` -> ``CAST(from_utc_timestamp(instant, tz) AS TIMESTAMP_NTZ)``: DuckDB gives the
   wall-clock time as a TIMESTAMP without zone; Spark's session zone is UTC (the engine sets it);
 * ``a / b`` -> ``CASE WHEN b = 0 THEN CAST(a AS DOUBLE) * Infinity ELSE CAST(a AS DOUBLE) / b END``:
@@ -96,7 +98,7 @@ def _divide(dividend: exp.Expr, divisor: exp.Expr) -> exp.Expr:
                     default=exp.Div(this=numerator, expression=divisor))
 
 
-def _is_instant(node: exp.Expr) -> bool:
+def is_instant(node: exp.Expr) -> bool:
     """Whether ``node`` is a moment (TIMESTAMPTZ): a ``*_at`` column, a parameter, or min/max of those.
 
     The warehouse names every TIMESTAMPTZ column ``..._at`` and no other (``tests/warehouse/
@@ -111,7 +113,7 @@ def _is_instant(node: exp.Expr) -> bool:
     if isinstance(node, exp.Cast):
         return node.to.is_type("timestamptz")
     if isinstance(node, exp.Min | exp.Max | exp.Coalesce | exp.Greatest | exp.Least):
-        return all(_is_instant(a) for a in node.iter_expressions())
+        return all(is_instant(a) for a in node.iter_expressions())
     return False
 
 
@@ -153,7 +155,7 @@ def _fix(node: exp.Expr) -> exp.Expr:
         return exp.Extract(this=exp.var("DAYOFWEEK_ISO"), expression=_sub(value))
     if isinstance(node, exp.DayOfWeek):
         return exp.Sub(this=_fn("dayofweek", _sub(node.this)), expression=exp.Literal.number(1))
-    if isinstance(node, exp.TimestampTrunc | exp.DateTrunc) and not _is_instant(node.this):
+    if isinstance(node, exp.TimestampTrunc | exp.DateTrunc) and not is_instant(node.this):
         # DuckDB truncates a TIMESTAMP or DATE to a TIMESTAMP without zone; Spark's date_trunc always
         # returns its zoned TIMESTAMP: cast back, or a wall-clock week start comes back as an instant
         truncated = exp.TimestampTrunc(this=_sub(node.this), unit=node.args.get("unit"))
@@ -166,6 +168,10 @@ def _fix(node: exp.Expr) -> exp.Expr:
         return rewrites.series_table(node, _sub)
     if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
         return rewrites.asof_join(node, _sub)
+    if isinstance(node, exp.UnixToTime) and node.text("scale") == "6":
+        # DuckDB's make_timestamp(microseconds): a TIMESTAMP without zone (the local-time form of
+        # metrics/localtime.py); Spark's session zone is UTC, so the cast keeps the wall-clock value
+        return exp.cast(_fn("timestamp_micros", _sub(node.this)), "TIMESTAMP_NTZ")
     if isinstance(node, exp.TimeToUnix):
         micros = exp.cast(_fn("unix_micros", _sub(node.this)), "DOUBLE")
         return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number(1000000)))
@@ -210,8 +216,10 @@ def _fix_function(node: exp.Anonymous) -> exp.Expr:
     from sqlglot import exp
 
     name, args = node.name.lower(), node.expressions
+    if name == "epoch_us" and len(args) == 1:
+        return _fn("unix_micros", _sub(args[0]))
     if name == "timezone" and len(args) == 2:
-        if _is_instant(args[1]):
+        if is_instant(args[1]):
             return exp.cast(_fn("from_utc_timestamp", _sub(args[1]), _sub(args[0])), "TIMESTAMP_NTZ")
         return rewrites.wall_clock_to_utc(args[1], args[0], _sub) or node
     if name in ("arg_min_null", "arg_max_null") and len(args) == 2:
