@@ -98,11 +98,19 @@ def copy_of(base: Path, folder: Path) -> Path:
 
 
 def load_all(db: Path, inputs: dict[str, Path]) -> None:
+    """Four loads; after each, the totals it reports are the tables' counts (in a delta load they are added up
+    from the base's, the replaced keys' and the delta's)."""
     settings = Settings(db=db)
-    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)
-    ingest_crm(Warehouse(db), [inputs["crm"]], None, settings)
-    ingest_tweets(Warehouse(db), "twcs", [inputs["b2"]], settings)
-    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)  # all duplicates
+    reports = [ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)]
+    reports.append(ingest_crm(Warehouse(db), [inputs["crm"]], None, settings))
+    reports.append(ingest_tweets(Warehouse(db), "twcs", [inputs["b2"]], settings))
+    reports.append(ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings))  # all duplicates
+    con = Warehouse(db).reader().connection()
+    counted = con.execute("""SELECT (SELECT count(*) FROM tweets), (SELECT count(*) FROM threads),
+                                    (SELECT count(*) FROM threads WHERE status = 'answered'),
+                                    (SELECT count(*) FROM crm_cases)""").fetchone()
+    last = reports[-1].totals
+    assert (last["tweets"], last["threads"], last["answered_threads"], last["crm_cases"]) == counted
 
 
 def test_small_loads_write_only_the_delta_and_read_as_a_full_rewrite(
@@ -144,10 +152,12 @@ def test_a_reply_to_a_base_tweet_moves_that_row_into_the_delta(tmp_path: Path, m
     before = sha(db)
     later = write_twcs(tmp_path / "b.csv", [row(2, "acme", True, at("10:30"), "@c1 sorry, DM us", parent=1),
                                             row(6, "c2", False, at("11:00"), "@acme same here", parent=5)])
-    ingest_tweets(Warehouse(db), "twcs", [later], Settings(db=db))
+    report = ingest_tweets(Warehouse(db), "twcs", [later], Settings(db=db))
     assert sha(db) == before
     con = Warehouse(db).reader().connection()
     assert con.execute("SELECT tweet_id FROM wd.tweets__replaced ORDER BY 1").fetchall() == [(1,)]
+    # the totals the load reports count tweet 1 once: base 2 - replaced 1 + delta 3 (1 again, 2 and 6)
+    assert (report.totals["tweets"], report.totals["threads"], report.totals["answered_threads"]) == (4, 2, 1)
     assert con.execute("SELECT tweet_id, first_reply_id FROM tweets ORDER BY 1").fetchall() == [
         (1, 2), (2, None), (5, None), (6, None)]
     assert con.execute("SELECT customer_handle, status, first_response_seconds FROM threads "
