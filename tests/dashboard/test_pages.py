@@ -497,6 +497,45 @@ def test_the_warm_up_ends_by_freezing_what_start_up_made(demo_state: state.Dashb
         gc.unfreeze()  # the other tests' collections as before
 
 
+def test_together_runs_a_callbacks_loads_side_by_side_and_in_order() -> None:
+    """The Pilot headline's loads wait for the slowest, not for their sum: three calls that each wait for the
+    other two at a barrier finish only if they run at once; answers keep the calls' order; an error reaches
+    the caller once every call ended."""
+    meet = threading.Barrier(3, timeout=10)
+    threads: list[str] = []
+
+    def call(answer: int) -> Any:
+        def run() -> int:
+            threads.append(threading.current_thread().name)
+            meet.wait()
+            return answer
+        return run
+
+    assert state.together(call(1), call(2), call(3)) == [1, 2, 3]
+    assert threading.current_thread().name in threads and len(set(threads)) == 3
+    ended: list[str] = []
+
+    def fails() -> None:
+        raise ValueError("this selection")
+
+    def slow() -> None:
+        time.sleep(0.2)
+        ended.append("slow")
+
+    with pytest.raises(ValueError, match="this selection"):
+        state.together(fails, slow)
+    assert ended == ["slow"]
+
+
+def test_together_runs_one_after_the_other_while_queries_are_measured() -> None:
+    """The benchmark times each metric call alone (state.measuring): the calls then stay on this thread."""
+    seen: list[str] = []
+    with state.measuring(state.Measure()):
+        state.together(lambda: seen.append(threading.current_thread().name),
+                       lambda: seen.append(threading.current_thread().name))
+    assert seen == [threading.current_thread().name] * 2
+
+
 def test_records_are_json_ready() -> None:
     frame = pd.DataFrame({"a": [1.5, float("nan")], "t": pd.to_datetime(["2026-05-04 09:44:05", None]),
                           "s": ["x", None]})

@@ -195,11 +195,14 @@ def card_deltas(filters: engine.Filters, mode: str) -> tuple[period_compare.Comp
     if cmp is None or not cmp.has_data:
         return cmp, {}
     names = tuple(m for m in period_compare.CARD_METRICS.values() if m != "resolution_rate")
-    found = dict(state.load(deltas.compare_periods, names, cmp.current_filters, cmp.previous_filters))
+    calls = [lambda: state.load(deltas.compare_periods, names, cmp.current_filters, cmp.previous_filters)]
     if filters.channel in (None, "twitter"):
         twitter = ("resolution_rate",)
-        found.update(state.load(deltas.compare_periods, twitter, replace(cmp.current_filters, channel="twitter"),
-                                replace(cmp.previous_filters, channel="twitter")))
+        current, previous = (replace(f, channel="twitter") for f in (cmp.current_filters, cmp.previous_filters))
+        calls.append(lambda: state.load(deltas.compare_periods, twitter, current, previous))
+    found: dict[str, deltas.Delta] = {}
+    for answer in state.together(*calls):
+        found.update(answer)
     return cmp, found
 
 
@@ -222,10 +225,11 @@ def show_headline(data: dict[str, Any] | None) -> tuple[Any, Any, Any]:
         return message, None, None
     filters = filters_from_store(data)
     locale = state.locale()
-    head = state.load(engine.headline, HEADLINE, None, filters, ci=True)
-    by_channel = state.load(engine.headline, HEADLINE_BY_CHANNEL, "channel", filters, ci=True)
-    histogram = state.load(views.first_response_histogram, filters)
-    cmp, found = card_deltas(filters, compare_mode((data or {}).get("cmp")))
+    head, by_channel, histogram, (cmp, found) = state.together(
+        lambda: state.load(engine.headline, HEADLINE, None, filters, ci=True),
+        lambda: state.load(engine.headline, HEADLINE_BY_CHANNEL, "channel", filters, ci=True),
+        lambda: state.load(views.first_response_histogram, filters),
+        lambda: card_deltas(filters, compare_mode((data or {}).get("cmp"))))
     cards = kpi_cards(head, by_channel, locale, state.settings().hotline_channel)
     kpis: list[Any] = [period_compare.add_deltas(cards, found, cmp, locale)]
     if not head_total(head, "cases"):

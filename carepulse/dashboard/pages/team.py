@@ -209,8 +209,8 @@ def show_distributions(data: dict[str, Any] | None) -> tuple[figures.Figure, fig
     filters = filters_from_store(data)
     sla_s = float(state.settings().sla_minutes) * 60.0
     locale = state.locale()
-    histogram = state.load(views.first_response_histogram, filters)
-    curve = state.load(views.km_curve, filters)
+    histogram, curve = state.together(lambda: state.load(views.first_response_histogram, filters),
+                                      lambda: state.load(views.km_curve, filters))
     return figures.first_response_histogram(histogram, locale, sla_s), figures.km_curve(curve, locale, sla_s)
 
 
