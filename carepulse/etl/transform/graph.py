@@ -52,16 +52,29 @@ def parents(tweet_id: Ints, reply_to: Ints, has_reply_to: Bools) -> tuple[Positi
     n = len(tweet_id)
     if n > MAX_TWEETS:
         raise ValueError(f"{n:,} tweets in one rebuild: more than {MAX_TWEETS:,} are not supported")
-    order = np.argsort(tweet_id).astype(np.int32)
+    order = id_order(tweet_id)
     if n == 0:
         return np.empty(0, dtype=np.int32), order
-    pos = np.searchsorted(tweet_id, reply_to, sorter=order)
+    # a binary search in the ids gathered in order, not through ``sorter=order``: every step of that one
+    # reads through the order at random (2 M tweets: 175-185 -> 85 ms)
+    ordered = tweet_id[order]
+    pos = np.searchsorted(ordered, reply_to)
     pos[pos >= n] = 0
-    found = has_reply_to & (tweet_id[order[pos]] == reply_to)
+    found = has_reply_to & (ordered[pos] == reply_to)
+    del ordered
     parent = np.where(found, order[pos], np.int32(-1)).astype(np.int32)
     del pos, found
     parent[parent == np.arange(n, dtype=np.int32)] = -1
     return parent, order
+
+
+def id_order(tweet_id: Ints) -> Positions:
+    """The positions of the tweets in id order.
+
+    A stable sort (timsort) follows the runs already in the data: ids arrive mostly ascending (a file in the
+    order it was written, the loaded tweets of a conversation), where it sorts 2 M ids in 4-50 ms against
+    120-150 ms for numpy's default quicksort; on ids in random order it costs 5 % more."""
+    return np.argsort(tweet_id, kind="stable").astype(np.int32)
 
 
 def _jump(parent: Positions) -> tuple[Positions, int]:
@@ -142,13 +155,13 @@ def link(tweet_id: Ints, reply_to: Ints, has_reply_to: Bools, time_us: Ints, is_
                  cycles_broken=broken)
 
 
-def _ranks(time_us: Ints, id_order: Positions) -> tuple[Positions, Positions]:
+def _ranks(time_us: Ints, by_id: Positions) -> tuple[Positions, Positions]:
     """Each position's rank by (time, id), and the position holding each rank.
 
     A stable sort by time of the id-ordered positions is the (time, id) order, one sort fewer than
     a two-key ``lexsort``.
     """
-    by_rank = id_order[np.argsort(time_us[id_order], kind="stable")].astype(np.int32)
+    by_rank = by_id[np.argsort(time_us[by_id], kind="stable")].astype(np.int32)
     rank = np.empty(len(by_rank), dtype=np.int32)
     rank[by_rank] = np.arange(len(by_rank), dtype=np.int32)
     return rank, by_rank
@@ -156,4 +169,4 @@ def _ranks(time_us: Ints, id_order: Positions) -> tuple[Positions, Positions]:
 
 def time_rank(time_us: Ints, tweet_id: Ints) -> Positions:
     """Each tweet's rank by (time, id): one integer key for "earliest" with a deterministic tie-break."""
-    return _ranks(time_us, np.argsort(tweet_id).astype(np.int32))[0]
+    return _ranks(time_us, id_order(tweet_id))[0]
