@@ -9,13 +9,13 @@ maps by hour and weekday, the monthly cost ledger).
 A zone's offset from UTC is constant between two of its transitions. Within a window of years
 (the as-of's year and the two before it: :func:`window`) the local time is therefore the moment's microseconds
 plus one of a few constants, ``make_timestamp(epoch_us(x) + offset)``, the constant picked by a balanced
-tree of comparisons against the transitions (six or seven for a zone with daylight saving time). Before
+tree of comparisons against the transitions (four for a zone with daylight saving time). Before
 and after the window, and for NULL, the tree ends in ``timezone`` itself: every moment gets exactly the
 value it got before, only faster where the data is.
 
 The transitions are read from DuckDB's own ICU (hourly offsets over the window, each change then found
 to the second), not from Python's zone database: the fast form and ``timezone`` cannot disagree, whatever
-the two databases' versions. That costs about 40 ms once per zone and process, and only when a statement
+the two databases' versions. That costs 0.1-0.15 s once per zone and process, and only when a statement
 is compiled (compiled statements are kept: :mod:`carepulse.metrics.sqlcache`).
 
 :func:`rewrite` is applied by the compiler (:mod:`carepulse.metrics.sqltree`) to ``timezone($p, column)``
