@@ -98,7 +98,7 @@ def copy_of(base: Path, folder: Path) -> Path:
 
 
 def load_all(db: Path, inputs: dict[str, Path]) -> None:
-    """Four loads; after each, the totals it reports are the tables' counts (in a delta load they are added up
+    """Four loads; the totals the last one reports are the tables' counts (in a delta load they are added up
     from the base's, the replaced keys' and the delta's)."""
     settings = Settings(db=db)
     reports = [ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)]
