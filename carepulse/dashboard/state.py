@@ -293,23 +293,20 @@ def together(*calls: Callable[[], Any]) -> list[Any]:
 
 
 def run_at_once(jobs: Sequence[Callable[[], Any]]) -> None:
-    """Run the jobs in parallel threads, as a browser sends a page's callbacks, and wait for all of them.
+    """Run the jobs side by side (:func:`together`), as a browser sends a page's callbacks, and wait for all.
 
     DuckDB works without the GIL, so one job's queries run while another's Python (figures, statistics,
     imports) does. A failing job is logged and the others go on: its error shows again when a page asks.
     """
-    def guarded(job: Callable[[], Any]) -> None:
-        try:
-            job()
-        except Exception:
-            log.debug("warm-up job failed", exc_info=True)
+    def guarded(job: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:
+                log.debug("warm-up job failed", exc_info=True)
+        return run
 
-    threads = [threading.Thread(target=guarded, args=(job,), name=f"carepulse-warm-up-{n}", daemon=True)
-               for n, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(*(guarded(job) for job in jobs))
 
 
 def warm_up(jobs: list[Callable[[], Any]]) -> threading.Thread:
