@@ -11,17 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.targets import PEERS as TARGET_PEERS
+from benchmarks.targets import dashboard_targets, side_by_side
+
 START_MARK = "<!-- results:start -->"
 END_MARK = "<!-- results:end -->"
-TARGETS = {
-    "ingest_vs_floor": 2.5,  # (c) / (a) at most
-    "pandas_vs_ingest": 5.0,  # (b) / (c) at least
-    "ingest_rss_mb": 1536.0,  # (c) peak RSS at most (1.5 GB)
-    "incremental_s": 0.5,  # (d) at most
-    "metrics_s": 1.0,  # (e) at most
-    "callback_vs_query": 1.5,  # (f) / its query at most
-    "first_page_s": 2.0,  # first page load at most
-}
 
 
 @dataclass
@@ -180,12 +174,13 @@ def table(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
-# the stronger peers: step key, label, (what it is, what its row says)
-PEERS = (
-    ("polars", "(b'')", ("Polars", "Polars pipeline, lazy and multi-threaded: load, roots, first response per thread")),
-    ("duckdb_sql", "(a')", ("plain DuckDB SQL", "plain DuckDB SQL: `read_csv`, parents, roots by a recursive CTE, "
-                                                "first response per thread")),
-)
+# the stronger peers' rows in the steps table: step key, label, (what it is, what its row says); the labels
+# and names are those the targets judge (benchmarks.targets.PEERS)
+_ROW_TEXT = {
+    "polars": "Polars pipeline, lazy and multi-threaded: load, roots, first response per thread",
+    "duckdb_sql": "plain DuckDB SQL: `read_csv`, parents, roots by a recursive CTE, first response per thread",
+}
+PEERS = tuple((key, label, (what, _ROW_TEXT[key])) for key, label, what in TARGET_PEERS if key in _ROW_TEXT)
 
 
 def peer_rows(steps: dict[str, dict[str, Any]]) -> list[str]:
@@ -200,51 +195,13 @@ def peer_rows(steps: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def headline_ratios(results: Results) -> list[dict[str, Any]]:
-    s = results.steps
-    a, b, c, d, e = s["floor"], s["pandas"], s["ingest"], s["incremental"], s["metrics"]
-    rows = [
-        {"what": "(c) / (a): ingest against the floor", "value": f"{c['wall_s'] / a['wall_s']:.2f}x",
-         "target": f"<= {TARGETS['ingest_vs_floor']}x", "ok": c["wall_s"] / a["wall_s"] <= TARGETS["ingest_vs_floor"]},
-        {"what": "(b) / (c): pandas against ingest", "value": f"{b['wall_s'] / c['wall_s']:.2f}x",
-         "target": f">= {TARGETS['pandas_vs_ingest']}x",
-         "ok": b["wall_s"] / c["wall_s"] >= TARGETS["pandas_vs_ingest"]},
-        {"what": "(b') / (c): pandas with the pyarrow parser against ingest",
-         "value": f"{results.checks['pandas_pyarrow']['wall_s'] / c['wall_s']:.2f}x", "target": "none (reference)",
-         "ok": None},
-        *({"what": f"{label} / (c): {what} against ingest", "value": f"{s[key]['wall_s'] / c['wall_s']:.2f}x",
-           "target": "none (reference)", "ok": None} for key, label, (what, _) in PEERS if key in s),
-        {"what": "(c) peak RSS", "value": _mb(c["rss_mb"]), "target": "<= 1,536 MB",
-         "ok": c["rss_mb"] <= TARGETS["ingest_rss_mb"]},
-        {"what": "(d) incremental load, wall", "value": _s(d["wall_s"]), "target": "<= 0.50 s",
-         "ok": d["wall_s"] <= TARGETS["incremental_s"]},
-        {"what": "(e) metrics by account, wall (median)", "value": _s(e["wall_s"]), "target": "<= 1.00 s",
-         "ok": e["wall_s"] <= TARGETS["metrics_s"]},
-    ]
-    rows += dashboard_ratios(results.dashboard)
-    return rows
+    """The run's rows of "Headline ratios and targets", judged by :mod:`benchmarks.targets`."""
+    return [t.row() for t in side_by_side(results.steps, results.checks, results.dashboard)]
 
 
 def dashboard_ratios(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
     """(f) against its targets: first page loads, the worst callback and each whole filter change."""
-    rows: list[dict[str, Any]] = []
-    summary = dashboard.get("summary")
-    if not summary:
-        return rows
-    for label, key in (("right after start", "first_page"), ("after the warm-up", "first_page_again")):
-        first = dashboard[key]
-        rows.append({"what": f"(f) first page load with data, {label}", "value": _s(first["with_data_s"]),
-                     "target": "<= 2.00 s", "ok": first["with_data_s"] <= TARGETS["first_page_s"]})
-    worst = max(summary["callbacks"], key=lambda cb: cb["http"]["p50"] / max(cb["raw"]["p50"], 1e-9))
-    ratio = worst["http"]["p50"] / max(worst["raw"]["p50"], 1e-9)
-    rows.append({"what": f"(f) / query, worst callback (p50; {worst['page']} "
-                         f"`{worst['output'].split('@')[0].strip('.')[:30]}`)",
-                 "value": f"{ratio:.2f}x", "target": f"<= {TARGETS['callback_vs_query']}x",
-                 "ok": ratio <= TARGETS["callback_vs_query"]})
-    for change in summary["changes"]:
-        ratio = change["http"]["p50"] / max(change["raw"]["p50"], 1e-9)
-        rows.append({"what": f"(f) / query, whole {change['page']} filter change (p50)", "value": f"{ratio:.2f}x",
-                     "target": f"<= {TARGETS['callback_vs_query']}x", "ok": ratio <= TARGETS["callback_vs_query"]})
-    return rows
+    return [t.row() for t in dashboard_targets(dashboard)]
 
 
 def same_numbers(pandas_result: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:

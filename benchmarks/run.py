@@ -2,6 +2,8 @@
 
     python -m benchmarks.run [--tweets 3000000] [--out benchmarks/RESULTS.md] [--quick]
     python -m benchmarks.run --sizes 0.3m,1m,3m[,10m]    # the scale curve instead (:mod:`benchmarks.scale`)
+    python -m benchmarks.run --runs 3 [--sizes ...]      # three runs, then the targets over them
+    python -m benchmarks.run --summarize A.json B.json   # the targets over earlier runs' --json files
 
 Steps (each a separate process, timed from outside: wall time, and peak RSS from ``wait4``):
 
@@ -68,6 +70,10 @@ from benchmarks.report import (
 )
 from benchmarks.report import percentiles as percentiles
 from benchmarks.report_bench import report_line, step_report
+from benchmarks.targets import from_files, over_runs, side_by_side
+
+TARGETS_START = "<!-- targets:start -->"  # the block --summarize rewrites
+TARGETS_END = "<!-- targets:end -->"
 
 TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 
@@ -331,10 +337,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the dashboard with a login (a user added to the warehouse; every request logged in)")
     parser.add_argument("--sizes", default=None, help="the scale curve instead (benchmarks/scale.py): comma-separated "
                         "sizes, e.g. 0.3m,1m,3m (10m only when listed)")
+    parser.add_argument("--runs", type=int, default=1, help="repeat the run (or the curve) this many times and end "
+                        "with the targets over all runs: each run's value, the range, in how many runs each held")
+    parser.add_argument("--summarize", type=Path, nargs="+", metavar="JSON", help="instead of running: the targets "
+                        "over the runs whose --json files are given (side-by-side and scale files may be mixed)")
     parser.add_argument("--step", choices=("floor", "dashboard", "report", *PEERS), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.summarize:
+        return summarize(args.summarize, args.out)
     if args.step == "floor":
         print(json.dumps(floor_step(args.file, args.db)))
         return 0
@@ -353,15 +367,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return scale.from_args(parser, args)
     tweets = args.tweets or (3_000 if args.quick else 3_000_000)
     reps = args.reps or (2 if args.quick else 20)
+    runs: list[Results] = []
+    text = ""
     with workdir(args.workdir, args.quick) as work:
-        results = run(tweets, args.quick, work, reps, metric_reps=2 if args.quick else 5,
-                      incremental=100 if args.quick else 10_000)
-    text = table(results) + "\n" + report_line(results.checks["report"]) + "\n"
-    print(text)
+        for number in range(args.runs):
+            if args.runs > 1:
+                say(f"run {number + 1} of {args.runs}")
+            runs.append(run(tweets, args.quick, work, reps, metric_reps=2 if args.quick else 5,
+                            incremental=100 if args.quick else 10_000))
+            text = table(runs[-1]) + "\n" + report_line(runs[-1].checks["report"]) + "\n"
+            print(text, flush=True)
+    if args.runs > 1:  # the last run's table, then every run's values per target
+        text += "\n" + over_runs([side_by_side(r.steps, r.checks, r.dashboard) for r in runs])
+        print(over_runs([side_by_side(r.steps, r.checks, r.dashboard) for r in runs]))
     if args.out:
         write_markdown(args.out, text)
     if args.json:
-        args.json.write_text(json.dumps(asdict(results), indent=1, default=str), encoding="utf-8")
+        raw: Any = asdict(runs[0]) if len(runs) == 1 else {"runs": [asdict(r) for r in runs]}
+        args.json.write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+def summarize(paths: Sequence[Path], out: Path | None) -> int:
+    """``--summarize A.json B.json ...``: the targets over earlier runs, printed and, with ``--out``, written
+    between the ``targets`` markers of that Markdown file (the other blocks and the prose are kept)."""
+    try:
+        text = over_runs(from_files(paths))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: cannot summarize {', '.join(map(str, paths))}: {exc}", file=sys.stderr)
+        return 2
+    print(text)
+    if out:
+        from benchmarks.scale import write_block
+
+        write_block(out, text, TARGETS_START, TARGETS_END)
     return 0
 
 

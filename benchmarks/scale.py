@@ -13,6 +13,10 @@ One row per size, then the growth between consecutive sizes: each time ratio nex
 with the exponent k = log(time ratio) / log(size ratio), so "linear" (k about 1), "sub-linear" (k < 1)
 and "super-linear" (k > 1) can be read off without arithmetic. The machine is shared, so the load
 average before and after each size is in its row. 10 M is opt-in: it runs only when listed.
+
+The curve ends with its targets (:mod:`benchmarks.targets`): at the largest size the ingest's peak RSS and
+every page's filter change p95, (d) there against the size before, (e)'s growth exponent into it, and (d)
+and (e) at 3 M when 3 M is a size. ``--runs N`` runs the whole curve N times and judges every run.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Any
 from benchmarks.processes import checked, python, run_child
 from benchmarks.report import END_MARK, START_MARK, _mb, _s, machine
 from benchmarks.run import generate, say, size_label, step_incremental, step_ingest, step_metrics, workdir
+from benchmarks.targets import LINEAR_K, over_runs
+from benchmarks.targets import scale as scale_targets
 
 SCALE_START = START_MARK.replace("results", "scale")  # its own block: rewriting it keeps the main table
 SCALE_END = END_MARK.replace("results", "scale")
@@ -112,7 +118,7 @@ def shape(k: float | None) -> str:
     0.2: the time hardly follows the data (fixed costs dominate, or the load average moved more than it)."""
     if k is None:
         return "–"
-    return "flat" if k < 0.2 else "sub-linear" if k < 0.9 else "linear" if k <= 1.1 else "super-linear"
+    return "flat" if k < 0.2 else "sub-linear" if k < 0.9 else "linear" if k <= LINEAR_K else "super-linear"
 
 
 def measures(row: dict[str, Any]) -> dict[str, float]:
@@ -223,13 +229,19 @@ def from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.tweets is not None:
         parser.error("--sizes and --tweets do not go together (the sizes are the tweets)")
     reps = args.reps or (1 if args.quick else 5)
+    results = []
     with workdir(args.workdir, args.quick) as work:
-        result = run_curve(sizes, work, incremental=100 if args.quick else 10_000, reps=reps)
-    text = table(result)
-    print(text)
+        for number in range(args.runs):
+            if args.runs > 1:
+                say(f"scale curve, run {number + 1} of {args.runs}")
+            results.append(run_curve(sizes, work, incremental=100 if args.quick else 10_000, reps=reps))
+            print(table(results[-1]), flush=True)
+    targets = over_runs([scale_targets(r) for r in results])  # one run: its values against the targets
+    print(targets)
+    text = table(results[-1]) + "\n" + targets
     if args.out:
         write_block(args.out, text)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+        raw = results[0] if len(results) == 1 else {"runs": results}
+        args.json.write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")
     return 0
-

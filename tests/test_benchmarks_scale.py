@@ -118,3 +118,34 @@ def test_the_scale_module_leaves_the_main_table_alone(tmp_path: Path) -> None:
     scale.write_block(out, "second\n")
     text = out.read_text(encoding="utf-8")
     assert "second" in text and "first" not in text and text.count(scale.SCALE_START) == 1
+
+
+def test_one_curve_ends_with_its_targets(curve: tuple[dict[str, Any], str, str]) -> None:
+    """The curve's own verdicts (benchmarks/targets.py): memory and filter changes at the largest size, (d)'s
+    growth into it; its (e) exponent is the growth table's."""
+    result, text, markdown = curve
+    summary = text.split("Targets over 1 run", 1)[1]
+    rss = next(line for line in summary.splitlines() if line.startswith("| (c) peak RSS at the largest size (5 k)"))
+    assert f"{result['sizes'][-1]['ingest']['rss_mb']:,.0f} MB" in rss and rss.endswith("| 1 of 1 |")
+    growth = next(line for line in summary.splitlines() if line.startswith("| (d) at 5 k / (d) at 2 k"))
+    ratio = result["sizes"][1]["incremental"]["wall_s"] / result["sizes"][0]["incremental"]["wall_s"]
+    assert f"| {ratio:.2f}x |" in growth
+    k = result["growth"][0]["k"]["(e) metrics"]
+    assert f"k {k:.2f}" in summary and "Targets over 1 run" in markdown.split(scale.SCALE_START, 1)[1]
+
+
+def test_repeated_curve_runs_are_summed_up_per_target(tmp_path: Path) -> None:
+    """``--runs 2``: two curves, each printed, then every target with both runs' values and how often it held."""
+    raw = tmp_path / "runs.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert bench.main(["--sizes", "2k", "--quick", "--runs", "2", "--workdir", str(tmp_path),
+                           "--json", str(raw)]) == 0
+    runs = json.loads(raw.read_text(encoding="utf-8"))["runs"]
+    assert len(runs) == 2 and all(r["sizes"][0]["tweets"] == 2_000 for r in runs)
+    text = printed.getvalue()
+    assert text.count("Scale curve:") == 2
+    rss = next(line for line in text.split("Targets over 2 runs", 1)[1].splitlines()
+               if line.startswith("| (c) peak RSS at the largest size (2 k)"))
+    shown = [f"{r['sizes'][0]['ingest']['rss_mb']:,.0f} MB" for r in runs]
+    assert f"| {shown[0]}, {shown[1]} |" in rss and rss.endswith("| 2 of 2 |")
