@@ -192,10 +192,11 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, source: str, handles: Seq
     con.execute(
         f"""
         INSERT INTO {target(con, "accounts")} AS accounts
-        SELECT lower(author_id), arg_min(author_id, record_no), arg_min(author_id, record_no), '{source}', {run_id}
+        SELECT lower(author_id), arg_min(author_id, record_no), arg_min(author_id, record_no), $source, $run_id
         FROM stg_tweets WHERE inbound = false AND reason IS NULL GROUP BY lower(author_id)
         ON CONFLICT (handle_key) DO UPDATE SET author_id = coalesce(accounts.author_id, excluded.author_id)
-        """
+        """,
+        {"source": source, "run_id": run_id},
     )
     con.execute(
         f"""

@@ -308,16 +308,16 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
         con.execute(
             f"""
             INSERT INTO {target(con, "tweets")}
-            SELECT s.tweet_id, '{source}', s.author_id, coalesce(s.author_handle, u.handle, s.author_id),
+            SELECT s.tweet_id, CAST($source AS VARCHAR), s.author_id, coalesce(s.author_handle, u.handle, s.author_id),
                    c.is_brand, s.created_at, s.text, s.lang, s.in_reply_to_tweet_id, s.in_reply_to_user_id,
                    s.api_conversation_id, c.parent_id, c.conversation_id,
                    coalesce(s.author_followers, u.followers_count), s.retweet_count, s.reply_count, s.like_count,
                    s.quote_count, s.run_id, s.record_no, c.first_reply_at, c.first_reply_id, c.first_reply_by
             FROM stg_tweets s JOIN computed c ON c.stg_row = s.rowid
             LEFT JOIN users u ON u.author_id = s.author_id
-            WHERE s.rowid BETWEEN ? AND ?
+            WHERE s.rowid BETWEEN $first AND $last
             """,
-            [first, last],
+            {"source": source, "first": first, "last": last},
         )
     finally:
         con.unregister("computed")
