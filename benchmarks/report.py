@@ -13,6 +13,8 @@ from typing import Any
 
 from benchmarks.targets import PEERS as TARGET_PEERS
 from benchmarks.targets import dashboard_targets, side_by_side
+from benchmarks.targets import megabytes as _mb
+from benchmarks.targets import seconds as _s
 
 START_MARK = "<!-- results:start -->"
 END_MARK = "<!-- results:end -->"
@@ -66,14 +68,6 @@ def machine() -> dict[str, Any]:
         "polars": polars.__version__,
         "dash": dash.__version__, "load_before": os.getloadavg(),
     }
-
-
-def _s(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f} s" if x >= 0.1 else f"{x * 1000:.0f} ms"
-
-
-def _mb(x: float | None) -> str:
-    return "–" if x is None else f"{x:,.0f} MB"
 
 
 def ok_mark(ok: bool | None) -> str:

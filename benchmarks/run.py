@@ -378,8 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = table(runs[-1]) + "\n" + report_line(runs[-1].checks["report"]) + "\n"
             print(text, flush=True)
     if args.runs > 1:  # the last run's table, then every run's values per target
-        text += "\n" + over_runs([side_by_side(r.steps, r.checks, r.dashboard) for r in runs])
-        print(over_runs([side_by_side(r.steps, r.checks, r.dashboard) for r in runs]))
+        summary = over_runs([side_by_side(r.steps, r.checks, r.dashboard) for r in runs])
+        text += "\n" + summary
+        print(summary)
     if args.out:
         write_markdown(args.out, text)
     if args.json:
