@@ -34,6 +34,9 @@ KEYED: dict[str, str] = {"tweets": "tweet_id", "threads": "conversation_id", "cr
                          "users": "author_id"}
 """Each keyed table and the key its replaced rows are listed by. Threads go by conversation: a load rebuilds a
 conversation's threads whole, and an integer key is a cheaper anti-join for every reader than the text thread id."""
+STORED_ORDER: dict[str, str] = {"threads": "account, started_at"}
+"""How a table's rows are laid out when a load or a compaction writes them: threads in runs of one account, so a
+dashboard filtered to one account reads only the row groups that hold it (docs/warehouse.md, ``threads``)."""
 SHARED_KEYS: frozenset[str] = frozenset({"threads"})
 """Keyed tables whose key several rows share: their rows are replaced a whole key at a time."""
 APPENDED: tuple[str, ...] = ("ingest_runs", "quarantine")
@@ -204,7 +207,8 @@ def fold(con: duckdb.DuckDBPyConnection, delta: str) -> None:
     """Apply the delta attached as ``delta`` to the full copy in the current database (a compaction)."""
     for table, key in KEYED.items():
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {delta}.main.{replaced(table)})")
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {delta}.main.{table}")
+        order = f" ORDER BY {STORED_ORDER[table]}" if table in STORED_ORDER else ""
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {delta}.main.{table}{order}")
     for table in APPENDED:
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {delta}.main.{table}")
     for table in WHOLE:

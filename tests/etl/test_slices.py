@@ -14,7 +14,7 @@ from carepulse.etl.loader import ingest_tweets
 from carepulse.etl.transform import threads
 from carepulse.warehouse import Warehouse
 from tests.etl.test_properties import forests
-from tests.twcs_helpers import write_twcs
+from tests.twcs_helpers import stored_runs, write_twcs
 
 
 def _state(db: Path) -> list[tuple]:
@@ -74,28 +74,13 @@ def test_any_slicing_of_any_file_order_equals_one_pass(rows: list[list[str]], rn
         assert _state(base / "sliced.duckdb") == _state(base / "whole.duckdb")
 
 
-def _stored_runs(db: Path) -> tuple[int, int, list[str]]:
-    """Threads in storage order: (places where ``account`` or, within one account, ``started_at`` goes
-    backwards; how many runs of one account there are; the accounts)."""
-    con = Warehouse(db).reader().connection()
-    (backwards, runs), = con.execute("""
-        WITH t AS (SELECT rowid AS r, coalesce(account, chr(1114111)) AS a, started_at FROM threads),
-             s AS (SELECT a, started_at, lag(a) OVER (ORDER BY r) AS pa, lag(started_at) OVER (ORDER BY r) AS ps FROM t)
-        SELECT count(*) FILTER (WHERE a < pa OR (a = pa AND started_at < ps)),
-               count(*) FILTER (WHERE pa IS NULL OR a <> pa)
-        FROM s""").fetchall()
-    accounts = [a for (a,) in con.execute("SELECT DISTINCT coalesce(account, '') FROM threads").fetchall()]
-    con.close()
-    return backwards, runs, accounts
-
-
 def test_threads_are_stored_in_runs_of_one_account(tmp_path: Path, shared_sample: Path) -> None:
     """A filter on one account reads only its row groups (docs/warehouse.md, ``threads``): every load writes
     its threads ordered by account (unassigned last), then start; a load in slices writes one run per slice."""
     _load(tmp_path / "whole.duckdb", [shared_sample], 10_000_000)
-    backwards, runs, accounts = _stored_runs(tmp_path / "whole.duckdb")
+    backwards, runs, accounts = stored_runs(tmp_path / "whole.duckdb")
     assert len(accounts) > 20
     assert (backwards, runs) == (0, len(accounts))
     _load(tmp_path / "sliced.duckdb", [shared_sample], 400)  # three slices: at most three runs per account
-    backwards, runs, accounts = _stored_runs(tmp_path / "sliced.duckdb")
+    backwards, runs, accounts = stored_runs(tmp_path / "sliced.duckdb")
     assert 0 < backwards <= 2 and len(accounts) < runs <= 3 * len(accounts)

@@ -27,7 +27,7 @@ from carepulse.etl.erase import erase_customer
 from carepulse.etl.loader import ingest_crm, ingest_tweets
 from carepulse.warehouse import Warehouse, delta
 from carepulse.warehouse.dashboard_users import add_user
-from tests.twcs_helpers import at, row, write_twcs
+from tests.twcs_helpers import at, row, stored_runs, write_twcs
 
 VOLATILE = {"ingest_runs": ("started_at", "finished_at"), "meta": ()}
 
@@ -177,6 +177,21 @@ def test_a_delta_past_its_share_is_folded_into_a_new_base(
     load_all(db, inputs)
     assert not delta.delta_path(db).exists() and sha(db) != before
     assert dump(db) == dump(full)
+
+
+def test_a_compaction_keeps_the_threads_in_runs_of_one_account(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base is written in runs of one account (docs/warehouse.md, ``threads``); a compaction appends the delta's
+    threads, which several loads wrote, as one more run per account, not one per load."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)
+    db = copy_of(base, tmp_path / "runs")
+    assert stored_runs(db)[0] == 0
+    for batch in ("b1", "b2"):
+        ingest_tweets(Warehouse(db), "twcs", [inputs[batch]], Settings(db=db))
+    assert Warehouse(db).compact() and not delta.delta_path(db).exists()
+    backwards, runs, accounts = stored_runs(db)
+    assert backwards == 1 and runs <= 2 * len(accounts)
 
 
 def test_a_delta_left_beside_a_newer_base_is_ignored_by_readers_and_loads(

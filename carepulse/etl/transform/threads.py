@@ -24,7 +24,7 @@ import pyarrow as pa
 from carepulse.etl import columns
 from carepulse.etl.transform import graph
 from carepulse.warehouse import settle
-from carepulse.warehouse.delta import delete, own, target
+from carepulse.warehouse.delta import STORED_ORDER, delete, own, target
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def _rebuild_threads(con: duckdb.DuckDBPyConnection, thread_input: pa.Table, fir
         if con.execute("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1)").fetchall()[0][0]:
             delete(con, "threads", "conversation_id IN (SELECT conversation_id FROM touched_convs "
                    "UNION SELECT conversation_id FROM work)")
-        inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads")),
+        inserted = con.execute(THREADS_SQL.format(threads=target(con, "threads"), order=STORED_ORDER["threads"]),
                                {"first_row": first, "last_row": last}).fetchall()
         con.execute("CREATE TEMP TABLE IF NOT EXISTS rebuilt_convs (conversation_id BIGINT)")
         con.execute("INSERT INTO rebuilt_convs SELECT DISTINCT conversation_id FROM work")
@@ -428,7 +428,7 @@ FROM customers c
 JOIN conversations v USING (conversation_id)
 LEFT JOIN responses r USING (conversation_id, customer_code)
 LEFT JOIN mentions m USING (conversation_id, customer_code)
-ORDER BY account, c.started_at  -- clustered by account: a filter on one reads its row groups
+ORDER BY {order}
 """
 
 
