@@ -49,4 +49,3 @@ def stored_runs(db: Path) -> tuple[int, int, list[str]]:
     accounts = [a for (a,) in con.execute("SELECT DISTINCT coalesce(account, '') FROM threads").fetchall()]
     con.close()
     return backwards, runs, accounts
-
