@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from carepulse import __version__
+from carepulse.core.native import one_blas_thread
+
+one_blas_thread()  # before any command imports numpy: carepulse.core.native says why
 
 # Each subcommand and its line in ``carepulse --help``; the command's module registers its parser with that line.
 COMMANDS: dict[str, str] = {

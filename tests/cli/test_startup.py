@@ -108,3 +108,37 @@ def test_the_listing_is_the_help_of_the_full_parser() -> None:
     """``carepulse --help`` lists each command by its line alone: the same text as with every command registered."""
     assert build_parser(["--help"]).format_help() == build_parser().format_help()
     assert build_parser([]).format_usage() == build_parser().format_usage()
+
+
+# Runs the ``carepulse`` command as the console script does (run(): main, then leave at once) and writes the BLAS
+# thread variables as they are when numpy is first imported, to argv[1].
+BLAS_PROBE = """
+import json, os, sys
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            sys.meta_path.remove(self)
+            with open(OUT, "w", encoding="utf-8") as fh:
+                json.dump({v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}, fh)
+        return None
+
+sys.meta_path.insert(0, Watch())
+OUT, sys.argv = sys.argv[1], ["carepulse", *sys.argv[2:]]
+from carepulse.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize("preset", [{}, {"OPENBLAS_NUM_THREADS": "3"}], ids=["default", "set-by-the-user"])
+def test_numpy_loads_with_one_blas_thread_unless_the_user_set_one(tmp_path: Path, shared_sample: Path,
+                                                                  preset: dict[str, str]) -> None:
+    """carepulse.core.native: OpenBLAS threads spinning beside DuckDB's took the cores its queries needed."""
+    out = tmp_path / "blas.json"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS") and not k.startswith("CAREPULSE_")}
+    done = subprocess.run([sys.executable, "-c", BLAS_PROBE, str(out), "ingest", "twcs", str(shared_sample), "--db",
+                           str(tmp_path / "w.duckdb")], cwd=tmp_path, env={**env, **preset}, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    expected = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **preset}
+    assert json.loads(out.read_text(encoding="utf-8")) == expected
