@@ -360,11 +360,11 @@ def _grid(frame: pd.DataFrame, value: str) -> np.ndarray:
     hours = pd.to_numeric(frame["hour"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     values = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     inside = (weekdays >= 1) & (weekdays <= 7) & (hours >= 0) & (hours <= 23)
-    rows, columns, values = (weekdays[inside] - 1).astype(int), hours[inside].astype(int), values[inside]
-    # the first row of each (weekday, hour) wins, as with pivot_table(aggfunc="first"); a NaN counts as no row
-    known = ~np.isnan(values)
-    for row, column, v in zip(rows[known][::-1], columns[known][::-1], values[known][::-1], strict=True):
-        grid[row, column] = v
+    known = inside & ~np.isnan(values)  # a NaN counts as no row
+    cells = (weekdays[known] - 1).astype(int) * 24 + hours[known].astype(int)
+    # the first row of each (weekday, hour) wins, as with pivot_table(aggfunc="first")
+    _, first = np.unique(cells, return_index=True)
+    grid.flat[cells[first]] = values[known][first]
     return grid
 
 

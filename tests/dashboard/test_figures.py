@@ -165,6 +165,16 @@ def test_heatmap_is_seven_by_twenty_four_with_gaps_filled_for_counts_only() -> N
     assert traces(speed)[0]["text"][0][0] == "10 min" and traces(speed)[0]["text"][3][3] == "keine Antwort"
 
 
+def test_heatmap_cells_take_the_first_row_of_their_weekday_and_hour() -> None:
+    """As ``pivot_table(aggfunc="first")``: a repeated cell shows its first row, a NaN is no row, a weekday or
+    hour outside the grid is left out."""
+    frame = pd.DataFrame({"weekday_no": [2, 2, 3, 3, 8, 4], "hour": [5, 5, 6, 6, 1, 24],
+                          "first_response_median_s": [60.0, 120.0, None, 180.0, 240.0, 300.0]})
+    z = np.array(traces(figures.weekday_hour_heatmap(frame, "en", "first_response_median_s"))[0]["z"], dtype=float)
+    assert z[1][5] == 1.0 and z[2][6] == 3.0  # minutes: the first of 60 s and 120 s; the NaN row is skipped
+    assert np.count_nonzero(~np.isnan(z)) == 2
+
+
 def test_metric_chart_kinds_and_intervals() -> None:
     frame = pd.DataFrame({"account": ["a", "b", "(total)"], "response_rate": [0.9, 0.8, 0.85],
                           "response_rate_ci_low": [0.85, 0.7, 0.8], "response_rate_ci_high": [0.95, 0.9, 0.9]})
