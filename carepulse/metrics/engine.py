@@ -29,7 +29,7 @@ from carepulse.core.errors import DataError
 from carepulse.core.text import Text
 from carepulse.metrics import comparisons, economics, pilot_figures, proxies
 from carepulse.metrics.cells import Cell, MetricValues, Value
-from carepulse.metrics.context import Context, Database, Filters, cursor, open_context
+from carepulse.metrics.context import LATEST_TWEET_SQL, Context, Database, Filters, cursor, open_context
 from carepulse.metrics.registry import (
     SQL_KINDS,
     Computation,
@@ -178,7 +178,7 @@ def _equivalent_source(ctx: Context, source_name: str, by: str | None) -> Source
         k in ("account", "team", "category") for k in ctx.filters.dimension_values())
     if not needs_thread:
         return None
-    row = ctx.con.execute("SELECT max(created_at) FROM tweets").fetchone()
+    row = ctx.con.execute(f"SELECT {LATEST_TWEET_SQL}").fetchone()
     latest = row[0] if row else None
     return TWEETS_BY_THREAD if latest is None or latest <= ctx.as_of else None
 

@@ -25,6 +25,7 @@ from carepulse.cli import main
 from carepulse.core.config import Settings
 from carepulse.etl.erase import erase_customer
 from carepulse.etl.loader import ingest_crm, ingest_tweets
+from carepulse.metrics.context import LATEST_TWEET_SQL, default_as_of
 from carepulse.warehouse import Warehouse, delta
 from carepulse.warehouse.dashboard_users import add_user
 from tests.twcs_helpers import at, row, stored_runs, write_twcs
@@ -192,6 +193,30 @@ def test_a_compaction_keeps_the_threads_in_runs_of_one_account(
     assert Warehouse(db).compact() and not delta.delta_path(db).exists()
     backwards, runs, accounts = stored_runs(db)
     assert backwards == 1 and runs <= 2 * len(accounts)
+
+
+def test_the_latest_tweet_time_is_read_through_the_delta(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LATEST_TWEET_SQL`` (a top-1, for the zone maps) is ``max(created_at)`` of what readers see: the delta's
+    tweets count, and a base row the delta hides does not."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    db = copy_of(base, tmp_path / "latest")
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+
+    def latest() -> tuple[object, object, object]:
+        con = Warehouse(db).reader().connection()
+        found = (con.execute(f"SELECT {LATEST_TWEET_SQL}").fetchone()[0],
+                 con.execute("SELECT max(created_at) FROM tweets").fetchone()[0], default_as_of(con))
+        con.close()
+        return found
+
+    before = latest()
+    assert before[0] == before[1] == before[2]
+    with Warehouse(db).writer(batch_bytes=1) as con:  # a small write: into the delta, hiding the latest rows
+        assert delta.delta_path(db).exists()
+        delta.delete(con, "tweets", "created_at = (SELECT max(created_at) FROM tweets)")
+    after = latest()
+    assert after[0] == after[1] == after[2] and after[0] < before[0]
 
 
 def test_a_delta_left_beside_a_newer_base_is_ignored_by_readers_and_loads(
