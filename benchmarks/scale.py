@@ -6,7 +6,8 @@ For each size, smallest first, on a freshly generated file of that many tweets (
 like the side-by-side run's): (c) the complete ``carepulse ingest twcs`` (wall, peak RSS, the loader's
 own seconds, file and warehouse size), (e) ``carepulse metrics --by account`` (median of 3), the
 dashboard's filter changes per page (p50 / p95 over ``--reps``, default 5), and last (d) the
-incremental load of 10 k newer tweets, because it changes the warehouse. The peers are not part of the
+incremental load of 10 k newer tweets, because it changes the warehouse. At the largest size the
+dashboard is measured once more after (d), with the delta (d) published beside the base. The peers are not part of the
 curve: they have their own step (``--step pandas|polars|duckdb_sql``) and would triple the run.
 
 One row per size, then the growth between consecutive sizes: each time ratio next to the size ratio,
@@ -15,8 +16,9 @@ and "super-linear" (k > 1) can be read off without arithmetic. The machine is sh
 average before and after each size is in its row. 10 M is opt-in: it runs only when listed.
 
 The curve ends with its targets (:mod:`benchmarks.targets`): at the largest size the ingest's peak RSS and
-every page's filter change p95, (d) there against the size before, (e)'s growth exponent into it, and (d)
-and (e) at 3 M when 3 M is a size. ``--runs N`` runs the whole curve N times and judges every run.
+every page's filter change p95 (with and without a delta), (d) there against the size before, (e)'s growth
+exponent into it, and (d) and (e) at 3 M when 3 M is a size. ``--runs N`` runs the whole curve N times and
+judges every run.
 """
 
 from __future__ import annotations
@@ -81,8 +83,14 @@ def step_dashboard_child(db: Path, reps: int, work: Path) -> dict[str, Any]:
             "first_page_s": board["first_page"]["with_data_s"]}
 
 
-def measure_size(tweets: int, work: Path, incremental: int, reps: int) -> dict[str, Any]:
-    """One size of the curve: (c), (e), the dashboard, then (d), which changes the warehouse."""
+def measure_size(tweets: int, work: Path, incremental: int, reps: int, with_delta: bool = False) -> dict[str, Any]:
+    """One size of the curve: (c), (e), the dashboard, then (d), which changes the warehouse.
+
+    ``with_delta`` (the largest size): the dashboard once more after (d), with the delta it published beside
+    the base. That is how a warehouse is read most of the time between compactions: every keyed table is then a
+    view, the base less its replaced rows plus the delta (docs/warehouse.md), and a filter change must stay
+    inside its limit there too, not only on a freshly compacted file.
+    """
     label = size_label(tweets)
     base = work / f"twcs_{label}.csv"
     batch = work / f"twcs_{size_label(incremental)}_after_{label}.csv"
@@ -102,6 +110,11 @@ def measure_size(tweets: int, work: Path, incremental: int, reps: int) -> dict[s
     say(f"[{label}] (d) incremental load of {incremental:,} tweets")
     row["load"]["incremental"] = os.getloadavg()[0]
     row["incremental"] = step_incremental(batch, db)
+    delta = db.with_name(db.name + ".delta")
+    if with_delta and delta.exists():
+        say(f"[{label}] (f) the dashboard again, the delta of (d) beside the base")
+        row["load"]["dashboard_delta"] = os.getloadavg()[0]
+        row["dashboard_delta"] = {**step_dashboard_child(db, reps, work), "delta_mb": delta.stat().st_size / 2**20}
     row["load_after"] = os.getloadavg()
     return row
 
@@ -177,6 +190,7 @@ def table(result: dict[str, Any]) -> str:
             f"{_s(row['metrics']['wall_s'])} | "
             + " | ".join(f"{_s(changes[p]['p50'])} / {_s(changes[p]['p95'])}" if p in changes else "–" for p in pages)
             + f" | {_load(row['load_before'])} → {_load(row['load_after'])} |")
+    lines += _with_delta(rows[-1], pages) if rows else []
     if result["growth"]:
         names = list(result["growth"][0]["ratios"])
         lines += ["", "Growth between consecutive sizes: time (or memory) ratio, and k = log(ratio) / log(size "
@@ -189,6 +203,18 @@ def table(result: dict[str, Any]) -> str:
                      if step["k"][n] is not None else f"{step['ratios'][n]:.2f}x" for n in names]
             lines.append(f"| {step['from']} → {step['to']} | {step['size_ratio']:.2f}x | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _with_delta(row: dict[str, Any], pages: Sequence[str]) -> list[str]:
+    """The largest size's filter changes measured again after (d), with its delta beside the base."""
+    board = row.get("dashboard_delta")
+    if not board:
+        return []
+    changes = {ch["page"]: ch["http"] for ch in board["changes"]}
+    shown = ", ".join(f"{p} {_s(changes[p]['p50'])} / {_s(changes[p]['p95'])}" for p in pages if p in changes)
+    return ["", f"At {row['tweets']:,} tweets again after (d), with its delta ({_file_mb(board['delta_mb'])}) beside "
+                f"the base, as the warehouse is read between compactions: filter change p50 / p95 {shown} (load "
+                f"average {row['load']['dashboard_delta']:.2f} at the start)."]
 
 
 def write_block(out: Path, text: str, start: str = SCALE_START, end: str = SCALE_END) -> None:
@@ -213,7 +239,7 @@ def run_curve(sizes: Sequence[int], work: Path, incremental: int, reps: int) -> 
                  id_offset=tweets)
     result: dict[str, Any] = {"machine": machine(), "incremental": incremental, "reps": reps, "sizes": []}
     for tweets in sizes:
-        result["sizes"].append(measure_size(tweets, work, incremental, reps))
+        result["sizes"].append(measure_size(tweets, work, incremental, reps, with_delta=tweets == max(sizes)))
     result["growth"] = growth(result["sizes"])
     result["machine"]["load_after"] = os.getloadavg()
     return result

@@ -57,6 +57,11 @@ def test_the_scale_curve_is_judged_at_its_largest_size() -> None:
     assert found["incremental_s"].ok and found["metrics_s"].ok  # (d) and (e) at 3 M
     assert found["scale_pilot_p95"].ok is False and found["scale_team_p95"].ok
     assert found["scale_pilot_p95"].what == "pilot filter change p95 at 10 M"
+    assert not any(key.endswith("_delta") for key in found)  # no dashboard after (d): no verdict on it
+    curve["sizes"][-1]["dashboard_delta"] = {"changes": [{"page": "pilot", "http": {"p95": 0.45}}]}
+    with_delta = by_key(targets.scale(curve))
+    assert with_delta["scale_pilot_p95_delta"].ok and with_delta["scale_pilot_p95"].ok is False  # judged apart
+    assert with_delta["scale_pilot_p95_delta"].what == "pilot filter change p95 at 10 M, a delta beside the base"
     small = {"sizes": [size(300_000, 0.3, 0.4, 300, 0.1)], "growth": []}
     assert "incremental_s" not in by_key(targets.scale(small))  # 3 M not measured: no absolute (d) verdict
 

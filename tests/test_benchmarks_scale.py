@@ -54,6 +54,20 @@ def test_one_row_per_size_with_positive_numbers(curve: tuple[dict[str, Any], str
         assert len(size["load_before"]) == 3 and len(size["load_after"]) == 3
 
 
+def test_the_largest_size_is_read_again_with_the_delta_of_its_incremental_load(
+        curve: tuple[dict[str, Any], str, str]) -> None:
+    result, text, _ = curve
+    small, large = result["sizes"]
+    assert "dashboard_delta" not in small  # only the largest size: a second dashboard step per size costs minutes
+    assert large["incremental"]["wrote_delta"] and large["dashboard_delta"]["delta_mb"] > 0
+    assert {c["page"] for c in large["dashboard_delta"]["changes"]} == set(bench.PAGES)
+    assert all(c["http"]["n"] == 1 and c["http"]["p95"] > 0 for c in large["dashboard_delta"]["changes"])
+    line = next(line for line in text.splitlines() if line.startswith("At 5,000 tweets again after (d)"))
+    assert all(f"{page} " in line for page in bench.PAGES) and "MB) beside the base" in line
+    judged = [t for t in scale.scale_targets(result) if t.key.endswith("_p95_delta")]
+    assert sorted(t.key for t in judged) == sorted(f"scale_{page}_p95_delta" for page in bench.PAGES)
+
+
 def test_growth_between_consecutive_sizes(curve: tuple[dict[str, Any], str, str]) -> None:
     result, text, markdown = curve
     (step,) = result["growth"]
