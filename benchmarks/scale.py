@@ -7,8 +7,9 @@ like the side-by-side run's): (c) the complete ``carepulse ingest twcs`` (wall, 
 own seconds, file and warehouse size), (e) ``carepulse metrics --by account`` (median of 3), the
 dashboard's filter changes per page (p50 / p95 over ``--reps``, default 5), and last (d) the
 incremental load of 10 k newer tweets, because it changes the warehouse. At the largest size the
-dashboard is measured once more after (d), with the delta (d) published beside the base. The peers are not part of the
-curve: they have their own step (``--step pandas|polars|duckdb_sql``) and would triple the run.
+dashboard is measured once more after (d), with the delta (d) published beside the base. The peers are
+not part of the curve: they have their own step (``--step pandas|polars|duckdb_sql``) and would triple
+the run.
 
 One row per size, then the growth between consecutive sizes: each time ratio next to the size ratio,
 with the exponent k = log(time ratio) / log(size ratio), so "linear" (k about 1), "sub-linear" (k < 1)
@@ -89,7 +90,7 @@ def measure_size(tweets: int, work: Path, incremental: int, reps: int, with_delt
     ``with_delta`` (the largest size): the dashboard once more after (d), with the delta it published beside
     the base. That is how a warehouse is read most of the time between compactions: every keyed table is then a
     view, the base less its replaced rows plus the delta (docs/warehouse.md), and a filter change must stay
-    inside its limit there too, not only on a freshly compacted file.
+    inside its limit there too, not only on the file as the full load wrote it.
     """
     label = size_label(tweets)
     base = work / f"twcs_{label}.csv"
@@ -111,7 +112,9 @@ def measure_size(tweets: int, work: Path, incremental: int, reps: int, with_delt
     row["load"]["incremental"] = os.getloadavg()[0]
     row["incremental"] = step_incremental(batch, db)
     delta = db.with_name(db.name + ".delta")
-    if with_delta and delta.exists():
+    if with_delta and not delta.exists():
+        say(f"[{label}] (d) folded its batch into the base (no delta): the dashboard is not measured again")
+    elif with_delta:
         say(f"[{label}] (f) the dashboard again, the delta of (d) beside the base")
         row["load"]["dashboard_delta"] = os.getloadavg()[0]
         row["dashboard_delta"] = {**step_dashboard_child(db, reps, work), "delta_mb": delta.stat().st_size / 2**20}
