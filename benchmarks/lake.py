@@ -35,9 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.processes import ROOT, carepulse
-from benchmarks.report import _mb, _s, machine
+from benchmarks.report import machine
 from benchmarks.run import generate, say, size_label, workdir
 from benchmarks.scale import exponent, parse_sizes, shape, write_block
+from benchmarks.targets import megabytes as _mb
+from benchmarks.targets import seconds as _s
 
 START, END = "<!-- lake:start -->", "<!-- lake:end -->"
 PATHS = ("warehouse", "duckdb", "spark")

@@ -35,10 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.processes import checked, python, run_child
-from benchmarks.report import END_MARK, START_MARK, _mb, _s, machine
+from benchmarks.report import END_MARK, START_MARK, machine
 from benchmarks.run import generate, say, size_label, step_incremental, step_ingest, step_metrics, workdir
 from benchmarks.targets import LINEAR_K, over_runs
+from benchmarks.targets import megabytes as _mb
 from benchmarks.targets import scale as scale_targets
+from benchmarks.targets import seconds as _s
 
 SCALE_START = START_MARK.replace("results", "scale")  # its own block: rewriting it keeps the main table
 SCALE_END = END_MARK.replace("results", "scale")
