@@ -117,6 +117,16 @@ def dashboard_callback_table(board: dict[str, Any], dash_summary: dict[str, Any]
     return lines
 
 
+def resident_row(r: dict[str, Any] | None) -> list[str]:
+    """(d) handed to the resident loader: the wall a user waits, from the rename into its folder to published."""
+    if not r:
+        return []
+    return [f"| (d) | the same batch handed to the resident loader (`ingest twcs --watch`): from its rename into "
+            f"the folder to published | {_s(r['wall_s'])} | {_mb(r['rss_mb'])} | median of "
+            f"{', '.join(_s(w) for w in r['walls'])}; the folder looked at every {r['poll_s'] * 1000:.0f} ms; "
+            f"peak RSS of the loader process |"]
+
+
 def table(results: Results) -> str:
     s, m = results.steps, results.machine
     a, b, c, d, e = s["floor"], s["pandas"], s["ingest"], s["incremental"], s["metrics"]
@@ -145,6 +155,7 @@ def table(results: Results) -> str:
         f"{_mb(d['rss_mb'])} | loader's own {_s(d['loader_s'])}; "
         f"{'median of ' + ', '.join(_s(w) for w in d['walls']) if len(d.get('walls', [])) > 1 else 'one load'}; "
         f"{'wrote the delta' if d.get('wrote_delta') else 'rewrote the base'} |",
+        *resident_row(s.get("resident")),
         f"| (e) | `carepulse metrics --by account --format json` (median of {len(e['walls'])}) | {_s(e['wall_s'])} | "
         f"{_mb(e['rss_mb'])} | runs {', '.join(_s(w) for w in e['walls'])} |",
     ]

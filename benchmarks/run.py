@@ -14,7 +14,8 @@ b''. the same job in Polars, lazy and multi-threaded (:mod:`benchmarks.polars_pi
 a'. the same job as plain DuckDB SQL, recursive CTE for the roots (:mod:`benchmarks.duckdb_pipeline`);
 c. ``carepulse ingest twcs`` of the file into a fresh warehouse, complete;
 d. an incremental load of 10 k new tweets (``--id-offset``: their orphans reply to earlier tweets) into
-   that warehouse (wall time, and the loader's own seconds);
+   that warehouse (wall time, and the loader's own seconds); then the same batch handed to the resident
+   loader, a running ``carepulse ingest twcs --watch DIR`` (:mod:`benchmarks.resident`);
 e. ``carepulse metrics --by account --format json`` (median of 5, Python start-up included), then
    ``carepulse report --period LAST-4-WEEKS --format pdf`` (3 runs, :mod:`benchmarks.report_bench`; alone
    against an existing warehouse: ``--step report --db PATH``);
@@ -70,6 +71,8 @@ from benchmarks.report import (
 )
 from benchmarks.report import percentiles as percentiles
 from benchmarks.report_bench import report_line, step_report
+from benchmarks.resident import REPS as RESIDENT_REPS
+from benchmarks.resident import step_handed
 from benchmarks.targets import from_files, over_runs, side_by_side
 
 TARGETS_START = "<!-- targets:start -->"  # the block --summarize rewrites
@@ -267,6 +270,10 @@ def run(tweets: int, quick: bool, work: Path, reps: int, metric_reps: int, incre
     say(f"(d) incremental load of {incremental:,} tweets")
     results.checks.setdefault("load", {})["incremental"] = os.getloadavg()[0]
     results.steps["incremental"] = step_incremental(batch, db)
+    if results.steps["incremental"]["wrote_delta"]:
+        say(f"(d) the same {incremental:,} tweets handed to the resident loader (ingest --watch)")
+        results.checks.setdefault("load", {})["resident"] = os.getloadavg()[0]
+        results.steps["resident"] = step_handed(batch, db, work, reps=2 if quick else RESIDENT_REPS)
     results.machine["load_after"] = os.getloadavg()
     for peer in PEERS:
         key = "same_numbers" if peer == "pandas" else f"same_numbers_{peer}"

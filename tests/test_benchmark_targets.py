@@ -39,6 +39,16 @@ def test_one_side_by_side_run_is_judged_by_hand() -> None:
     slower = by_key(targets.of_run(side_run(floor=4.0, ingest=10.1, polars=11.0, incremental=0.51))[0])
     assert slower["ingest_vs_floor"].ok is False and slower["incremental_s"].ok is False
     assert slower["polars_vs_ingest"].ok  # 11 / 10.1: carepulse faster
+    assert "resident_s" not in found  # a run from before the resident step: no verdict on it
+
+
+def test_the_resident_hand_over_is_judged_against_the_same_limit_as_d() -> None:
+    run = side_run(floor=4.0, ingest=10.0, polars=4.0, incremental=0.51)
+    run["steps"]["resident"] = {"wall_s": 0.34}
+    found = by_key(targets.of_run(run)[0])
+    assert found["incremental_s"].ok is False and found["resident_s"].ok and found["resident_s"].shown == "0.34 s"
+    run["steps"]["resident"] = {"wall_s": 0.52}
+    assert by_key(targets.of_run(run)[0])["resident_s"].ok is False
 
 
 def size(tweets: int, incremental: float, metrics: float, rss: float, p95: float) -> dict[str, Any]:
@@ -64,6 +74,13 @@ def test_the_scale_curve_is_judged_at_its_largest_size() -> None:
     assert with_delta["scale_pilot_p95_delta"].what == "pilot filter change p95 at 10 M, a delta beside the base"
     small = {"sizes": [size(300_000, 0.3, 0.4, 300, 0.1)], "growth": []}
     assert "incremental_s" not in by_key(targets.scale(small))  # 3 M not measured: no absolute (d) verdict
+    assert "scale_resident_growth" not in found and "resident_s" not in found  # not measured: no verdict
+    curve["sizes"][0]["resident"], curve["sizes"][1]["resident"] = {"wall_s": 0.30}, {"wall_s": 0.35}
+    resident = by_key(targets.scale(curve))
+    assert resident["scale_resident_growth"].shown == "1.17x" and resident["scale_resident_growth"].ok
+    assert resident["resident_s"].ok and resident["resident_s"].value == 0.30  # at 3 M
+    curve["sizes"][1]["resident"] = {"wall_s": 0.37}
+    assert by_key(targets.scale(curve))["scale_resident_growth"].ok is False  # 1.23x
 
 
 def test_over_runs_shows_every_value_the_range_and_how_often_each_target_held() -> None:

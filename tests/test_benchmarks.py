@@ -27,7 +27,8 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
 
 def test_every_step_runs_and_the_table_is_written(quick: tuple[dict, str, Path]) -> None:
     results, markdown, _ = quick
-    assert set(results["steps"]) == {"floor", "pandas", "polars", "duckdb_sql", "ingest", "incremental", "metrics"}
+    assert set(results["steps"]) == {"floor", "pandas", "polars", "duckdb_sql", "ingest", "incremental", "metrics",
+                                     "resident"}
     for step in results["steps"].values():
         assert step["wall_s"] > 0 and step["rss_mb"] > 0
     assert results["steps"]["floor"]["rows"] == results["tweets"] == 3_000
@@ -37,11 +38,23 @@ def test_every_step_runs_and_the_table_is_written(quick: tuple[dict, str, Path])
     assert {c["page"] for c in board["summary"]["callbacks"]} == set(bench.PAGES)
     assert all(c["raw"]["n"] == 2 for c in board["summary"]["callbacks"])
     assert markdown.startswith("# Results\n\nprose before") and markdown.rstrip().endswith("prose after")
-    assert "old" not in markdown and "| (c) | `carepulse ingest twcs`, complete |" in markdown
+    assert "\nold\n" not in markdown and "| (c) | `carepulse ingest twcs`, complete |" in markdown
     assert "Headline ratios and targets" in markdown
     assert "| (b'') | Polars pipeline" in markdown and "| (a') | plain DuckDB SQL" in markdown
     assert "(b'') / (c): Polars against ingest" in markdown
     assert "(a') / (c): plain DuckDB SQL against ingest" in markdown
+
+
+def test_the_batch_is_handed_to_the_resident_loader(quick: tuple[dict, str, Path]) -> None:
+    """Each hand-over loads the whole batch anew (the delta of the one before was taken away), through a running
+    ``ingest --watch``, and the table and the targets show it beside (d)."""
+    results, markdown, _ = quick
+    resident = results["steps"]["resident"]
+    assert len(resident["walls"]) == 2 and resident["wall_s"] > resident["poll_s"] / 2
+    assert "read 100 = loaded 100 + duplicate 0 + quarantined 0" in resident["output"]
+    assert ": loaded in " in resident["output"] and "/loaded/batch_1.csv" in resident["output"]
+    assert "| (d) | the same batch handed to the resident loader" in markdown
+    assert "| (d) handed to the resident loader (`ingest --watch`), wall |" in markdown
 
 
 @pytest.mark.parametrize("peer", ["pandas", "polars", "duckdb_sql"])

@@ -42,13 +42,15 @@ def test_one_row_per_size_with_positive_numbers(curve: tuple[dict[str, Any], str
     assert [line.split("|")[1].strip() for line in rows] == ["2,000", "5,000"]
     for line in rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert len(cells) == 13  # tweets, file, (c) x4, (d) x2, (e), three pages, load
+        assert len(cells) == 14  # tweets, file, (c) x4, (d) x3 (wall, loader, resident), (e), three pages, load
         for cell in cells[2:-1]:  # every time, memory and size is a positive number
             assert numbers(cell) and all(x > 0 for x in numbers(cell)), (cell, line)
     for size in result["sizes"]:
         assert size["ingest"]["loader_s"] > 0 and size["incremental"]["loader_s"] > 0
         assert size["ingest"]["rss_mb"] > 0 and size["ingest"]["db_mb"] > 0
         assert len(size["metrics"]["walls"]) == scale.METRIC_REPS
+        assert len(size["resident"]["walls"]) == scale.RESIDENT_REPS  # the batch handed over, at every size
+        assert "loaded 100 + duplicate 0" in size["resident"]["output"]  # the same work each time
         assert {c["page"] for c in size["dashboard"]["changes"]} == set(bench.PAGES)
         assert all(c["http"]["n"] == 1 and c["http"]["p50"] > 0 for c in size["dashboard"]["changes"])
         assert len(size["load_before"]) == 3 and len(size["load_after"]) == 3
@@ -72,7 +74,7 @@ def test_growth_between_consecutive_sizes(curve: tuple[dict[str, Any], str, str]
     result, text, markdown = curve
     (step,) = result["growth"]
     assert (step["from"], step["to"], step["size_ratio"]) == ("2k", "5k", 2.5)
-    assert set(step["ratios"]) >= {"(c) ingest", "(c) peak RSS", "(d) incremental", "(e) metrics",
+    assert set(step["ratios"]) >= {"(c) ingest", "(c) peak RSS", "(d) incremental", "(d) resident", "(e) metrics",
                                    "pilot filter p50", "team filter p50", "explore filter p50"}
     assert all(r > 0 for r in step["ratios"].values()) and all(k is not None for k in step["k"].values())
     row = next(line for line in text.splitlines() if line.startswith("| 2k → 5k |"))

@@ -18,21 +18,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     kinds = parser.add_subparsers(dest="kind", metavar="SOURCE", required=True)
 
     twcs = kinds.add_parser("twcs", help="the 'Customer Support on Twitter' corpus layout (CSV)")
-    twcs.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    twcs.add_argument("files", nargs="*", type=Path, metavar="FILE")
     twcs.add_argument("--account", action="append", default=[], metavar="HANDLE",
                       help="extra brand handle (TWCS marks brand tweets itself with inbound=False)")
 
     jsonl = kinds.add_parser("jsonl", help="Twitter API v2 responses as twarc2 writes them (JSONL)")
-    jsonl.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    jsonl.add_argument("files", nargs="*", type=Path, metavar="FILE")
     jsonl.add_argument("--account", action="append", default=[], metavar="HANDLE",
                        help="a brand handle the team answers from (repeat for several); required once")
 
     crm = kinds.add_parser("crm", help="CRM case exports (CSV, XLSX or Parquet)")
-    crm.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    crm.add_argument("files", nargs="*", type=Path, metavar="FILE")
     crm.add_argument("--mapping", type=Path, default=None, help="TOML mapping of the export's headers and values")
 
     for p in (twcs, jsonl, crm):
         add_db_option(p)
+        watch = p.add_argument_group("resident loader (instead of FILE...; docs/warehouse.md)")
+        watch.add_argument("--watch", type=Path, default=None, metavar="DIR",
+                           help="stay up and load every file renamed into DIR, one transaction each, in name order; "
+                                "loaded files move to DIR/loaded, rejected ones to DIR/failed")
+        watch.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                           help="how often DIR is looked at (default 0.2)")
+        watch.add_argument("--once", action="store_true", help="load what DIR holds now, then stop")
         p.set_defaults(func=run)
 
 
@@ -44,15 +51,27 @@ def run(args: argparse.Namespace) -> int:
     from carepulse.etl.loader import ingest_crm, ingest_tweets
     from carepulse.warehouse import Warehouse
 
+    if bool(args.files) == (args.watch is not None):
+        raise ConfigError(f"ingest {args.kind} takes FILE... or --watch DIR (one of the two)")
+    if args.watch is None and (args.poll is not None or args.once):
+        raise ConfigError("--poll and --once go with --watch DIR")
+    if args.poll is not None and not args.poll > 0:
+        raise ConfigError(f"--poll must be a positive number of seconds, not {args.poll}")
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)
     warehouse = Warehouse(settings.db)
-    if args.kind == "crm":
-        report = ingest_crm(warehouse, list(args.files), args.mapping, settings)
-    else:
-        if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
-            raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
-        report = ingest_tweets(warehouse, args.kind, list(args.files), settings, accounts=args.account)
-    print_report(report, settings.db)
+    if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
+        raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
+
+    def load(files: list[Path]) -> BatchReport:
+        if args.kind == "crm":
+            return ingest_crm(warehouse, files, args.mapping, settings)
+        return ingest_tweets(warehouse, args.kind, files, settings, accounts=args.account)
+
+    if args.watch is not None:
+        from carepulse.cli.commands.ingest_watch import run_watch
+
+        return run_watch(args, lambda file: load([file]), settings.db)
+    print_report(load(list(args.files)), settings.db)
     return 0
 
 

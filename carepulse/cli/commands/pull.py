@@ -8,18 +8,15 @@ publishes nothing) and prints what happened. ``docs/pull.md`` describes setup an
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from carepulse.cli import COMMANDS, add_db_option
 from carepulse.cli.commands.ingest import print_report
+from carepulse.cli.interrupt import first_ctrl_c_stops
 
 if TYPE_CHECKING:
     from carepulse.core.errors import SourceError
@@ -75,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     def show_error(exc: SourceError) -> None:
         print(f"{_now()} error: {exc}; trying again at the next interval", file=sys.stderr, flush=True)
 
-    with _first_ctrl_c_stops(stop):
+    with first_ctrl_c_stops(stop, "stopping after the current request and loading what was fetched; Ctrl-C again "
+                                  "to abort without loading"):
         if interval is None:
             show(puller.run_once())
         else:
@@ -107,24 +105,3 @@ def print_pull(report: PullReport, db: Path, budget_left: int | None, *, stamped
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-@contextlib.contextmanager
-def _first_ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
-    """First Ctrl-C: finish the current request, load what was fetched, stop. Second: abort at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        print("\nstopping after the current request and loading what was fetched; Ctrl-C again to abort "
-              "without loading", file=sys.stderr, flush=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,55 @@
+"""``carepulse ingest SOURCE --watch DIR``: the resident loader's command line (:mod:`carepulse.etl.watch`).
+
+Prints each file's accounting as ``ingest`` does, then one line saying where the file went; a rejected
+file is one ``error:`` line and the watcher goes on. The first Ctrl-C finishes the load in progress and
+stops; a second aborts it (it publishes nothing, and its file stays in DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from carepulse.cli.commands.ingest import print_report
+from carepulse.cli.interrupt import first_ctrl_c_stops
+
+if TYPE_CHECKING:
+    from carepulse.etl.loader import BatchReport
+    from carepulse.etl.watch import Handed
+
+
+def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], db: Path) -> int:
+    from carepulse.cli import _one_line
+    from carepulse.core.errors import DataError
+    from carepulse.etl.watch import DEFAULT_POLL_S, FAILED, LOADED, watch
+
+    folder: Path = args.watch
+    poll_s = args.poll if args.poll is not None else DEFAULT_POLL_S
+    stop = threading.Event()
+
+    def handed(done: Handed[BatchReport]) -> None:
+        if done.report is not None:
+            print_report(done.report, db)
+            print(f"{_now()} {done.file}: loaded in {done.seconds:.2f} s, moved to {done.moved_to}", flush=True)
+        else:
+            named = done.error if str(done.file) in (done.error or "") else f"{done.file}: {done.error}"
+            print(f"error: {named} (moved to {done.moved_to}, the reason beside it)", file=sys.stderr, flush=True)
+
+    if not args.once:
+        print(f"watching {folder} for {args.kind} files every {poll_s:g} s until Ctrl-C; loaded files move to "
+              f"{folder / LOADED}, rejected ones to {folder / FAILED}", file=sys.stderr, flush=True)
+    with first_ctrl_c_stops(stop, "stopping after the load in progress; Ctrl-C again to abort it (it publishes "
+                                  "nothing and its file stays)"):
+        tally = watch(folder, load, poll_s=poll_s, once=args.once, should_stop=stop.is_set, sleep=stop.wait,
+                      on_handed=handed, describe=lambda exc: _one_line(str(exc)))
+    print(f"watch {folder}: {tally.loaded:,} file(s) loaded, {tally.failed:,} rejected", flush=True)
+    return DataError.exit_code if tally.failed and args.once else 0  # as `ingest` of a file it rejects
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
