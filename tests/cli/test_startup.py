@@ -90,7 +90,7 @@ def test_an_argument_error_is_still_one_error_line(tmp_path: Path) -> None:
     code, _, stderr = imported(tmp_path, "ingest", "twcs")
     assert code == 2
     errors = [line for line in stderr.splitlines() if "error:" in line]
-    assert errors == ["carepulse ingest twcs: error: the following arguments are required: FILE"]
+    assert errors == ["carepulse ingest twcs: error: one of the arguments FILE --watch is required"]
 
 
 def test_a_twcs_load_imports_neither_other_sources_nor_tweepy(tmp_path: Path, shared_sample: Path) -> None:

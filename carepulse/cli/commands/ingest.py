@@ -18,45 +18,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     kinds = parser.add_subparsers(dest="kind", metavar="SOURCE", required=True)
 
     twcs = kinds.add_parser("twcs", help="the 'Customer Support on Twitter' corpus layout (CSV)")
-    twcs.add_argument("files", nargs="*", type=Path, metavar="FILE")
     twcs.add_argument("--account", action="append", default=[], metavar="HANDLE",
                       help="extra brand handle (TWCS marks brand tweets itself with inbound=False)")
 
     jsonl = kinds.add_parser("jsonl", help="Twitter API v2 responses as twarc2 writes them (JSONL)")
-    jsonl.add_argument("files", nargs="*", type=Path, metavar="FILE")
     jsonl.add_argument("--account", action="append", default=[], metavar="HANDLE",
                        help="a brand handle the team answers from (repeat for several); required once")
 
     crm = kinds.add_parser("crm", help="CRM case exports (CSV, XLSX or Parquet)")
-    crm.add_argument("files", nargs="*", type=Path, metavar="FILE")
     crm.add_argument("--mapping", type=Path, default=None, help="TOML mapping of the export's headers and values")
 
     for p in (twcs, jsonl, crm):
+        what = p.add_mutually_exclusive_group(required=True)
+        # default: this very list, which argparse hands back when no FILE is given, so --watch alone is no clash
+        what.add_argument("files", nargs="*", type=Path, metavar="FILE", default=[])
+        what.add_argument("--watch", type=Path, default=None, metavar="DIR",
+                          help="instead of FILE...: stay up and load every file renamed into DIR, one transaction "
+                               "each, in name order; loaded files move to DIR/loaded, rejected ones to DIR/failed "
+                               "(the resident loader, docs/warehouse.md)")
+        p.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                       help="with --watch: how often DIR is looked at (default 0.2)")
+        p.add_argument("--once", action="store_true", help="with --watch: load what DIR holds now, then stop")
         add_db_option(p)
-        watch = p.add_argument_group("resident loader (instead of FILE...; docs/warehouse.md)")
-        watch.add_argument("--watch", type=Path, default=None, metavar="DIR",
-                           help="stay up and load every file renamed into DIR, one transaction each, in name order; "
-                                "loaded files move to DIR/loaded, rejected ones to DIR/failed")
-        watch.add_argument("--poll", type=float, default=None, metavar="SECONDS",
-                           help="how often DIR is looked at (default 0.2)")
-        watch.add_argument("--once", action="store_true", help="load what DIR holds now, then stop")
         p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported when the command runs, not with the module: --help and argument errors do without DuckDB,
-    # numpy, pyarrow and the loader (start-up time, about 0.15 s).
-    from carepulse.core.config import load_settings
     from carepulse.core.errors import ConfigError
-    from carepulse.etl.loader import ingest_crm, ingest_tweets
-    from carepulse.warehouse import Warehouse
 
-    if bool(args.files) == (args.watch is not None):
-        raise ConfigError(f"ingest {args.kind} takes FILE... or --watch DIR (one of the two)")
     if args.watch is None and (args.poll is not None or args.once):
         raise ConfigError("--poll and --once go with --watch DIR")
     if args.poll is not None and not args.poll > 0:
-        raise ConfigError(f"--poll must be a positive number of seconds, not {args.poll}")
+        raise ConfigError(f"--poll must be a positive number of seconds, not {args.poll:g}")
+    # Imported when the command runs, not with the module: --help and argument errors do without DuckDB,
+    # numpy, pyarrow and the loader (start-up time, about 0.15 s).
+    from carepulse.core.config import load_settings
+    from carepulse.etl.loader import ingest_crm, ingest_tweets
+    from carepulse.warehouse import Warehouse
+
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)
     warehouse = Warehouse(settings.db)
     if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.watch is not None:
         from carepulse.cli.commands.ingest_watch import run_watch
 
-        return run_watch(args, lambda file: load([file]), settings.db)
+        return run_watch(args, lambda file: load([file]), lambda report: print_report(report, settings.db))
     print_report(load(list(args.files)), settings.db)
     return 0
 

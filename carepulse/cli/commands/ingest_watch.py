@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from carepulse.cli.commands.ingest import print_report
 from carepulse.cli.interrupt import first_ctrl_c_stops
 
 if TYPE_CHECKING:
@@ -23,7 +22,9 @@ if TYPE_CHECKING:
     from carepulse.etl.watch import Handed
 
 
-def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], db: Path) -> int:
+def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
+              show: Callable[[BatchReport], None]) -> int:
+    """Watch ``args.watch``: ``load`` loads one file, ``show`` prints its accounting (``ingest``'s lines)."""
     from carepulse.cli import _one_line
     from carepulse.core.errors import DataError
     from carepulse.etl.watch import DEFAULT_POLL_S, FAILED, LOADED, watch
@@ -34,7 +35,7 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], db:
 
     def handed(done: Handed[BatchReport]) -> None:
         if done.report is not None:
-            print_report(done.report, db)
+            show(done.report)
             print(f"{_now()} {done.file}: loaded in {done.seconds:.2f} s, moved to {done.moved_to}", flush=True)
         else:
             named = done.error if str(done.file) in (done.error or "") else f"{done.file}: {done.error}"
