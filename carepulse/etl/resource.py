@@ -44,3 +44,6 @@ class Resource:
     staged_aliases: tuple[tuple[str, str], ...] = ()
     """``(column, other)``: a ``stg_tweets`` column that always equals another one, staged as a virtual copy
     of it (TWCS names an author once: its handle is its id)."""
+    file_suffixes: tuple[str, ...] = ()
+    """The name endings (lower case) of this source's files: what the resident loader takes from its folder
+    (:mod:`carepulse.etl.watch`); a file with another name there, the warehouse's own for one, is left alone."""

@@ -8,9 +8,10 @@ protocol, nothing a crash of either side can leave half done.
 
 The contract (docs/warehouse.md, "The resident loader"):
 
-- a file is taken once its name appears in the folder. Writers write it elsewhere on the same file system,
-  or under a name this module skips (starting with ``.``, ending in :data:`IN_PROGRESS`), and rename it
-  into place, so a half-written file is never read;
+- a file is taken once its name appears in the folder with one of its source's endings
+  (``Resource.file_suffixes``: ``.csv`` for TWCS); other files, the warehouse's own among them, are left
+  alone. Writers write it elsewhere on the same file system, or under a name this module skips (starting
+  with ``.``, ending in :data:`IN_PROGRESS`), and rename it into place, so a half-written file is never read;
 - files are taken in name order, one load (one transaction) each, by the same loader as ``carepulse
   ingest``: readers never wait and never see half a load, and a crash publishes nothing;
 - a loaded file moves to ``loaded/``; a file its source rejects (:func:`is_file_error`) moves to
@@ -38,6 +39,7 @@ LOADED, FAILED = "loaded", "failed"
 DEFAULT_POLL_S = 0.2
 """How often the folder is listed: one ``scandir`` of a small folder costs microseconds, so a file waits at
 most this long before its load starts."""
+MAX_POLL_S = 3600.0
 
 Report = TypeVar("Report")
 
@@ -59,6 +61,11 @@ class Tally:
     failed: int = 0
 
 
+def check_poll(poll_s: float) -> None:
+    if not 0 < poll_s <= MAX_POLL_S:  # NaN fails both
+        raise ConfigError(f"--poll must be a number of seconds above 0 and at most {MAX_POLL_S:g}, not {poll_s:g}")
+
+
 def check_folder(folder: Path) -> None:
     """Refuse a folder that is missing or that the watcher could not move files out of."""
     if not folder.is_dir():
@@ -67,23 +74,37 @@ def check_folder(folder: Path) -> None:
         raise ConfigError(f"watch folder {folder} is not writable: loaded files could not be moved out of it")
 
 
-def waiting(folder: Path) -> list[Path]:
-    """The complete files waiting in ``folder`` (not its subfolders), in name order."""
+def waiting(folder: Path, suffixes: tuple[str, ...] = ()) -> list[Path]:
+    """The complete files waiting in ``folder`` (not its subfolders), in name order; with ``suffixes``, only
+    names ending in one of them (any case)."""
     with os.scandir(folder) as entries:
         names = sorted(e.name for e in entries
-                       if e.is_file() and not e.name.startswith(".") and not e.name.endswith(IN_PROGRESS))
+                       if e.is_file() and not e.name.startswith(".") and not e.name.endswith(IN_PROGRESS)
+                       and (not suffixes or e.name.lower().endswith(suffixes)))
     return [folder / name for name in names]
 
 
+def others(folder: Path, suffixes: tuple[str, ...]) -> int:
+    """How many complete files in ``folder`` the watcher leaves alone for their names."""
+    return len(waiting(folder)) - len(waiting(folder, suffixes)) if suffixes else 0
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
+
+
 def move_into(file: Path, subfolder: str) -> Path:
-    """Move ``file`` into ``subfolder`` beside it; a name already there gets ``.1``, ``.2`` ... before the suffix."""
+    """Move ``file`` into ``subfolder`` beside it; a name already there gets ``.1``, ``.2`` ... before its
+    suffix (``day.2026-12-06.csv`` -> ``day.2026-12-06.1.csv``; ``x.csv.gz`` -> ``x.1.csv.gz``)."""
     target_dir = file.parent / subfolder
     target_dir.mkdir(exist_ok=True)
-    stem, dot, suffix = file.name.partition(".")
+    suffixes = file.suffixes[-2:] if len(file.suffixes) > 1 and file.suffix.lower() in COMPRESSED \
+        else file.suffixes[-1:]
+    ending = "".join(suffixes)
+    stem = file.name[: len(file.name) - len(ending)] if ending else file.name
     target, n = target_dir / file.name, 0
     while target.exists():
         n += 1
-        target = target_dir / f"{stem}.{n}{dot}{suffix}"
+        target = target_dir / f"{stem}.{n}{ending}"
     os.rename(file, target)
     return target
 
@@ -95,16 +116,19 @@ def is_file_error(exc: BaseException) -> bool:
 
 def watch(folder: Path, load: Callable[[Path], Report], *, poll_s: float, once: bool,
           should_stop: Callable[[], bool], sleep: Callable[[float], object],
-          on_handed: Callable[[Handed[Report]], None], describe: Callable[[BaseException], str] = str) -> Tally:
+          on_handed: Callable[[Handed[Report]], None], describe: Callable[[BaseException], str] = str,
+          suffixes: tuple[str, ...] = ()) -> Tally:
     """Load every file that arrives in ``folder`` until ``should_stop`` (or, with ``once``, until it is empty).
 
     ``load`` loads one file and returns its report; ``on_handed`` hears of every file taken, loaded or
-    rejected. An error that is not the file's (:func:`is_file_error`) propagates with the file left in place.
+    rejected; ``suffixes``: the name endings taken (:func:`waiting`). An error that is not the file's
+    (:func:`is_file_error`) propagates with the file left in place; a file that vanished meanwhile is passed over.
     """
+    check_poll(poll_s)
     check_folder(folder)
     tally = Tally()
     while not should_stop():
-        for file in waiting(folder):
+        for file in waiting(folder, suffixes):
             if should_stop():
                 break
             if not file.exists():  # taken away after the listing
@@ -113,6 +137,8 @@ def watch(folder: Path, load: Callable[[Path], Report], *, poll_s: float, once: 
             try:
                 report = load(file)
             except Exception as exc:
+                if not file.exists():  # taken away while it was read: nothing to load, nothing to move
+                    continue
                 if not is_file_error(exc):
                     raise
                 reason = describe(exc)

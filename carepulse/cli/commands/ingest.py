@@ -48,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.watch is None and (args.poll is not None or args.once):
         raise ConfigError("--poll and --once go with --watch DIR")
-    if args.poll is not None and not args.poll > 0:
-        raise ConfigError(f"--poll must be a positive number of seconds, not {args.poll:g}")
     # Imported when the command runs, not with the module: --help and argument errors do without DuckDB,
     # numpy, pyarrow and the loader (start-up time, about 0.15 s).
     from carepulse.core.config import load_settings

@@ -27,10 +27,14 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
     """Watch ``args.watch``: ``load`` loads one file, ``show`` prints its accounting (``ingest``'s lines)."""
     from carepulse.cli import _one_line
     from carepulse.core.errors import DataError
-    from carepulse.etl.watch import DEFAULT_POLL_S, FAILED, LOADED, watch
+    from carepulse.etl.registry import resource
+    from carepulse.etl.watch import DEFAULT_POLL_S, FAILED, LOADED, check_folder, check_poll, others, watch
 
     folder: Path = args.watch
     poll_s = args.poll if args.poll is not None else DEFAULT_POLL_S
+    suffixes = resource(args.kind).file_suffixes
+    check_poll(poll_s)
+    check_folder(folder)
     stop = threading.Event()
 
     def handed(done: Handed[BatchReport]) -> None:
@@ -41,13 +45,18 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
             named = done.error if str(done.file) in (done.error or "") else f"{done.file}: {done.error}"
             print(f"error: {named} (moved to {done.moved_to}, the reason beside it)", file=sys.stderr, flush=True)
 
-    if not args.once:
-        print(f"watching {folder} for {args.kind} files every {poll_s:g} s until Ctrl-C; loaded files move to "
-              f"{folder / LOADED}, rejected ones to {folder / FAILED}", file=sys.stderr, flush=True)
     with first_ctrl_c_stops(stop, "stopping after the load in progress; Ctrl-C again to abort it (it publishes "
                                   "nothing and its file stays)"):
+        left = others(folder, suffixes)
+        if left:
+            print(f"note: {left:,} file(s) in {folder} do not end in {', '.join(suffixes)} and are left alone",
+                  file=sys.stderr, flush=True)
+        if not args.once:
+            print(f"watching {folder} for {args.kind} files ({', '.join(suffixes)}) every {poll_s:g} s until Ctrl-C; "
+                  f"loaded files move to {folder / LOADED}, rejected ones to {folder / FAILED}",
+                  file=sys.stderr, flush=True)
         tally = watch(folder, load, poll_s=poll_s, once=args.once, should_stop=stop.is_set, sleep=stop.wait,
-                      on_handed=handed, describe=lambda exc: _one_line(str(exc)))
+                      on_handed=handed, describe=lambda exc: _one_line(str(exc)), suffixes=suffixes)
     print(f"watch {folder}: {tally.loaded:,} file(s) loaded, {tally.failed:,} rejected", flush=True)
     return DataError.exit_code if tally.failed and args.once else 0  # as `ingest` of a file it rejects
 

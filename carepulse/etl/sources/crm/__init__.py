@@ -14,4 +14,9 @@ through it would change both what is written and how records are counted.
 
 from carepulse.etl.resource import Resource
 
-RESOURCE = Resource(name="crm", table="crm_cases", primary_key="case_id", write_mode="merge", stage=None)
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+RESOURCE = Resource(name="crm", table="crm_cases", primary_key="case_id", write_mode="merge", stage=None,
+                    file_suffixes=(*CSV_SUFFIXES, *XLSX_SUFFIXES, *PARQUET_SUFFIXES))

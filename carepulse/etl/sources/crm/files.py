@@ -29,6 +29,7 @@ import duckdb
 from carepulse.core.errors import DataError
 from carepulse.etl import csv_recovery as rec
 from carepulse.etl.runs import FileReport, check_readable, record_run
+from carepulse.etl.sources.crm import CSV_SUFFIXES, PARQUET_SUFFIXES, XLSX_SUFFIXES
 from carepulse.etl.sources.crm.common import SOURCE, CrmFile, Format
 from carepulse.etl.sources.crm.mapping import DEFAULT_MAPPING, FIELD_NAMES, REQUIRED_FIELDS, WHITESPACE, Mapping
 
@@ -36,10 +37,6 @@ from carepulse.etl.sources.crm.mapping import DEFAULT_MAPPING, FIELD_NAMES, REQU
 # loader imports this module for every load, and a tweet load does without them (start-up time).
 
 log = logging.getLogger(__name__)
-
-_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
-_PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
 def load_crm_files(
@@ -105,13 +102,13 @@ def _detect_format(path: Path) -> Format:
         magic = fh.read(4)
     if suffix == ".xls":
         raise DataError(f"{path}: old binary Excel (.xls) is not supported; save it as .xlsx or CSV (UTF-8)")
-    if suffix in _XLSX_SUFFIXES:
+    if suffix in XLSX_SUFFIXES:
         return "xlsx"
-    if suffix in _PARQUET_SUFFIXES:
+    if suffix in PARQUET_SUFFIXES:
         return "parquet"
-    if suffix not in _CSV_SUFFIXES and magic == b"PK\x03\x04":
+    if suffix not in CSV_SUFFIXES and magic == b"PK\x03\x04":
         return "xlsx"
-    if suffix not in _CSV_SUFFIXES and magic == b"PAR1":
+    if suffix not in CSV_SUFFIXES and magic == b"PAR1":
         return "parquet"
     return "csv"
 

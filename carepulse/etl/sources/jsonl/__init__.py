@@ -3,4 +3,5 @@
 from carepulse.etl.resource import Resource
 from carepulse.etl.sources.jsonl.reader import stage
 
-RESOURCE = Resource(name="jsonl", table="tweets", primary_key="tweet_id", write_mode="insert-new", stage=stage)
+RESOURCE = Resource(name="jsonl", table="tweets", primary_key="tweet_id", write_mode="insert-new", stage=stage,
+                    file_suffixes=(".jsonl", ".ndjson", ".json"))

@@ -1,0 +1,341 @@
+"""``carepulse ingest SOURCE --watch DIR``, end to end: the real CLI, a real warehouse, the shipped TWCS sample.
+
+The in-process cases call :func:`carepulse.cli.main`; one case runs the resident mode in its own process and
+stops it with Ctrl-C (SIGINT), as a user would.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from carepulse.cli import main
+from carepulse.etl.watch import FAILED
+from carepulse.warehouse import Warehouse
+from tests.twcs_helpers import at, row, write_twcs
+
+EXTRA_IDS = (9_000_001, 9_000_002, 9_000_003)  # not in the sample (its ids stop at 1,582)
+
+
+def _extra(path: Path) -> Path:
+    """A second good TWCS file: a customer's tweet, the brand's answer, the customer's thanks."""
+    return write_twcs(path, [
+        row(EXTRA_IDS[0], "c900", False, at("10:00"), "@acme my order never came"),
+        row(EXTRA_IDS[1], "acme", True, at("10:05"), "@c900 sorry, a DM is on its way", parent=EXTRA_IDS[0]),
+        row(EXTRA_IDS[2], "c900", False, at("10:09"), "@acme thanks, sorted", parent=EXTRA_IDS[1]),
+    ])
+
+
+def _bad(path: Path) -> Path:
+    path.write_text("id,message\n1,hello\n", encoding="utf-8")
+    return path
+
+
+def _tweet_ids(db: Path) -> list[int]:
+    """The published tweets, read the way the product's readers read them (base and delta)."""
+    con = Warehouse(db).reader().connection()
+    try:
+        return [int(tweet_id) for (tweet_id,) in con.execute("SELECT tweet_id FROM tweets ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+def _files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+def _error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def test_once_loads_the_good_files_sets_the_bad_one_aside_and_loads_nothing_twice(
+        tmp_path: Path, shared_sample: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "wh" / "w.duckdb"
+    inbox.mkdir()
+    shutil.copy(shared_sample, inbox / "1-sample.csv")
+    _bad(inbox / "2-bad.csv")  # in the middle: the file after it is still taken
+    _extra(inbox / "3-extra.csv")
+    sample_ids = set(_tweet_ids_of_sample(shared_sample))
+
+    code = main(["ingest", "twcs", "--watch", str(inbox), "--once", "--db", str(db)])
+
+    out, err = capsys.readouterr()
+    assert code == 2, err  # a rejected file: the exit code of `ingest` of a file it rejects
+    lines = out.splitlines()
+    assert lines[0] == f"twcs {inbox / '1-sample.csv'}: read 1,000 = loaded 1,000 + duplicate 0 + quarantined 0"
+    assert f"twcs {inbox / '3-extra.csv'}: read 3 = loaded 3 + duplicate 0 + quarantined 0" in lines
+    moved_lines = [line for line in lines if ": loaded in " in line]
+    assert len(moved_lines) == 2
+    assert moved_lines[0].endswith(f" {inbox / '1-sample.csv'}: loaded in {_seconds(moved_lines[0])} s, "
+                                   f"moved to {inbox / 'loaded' / '1-sample.csv'}")
+    assert moved_lines[0].split(" ")[2] == "UTC"  # "<date> <time> UTC <file>: ..."
+    assert moved_lines[1].endswith(f"moved to {inbox / 'loaded' / '3-extra.csv'}")
+    assert lines[-1] == f"watch {inbox}: 2 file(s) loaded, 1 rejected"
+    assert "watching" not in err  # --once says nothing about staying up
+    (error,) = _error_lines(err)
+    assert str(inbox / "2-bad.csv") in error
+    assert "not a TWCS file" in error
+    assert f"moved to {inbox / 'failed' / '2-bad.csv'}" in error
+    assert "Traceback" not in err
+
+    assert _files_in(inbox) == []
+    assert _files_in(inbox / "loaded") == ["1-sample.csv", "3-extra.csv"]
+    assert _files_in(inbox / "failed") == ["2-bad.csv", "2-bad.csv.error"]
+    reason = (inbox / "failed" / "2-bad.csv.error").read_text(encoding="utf-8")
+    assert "not a TWCS file" in reason and "id, message" in reason
+    assert reason.endswith("\n") and reason.count("\n") == 1
+    assert (inbox / "failed" / "2-bad.csv").read_text(encoding="utf-8") == "id,message\n1,hello\n"
+    assert _tweet_ids(db) == sorted(sample_ids | set(EXTRA_IDS))  # the good files' tweets, exactly
+
+    # The same file again (a crash between commit and move, or a sender that sends twice): all duplicates.
+    shutil.copy(shared_sample, inbox / "1-sample.csv")
+    code = main(["ingest", "twcs", "--watch", str(inbox), "--once", "--db", str(db)])
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[0] == \
+        f"twcs {inbox / '1-sample.csv'}: read 1,000 = loaded 0 + duplicate 1,000 + quarantined 0"
+    assert "; 0 new records, " in out
+    assert out.splitlines()[-1] == f"watch {inbox}: 1 file(s) loaded, 0 rejected"
+    assert err == ""
+    assert _files_in(inbox / "loaded") == ["1-sample.1.csv", "1-sample.csv", "3-extra.csv"]
+    assert _tweet_ids(db) == sorted(sample_ids | set(EXTRA_IDS))
+
+
+def _tweet_ids_of_sample(sample: Path) -> list[int]:
+    with sample.open(encoding="utf-8", newline="") as fh:
+        return [int(record["tweet_id"]) for record in csv.DictReader(fh)]
+
+
+def _seconds(line: str) -> str:
+    return line.split(": loaded in ", 1)[1].split(" ", 1)[0]
+
+
+def test_once_on_an_empty_folder_loads_nothing_and_succeeds(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    assert main(["ingest", "twcs", "--watch", str(inbox), "--once", "--db", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"watch {inbox}: 0 file(s) loaded, 0 rejected\n"
+    assert err == ""
+    assert list(inbox.iterdir()) == []
+
+
+class _Lines:
+    """A subprocess's stdout and stderr read line by line in threads, so a test can wait with a timeout."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.seen: dict[str, list[str]] = {"out": [], "err": []}
+        assert process.stdout is not None and process.stderr is not None
+        self._threads = [threading.Thread(target=self._read, args=(name, stream), daemon=True)
+                         for name, stream in (("out", process.stdout), ("err", process.stderr))]
+        for thread in self._threads:
+            thread.start()
+
+    def _read(self, name: str, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put((name, line.rstrip("\n")))
+
+    def wait_for(self, name: str, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                stream, line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen[stream].append(line)
+            if stream == name and text in line:
+                return line
+        raise AssertionError(f"no {text!r} on std{name} within {timeout} s; saw {self.seen}")
+
+    def rest(self) -> dict[str, list[str]]:
+        for thread in self._threads:
+            thread.join(timeout=10)
+        while not self.lines.empty():
+            stream, line = self.lines.get_nowait()
+            self.seen[stream].append(line)
+        return self.seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is a POSIX affair")
+def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", "0.05",
+         "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = _Lines(process)
+        watching = lines.wait_for("err", "watching")
+        assert watching.startswith(f"watching {inbox} for twcs files (.csv, .txt) every 0.05 s until Ctrl-C")
+
+        in_progress = _extra(inbox / ".extra.csv.tmp")  # written under a name the watcher skips ...
+        time.sleep(0.3)  # ... for several polls
+        assert in_progress.exists()
+        assert lines.seen["out"] == []
+        os.rename(in_progress, inbox / "extra.csv")  # ... then renamed into place
+
+        loaded = lines.wait_for("out", "loaded in")
+        assert loaded.endswith(f" {inbox / 'extra.csv'}: loaded in {_seconds(loaded)} s, "
+                               f"moved to {inbox / 'loaded' / 'extra.csv'}")
+        assert f"twcs {inbox / 'extra.csv'}: read 3 = loaded 3 + duplicate 0 + quarantined 0" in lines.seen["out"]
+        assert _files_in(inbox) == []
+        assert _files_in(inbox / "loaded") == ["extra.csv"]
+        assert _tweet_ids(db) == list(EXTRA_IDS)  # published while the watcher stays up
+        assert process.poll() is None
+
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    seen = lines.rest()
+    assert code == 0, seen
+    assert seen["out"][-1] == f"watch {inbox}: 1 file(s) loaded, 0 rejected"
+    assert any("stopping after the load in progress" in line for line in seen["err"])
+    assert not any(line.startswith(("error:", "Traceback", "interrupted")) for line in seen["err"]), seen["err"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is a POSIX affair")
+def test_ctrl_c_stops_an_idle_watcher_at_once_not_after_its_poll(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    _extra(inbox / "extra.csv")  # taken on the first pass: once it is reported, the watcher is in its sleep
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", "60",
+         "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = _Lines(process)
+        lines.wait_for("out", "loaded in")
+        time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        code = process.wait(timeout=30)
+        waited = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    seen = lines.rest()
+    assert code == 0, seen
+    assert waited < 10, f"Ctrl-C took {waited:.1f} s: the watcher slept out its --poll 60 before stopping"
+    assert seen["out"][-1] == f"watch {inbox}: 1 file(s) loaded, 0 rejected"
+
+
+# With --watch, --once too: were the check missing, the command would load and return, not stay up.
+@pytest.mark.parametrize("arguments", [
+    pytest.param(["FILE", "--once"], id="once-without-watch"),
+    pytest.param(["FILE", "--poll", "1"], id="poll-without-watch"),
+    pytest.param(["--watch", "DIR", "--poll", "0", "--once"], id="poll-zero"),
+    pytest.param(["--watch", "DIR", "--poll", "-1", "--once"], id="poll-negative"),
+    pytest.param(["--watch", "DIR", "--poll", "nan", "--once"], id="poll-nan"),
+    pytest.param(["--watch", "DIR", "--poll", "inf", "--once"], id="poll-inf"),
+    pytest.param(["--watch", "DIR", "--poll", "1e10"], id="poll-beyond-an-hour"),
+])
+def test_a_wrong_combination_of_options_is_one_error_line(
+        tmp_path: Path, shared_sample: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    shutil.copy(shared_sample, inbox / "waiting.csv")
+    argv = [{"FILE": str(shared_sample), "DIR": str(inbox)}.get(a, a) for a in arguments]
+
+    code = main(["ingest", "twcs", *argv, "--db", str(db)])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(("error: --poll and --once go with --watch DIR",
+                           "error: --poll must be a number of seconds above 0"))
+    assert not db.exists()  # nothing loaded ...
+    assert _files_in(inbox) == ["waiting.csv"]  # ... nor moved
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    pytest.param(["FILE", "--watch", "DIR", "--once"], "argument --watch: not allowed with argument FILE",
+                 id="file-and-watch"),
+    pytest.param([], "one of the arguments FILE --watch is required", id="neither"),
+])
+def test_file_and_watch_are_one_required_choice(tmp_path: Path, shared_sample: Path,
+                                                capsys: pytest.CaptureFixture[str], arguments: list[str],
+                                                message: str) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    shutil.copy(shared_sample, inbox / "waiting.csv")
+    argv = [{"FILE": str(shared_sample), "DIR": str(inbox)}.get(a, a) for a in arguments]
+
+    with pytest.raises(SystemExit) as exited:  # an argument error of argparse: usage, then one error line
+        main(["ingest", "twcs", *argv, "--db", str(db)])
+
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2
+    assert out == ""
+    assert err.startswith("usage: carepulse ingest twcs ")
+    assert [line for line in err.splitlines() if "error:" in line] == [f"carepulse ingest twcs: error: {message}"]
+    assert err.splitlines()[-1] == f"carepulse ingest twcs: error: {message}"
+    assert not db.exists()
+    assert _files_in(inbox) == ["waiting.csv"]
+
+
+def test_argument_errors_through_the_console_entry_point_have_no_traceback(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(tmp_path),
+                           "--poll", "0", "--once", "--db", str(tmp_path / "w.duckdb")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --poll must be a number of seconds above 0 and at most 3600, not 0")
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # no traceback
+    assert done.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("once", [True, False], ids=["once", "resident"])
+def test_a_missing_watch_folder_is_one_error_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], once: bool) -> None:
+    missing, db = tmp_path / "missing", tmp_path / "w.duckdb"
+
+    code = main(["ingest", "twcs", "--watch", str(missing), *(["--once"] if once else []), "--db", str(db)])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    (error,) = _error_lines(err)
+    assert error == f"error: watch folder {missing} does not exist or is not a folder"
+    assert err == error + "\n"  # and no "watching ..." line before it
+    assert "Traceback" not in err
+    assert not missing.exists()
+    assert not db.exists()
+
+
+def test_a_warehouse_kept_in_the_watched_folder_is_left_alone(tmp_path: Path, shared_sample: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The warehouse, its delta and its lock may sit in the folder: only the source's files (.csv) are taken."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = inbox / "w.duckdb"
+    shutil.copyfile(shared_sample, inbox / "1.csv")
+    assert main(["ingest", "twcs", "--watch", str(inbox), "--once", "--db", str(db)]) == 0
+    shutil.copyfile(shared_sample, inbox / "2.csv")
+    assert main(["ingest", "twcs", "--watch", str(inbox), "--once", "--db", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert "2.csv: read 1,000 = loaded 0 + duplicate 1,000" in out
+    assert "do not end in .csv, .txt and are left alone" in err
+    assert not (inbox / FAILED).exists() and db.exists()
+    assert len(_tweet_ids(db)) == 1_000
