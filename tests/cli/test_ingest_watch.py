@@ -6,6 +6,7 @@ stops it with Ctrl-C (SIGINT), as a user would.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import queue
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -170,17 +172,26 @@ class _Lines:
         return self.seen
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is a POSIX affair")
-def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
-    inbox.mkdir()
+@contextlib.contextmanager
+def _watcher(inbox: Path, db: Path, poll: str) -> Iterator[tuple[subprocess.Popen[str], _Lines]]:
+    """A resident ``ingest twcs --watch`` in its own process, killed at the end if the test left it running."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", "0.05",
+        [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", poll,
          "--db", str(db)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        lines = _Lines(process)
+        yield process, _Lines(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    with _watcher(inbox, db, "0.05") as (process, lines):
         watching = lines.wait_for("err", "watching")
         assert watching.startswith(f"watching {inbox} for twcs files (.csv, .txt) every 0.05 s until Ctrl-C")
 
@@ -201,10 +212,6 @@ def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Pat
 
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     seen = lines.rest()
     assert code == 0, seen
     assert seen["out"][-1] == f"watch {inbox}: 1 file(s) loaded, 0 rejected"
@@ -212,28 +219,17 @@ def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Pat
     assert not any(line.startswith(("error:", "Traceback", "interrupted")) for line in seen["err"]), seen["err"]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is a POSIX affair")
 def test_ctrl_c_stops_an_idle_watcher_at_once_not_after_its_poll(tmp_path: Path) -> None:
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
     _extra(inbox / "extra.csv")  # taken on the first pass: once it is reported, the watcher is in its sleep
-    process = subprocess.Popen(
-        [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", "60",
-         "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        lines = _Lines(process)
+    with _watcher(inbox, db, "60") as (process, lines):
         lines.wait_for("out", "loaded in")
         time.sleep(0.1)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         code = process.wait(timeout=30)
         waited = time.monotonic() - started
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     seen = lines.rest()
     assert code == 0, seen
     assert waited < 10, f"Ctrl-C took {waited:.1f} s: the watcher slept out its --poll 60 before stopping"
