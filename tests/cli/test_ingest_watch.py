@@ -23,7 +23,7 @@ from typing import IO
 import pytest
 
 from carepulse.cli import main
-from carepulse.etl.watch import FAILED
+from carepulse.etl.watch import DEFAULT_POLL_S, FAILED
 from carepulse.warehouse import Warehouse
 from tests.twcs_helpers import at, row, write_twcs
 
@@ -335,3 +335,11 @@ def test_a_warehouse_kept_in_the_watched_folder_is_left_alone(tmp_path: Path, sh
     assert "do not end in .csv, .txt and are left alone" in err
     assert not (inbox / FAILED).exists() and db.exists()
     assert len(_tweet_ids(db)) == 1_000
+
+
+def test_the_help_states_the_default_poll_the_loader_uses(capsys: pytest.CaptureFixture[str]) -> None:
+    """The help is built without importing the loader (start-up time), so it spells the default out: it must be
+    the one :mod:`carepulse.etl.watch` uses."""
+    with pytest.raises(SystemExit):
+        main(["ingest", "twcs", "--help"])
+    assert f"(default {DEFAULT_POLL_S:g})" in " ".join(capsys.readouterr().out.split())

@@ -11,11 +11,10 @@ import argparse
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from carepulse.cli.interrupt import first_ctrl_c_stops
+from carepulse.cli.running import first_ctrl_c_stops, stamp
 
 if TYPE_CHECKING:
     from carepulse.etl.loader import BatchReport
@@ -40,7 +39,7 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
     def handed(done: Handed[BatchReport]) -> None:
         if done.report is not None:
             show(done.report)
-            print(f"{_now()} {done.file}: loaded in {done.seconds:.2f} s, moved to {done.moved_to}", flush=True)
+            print(f"{stamp()} {done.file}: loaded in {done.seconds:.2f} s, moved to {done.moved_to}", flush=True)
         else:
             named = done.error if str(done.file) in (done.error or "") else f"{done.file}: {done.error}"
             print(f"error: {named} (moved to {done.moved_to}, the reason beside it)", file=sys.stderr, flush=True)
@@ -59,7 +58,3 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
                       on_handed=handed, describe=lambda exc: _one_line(str(exc)), suffixes=suffixes)
     print(f"watch {folder}: {tally.loaded:,} file(s) loaded, {tally.failed:,} rejected", flush=True)
     return DataError.exit_code if tally.failed and args.once else 0  # as `ingest` of a file it rejects
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carepulse.cli import COMMANDS, add_db_option
 from carepulse.cli.commands.ingest import print_report
-from carepulse.cli.interrupt import first_ctrl_c_stops
+from carepulse.cli.running import first_ctrl_c_stops, stamp
 
 if TYPE_CHECKING:
     from carepulse.core.errors import SourceError
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print_pull(report, settings.db, puller.budget_left, stamped=interval is not None)
 
     def show_error(exc: SourceError) -> None:
-        print(f"{_now()} error: {exc}; trying again at the next interval", file=sys.stderr, flush=True)
+        print(f"{stamp()} error: {exc}; trying again at the next interval", file=sys.stderr, flush=True)
 
     with first_ctrl_c_stops(stop, "stopping after the current request and loading what was fetched; Ctrl-C again "
                                   "to abort without loading"):
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_pull(report: PullReport, db: Path, budget_left: int | None, *, stamped: bool = False) -> None:
     """What was fetched per account and endpoint, whether the cursors moved, then the load's accounting."""
-    prefix = f"{_now()} " if stamped else ""
+    prefix = f"{stamp()} " if stamped else ""
     for endpoint in report.endpoints:
         print(f"{prefix}pull {endpoint.line()}")
     if report.complete:
@@ -101,7 +100,3 @@ def print_pull(report: PullReport, db: Path, budget_left: int | None, *, stamped
     if report.load is not None:
         print_report(report.load, db)
     sys.stdout.flush()
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

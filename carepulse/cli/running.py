@@ -1,5 +1,6 @@
-"""Ctrl-C in the commands that keep running (``pull --every``, ``ingest --watch``): the first one lets the
-current step finish and stops; the second aborts at once, and the load in progress publishes nothing."""
+"""What the commands that keep running (``pull --every``, ``ingest --watch``) share: Ctrl-C, where the first one
+lets the current step finish and stops and the second aborts at once (the load in progress publishes nothing), and
+the time stamp on their lines."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from types import FrameType
 
 
@@ -29,3 +31,8 @@ def first_ctrl_c_stops(stop: threading.Event, message: str) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def stamp() -> str:
+    """Now, as the lines of a command that keeps running begin (UTC, to the second)."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
