@@ -11,6 +11,7 @@ Layout::
     transform/        after the rows are in: threads.py (thread rebuild), graph.py (reply-graph passes on
                       numpy), crm_links.py (case -> thread link, after tweet and CRM loads)
     twitter_api/      the live pull: client.py, raw_writer.py, puller.py; writes JSONL, loads it as ``jsonl``
+    watch.py          the resident loader: every file renamed into a folder, one load each (``ingest --watch``)
     staging.py runs.py columns.py csv_recovery.py   shared by the sources and the loader
     mappings/         example CRM mapping files
 
