@@ -36,9 +36,10 @@ from carepulse.core.errors import ConfigError, DataError, WarehouseError
 IN_PROGRESS: tuple[str, ...] = (".part", ".partial", ".tmp", ".crdownload", "~")
 """Name endings of files still being written (browsers, rsync, editors): skipped until renamed."""
 LOADED, FAILED = "loaded", "failed"
-DEFAULT_POLL_S = 0.2
-"""How often the folder is listed: one ``scandir`` of a small folder costs microseconds, so a file waits at
-most this long before its load starts."""
+DEFAULT_POLL_S = 0.05
+"""How often the folder is listed. A look is one ``scandir`` (about 50 us for a folder of 20 files), so twenty a
+second cost under 0.1 % of a core, and a file waits 25 ms on average before its load starts: a tenth of what the
+resident loader saves by not starting a process."""
 MAX_POLL_S = 3600.0
 
 Report = TypeVar("Report")

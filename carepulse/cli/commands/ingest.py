@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "each, in name order; loaded files move to DIR/loaded, rejected ones to DIR/failed "
                                "(the resident loader, docs/warehouse.md)")
         p.add_argument("--poll", type=float, default=None, metavar="SECONDS",
-                       help="with --watch: how often DIR is looked at (default 0.2)")
+                       help="with --watch: how often DIR is looked at (default 0.05)")
         p.add_argument("--once", action="store_true", help="with --watch: load what DIR holds now, then stop")
         add_db_option(p)
         p.set_defaults(func=run)
