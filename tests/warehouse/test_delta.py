@@ -17,12 +17,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks import generate
 from carepulse.cli import main
 from carepulse.core.config import Settings
+from carepulse.core.errors import DataError
 from carepulse.etl.erase import erase_customer
 from carepulse.etl.loader import ingest_crm, ingest_tweets
 from carepulse.metrics.context import LATEST_TWEET_SQL, default_as_of
@@ -98,20 +100,31 @@ def copy_of(base: Path, folder: Path) -> Path:
     return db
 
 
-def load_all(db: Path, inputs: dict[str, Path]) -> None:
+def load_all(db: Path, inputs: dict[str, Path], warehouse: Warehouse | None = None) -> list[object]:
     """Four loads; the totals the last one reports are the tables' counts (in a delta load they are added up
-    from the base's, the replaced keys' and the delta's)."""
+    from the base's, the replaced keys' and the delta's). With ``warehouse``, all four through that one object;
+    returns the resident writer's kept DuckDB after each load (None where it kept none)."""
     settings = Settings(db=db)
-    reports = [ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings)]
-    reports.append(ingest_crm(Warehouse(db), [inputs["crm"]], None, settings))
-    reports.append(ingest_tweets(Warehouse(db), "twcs", [inputs["b2"]], settings))
-    reports.append(ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], settings))  # all duplicates
+    kept: list[object] = []
+
+    def through() -> Warehouse:
+        if warehouse is not None and reports:
+            kept.append(warehouse._kept.con if warehouse._kept else None)
+        return warehouse if warehouse is not None else Warehouse(db)
+
+    reports: list[Any] = []
+    reports.append(ingest_tweets(through(), "twcs", [inputs["b1"]], settings))
+    reports.append(ingest_crm(through(), [inputs["crm"]], None, settings))
+    reports.append(ingest_tweets(through(), "twcs", [inputs["b2"]], settings))
+    reports.append(ingest_tweets(through(), "twcs", [inputs["b1"]], settings))  # all duplicates
+    through()
     con = Warehouse(db).reader().connection()
     counted = con.execute("""SELECT (SELECT count(*) FROM tweets), (SELECT count(*) FROM threads),
                                     (SELECT count(*) FROM threads WHERE status = 'answered'),
                                     (SELECT count(*) FROM crm_cases)""").fetchone()
     last = reports[-1].totals
     assert (last["tweets"], last["threads"], last["answered_threads"], last["crm_cases"]) == counted
+    return kept
 
 
 def test_small_loads_write_only_the_delta_and_read_as_a_full_rewrite(
@@ -137,6 +150,63 @@ def test_small_loads_write_only_the_delta_and_read_as_a_full_rewrite(
     con = reader.connection()
     assert 0 < con.execute("SELECT count(*) FROM wd.tweets").fetchone()[0] < 20_000 / 5
     assert con.execute("SELECT count(*) FROM wd.threads__replaced").fetchone()[0] > 0
+
+
+def test_a_resident_writer_keeps_its_base_attached_and_loads_what_fresh_writers_load(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Warehouse(resident=True)`` (``ingest --watch``) keeps one DuckDB with the base attached from load to
+    load; the tables are row for row those of full rewrites, and nothing of a load is left in the instance."""
+    monkeypatch.setenv(delta.MODE_ENV, "full")
+    full = copy_of(base, tmp_path / "full")
+    load_all(full, inputs)
+    monkeypatch.setenv(delta.MODE_ENV, "auto")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)  # no compaction: the same base throughout
+    db = copy_of(base, tmp_path / "resident")
+    before = sha(db)
+    resident = Warehouse(db, resident=True)
+    kept = load_all(db, inputs, resident)
+    assert kept[0] is not None and all(con is kept[0] for con in kept)  # one instance for all four loads
+    assert dump(db) == dump(full) and sha(db) == before
+    con = resident._kept.con if resident._kept else None
+    assert con is not None
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal").fetchone() == (0,)
+    assert sorted(r[0] for r in con.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal")
+                  .fetchall()) == [delta.BASE_DB, "memory"]
+
+
+def test_a_resident_writer_attaches_a_compacted_base_anew(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "full")
+    full = copy_of(base, tmp_path / "full")
+    load_all(full, inputs)
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)  # every load folds its delta into a new base file
+    db = copy_of(base, tmp_path / "resident")
+    kept = load_all(db, inputs, Warehouse(db, resident=True))
+    assert all(con is not None for con in kept) and len({id(con) for con in kept}) == len(kept)  # a new one each time
+    assert dump(db) == dump(full)
+
+
+def test_a_failed_load_drops_the_kept_instance_and_the_next_load_is_whole(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)
+    fresh = copy_of(base, tmp_path / "fresh")
+    ingest_tweets(Warehouse(fresh), "twcs", [inputs["b1"]], Settings(db=fresh))
+    db = copy_of(base, tmp_path / "resident")
+    resident, settings = Warehouse(db, resident=True), Settings(db=db)
+    ingest_tweets(resident, "twcs", [inputs["b2"]], settings)
+    assert resident._kept is not None
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,twcs,file\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        ingest_tweets(resident, "twcs", [bad], settings)
+    assert resident._kept is None  # closed with the failed load
+    delta.delta_path(db).unlink()  # back to the base alone, to compare with one load of b1
+    ingest_tweets(resident, "twcs", [inputs["b1"]], settings)
+    assert resident._kept is not None
+    assert dump(db) == dump(fresh)
 
 
 def test_a_reply_to_a_base_tweet_moves_that_row_into_the_delta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

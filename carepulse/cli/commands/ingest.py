@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from carepulse.warehouse import Warehouse
 
     settings = load_settings(Path(args.config) if args.config else None, db=args.db)
-    warehouse = Warehouse(settings.db)
+    warehouse = Warehouse(settings.db, resident=args.watch is not None)  # one load after another: keep the base
     if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
         raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
 
