@@ -44,6 +44,7 @@ def test_a_saved_view_round_trip(page: Any, base_url: str) -> None:
     page.fill("#views-save-name", "Juni <Team>")
     page.click("#views-save-confirm")
     page.wait_for_selector("#views-save-dialog", state="detached")
+    settle(page)  # the callbacks the save set off (the menu's new entry) end before the test leaves the page
     open_page(page, base_url + "/", PAGES["pilot"][1])
     page.click("#views-menu")
     page.locator(".cp-saved-view", has_text="Juni <Team>").click()
