@@ -127,14 +127,22 @@ def load_all(db: Path, inputs: dict[str, Path], warehouse: Warehouse | None = No
     return kept
 
 
-def test_small_loads_write_only_the_delta_and_read_as_a_full_rewrite(
-        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def full_rewrite(base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 then: str) -> Path:
+    """The reference every delta test compares with: the four loads into a copy of ``base``, each rewriting the
+    whole file; afterwards loads run in mode ``then``."""
     monkeypatch.setenv(delta.MODE_ENV, "full")
     full = copy_of(base, tmp_path / "full")
     load_all(full, inputs)
+    monkeypatch.setenv(delta.MODE_ENV, then)
+    return full
+
+
+def test_small_loads_write_only_the_delta_and_read_as_a_full_rewrite(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="auto")
     assert not delta.delta_path(full).exists()
 
-    monkeypatch.setenv(delta.MODE_ENV, "auto")
     monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)  # two batches of 5 % each: no compaction in between here
     db = copy_of(base, tmp_path / "delta")
     before, reader = sha(db), Warehouse(db).reader()
@@ -156,10 +164,7 @@ def test_a_resident_writer_keeps_its_base_attached_and_loads_what_fresh_writers_
         base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``Warehouse(resident=True)`` (``ingest --watch``) keeps one DuckDB with the base attached from load to
     load; the tables are row for row those of full rewrites, and nothing of a load is left in the instance."""
-    monkeypatch.setenv(delta.MODE_ENV, "full")
-    full = copy_of(base, tmp_path / "full")
-    load_all(full, inputs)
-    monkeypatch.setenv(delta.MODE_ENV, "auto")
+    full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="auto")
     monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)  # no compaction: the same base throughout
     db = copy_of(base, tmp_path / "resident")
     before = sha(db)
@@ -177,10 +182,7 @@ def test_a_resident_writer_keeps_its_base_attached_and_loads_what_fresh_writers_
 
 def test_a_resident_writer_attaches_a_compacted_base_anew(
         base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(delta.MODE_ENV, "full")
-    full = copy_of(base, tmp_path / "full")
-    load_all(full, inputs)
-    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="delta")
     monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)  # every load folds its delta into a new base file
     db = copy_of(base, tmp_path / "resident")
     kept = load_all(db, inputs, Warehouse(db, resident=True))
@@ -238,10 +240,7 @@ def test_a_reply_to_a_base_tweet_moves_that_row_into_the_delta(tmp_path: Path, m
 
 def test_a_delta_past_its_share_is_folded_into_a_new_base(
         base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(delta.MODE_ENV, "full")
-    full = copy_of(base, tmp_path / "full")
-    load_all(full, inputs)
-    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="delta")
     monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)
     db = copy_of(base, tmp_path / "compacted")
     before = sha(db)
