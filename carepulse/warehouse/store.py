@@ -371,11 +371,24 @@ class Warehouse:
 
     def _take_kept(self) -> _Kept | None:
         """The kept instance if its base is still the published file (called under the load lock), else None."""
+        self.release_stale()
         kept, self._kept = self._kept, None
-        if kept is not None and kept.base != _stat(self.path):
-            kept.con.close()
-            return None
         return kept
+
+    def release_stale(self) -> None:
+        """A resident writer between loads (the watcher calls it at every look at its folder): close the kept
+        DuckDB once the base it holds is no longer the published file. A compaction or a full load by another
+        process replaces the base by rename; the old file's blocks stay on disk while anything holds it open, and
+        a loader may then wait hours for its next file."""
+        kept = self._kept
+        if kept is not None and kept.base != _stat(self.path):
+            self._kept = None
+            kept.con.close()
+
+    def _drop_kept(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.con.close()
 
     @contextlib.contextmanager
     def _locked(self, on_wait: str | None) -> Iterator[None]:
@@ -562,6 +575,7 @@ class Warehouse:
         if not self._compact_after:
             return
         log.info("compacting %s: its delta passed %.0f %% of the base's rows", self.path, 100 * delta.COMPACT_SHARE)
+        self._drop_kept()  # it holds the base this compaction replaces
         self._compact_locked()
 
     def _compact_locked(self) -> None:

@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if args.watch is not None:
         from carepulse.cli.commands.ingest_watch import run_watch
 
-        return run_watch(args, lambda file: load([file]), lambda report: print_report(report, settings.db))
+        return run_watch(args, lambda file: load([file]), lambda report: print_report(report, settings.db),
+                         idle=warehouse.release_stale)
     print_report(load(list(args.files)), settings.db)
     return 0
 

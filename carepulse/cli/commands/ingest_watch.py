@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 
 def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
-              show: Callable[[BatchReport], None]) -> int:
-    """Watch ``args.watch``: ``load`` loads one file, ``show`` prints its accounting (``ingest``'s lines)."""
+              show: Callable[[BatchReport], None], idle: Callable[[], None] = lambda: None) -> int:
+    """Watch ``args.watch``: ``load`` loads one file, ``show`` prints its accounting (``ingest``'s lines),
+    ``idle`` runs at every look at the folder (the warehouse lets go of a base another process replaced)."""
     from carepulse.cli import _one_line
     from carepulse.core.errors import DataError
     from carepulse.etl.registry import resource
@@ -35,6 +36,10 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
     check_poll(poll_s)
     check_folder(folder)
     stop = threading.Event()
+
+    def pause(seconds: float) -> None:
+        idle()
+        stop.wait(seconds)
 
     def handed(done: Handed[BatchReport]) -> None:
         if done.report is not None:
@@ -54,7 +59,7 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
             print(f"watching {folder} for {args.kind} files ({', '.join(suffixes)}) every {poll_s:g} s until Ctrl-C; "
                   f"loaded files move to {folder / LOADED}, rejected ones to {folder / FAILED}",
                   file=sys.stderr, flush=True)
-        tally = watch(folder, load, poll_s=poll_s, once=args.once, should_stop=stop.is_set, sleep=stop.wait,
+        tally = watch(folder, load, poll_s=poll_s, once=args.once, should_stop=stop.is_set, sleep=pause,
                       on_handed=handed, describe=lambda exc: _one_line(str(exc)), suffixes=suffixes)
     print(f"watch {folder}: {tally.loaded:,} file(s) loaded, {tally.failed:,} rejected", flush=True)
     return DataError.exit_code if tally.failed and args.once else 0  # as `ingest` of a file it rejects
