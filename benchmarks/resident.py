@@ -39,7 +39,7 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None and proc.stderr is not None
     try:
-        _line(proc, proc.stderr, "watching ")
+        read_until(proc, proc.stderr, "watching ")
         walls, last = [], ""
         for n in range(reps):
             if delta.exists():
@@ -48,7 +48,7 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
             shutil.copyfile(batch, staged)
             started = time.perf_counter()
             os.rename(staged, inbox / f"batch_{n}.csv")
-            last = _line(proc, proc.stdout, ": loaded in ")
+            last = read_until(proc, proc.stdout, ": loaded in ")
             walls.append(time.perf_counter() - started)
         rss = peak_rss_mb(proc.pid)
     finally:
@@ -65,7 +65,7 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
             "output": last.strip()}
 
 
-def _line(proc: subprocess.Popen[str], stream: IO[str], marker: str) -> str:
+def read_until(proc: subprocess.Popen[str], stream: IO[str], marker: str) -> str:
     """The lines of ``stream`` up to the next one holding ``marker``; an error with what the loader said if it
     ends first."""
     said = []
