@@ -54,9 +54,15 @@ def run_child(cmd: Sequence[str], *, timeout: float | None = None) -> Child:
 
 def peak_rss_mb(pid: int) -> float | None:
     """A running process's own peak resident set (``VmHWM``), or None where /proc does not say."""
+    return status_mb(pid, "VmHWM")
+
+
+def status_mb(pid: int, field: str) -> float | None:
+    """A memory line of a running process's /proc status (``VmRSS`` now, ``VmHWM`` its peak) in MB, or None
+    where /proc does not say."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024.0
     except OSError:
         return None

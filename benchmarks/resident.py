@@ -13,12 +13,14 @@ published, so every load does the same work; the warehouse is left with the last
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +35,22 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
     """``reps`` hand-overs of ``batch`` to one resident loader; the median and every wall time."""
     delta = db.with_name(db.name + ".delta")
     inbox = work / "resident_inbox"
+    walls, last = [], ""
+    with resident_loader(inbox, db) as proc:
+        for n in range(reps):
+            if delta.exists():
+                delta.unlink()  # back to the base alone: the same work every time
+            wall, last = hand_over(proc, batch, inbox / f"batch_{n}.csv")
+            walls.append(wall)
+        rss = peak_rss_mb(proc.pid)
+    return {"wall_s": statistics.median(walls), "walls": walls, "rss_mb": rss, "poll_s": DEFAULT_POLL_S,
+            "output": last.strip()}
+
+
+@contextlib.contextmanager
+def resident_loader(inbox: Path, db: Path) -> Iterator[subprocess.Popen[str]]:
+    """A running ``carepulse ingest twcs --watch INBOX`` (an empty ``inbox`` made for it), once it watches;
+    stopped with Ctrl-C afterwards, and an error with what it said if it did not end well."""
     shutil.rmtree(inbox, ignore_errors=True)
     inbox.mkdir()
     proc = subprocess.Popen([*carepulse(), "ingest", "twcs", "--watch", str(inbox), "--db", str(db)],
@@ -40,17 +58,7 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
     assert proc.stdout is not None and proc.stderr is not None
     try:
         read_until(proc, proc.stderr, "watching ")
-        walls, last = [], ""
-        for n in range(reps):
-            if delta.exists():
-                delta.unlink()  # back to the base alone: the same work every time
-            staged = inbox / f".batch_{n}.tmp"
-            shutil.copyfile(batch, staged)
-            started = time.perf_counter()
-            os.rename(staged, inbox / f"batch_{n}.csv")
-            last = read_until(proc, proc.stdout, ": loaded in ")
-            walls.append(time.perf_counter() - started)
-        rss = peak_rss_mb(proc.pid)
+        yield proc
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -61,8 +69,18 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
         said = proc.stderr.read()[-3000:]
         raise RuntimeError(f"the resident loader failed with exit code {proc.returncode}:\n{said}")
     shutil.rmtree(inbox, ignore_errors=True)
-    return {"wall_s": statistics.median(walls), "walls": walls, "rss_mb": rss, "poll_s": DEFAULT_POLL_S,
-            "output": last.strip()}
+
+
+def hand_over(proc: subprocess.Popen[str], file: Path, target: Path) -> tuple[float, str]:
+    """Copy ``file`` beside ``target`` under a name the loader skips, rename it into place, and wait for the
+    loader's ``loaded in`` line: the seconds from the rename to that line, and what the loader said."""
+    assert proc.stdout is not None
+    staged = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(file, staged)
+    started = time.perf_counter()
+    os.rename(staged, target)
+    said = read_until(proc, proc.stdout, ": loaded in ")
+    return time.perf_counter() - started, said
 
 
 def read_until(proc: subprocess.Popen[str], stream: IO[str], marker: str) -> str:

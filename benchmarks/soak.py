@@ -21,32 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.processes import ROOT, carepulse, checked, peak_rss_mb, run_child
-from benchmarks.resident import TIMEOUT_S, read_until
+from benchmarks.processes import carepulse, checked, run_child, status_mb
+from benchmarks.resident import hand_over, resident_loader
 from benchmarks.run import generate, say, workdir
 
 WINDOW = 10
 ID_GAP = 1_000_000  # each batch's ids start this far above the one before: batches never collide
-
-
-def rss_mb(pid: int) -> float | None:
-    """A running process's resident set now (``VmRSS``), or None where /proc does not say."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
 
 
 def held_replaced(pid: int, db: Path) -> int | None:
@@ -71,39 +56,18 @@ def batches(tweets: int, count: int, size: int, work: Path) -> list[Path]:
 def soak(db: Path, files: list[Path], work: Path) -> list[dict[str, Any]]:
     """Hand ``files`` to one resident loader, one at a time; a row of measurements per load."""
     inbox = work / "soak_inbox"
-    shutil.rmtree(inbox, ignore_errors=True)
-    inbox.mkdir()
     delta = db.with_name(db.name + ".delta")
-    proc = subprocess.Popen([*carepulse(), "ingest", "twcs", "--watch", str(inbox), "--db", str(db)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    assert proc.stdout is not None and proc.stderr is not None
     rows: list[dict[str, Any]] = []
-    try:
-        read_until(proc, proc.stderr, "watching ")
+    with resident_loader(inbox, db) as proc:
         base = db.stat().st_ino
         for n, file in enumerate(files, 1):
-            staged = inbox / f".{file.name}.tmp"
-            shutil.copyfile(file, staged)
-            started = time.perf_counter()
-            os.rename(staged, inbox / file.name)
-            read_until(proc, proc.stdout, ": loaded in ")
-            wall = time.perf_counter() - started
+            wall, _ = hand_over(proc, file, inbox / file.name)
             compacted, base = db.stat().st_ino != base, db.stat().st_ino
-            rows.append({"n": n, "wall_s": wall, "rss_mb": rss_mb(proc.pid), "compacted": compacted,
+            rows.append({"n": n, "wall_s": wall, "rss_mb": status_mb(proc.pid, "VmRSS"), "compacted": compacted,
                          "held_replaced": held_replaced(proc.pid, db),
                          "delta_mb": delta.stat().st_size / 2**20 if delta.exists() else 0.0})
         if rows:
-            rows[-1]["peak_rss_mb"] = peak_rss_mb(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    if proc.returncode != 0:
-        said = proc.stderr.read()[-3000:]
-        raise RuntimeError(f"the resident loader failed with exit code {proc.returncode}:\n{said}")
-    shutil.rmtree(inbox, ignore_errors=True)
+            rows[-1]["peak_rss_mb"] = status_mb(proc.pid, "VmHWM")
     return rows
 
 
