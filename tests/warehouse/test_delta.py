@@ -393,7 +393,8 @@ def test_kill_9_at_random_points_of_a_load_publishes_nothing(
     subprocess.run([*command, str(inputs["b2"])], env=env, check=True, capture_output=True)
     whole = time.perf_counter() - started
     killed = 0
-    for delay in sorted(random.Random(18).uniform(0.05, 0.95) * whole for _ in range(5)):
+    points = random.Random(18)
+    for delay in sorted(points.uniform(0.05, 0.95) * whole for _ in range(5)):
         _restore(saved, db)
         loader = subprocess.Popen([*command, str(inputs["b2"])], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -409,6 +410,69 @@ def test_kill_9_at_random_points_of_a_load_publishes_nothing(
     assert done.returncode == 0, done.stderr
     assert len(dump(db)["tweets"]) == rows_before + tweets_in(inputs["b2"])
     assert not list(db.parent.glob(f".{db.name}.*")), "the next load sweeps what a killed one left"
+
+
+def test_kill_9_of_the_resident_loader_publishes_a_load_whole_or_not_and_a_restart_loads_its_file(
+        base: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
+    """``ingest --watch`` killed at random points of its second load (its kept DuckDB in use): the warehouse is the
+    one before that load or, when the kill came after the publish, the one after it, never a mix; a file whose load
+    was not published is still in the folder, and the next start loads it (or finds every record a duplicate)."""
+    env = {**os.environ, delta.MODE_ENV: "delta"}
+    db, inbox, saved = copy_of(base, tmp_path / "resident"), tmp_path / "inbox", tmp_path / "saved"
+    saved.mkdir()
+    shutil.copyfile(db, saved / db.name)
+    command = [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", "0.01",
+               "--db", str(db)]
+
+    def hand(source: Path, name: str) -> float:
+        shutil.copyfile(source, inbox / f".{name}.tmp")
+        os.rename(inbox / f".{name}.tmp", inbox / name)
+        return time.perf_counter()
+
+    def loaded(loader: subprocess.Popen[str]) -> None:
+        assert loader.stdout is not None
+        for line in loader.stdout:
+            if ": loaded in " in line:
+                return
+        raise AssertionError(f"the loader ended ({loader.wait()}) before it loaded a file")
+
+    def started() -> subprocess.Popen[str]:
+        """The saved warehouse, an empty folder, and a loader that has loaded b1: its next load uses the kept DuckDB."""
+        _restore(saved, db)
+        shutil.rmtree(inbox, ignore_errors=True)
+        inbox.mkdir()
+        loader = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        hand(inputs["b1"], "1.csv")
+        loaded(loader)
+        return loader
+
+    loader = started()
+    before = dump(db)
+    handed = hand(inputs["b2"], "2.csv")
+    loaded(loader)
+    whole, after = time.perf_counter() - handed, dump(db)
+    loader.kill()
+    loader.wait()
+    assert len(after["tweets"]) == len(before["tweets"]) + tweets_in(inputs["b2"])
+    outcomes = set()
+    points = random.Random(19)
+    for delay in sorted(points.uniform(0.0, 1.1) * whole for _ in range(8)):
+        loader = started()
+        hand(inputs["b2"], "2.csv")
+        time.sleep(delay)
+        loader.send_signal(signal.SIGKILL)
+        assert loader.wait() == -signal.SIGKILL
+        state, waiting = dump(db), (inbox / "2.csv").exists()
+        assert state in (before, after), f"killed {delay:.3f} s into a {whole:.3f} s load: a mix was published"
+        assert waiting or state == after, "a file whose load was not published was moved out of the folder"
+        outcomes.add((state == after, waiting))
+        again = subprocess.run([*command, "--once"], env=env, capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr
+        final = dump(db)
+        assert {k: v for k, v in final.items() if k != "ingest_runs"} == \
+               {k: v for k, v in after.items() if k != "ingest_runs"}
+        assert not (inbox / "2.csv").exists()
+    assert (False, True) in outcomes, "no kill landed before the publish: the delays did not test a half-done load"
 
 
 def test_a_reader_sees_a_whole_delta_load_or_none_of_it(
