@@ -380,6 +380,7 @@ def serve(db: Path | str, host: str = "127.0.0.1", port: int = 8050, settings: S
     else:
         log.info("Pilot page prepared in %.2f s", time.perf_counter() - started)
     state.warm_up(warm_up_jobs())
+    state.release_replaced()  # an idle server lets go of a base a compaction replaced (docs/warehouse.md)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     serving.run(app, host, port, lambda url: print(
         f"carepulse dashboard on {url} (warehouse {db}; Ctrl-C to stop)", flush=True))

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CACHE_ENTRIES = 256
 CACHE_BYTES = 512 * 1024 * 1024  # a Kaplan-Meier curve of a 3 M-tweet warehouse is tens of MB
+RELEASE_EVERY_S = 30.0
+"""How often a serving dashboard lets go of snapshots a load or a compaction replaced (:func:`release_replaced`)."""
 
 
 @dataclass
@@ -307,6 +309,25 @@ def run_at_once(jobs: Sequence[Callable[[], Any]]) -> None:
         return run
 
     together(*(guarded(job) for job in jobs))
+
+
+def release_replaced(every_s: float = RELEASE_EVERY_S, stop: threading.Event | None = None) -> threading.Thread:
+    """In the background, every ``every_s``: each reader of this server lets go of a snapshot that is no longer
+    published (:meth:`Reader.release_stale`). A reader switches at its next query anyway; without this, a
+    dashboard nobody opens keeps the base a nightly compaction replaced, and its space on disk, until morning."""
+
+    stopped = stop or threading.Event()  # the server runs it until the process ends; a test stops it
+
+    def run() -> None:
+        while not stopped.wait(every_s):
+            try:
+                Reader.release_all_stale()
+            except Exception:  # a file that cannot be looked at now is looked at again next time
+                log.debug("releasing replaced snapshots failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="carepulse-release", daemon=True)
+    thread.start()
+    return thread
 
 
 def warm_up(jobs: list[Callable[[], Any]]) -> threading.Thread:

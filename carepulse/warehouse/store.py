@@ -30,10 +30,12 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 
@@ -59,6 +61,9 @@ SNAPSHOT_VIEW = "carepulse_snapshot"
 """A one-row view (origin, stamp) naming the published files a reader of views reads (a base with its delta, a
 lake); metrics.costs keys results that depend only on the data by it, as it keys a plain file by its identity."""
 WRITE_MEMORY_LIMIT = "700MB"  # the loader's numpy/Arrow graph columns come on top (docs/warehouse.md)
+RETIRE_AFTER_S = 60.0
+"""How long a reader keeps the DuckDB of a snapshot it no longer hands out open: queries started on it finish,
+then it is closed and the replaced files' space is freed."""
 
 
 # Each step brings a warehouse of the version before it up to the next (run once, by the writer).
@@ -680,6 +685,10 @@ class Reader:
     results and a second ``execute`` on a shared connection would end the first result.
     """
 
+    _open: ClassVar[weakref.WeakSet[Reader]] = weakref.WeakSet()
+    """Every reader of this process (:meth:`release_all_stale`): a server holds several (the pages', the
+    logins'), and none of them knows the others."""
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
@@ -687,6 +696,7 @@ class Reader:
         self._snapshot: _Snapshot | None = None
         self._failure: tuple[_Snapshot, type[CarepulseError], str] | None = None
         self._catalog = "wh"
+        Reader._open.add(self)
 
     def _attach(self, snap: _Snapshot) -> duckdb.DuckDBPyConnection:
         """The base attached as ``wh``; with a delta that belongs to it, views over both in ``memory``."""
@@ -765,9 +775,7 @@ class Reader:
                 old, self._con, self._snapshot = self._con, new, snap
                 (self._catalog,), = new.execute("SELECT current_database()").fetchall()
                 if old is not None:
-                    closer = threading.Timer(60.0, old.close)
-                    closer.daemon = True
-                    closer.start()
+                    _retire(old)
             cursor = self._con.cursor()
         cursor.execute(f"SET TimeZone = 'UTC'; USE {self._catalog}")
         return cursor
@@ -782,8 +790,33 @@ class Reader:
         snap = _snapshot_of(self.path)
         return None if snap is None else (snap.inode, snap.mtime_ns, snap.size, *(snap.delta or (0, 0, 0)))
 
+    def release_stale(self) -> bool:
+        """Stop handing out the snapshot held if it is no longer the published one, and close it after
+        :data:`RETIRE_AFTER_S`; True when it did. :meth:`connection` does the same when a query comes; this is
+        for a process nobody asks anything for hours (an idle dashboard after a nightly compaction), which
+        would otherwise keep a replaced base's blocks on disk until its next query."""
+        snap = _snapshot_of(self.path)
+        with self._lock:
+            if self._con is None or snap == self._snapshot:
+                return False
+            old, self._con, self._snapshot = self._con, None, None
+        _retire(old)
+        return True
+
+    @classmethod
+    def release_all_stale(cls) -> int:
+        """:meth:`release_stale` on every reader of this process; how many let go of a snapshot."""
+        return sum(reader.release_stale() for reader in list(cls._open))
+
     def close(self) -> None:
         with self._lock:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+
+
+def _retire(con: duckdb.DuckDBPyConnection) -> None:
+    """Close ``con`` after :data:`RETIRE_AFTER_S`: cursors taken from it before keep working until then."""
+    closer = threading.Timer(RETIRE_AFTER_S, con.close)
+    closer.daemon = True
+    closer.start()

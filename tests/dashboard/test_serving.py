@@ -5,14 +5,21 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from carepulse.dashboard import components, serving
+from carepulse.core.config import Settings
+from carepulse.dashboard import app as dashboard_app
+from carepulse.dashboard import components, serving, state
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse, delta, store
+from tests.twcs_helpers import at, row, write_twcs
 
 
 def test_host_names() -> None:
@@ -68,3 +75,48 @@ def test_served_by_waitress_on_the_bound_port_refusing_foreign_hosts(demo_db: Pa
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _held_open(db: Path) -> list[str]:
+    """What this process holds open of ``db``: its path, or the path marked "(deleted)" once replaced (Linux)."""
+    links = (os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink())
+    return sorted(link for link in links if link in (str(db), f"{db} (deleted)"))
+
+
+def test_an_idle_server_lets_go_of_a_base_a_compaction_replaced(
+        demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background release a served dashboard runs: with no request at all, the readers close a replaced
+    base within one round (its interval and the retire delay shortened here)."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(demo_db, db)
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(store, "RETIRE_AFTER_S", 0.0)
+    reader = Warehouse(db).reader()
+    reader.connection().close()  # a query: the reader now holds the base
+    batch = write_twcs(tmp_path / "b.csv", [row(9_500_001, "c1", False, at("10:00"), "@acme hello")])
+    ingest_tweets(Warehouse(db), "twcs", [batch], Settings(db=db))
+    assert Warehouse(db).compact()
+    assert _held_open(db) == [f"{db} (deleted)"]
+    stop = threading.Event()
+    thread = state.release_replaced(every_s=0.05, stop=stop)
+    try:
+        deadline = time.monotonic() + 10
+        while _held_open(db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _held_open(db) == []
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_serve_starts_the_background_release(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[float] = []
+    monkeypatch.setattr(state, "release_replaced",
+                        lambda every_s=state.RELEASE_EVERY_S, stop=None: started.append(every_s))
+    monkeypatch.setattr(serving, "run", lambda *args, **kwargs: None)  # everything up to listening, then return
+    dashboard_app.serve(demo_db)
+    for thread in threading.enumerate():  # the warm-up still running: let it end inside the test, not at exit
+        if thread.name.startswith("carepulse-"):
+            thread.join(60)
+    assert started == [state.RELEASE_EVERY_S]

@@ -28,7 +28,7 @@ from carepulse.core.errors import DataError
 from carepulse.etl.erase import erase_customer
 from carepulse.etl.loader import ingest_crm, ingest_tweets
 from carepulse.metrics.context import LATEST_TWEET_SQL, default_as_of
-from carepulse.warehouse import Warehouse, delta
+from carepulse.warehouse import Reader, Warehouse, delta, store
 from carepulse.warehouse.dashboard_users import add_user
 from tests.twcs_helpers import at, row, stored_runs, write_twcs
 
@@ -473,6 +473,31 @@ def test_kill_9_of_the_resident_loader_publishes_a_load_whole_or_not_and_a_resta
                {k: v for k, v in after.items() if k != "ingest_runs"}
         assert not (inbox / "2.csv").exists()
     assert (False, True) in outcomes, "no kill landed before the publish: the delays did not test a half-done load"
+
+
+def test_a_reader_lets_go_of_a_base_a_compaction_replaced_without_waiting_for_a_query(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Reader.release_stale`` (an idle dashboard calls it in the background): nothing happens while the
+    snapshot is published; once a compaction replaced the base, the reader closes it (after the retire delay,
+    0 here) and its next query attaches the new one."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(store, "RETIRE_AFTER_S", 0.0)
+    db = copy_of(base, tmp_path / "reader")
+    reader = Warehouse(db).reader()
+    before = reader.connection().execute("SELECT count(*) FROM tweets").fetchone()
+    assert held_open(db) == [str(db)]
+    assert reader.release_stale() is False and held_open(db) == [str(db)]  # still the published base
+    ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+    assert Warehouse(db).compact()
+    assert held_open(db) == [f"{db} (deleted)"]
+    assert Reader.release_all_stale() >= 1
+    deadline = time.monotonic() + 10
+    while held_open(db) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert held_open(db) == []
+    after = reader.connection().execute("SELECT count(*) FROM tweets").fetchone()
+    assert after is not None and before is not None and after[0] == before[0] + tweets_in(inputs["b1"])
+    assert held_open(db) == [str(db)]
 
 
 def test_a_reader_sees_a_whole_delta_load_or_none_of_it(
