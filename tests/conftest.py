@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,8 +14,11 @@ from carepulse.core.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 # Compiled statements (carepulse/metrics/sqlcache.py) go to a folder of the test run, never the user's
-# cache; subprocesses (the CLI, the served dashboard) inherit it.
-os.environ.setdefault("CAREPULSE_CACHE_DIR", tempfile.mkdtemp(prefix="carepulse-sql-cache-"))
+# cache; subprocesses (the CLI, the served dashboard) and the xdist workers inherit it. The process that made
+# it removes it at exit (a folder per worker was made, and left in /tmp, while the default was evaluated eagerly).
+if "CAREPULSE_CACHE_DIR" not in os.environ:
+    os.environ["CAREPULSE_CACHE_DIR"] = tempfile.mkdtemp(prefix="carepulse-sql-cache-")
+    atexit.register(shutil.rmtree, os.environ["CAREPULSE_CACHE_DIR"], True)
 # The public TWCS sample ships with the tests (tests/data/README.md: source and licence, CC BY-NC-SA 4.0).
 SHARED_SAMPLE = REPO / "tests" / "data" / "twcs_sample_1k.csv"
 
