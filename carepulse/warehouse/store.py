@@ -60,7 +60,12 @@ READ_MEMORY_LIMIT = "2GB"
 SNAPSHOT_VIEW = "carepulse_snapshot"
 """A one-row view (origin, stamp) naming the published files a reader of views reads (a base with its delta, a
 lake); metrics.costs keys results that depend only on the data by it, as it keys a plain file by its identity."""
-WRITE_MEMORY_LIMIT = "700MB"  # the loader's numpy/Arrow graph columns come on top (docs/warehouse.md)
+WRITE_MEMORY_LIMIT = "1000MB"
+"""A load's DuckDB memory; the numpy and Arrow columns of one slice (``threads.SLICE_ROWS``) come on top.
+
+The pair is tuned together against the 1.5 GB peak of a 10 M-tweet load (docs/warehouse.md, "Memory"): at 700 MB
+the staging table of a 3 M load spilled to disk and was read back (0.8-0.9 s of 9 s); 1,000 MB with 1 M-row slices
+keeps a 10 M load at 1.37 GB, where 1,000 MB with 2 M-row slices reached 1.63 GB."""
 RETIRE_AFTER_S = 60.0
 """How long a reader keeps the DuckDB of a snapshot it no longer hands out open: queries started on it finish,
 then it is closed and the replaced files' space is freed."""

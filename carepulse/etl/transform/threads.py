@@ -69,15 +69,16 @@ TOUCHED_BY_NEW_BRANDS = """
     WHERE coalesce(account_rule, 'none') IN ('mention', 'none')
       AND EXISTS (SELECT 1 FROM new_brand_authors)
 """
-SLICE_ROWS = 2_000_000
+SLICE_ROWS = 1_000_000
 """Staged records per pass of :func:`rebuild`.
 
 A big file is folded in as consecutive slices of its staged rows, each one an incremental load
 into what the slices before it wrote, so the graph passes' numpy and Arrow columns (about 200
 bytes per tweet) and the join that writes the tweets hold one slice, not the file: a 10 M-tweet
-load's peak memory stays that of a 2 M one. Each slice is exactly the incremental rebuild that
-loads of new data run every day, so slicing changes no result (tests hold a sliced load equal to
-a whole one)."""
+load's peak memory stays about that of a 3 M one. The size is tuned with the loader's DuckDB limit
+(``warehouse.store.WRITE_MEMORY_LIMIT``): smaller slices leave DuckDB the memory that keeps a 3 M load's
+staging from spilling. Each slice is exactly the incremental rebuild that loads of new data run every
+day, so slicing changes no result (tests hold a sliced load equal to a whole one)."""
 
 
 def _touched_sql(new_brands: bool) -> str:
@@ -299,7 +300,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, source: str, stg_row: npt.NDArra
     A hash join on the staging row id keeps the scan parallel, so DuckDB compresses and writes on
     every core (a POSITIONAL JOIN would scan on one), and the staging table never holds the computed
     columns: six columns that were NULL for every row until the end took 170 MB of a 3 M-tweet load's
-    700 MB, and an UPDATE of 3 M rows to fill them. Staging rows that are not loaded (quarantined,
+    memory limit (then 700 MB), and an UPDATE of 3 M rows to fill them. Staging rows that are not loaded (quarantined,
     duplicates) have no computed row and are skipped by the join; the slice's row range lets the scan
     skip the other slices' row groups.
     """
