@@ -65,7 +65,7 @@ WRITE_MEMORY_LIMIT = "1000MB"
 
 The pair is tuned together against the 1.5 GB peak of a 10 M-tweet load (docs/warehouse.md, "Memory"): at 700 MB
 the staging table of a 3 M load spilled to disk and was read back (0.8-0.9 s of 9 s); 1,000 MB with 1 M-row slices
-keeps a 10 M load at 1.37 GB, where 1,000 MB with 2 M-row slices reached 1.63 GB."""
+keeps a 10 M load at 1.34 GB, where 1,000 MB with 2 M-row slices reached 1.63 GB (benchmarks/RESULTS.md)."""
 RETIRE_AFTER_S = 60.0
 """How long a reader keeps the DuckDB of a snapshot it no longer hands out open: queries started on it finish,
 then it is closed and the replaced files' space is freed."""
