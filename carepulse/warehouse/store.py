@@ -66,6 +66,14 @@ WRITE_MEMORY_LIMIT = "1000MB"
 The pair is tuned together against the 1.5 GB peak of a 10 M-tweet load (docs/warehouse.md, "Memory"): at 700 MB
 the staging table of a 3 M load spilled to disk and was read back (0.8-0.9 s of 9 s); 1,000 MB with 1 M-row slices
 keeps a 10 M load at 1.34 GB, where 1,000 MB with 2 M-row slices reached 1.63 GB (benchmarks/RESULTS.md)."""
+FIRST_LOAD_VACUUM_TASKS = 0
+"""DuckDB's row-group merges at the checkpoint of a load into a new file: none.
+
+A first load folded in slices ends each slice with part-filled row groups, and the checkpoint merged neighbours
+into new blocks, leaving the old ones free inside the file (later writes reuse them only slowly): 84 MB of a fresh 10 M-tweet warehouse's
+858 MB, 16 MB of 247 MB at 3 M, and 0.3-0.4 s of the 3 M load (benchmarks/RESULTS.md). What the merges are for,
+clearing deleted rows, barely arises in a first load (153 threads rows at 3 M, rebuilt by a later slice); every
+later write (a load's delta, a compaction) keeps DuckDB's default and clears them."""
 RETIRE_AFTER_S = 60.0
 """How long a reader keeps the DuckDB of a snapshot it no longer hands out open: queries started on it finish,
 then it is closed and the replaced files' space is freed."""
@@ -498,11 +506,14 @@ class Warehouse:
         with self._work("base") as work:
             con: duckdb.DuckDBPyConnection | None = None
             try:
-                if self.path.exists():
+                first = not self.path.exists()
+                if not first:
                     shutil.copyfile(self.path, work)
                 con = duckdb.connect(str(work))
                 _session_defaults(con, WRITE_MEMORY_LIMIT)
                 con.execute(f"SET temp_directory = {sql_text(f'{work}.tmp')}")
+                if first:
+                    con.execute(f"SET max_vacuum_tasks = {FIRST_LOAD_VACUUM_TASKS}")
                 if fold:
                     # before the schema script: the delta has the base's schema version, and a migration then
                     # reaches the delta's rows too (the copy is private: nothing is published before the rename)
