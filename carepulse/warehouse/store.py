@@ -70,10 +70,10 @@ FIRST_LOAD_VACUUM_TASKS = 0
 """DuckDB's row-group merges at the checkpoint of a load into a new file: none.
 
 A first load folded in slices ends each slice with part-filled row groups, and the checkpoint merged neighbours
-into new blocks, leaving the old ones free inside the file (later writes reuse them only slowly): 84 MB of a fresh 10 M-tweet warehouse's
-858 MB, 16 MB of 247 MB at 3 M, and 0.3-0.4 s of the 3 M load (benchmarks/RESULTS.md). What the merges are for,
-clearing deleted rows, barely arises in a first load (153 threads rows at 3 M, rebuilt by a later slice); every
-later write (a load's delta, a compaction) keeps DuckDB's default and clears them."""
+into new blocks, leaving the old ones free inside the file (later writes reuse them only slowly): 84 MB of a
+fresh 10 M-tweet warehouse's 858 MB, 16 MB of 247 MB at 3 M, and 0.3-0.4 s of the 3 M load (benchmarks/RESULTS.md).
+What the merges are for, clearing deleted rows, barely arises in a first load (153 threads rows at 3 M, rebuilt by
+a later slice); every later write (a load's delta, a compaction) keeps DuckDB's default and clears them."""
 RETIRE_AFTER_S = 60.0
 """How long a reader keeps the DuckDB of a snapshot it no longer hands out open: queries started on it finish,
 then it is closed and the replaced files' space is freed."""
