@@ -241,7 +241,7 @@ def _local_month(source_name: str) -> str:
 def _by_month(code: str) -> str:
     """``code``'s rows with their ``month`` column (``b.local_month``, grouped) named as the month breakdown
     names it (``KEY_FORMATS``): once per group, not once per row (a 3 M-tweet warehouse's 770,000 threads:
-    47-59 ms for the statement with ``strftime`` on every row, 35-36 ms like this)."""
+    47-59 ms for the statement alone with ``strftime`` on every row, 35-36 ms like this)."""
     return f"SELECT * REPLACE ({KEY_FORMATS['month'].format(g='month')} AS month) FROM ({code})"
 
 
