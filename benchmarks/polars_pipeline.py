@@ -23,11 +23,17 @@ group-bys and joins that use every core. This pipeline uses it that way, with th
 Like the pandas peer it keeps nothing on disk, validates nothing and quarantines nothing; reply
 cycles (which generated files do not have) are not broken.
 
-    python -m benchmarks.polars_pipeline data/bench/twcs_3m.csv --json
+``--store DB`` adds what carepulse's ingest does and the peers do not: keeping the result. The tweets (text,
+times, brand flag, parent and conversation) and the threads go into a new DuckDB file, checkpointed, as an
+analyst who wants to query them tomorrow would store them (``seconds["store"]``). Still no validation, no
+quarantine, no run log, nothing incremental: it measures what storing costs a peer, not carepulse's job.
+
+    python -m benchmarks.polars_pipeline data/bench/twcs_3m.csv --json [--store /tmp/polars.duckdb]
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -143,7 +149,27 @@ def mentioned_brands(threads: pl.DataFrame, tweets: pl.DataFrame) -> pl.DataFram
     )
 
 
-def run(path: Path) -> PipelineResult:
+def store(db: Path, tweets: pl.DataFrame, threads: pl.DataFrame) -> None:
+    """The tweets and threads as tables of a new DuckDB file (replaced if it exists), checkpointed."""
+    import duckdb  # here, not above: the peer without ``--store`` imports no DuckDB, as an analyst's script would not
+
+    db.unlink(missing_ok=True)
+    parent = tweets["tweet_id"].gather(tweets["parent_pos"])  # null where the parent is not in the file
+    kept_tweets = tweets.select("tweet_id", "author_id", "is_brand", "created_at", "text", "in_response_to_tweet_id",
+                                parent.alias("parent_id"), "conversation_id").to_arrow()
+    kept_threads = threads.select(*KEYS, "started_at", "reply_at", "first_response_s", "account").to_arrow()
+    con = duckdb.connect(str(db))
+    try:
+        con.register("kept_tweets", kept_tweets)
+        con.register("kept_threads", kept_threads)
+        con.execute("CREATE TABLE tweets AS SELECT * FROM kept_tweets")
+        con.execute("CREATE TABLE threads AS SELECT * FROM kept_threads")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def run(path: Path, store_in: Path | None = None) -> PipelineResult:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     tweets = load(path)
@@ -171,13 +197,22 @@ def run(path: Path) -> PipelineResult:
                                    "median_s": None if row["median_s"] is None else float(row["median_s"])}
                   for row in per_account.iter_rows(named=True)}
     median: Any = threads["first_response_s"].median()
+    if store_in is not None:
+        mark = time.perf_counter()
+        store(store_in, tweets, threads)
+        seconds["store"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started
     return PipelineResult(tweets.height, threads.height, int(threads["first_response_s"].count()),
                           None if median is None else float(median), by_account, seconds)
 
 
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, default=None, dest="store_in", metavar="DB",
+                        help="also keep the tweets and threads in this new DuckDB file (replaced if it exists)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    return peer_cli.main(__doc__ or "", run, argv)
+    return peer_cli.main(__doc__ or "", run, argv, extra=_options)
 
 
 if __name__ == "__main__":

@@ -99,3 +99,29 @@ def test_output_strings_become_request_outputs() -> None:
     assert bench.split_output("..a.children...b.figure..") == [{"id": "a", "property": "children"},
                                                                 {"id": "b", "property": "figure"}]
     assert bench.percentiles([1.0, 2.0, 3.0]) == {"p50": 2.0, "p95": 2.9, "n": 3}
+
+
+def test_polars_peer_stores_the_links_and_threads_carepulse_computes(shared_sample: Path, settings: Any,
+                                                                     tmp_path: Path) -> None:
+    """``--store DB``: the peer keeps what it computed, and it is what carepulse stores for the same file: every
+    tweet with the same parent and conversation, the same threads with the same first responses and accounts."""
+    import duckdb
+
+    from carepulse.etl.loader import ingest_tweets
+    from carepulse.warehouse import Warehouse
+
+    stored = tmp_path / "polars.duckdb"
+    result = polars_pipeline.run(shared_sample, store_in=stored)
+    assert result.seconds["store"] > 0
+    ingest_tweets(Warehouse(settings.db), "twcs", [shared_sample], settings)
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{stored}' AS peer (READ_ONLY); ATTACH '{settings.db}' AS ours (READ_ONLY)")
+    links = "SELECT tweet_id, parent_id, conversation_id, is_brand, text FROM {}.tweets ORDER BY tweet_id"
+    theirs_tweets = con.execute(links.format("peer")).fetchall()
+    assert len(theirs_tweets) == result.tweets == 1_000
+    assert theirs_tweets == con.execute(links.format("ours")).fetchall()
+    threads = ("SELECT conversation_id, {customer}, started_at, {response}, account FROM {db}.threads "
+               "ORDER BY conversation_id, started_at, account")
+    theirs = con.execute(threads.format(customer="author_id", response="first_response_s", db="peer")).fetchall()
+    ours = con.execute(threads.format(customer="customer_id", response="first_response_seconds", db="ours")).fetchall()
+    assert len(theirs) == result.threads == 281 and theirs == ours
