@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, time
 from pathlib import Path
@@ -312,6 +311,8 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here: most commands find no config file, and every command imports this module
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
