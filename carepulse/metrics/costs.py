@@ -233,16 +233,16 @@ def covered_days(month: str, span: tuple[date, date], window: tuple[date | None,
 
 
 def _local_month(source_name: str) -> str:
-    """The source's local month as the column ``local_month``, for :func:`_by_month`: the month breakdown's own
-    expression (``sources._time_dims``), so the ledger's months are the dashboard's."""
+    """The source's local month as the column ``local_month`` of ``b``: the month breakdown's own expression
+    (``sources._time_dims``), so the ledger's months are the dashboard's."""
     return f"{SOURCES[source_name].dims['month'][0]} AS local_month"
 
 
-def _by_month(code: str) -> str:
-    """``code``'s rows with their ``month`` column (``b.local_month``, grouped) named as the month breakdown
-    names it (``KEY_FORMATS``): once per group, not once per row (a 3 M-tweet warehouse's 770,000 threads:
-    47-59 ms for the statement alone with ``strftime`` on every row, 35-36 ms like this)."""
-    return f"SELECT * REPLACE ({KEY_FORMATS['month'].format(g='month')} AS month) FROM ({code})"
+MONTH_NAME = KEY_FORMATS["month"].format(g="b.local_month")
+"""The ledger's month as text, from ``b.local_month`` grouped: named once per group, as every breakdown names its
+groups (``KEY_FORMATS``), not once per row (a 3 M-tweet warehouse's 770,000 threads: 47-59 ms for the statement
+alone with ``strftime`` on every row, 35-36 ms like this). The statements group by ``b.local_month`` and ``b.g``
+themselves, not ``GROUP BY ALL``, which would group by the named texts; Spark runs the same statements."""
 
 
 def _case_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
@@ -251,8 +251,8 @@ def _case_tallies(ctx: Context, by: str | None, out: Tallies) -> None:
     names = list(settings.cost.channels)
     defaults = [float(settings.cost.channels[n].default_handled_minutes) for n in names]
     rel = relation(ctx, "cases", by=by, extra_columns=_local_month("cases"))
-    code = _by_month(f"""
-SELECT coalesce(b.channel, 'other') AS channel, b.local_month AS month,
+    code = f"""
+SELECT coalesce(b.channel, 'other') AS channel, {MONTH_NAME} AS month,
        {rel.key} AS grp, count(*),
        count(*) FILTER (WHERE b.channel = 'twitter' AND b.linked_thread_id IS NOT NULL),
        sum(coalesce(b.handled_minutes, d.minutes, $other)),
@@ -260,7 +260,7 @@ SELECT coalesce(b.channel, 'other') AS channel, b.local_month AS month,
        sum(power(coalesce(b.handled_minutes, d.minutes, $other), 2))
 FROM b LEFT JOIN (SELECT unnest($names::VARCHAR[]) AS channel, unnest($minutes::DOUBLE[]) AS minutes) d
        ON d.channel = b.channel
-GROUP BY ALL""")
+GROUP BY coalesce(b.channel, 'other'), b.local_month, b.g"""
     params = {"tz": ctx.tz, "names": names, "minutes": defaults,
               "other": float(settings.cost.channels["other"].default_handled_minutes)}
     for channel, month, grp, n, linked_twitter, minutes, resolved, final, squares in ctx.con.execute(
@@ -298,8 +298,8 @@ handed_to_dm AS (
     JOIN tweets r ON r.parent_id = p.tweet_id AND r.is_brand AND r.created_at <= $as_of
     GROUP BY e.thread_id
     HAVING bool_or(regexp_matches(r.text, $dm_re)))
-""" + _by_month(f"""
-SELECT b.local_month AS month, {rel.key} AS grp,
+""" + f"""
+SELECT {MONTH_NAME} AS month, {rel.key} AS grp,
        count(*) FILTER (WHERE @costed),
        count(*) FILTER (WHERE @costed_by_tweets),
        sum(b.brand_replies) FILTER (WHERE @costed_by_tweets),
@@ -307,17 +307,17 @@ SELECT b.local_month AS month, {rel.key} AS grp,
        sum(power(b.brand_replies * $per_tweet + CASE WHEN d.thread_id IS NULL THEN 0 ELSE $per_dm END, 2))
            FILTER (WHERE @costed_by_tweets)
 FROM b LEFT JOIN handed_to_dm d ON d.thread_id = b.thread_id
-GROUP BY ALL"""))
+GROUP BY b.local_month, b.g""")
     params = {"tz": ctx.tz, "as_of": ctx.as_of, "dm_re": DM_HANDOFF_RE, "per_tweet": cost.minutes_per_brand_tweet,
               "per_dm": cost.minutes_per_dm_case}
     if not with_dm:
-        code = expand("threads", _by_month(f"""
-SELECT b.local_month AS month, {rel.key} AS grp,
+        code = expand("threads", f"""
+SELECT {MONTH_NAME} AS month, {rel.key} AS grp,
        count(*) FILTER (WHERE @costed),
        count(*) FILTER (WHERE @costed_by_tweets),
        sum(b.brand_replies) FILTER (WHERE @costed_by_tweets), 0,
        sum(power(b.brand_replies * $per_tweet, 2)) FILTER (WHERE @costed_by_tweets)
-FROM b GROUP BY ALL"""))
+FROM b GROUP BY b.local_month, b.g""")
         params = {"tz": ctx.tz, "per_tweet": cost.minutes_per_brand_tweet}
     rows = ctx.con.execute(*rel.statement(code, params)).fetchall()
     for month, grp, cases, estimated, replies, dm, squares in rows:
