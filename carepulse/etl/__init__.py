@@ -12,6 +12,7 @@ Layout::
                       numpy), crm_links.py (case -> thread link, after tweet and CRM loads)
     twitter_api/      the live pull: client.py, raw_writer.py, puller.py; writes JSONL, loads it as ``jsonl``
     watch.py          the resident loader: every file renamed into a folder, one load each (``ingest --watch``)
+    handover.py       ``ingest FILE`` hands its file to a running resident loader and waits for its report
     staging.py runs.py columns.py csv_recovery.py   shared by the sources and the loader
     mappings/         example CRM mapping files
 

@@ -110,6 +110,15 @@ def move_into(file: Path, subfolder: str) -> Path:
     return target
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a reader sees all of it or nothing (a rename into place): a command waiting for
+    a file it handed over (:mod:`carepulse.etl.handover`) reads the reason as soon as it appears."""
+    staged = path.with_name(f".{path.name}.part")
+    with staged.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.rename(staged, path)
+
+
 def is_file_error(exc: BaseException) -> bool:
     """Whether the file is at fault (its source cannot read it) rather than the warehouse or the machine."""
     return isinstance(exc, DataError) and not isinstance(exc, WarehouseError)
@@ -144,7 +153,7 @@ def watch(folder: Path, load: Callable[[Path], Report], *, poll_s: float, once: 
                     raise
                 reason = describe(exc)
                 moved = move_into(file, FAILED)
-                moved.with_name(moved.name + ".error").write_text(reason + "\n", encoding="utf-8")
+                write_atomically(moved.with_name(moved.name + ".error"), reason + "\n")
                 tally.failed += 1
                 on_handed(Handed(file, moved, time.perf_counter() - started, error=reason))
                 continue

@@ -6,51 +6,21 @@ stops it with Ctrl-C (SIGINT), as a user would.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from carepulse.cli import main
 from carepulse.etl.watch import DEFAULT_POLL_S, FAILED
-from carepulse.warehouse import Warehouse
+from tests.cli.watch_helpers import EXTRA_IDS, bad, extra, tweet_ids, watcher
 from tests.twcs_helpers import at, row, write_twcs
-
-EXTRA_IDS = (9_000_001, 9_000_002, 9_000_003)  # not in the sample (its ids stop at 1,582)
-
-
-def _extra(path: Path) -> Path:
-    """A second good TWCS file: a customer's tweet, the brand's answer, the customer's thanks."""
-    return write_twcs(path, [
-        row(EXTRA_IDS[0], "c900", False, at("10:00"), "@acme my order never came"),
-        row(EXTRA_IDS[1], "acme", True, at("10:05"), "@c900 sorry, a DM is on its way", parent=EXTRA_IDS[0]),
-        row(EXTRA_IDS[2], "c900", False, at("10:09"), "@acme thanks, sorted", parent=EXTRA_IDS[1]),
-    ])
-
-
-def _bad(path: Path) -> Path:
-    path.write_text("id,message\n1,hello\n", encoding="utf-8")
-    return path
-
-
-def _tweet_ids(db: Path) -> list[int]:
-    """The published tweets, read the way the product's readers read them (base and delta)."""
-    con = Warehouse(db).reader().connection()
-    try:
-        return [int(tweet_id) for (tweet_id,) in con.execute("SELECT tweet_id FROM tweets ORDER BY 1").fetchall()]
-    finally:
-        con.close()
 
 
 def _files_in(folder: Path) -> list[str]:
@@ -66,8 +36,8 @@ def test_once_loads_the_good_files_sets_the_bad_one_aside_and_loads_nothing_twic
     inbox, db = tmp_path / "inbox", tmp_path / "wh" / "w.duckdb"
     inbox.mkdir()
     shutil.copy(shared_sample, inbox / "1-sample.csv")
-    _bad(inbox / "2-bad.csv")  # in the middle: the file after it is still taken
-    _extra(inbox / "3-extra.csv")
+    bad(inbox / "2-bad.csv")  # in the middle: the file after it is still taken
+    extra(inbox / "3-extra.csv")
     sample_ids = set(_tweet_ids_of_sample(shared_sample))
 
     code = main(["ingest", "twcs", "--watch", str(inbox), "--once", "--db", str(db)])
@@ -98,7 +68,7 @@ def test_once_loads_the_good_files_sets_the_bad_one_aside_and_loads_nothing_twic
     assert "not a TWCS file" in reason and "id, message" in reason
     assert reason.endswith("\n") and reason.count("\n") == 1
     assert (inbox / "failed" / "2-bad.csv").read_text(encoding="utf-8") == "id,message\n1,hello\n"
-    assert _tweet_ids(db) == sorted(sample_ids | set(EXTRA_IDS))  # the good files' tweets, exactly
+    assert tweet_ids(db) == sorted(sample_ids | set(EXTRA_IDS))  # the good files' tweets, exactly
 
     # The same file again (a crash between commit and move, or a sender that sends twice): all duplicates.
     shutil.copy(shared_sample, inbox / "1-sample.csv")
@@ -112,7 +82,7 @@ def test_once_loads_the_good_files_sets_the_bad_one_aside_and_loads_nothing_twic
     assert out.splitlines()[-1] == f"watch {inbox}: 1 file(s) loaded, 0 rejected"
     assert err == ""
     assert _files_in(inbox / "loaded") == ["1-sample.1.csv", "1-sample.csv", "3-extra.csv"]
-    assert _tweet_ids(db) == sorted(sample_ids | set(EXTRA_IDS))
+    assert tweet_ids(db) == sorted(sample_ids | set(EXTRA_IDS))
 
 
 def _tweet_ids_of_sample(sample: Path) -> list[int]:
@@ -135,67 +105,14 @@ def test_once_on_an_empty_folder_loads_nothing_and_succeeds(
     assert list(inbox.iterdir()) == []
 
 
-class _Lines:
-    """A subprocess's stdout and stderr read line by line in threads, so a test can wait with a timeout."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
-        self.seen: dict[str, list[str]] = {"out": [], "err": []}
-        assert process.stdout is not None and process.stderr is not None
-        self._threads = [threading.Thread(target=self._read, args=(name, stream), daemon=True)
-                         for name, stream in (("out", process.stdout), ("err", process.stderr))]
-        for thread in self._threads:
-            thread.start()
-
-    def _read(self, name: str, stream: IO[str]) -> None:
-        for line in stream:
-            self.lines.put((name, line.rstrip("\n")))
-
-    def wait_for(self, name: str, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                stream, line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen[stream].append(line)
-            if stream == name and text in line:
-                return line
-        raise AssertionError(f"no {text!r} on std{name} within {timeout} s; saw {self.seen}")
-
-    def rest(self) -> dict[str, list[str]]:
-        for thread in self._threads:
-            thread.join(timeout=10)
-        while not self.lines.empty():
-            stream, line = self.lines.get_nowait()
-            self.seen[stream].append(line)
-        return self.seen
-
-
-@contextlib.contextmanager
-def _watcher(inbox: Path, db: Path, poll: str) -> Iterator[tuple[subprocess.Popen[str], _Lines]]:
-    """A resident ``ingest twcs --watch`` in its own process, killed at the end if the test left it running."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "carepulse.cli", "ingest", "twcs", "--watch", str(inbox), "--poll", poll,
-         "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        yield process, _Lines(process)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
-    with _watcher(inbox, db, "0.05") as (process, lines):
+    with watcher(inbox, db, "0.05") as (process, lines):
         watching = lines.wait_for("err", "watching")
         assert watching.startswith(f"watching {inbox} for twcs files (.csv, .txt) every 0.05 s until Ctrl-C")
 
-        in_progress = _extra(inbox / ".extra.csv.tmp")  # written under a name the watcher skips ...
+        in_progress = extra(inbox / ".extra.csv.tmp")  # written under a name the watcher skips ...
         time.sleep(0.3)  # ... for several polls
         assert in_progress.exists()
         assert lines.seen["out"] == []
@@ -207,7 +124,7 @@ def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Pat
         assert f"twcs {inbox / 'extra.csv'}: read 3 = loaded 3 + duplicate 0 + quarantined 0" in lines.seen["out"]
         assert _files_in(inbox) == []
         assert _files_in(inbox / "loaded") == ["extra.csv"]
-        assert _tweet_ids(db) == list(EXTRA_IDS)  # published while the watcher stays up
+        assert tweet_ids(db) == list(EXTRA_IDS)  # published while the watcher stays up
         assert process.poll() is None
 
         process.send_signal(signal.SIGINT)
@@ -231,8 +148,8 @@ def test_an_idle_watcher_lets_go_of_a_base_another_process_compacted(tmp_path: P
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
     shutil.copy(shared_sample, inbox / "1-sample.csv")  # the base
-    _extra(inbox / "2-extra.csv")  # a small load beside it: the base stays attached afterwards
-    with _watcher(inbox, db, "0.05") as (process, lines):
+    extra(inbox / "2-extra.csv")  # a small load beside it: the base stays attached afterwards
+    with watcher(inbox, db, "0.05") as (process, lines):
         lines.wait_for("out", "2-extra.csv: loaded in")
         assert _held_open(process.pid, db) == [str(db)]
         compacted = subprocess.run([sys.executable, "-m", "carepulse.cli", "compact", "--db", str(db)],
@@ -248,14 +165,14 @@ def test_an_idle_watcher_lets_go_of_a_base_another_process_compacted(tmp_path: P
         assert _held_open(process.pid, db) == [str(db)]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
-    assert len(_tweet_ids(db)) == 1_000 + 3 + 1
+    assert len(tweet_ids(db)) == 1_000 + 3 + 1
 
 
 def test_ctrl_c_stops_an_idle_watcher_at_once_not_after_its_poll(tmp_path: Path) -> None:
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
-    _extra(inbox / "extra.csv")  # taken on the first pass: once it is reported, the watcher is in its sleep
-    with _watcher(inbox, db, "60") as (process, lines):
+    extra(inbox / "extra.csv")  # taken on the first pass: once it is reported, the watcher is in its sleep
+    with watcher(inbox, db, "60") as (process, lines):
         lines.wait_for("out", "loaded in")
         time.sleep(0.1)
         process.send_signal(signal.SIGINT)
@@ -366,7 +283,7 @@ def test_a_warehouse_kept_in_the_watched_folder_is_left_alone(tmp_path: Path, sh
     assert "2.csv: read 1,000 = loaded 0 + duplicate 1,000" in out
     assert "do not end in .csv, .txt and are left alone" in err
     assert not (inbox / FAILED).exists() and db.exists()
-    assert len(_tweet_ids(db)) == 1_000
+    assert len(tweet_ids(db)) == 1_000
 
 
 def test_the_help_states_the_default_poll_the_loader_uses(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,16 +48,23 @@ def run(args: argparse.Namespace) -> int:
 
     if args.watch is None and (args.poll is not None or args.once):
         raise ConfigError("--poll and --once go with --watch DIR")
-    # Imported when the command runs, not with the module: --help and argument errors do without DuckDB,
-    # numpy, pyarrow and the loader (start-up time, about 0.15 s).
     from carepulse.core.config import load_settings
+
+    settings = load_settings(Path(args.config) if args.config else None, db=args.db)
+    if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
+        raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
+    if args.watch is None:
+        from carepulse.cli.commands.ingest_handover import load_by_resident_loader
+
+        code = load_by_resident_loader(args, settings)
+        if code is not None:
+            return code
+    # Imported when the command loads, not with the module: --help, argument errors and a file handed to a
+    # resident loader do without DuckDB, numpy, pyarrow and the loader (start-up time, about 0.15 s).
     from carepulse.etl.loader import ingest_crm, ingest_tweets
     from carepulse.warehouse import Warehouse
 
-    settings = load_settings(Path(args.config) if args.config else None, db=args.db)
     warehouse = Warehouse(settings.db, resident=args.watch is not None)  # one load after another: keep the base
-    if args.kind == "jsonl" and not (args.account or settings.brand_accounts):
-        raise ConfigError("ingest jsonl needs at least one --account HANDLE (or brand_accounts in the config)")
 
     def load(files: list[Path]) -> BatchReport:
         if args.kind == "crm":
@@ -65,17 +72,22 @@ def run(args: argparse.Namespace) -> int:
         return ingest_tweets(warehouse, args.kind, files, settings, accounts=args.account)
 
     if args.watch is not None:
+        from carepulse.cli.commands.ingest_handover import terms
         from carepulse.cli.commands.ingest_watch import run_watch
 
-        return run_watch(args, lambda file: load([file]), lambda report: print_report(report, settings.db),
-                         idle=warehouse.release_stale)
+        return run_watch(args, lambda file: load([file]), lambda report: report_text(report, settings.db),
+                         idle=warehouse.release_stale, db=settings.db, terms=terms(args, settings))
     print_report(load(list(args.files)), settings.db)
     return 0
 
 
 def print_report(report: BatchReport, db: Path) -> None:
+    print(report_text(report, db), end="", flush=True)
+
+
+def report_text(report: BatchReport, db: Path) -> str:
     """The accounting lines every user sees: per file, then the warehouse after the load."""
-    out = sys.stdout
+    out = io.StringIO()
     for file_report in report.files:
         print(file_report.line(), file=out)
     totals = report.totals
@@ -95,3 +107,4 @@ def print_report(report: BatchReport, db: Path) -> None:
     if quarantined:
         print(f"{quarantined:,} records quarantined with their reasons: see the quarantine table "
               "(or the dashboard's Data page)", file=out)
+    return out.getvalue()

@@ -8,6 +8,7 @@ stops; a second aborts it (it publishes nothing, and its file stays in DIR).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -17,18 +18,33 @@ from typing import TYPE_CHECKING
 from carepulse.cli.running import first_ctrl_c_stops, stamp
 
 if TYPE_CHECKING:
+    from carepulse.etl.handover import Terms
     from carepulse.etl.loader import BatchReport
     from carepulse.etl.watch import Handed
 
 
-def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
-              show: Callable[[BatchReport], None], idle: Callable[[], None] = lambda: None) -> int:
-    """Watch ``args.watch``: ``load`` loads one file, ``show`` prints its accounting (``ingest``'s lines),
-    ``idle`` runs at every look at the folder (the warehouse lets go of a base another process replaced)."""
+def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], show: Callable[[BatchReport], str], *,
+              db: Path, terms: Terms, idle: Callable[[], None] = lambda: None) -> int:
+    """Watch ``args.watch``: ``load`` loads one file, ``show`` gives its accounting (``ingest``'s lines),
+    ``idle`` runs at every look at the folder (the warehouse lets go of a base another process replaced).
+
+    While it watches (not with ``--once``), the loader is registered for ``db`` with ``terms``, so that
+    ``ingest FILE`` with the same terms hands its file over (:mod:`carepulse.etl.handover`) and finds its
+    report beside the loaded file."""
     from carepulse.cli import _one_line
     from carepulse.core.errors import DataError
+    from carepulse.etl.handover import HANDED_PREFIX, REPORT_SUFFIX, registered
     from carepulse.etl.registry import resource
-    from carepulse.etl.watch import DEFAULT_POLL_S, FAILED, LOADED, check_folder, check_poll, others, watch
+    from carepulse.etl.watch import (
+        DEFAULT_POLL_S,
+        FAILED,
+        LOADED,
+        check_folder,
+        check_poll,
+        others,
+        watch,
+        write_atomically,
+    )
 
     folder: Path = args.watch
     poll_s = args.poll if args.poll is not None else DEFAULT_POLL_S
@@ -43,19 +59,23 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport],
 
     def handed(done: Handed[BatchReport]) -> None:
         if done.report is not None:
-            show(done.report)
+            text = show(done.report)
+            if done.moved_to.name.startswith(HANDED_PREFIX):  # the command that handed it waits for this
+                write_atomically(done.moved_to.with_name(done.moved_to.name + REPORT_SUFFIX), text)
+            print(text, end="")
             print(f"{stamp()} {done.file}: loaded in {done.seconds:.2f} s, moved to {done.moved_to}", flush=True)
         else:
             named = done.error if str(done.file) in (done.error or "") else f"{done.file}: {done.error}"
             print(f"error: {named} (moved to {done.moved_to}, the reason beside it)", file=sys.stderr, flush=True)
 
     with first_ctrl_c_stops(stop, "stopping after the load in progress; Ctrl-C again to abort it (it publishes "
-                                  "nothing and its file stays)"):
+                                  "nothing and its file stays)"), contextlib.ExitStack() as registration:
         left = others(folder, suffixes)
         if left:
             print(f"note: {left:,} file(s) in {folder} do not end in {', '.join(suffixes)} and are left alone",
                   file=sys.stderr, flush=True)
         if not args.once:
+            registration.enter_context(registered(db, folder, suffixes, terms))  # before it says it watches
             print(f"watching {folder} for {args.kind} files ({', '.join(suffixes)}) every {poll_s:g} s until Ctrl-C; "
                   f"loaded files move to {folder / LOADED}, rejected ones to {folder / FAILED}",
                   file=sys.stderr, flush=True)

@@ -1,0 +1,203 @@
+"""``carepulse ingest twcs FILE`` while a resident loader runs: the file is handed to it, end to end.
+
+Every case runs real processes: the loader (``ingest twcs --watch``), the command in a fresh interpreter (as the
+``carepulse`` script runs it, so what it imports is what a user's process imports), a real warehouse. Where a
+loader must stop before it loads, a process registers as one and holds the lock without loading
+(:data:`SILENT_LOADER`), which is what a loader killed between its listing and its load looks like.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from carepulse.etl.handover import HANDED_PREFIX, REPORT_SUFFIX, registry
+from tests.cli.watch_helpers import EXTRA_IDS, bad, extra, tweet_ids, watcher
+
+# ``carepulse ARGS`` as the console script runs it; the modules it imported go to argv[1].
+COMMAND = """
+import json, sys
+from carepulse.cli import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    json.dump(sorted(sys.modules), fh)
+sys.exit(code)
+"""
+
+# Registers as a resident loader of argv[1] watching argv[2] with the command's own terms, then loads nothing
+# for argv[3] seconds and exits: a loader that stops before it takes the file handed to it.
+SILENT_LOADER = """
+import sys, time
+from pathlib import Path
+from carepulse.cli import build_parser
+from carepulse.cli.commands.ingest_handover import terms
+from carepulse.core.config import load_settings
+from carepulse.etl.handover import registered
+db, inbox = Path(sys.argv[1]), Path(sys.argv[2])
+args = build_parser(["ingest"]).parse_args(["ingest", "twcs", "--watch", str(inbox), "--db", str(db)])
+with registered(db, inbox, (".csv", ".txt"), terms(args, load_settings(db=db))):
+    print("registered", flush=True)
+    time.sleep(float(sys.argv[3]))
+"""
+
+HEAVY = ("duckdb", "numpy", "pyarrow")
+
+
+def _ingest(tmp_path: Path, db: Path, *args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``carepulse ingest twcs ARGS --db DB`` in a fresh interpreter: what it did and the modules it imported."""
+    modules = tmp_path / "modules.json"
+    modules.unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-c", COMMAND, str(modules), "ingest", "twcs", *map(str, args), "--db",
+                           str(db)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    return done, set(json.loads(modules.read_text(encoding="utf-8"))) if modules.exists() else set()
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(name for name in HEAVY if name in modules)
+
+
+def test_a_file_is_handed_to_the_running_loader_which_loads_it_and_reports_to_the_command(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    mine = extra(tmp_path / "extra.csv")
+    with watcher(inbox, db, "0.05", cwd=tmp_path) as (process, lines):
+        lines.wait_for("err", "watching")
+        done, modules = _ingest(tmp_path, db, mine)
+        loaded = lines.wait_for("out", "loaded in")
+        assert tweet_ids(db) == list(EXTRA_IDS)  # published by the loader, which stays up
+        assert process.poll() is None
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = done.stdout.splitlines()
+    handed = [p for p in (inbox / "loaded").iterdir() if p.name.startswith(HANDED_PREFIX)]
+    name = next(p.name for p in handed if p.name.endswith(".csv"))
+    assert name.endswith("-extra.csv")
+    # the loader's own lines, as `ingest` prints them, then where the file went
+    assert out[0] == f"twcs {inbox / name}: read 3 = loaded 3 + duplicate 0 + quarantined 0"
+    assert out[1].startswith(f"warehouse {db}: 3 tweets, ")
+    assert out[-1].startswith(f"{mine}: handed to the resident loader (PID {process.pid}, {inbox.resolve()}), "
+                              "published ")
+    assert out[-1].endswith(f"; the loaded file is {inbox.resolve() / 'loaded' / name}")
+    assert f"{inbox / name}: loaded in" in loaded
+    # the report beside the loaded file is what the command printed; the user's file stays where it was
+    assert (inbox / "loaded" / (name + REPORT_SUFFIX)).read_text(encoding="utf-8").splitlines() == out[:-1]
+    assert mine.read_text(encoding="utf-8") == (inbox / "loaded" / name).read_text(encoding="utf-8")
+    # the point of it: the command started neither DuckDB nor numpy nor pyarrow
+    assert _heavy(modules) == []
+
+
+def test_a_file_the_source_rejects_is_one_error_line_and_lies_in_failed(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    rejected = bad(tmp_path / "export.csv")
+    with watcher(inbox, db, "0.05", cwd=tmp_path) as (process, lines):
+        lines.wait_for("err", "watching")
+        done, modules = _ingest(tmp_path, db, rejected)
+        assert process.poll() is None  # a file's fault does not stop the loader
+
+    assert done.returncode == 2, done.stderr  # as when the command rejects the file itself
+    assert done.stdout == ""
+    errors = done.stderr.splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    failed = sorted(p.name for p in (inbox / "failed").iterdir())
+    assert len(failed) == 2 and failed[0].endswith("-export.csv") and failed[1] == failed[0] + ".error"
+    reason = (inbox / "failed" / failed[1]).read_text(encoding="utf-8").strip()
+    assert errors[0] == (f"error: {reason} ({rejected} was handed to the resident loader (PID {process.pid}, "
+                         f"{inbox.resolve()}), which set it aside in {inbox.resolve() / 'failed'} with the reason "
+                         "beside it)")
+    assert _heavy(modules) == []
+
+
+def test_other_terms_or_several_files_are_loaded_by_the_command_itself(tmp_path: Path) -> None:
+    """A loader loads as its own options and settings say: a command with other ones must not hand over."""
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    first = extra(tmp_path / "extra.csv")
+    with watcher(inbox, db, "0.05", cwd=tmp_path) as (_, lines):
+        lines.wait_for("err", "watching")
+        with_account, modules = _ingest(tmp_path, db, "--account", "acme", first)
+        assert with_account.returncode == 0, with_account.stderr
+        assert with_account.stdout.splitlines()[0] == \
+            f"twcs {first}: read 3 = loaded 3 + duplicate 0 + quarantined 0"
+        assert "handed to" not in with_account.stdout
+        assert _heavy(modules) == list(HEAVY)
+
+        twice, _ = _ingest(tmp_path, db, first, first)
+        assert twice.returncode == 0, twice.stderr
+        assert twice.stdout.splitlines()[0] == f"twcs {first}: read 3 = loaded 0 + duplicate 3 + quarantined 0"
+        assert "handed to" not in twice.stdout
+    assert not (inbox / "loaded").exists()
+
+
+def test_a_registration_left_by_a_killed_loader_is_ignored_and_cleared_by_the_next(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    with watcher(inbox, db, "0.05", cwd=tmp_path) as (process, lines):
+        lines.wait_for("err", "watching")
+        process.kill()
+        process.wait()
+    left = list(registry(db).glob("*.json"))
+    assert [p.name for p in left] == [f"twcs-{process.pid}.json"]  # kill -9: no clean-up
+
+    done, modules = _ingest(tmp_path, db, extra(tmp_path / "extra.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "handed to" not in done.stdout and done.stderr == ""
+    assert _heavy(modules) == list(HEAVY)
+    assert tweet_ids(db) == list(EXTRA_IDS)
+    assert list(inbox.iterdir()) == []
+
+    with watcher(inbox, db, "0.05", cwd=tmp_path) as (again, lines):
+        lines.wait_for("err", "watching")
+        assert sorted(p.name for p in registry(db).glob("*.json")) == [f"twcs-{again.pid}.json"]
+
+
+def test_a_loader_that_stops_before_loading_gets_the_file_taken_back_and_loaded_here(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    silent = subprocess.Popen([sys.executable, "-c", SILENT_LOADER, str(db), str(inbox), "1.5"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, text=True)
+    assert silent.stdout is not None and silent.stdout.readline().strip() == "registered"
+
+    done, _ = _ingest(tmp_path, db, extra(tmp_path / "extra.csv"))
+    assert silent.wait(timeout=30) == 0
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"note: the resident loader (PID {silent.pid}, {inbox.resolve()}) stopped before it loaded "
+        f"{tmp_path / 'extra.csv'}; loading it here (records it published before it stopped count as duplicates)"]
+    assert done.stdout.splitlines()[0] == \
+        f"twcs {tmp_path / 'extra.csv'}: read 3 = loaded 3 + duplicate 0 + quarantined 0"
+    assert tweet_ids(db) == list(EXTRA_IDS)
+    assert list(inbox.iterdir()) == []  # taken back: no loader started later loads it a second time
+
+
+def test_ctrl_c_while_the_file_waits_takes_it_back_and_publishes_nothing(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    silent = subprocess.Popen([sys.executable, "-c", SILENT_LOADER, str(db), str(inbox), "60"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert silent.stdout is not None and silent.stdout.readline().strip() == "registered"
+        command = subprocess.Popen([sys.executable, "-m", "carepulse.cli", "ingest", "twcs",
+                                    str(extra(tmp_path / "extra.csv")), "--db", str(db)],
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not any(p.name.startswith(HANDED_PREFIX) for p in inbox.iterdir()):
+            assert time.monotonic() < deadline and command.poll() is None, command.communicate()
+            time.sleep(0.01)
+        command.send_signal(signal.SIGINT)
+        out, err = command.communicate(timeout=30)
+    finally:
+        silent.kill()
+        silent.wait()
+    assert command.returncode == 130, err
+    assert err.splitlines() == ["interrupted: nothing was published"]
+    assert out == ""
+    assert list(inbox.iterdir()) == []
+    assert not db.exists()
