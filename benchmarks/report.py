@@ -124,7 +124,11 @@ def resident_row(r: dict[str, Any] | None) -> list[str]:
     return [f"| (d) | the same batch handed to the resident loader (`ingest twcs --watch`): from its rename into "
             f"the folder to published | {_s(r['wall_s'])} | {_mb(r['rss_mb'])} | median of "
             f"{', '.join(_s(w) for w in r['walls'])}; the folder looked at every {r['poll_s'] * 1000:.0f} ms; "
-            f"peak RSS of the loader process |"]
+            f"peak RSS of the loader process |",
+            *([f"| (d) | the same batch from the command line (`carepulse ingest twcs FILE`), which hands it to that "
+               f"loader and prints its report | {_s(r['cli_wall_s'])} | {_mb(r['cli_rss_mb'])} | median of "
+               f"{', '.join(_s(w) for w in r['cli_walls'])}; start-up included; peak RSS of the command |"]
+              if "cli_wall_s" in r else [])]
 
 
 def table(results: Results) -> str:

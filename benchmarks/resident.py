@@ -1,4 +1,5 @@
-"""(d) handed to the resident loader: the same batch, dropped into a folder a running ``ingest --watch`` loads.
+"""(d) handed to the resident loader: the same batch, dropped into a folder a running ``ingest --watch`` loads, then
+given to ``carepulse ingest twcs BATCH`` on the command line, which hands it to the same loader.
 
     python -m benchmarks.run ...    # runs it right after (d), on the same warehouse and batch
 
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from benchmarks.processes import ROOT, carepulse, peak_rss_mb
+from benchmarks.processes import ROOT, Child, carepulse, checked, peak_rss_mb, run_child
 from carepulse.etl.watch import DEFAULT_POLL_S
 
 REPS = 5
@@ -35,16 +36,34 @@ def step_handed(batch: Path, db: Path, work: Path, reps: int = REPS) -> dict[str
     """``reps`` hand-overs of ``batch`` to one resident loader; the median and every wall time."""
     delta = db.with_name(db.name + ".delta")
     inbox = work / "resident_inbox"
-    walls, last = [], ""
+    walls, last, cli = [], "", []
     with resident_loader(inbox, db) as proc:
         for n in range(reps):
             if delta.exists():
                 delta.unlink()  # back to the base alone: the same work every time
             wall, last = hand_over(proc, batch, inbox / f"batch_{n}.csv")
             walls.append(wall)
+        for _ in range(reps):
+            if delta.exists():
+                delta.unlink()
+            cli.append(command_handing_over(proc, batch, db))
         rss = peak_rss_mb(proc.pid)
+    cli_walls = [c.wall_s for c in cli]
     return {"wall_s": statistics.median(walls), "walls": walls, "rss_mb": rss, "poll_s": DEFAULT_POLL_S,
-            "output": last.strip()}
+            "output": last.strip(), "cli_wall_s": statistics.median(cli_walls), "cli_walls": cli_walls,
+            "cli_rss_mb": max(c.peak_rss_mb for c in cli), "cli_output": cli[-1].stdout.strip()}
+
+
+def command_handing_over(proc: subprocess.Popen[str], batch: Path, db: Path) -> Child:
+    """``carepulse ingest twcs BATCH`` from the command line while the loader runs: the command hands the file over
+    and prints the loader's report (carepulse.etl.handover). The wall is the command's, start-up included; an
+    error if the command loaded the file itself instead."""
+    child = checked(run_child([*carepulse(), "ingest", "twcs", str(batch), "--db", str(db)]), "handed-over ingest")
+    if "handed to the resident loader" not in child.stdout:
+        raise RuntimeError(f"the command did not hand its file to the resident loader:\n{child.stdout}")
+    assert proc.stdout is not None
+    read_until(proc, proc.stdout, ": loaded in ")  # the loader's own lines about it, so the next read starts after
+    return child
 
 
 @contextlib.contextmanager

@@ -49,6 +49,17 @@ def test_the_resident_hand_over_is_judged_against_the_same_limit_as_d() -> None:
     assert found["incremental_s"].ok is False and found["resident_s"].ok and found["resident_s"].shown == "0.34 s"
     run["steps"]["resident"] = {"wall_s": 0.52}
     assert by_key(targets.of_run(run)[0])["resident_s"].ok is False
+    assert "resident_cli_s" not in by_key(targets.of_run(run)[0])  # a run from before the command handed over
+
+
+def test_the_command_line_hand_over_is_judged_against_the_same_limit_as_d() -> None:
+    run = side_run(floor=4.0, ingest=10.0, polars=4.0, incremental=0.62)
+    run["steps"]["resident"] = {"wall_s": 0.30, "cli_wall_s": 0.38}
+    found = by_key(targets.of_run(run)[0])
+    assert found["incremental_s"].ok is False
+    assert found["resident_cli_s"].ok and found["resident_cli_s"].shown == "0.38 s"
+    run["steps"]["resident"] = {"wall_s": 0.30, "cli_wall_s": 0.51}
+    assert by_key(targets.of_run(run)[0])["resident_cli_s"].ok is False
 
 
 def size(tweets: int, incremental: float, metrics: float, rss: float, p95: float) -> dict[str, Any]:

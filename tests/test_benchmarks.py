@@ -55,6 +55,12 @@ def test_the_batch_is_handed_to_the_resident_loader(quick: tuple[dict, str, Path
     assert ": loaded in " in resident["output"] and "/loaded/batch_1.csv" in resident["output"]
     assert "| (d) | the same batch handed to the resident loader" in markdown
     assert "| (d) handed to the resident loader (`ingest --watch`), wall |" in markdown
+    # the same batch from the command line, handed to that loader: the command printed the loader's report
+    assert len(resident["cli_walls"]) == 2 and resident["cli_wall_s"] > 0
+    assert "read 100 = loaded 100 + duplicate 0 + quarantined 0" in resident["cli_output"]
+    assert "handed to the resident loader (PID " in resident["cli_output"]
+    assert "| (d) | the same batch from the command line (`carepulse ingest twcs FILE`)" in markdown
+    assert "| (d) from the command line, handed to the resident loader, wall |" in markdown
 
 
 @pytest.mark.parametrize("peer", ["pandas", "polars", "duckdb_sql"])
