@@ -8,14 +8,16 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import FrameType
 
 
 @contextlib.contextmanager
-def first_ctrl_c_stops(stop: threading.Event, message: str) -> Iterator[None]:
-    """Within the block, the first SIGINT sets ``stop`` and prints ``message``; the second raises KeyboardInterrupt."""
+def first_ctrl_c_stops(stop: threading.Event, message: str,
+                       also: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Within the block, the first SIGINT sets ``stop``, calls ``also`` (wakes a wait that is not on ``stop``) and
+    prints ``message``; the second raises KeyboardInterrupt."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -23,6 +25,7 @@ def first_ctrl_c_stops(stop: threading.Event, message: str) -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        also()
         print(f"\n{message}", file=sys.stderr, flush=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 

@@ -201,3 +201,22 @@ def test_ctrl_c_while_the_file_waits_takes_it_back_and_publishes_nothing(tmp_pat
     assert out == ""
     assert list(inbox.iterdir()) == []
     assert not db.exists()
+
+
+def test_a_hand_over_wakes_a_loader_that_looks_at_its_folder_rarely(tmp_path: Path) -> None:
+    """The command rings the loader's bell: the file is loaded at once, not at the loader's next look (120 s here)."""
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    with watcher(inbox, db, "120", cwd=tmp_path) as (process, lines):
+        lines.wait_for("err", "watching")
+        time.sleep(0.5)  # the loader's first look is done: it now waits for its poll or its bell
+        started = time.monotonic()
+        done, _ = _ingest(tmp_path, db, extra(tmp_path / "extra.csv"))
+        took = time.monotonic() - started
+        assert done.returncode == 0, done.stderr
+        assert "handed to the resident loader" in done.stdout
+        assert took < 60, took  # half the poll: only the bell can have woken it
+        assert tweet_ids(db) == list(EXTRA_IDS)
+        process.send_signal(signal.SIGINT)  # Ctrl-C wakes it too: it stops at once, not after its poll
+        assert process.wait(timeout=60) == 0
+    assert not list(registry(db).iterdir())  # a loader that stops takes its registration and its bell with it

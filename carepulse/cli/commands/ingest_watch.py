@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from carepulse.cli.running import first_ctrl_c_stops, stamp
 
 if TYPE_CHECKING:
-    from carepulse.etl.handover import Terms
+    from carepulse.etl.handover import Bell, Terms
     from carepulse.etl.loader import BatchReport
     from carepulse.etl.watch import Handed
 
@@ -52,10 +52,14 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], sho
     check_poll(poll_s)
     check_folder(folder)
     stop = threading.Event()
+    bell: Bell | None = None  # while registered: a hand-over rings it
 
     def pause(seconds: float) -> None:
         idle()
-        stop.wait(seconds)
+        if bell is None or stop.is_set():
+            stop.wait(seconds)
+        else:
+            bell.wait(seconds)
 
     def handed(done: Handed[BatchReport]) -> None:
         if done.report is not None:
@@ -68,14 +72,18 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], sho
             named = done.error if str(done.file) in (done.error or "") else f"{done.file}: {done.error}"
             print(f"error: {named} (moved to {done.moved_to}, the reason beside it)", file=sys.stderr, flush=True)
 
+    def ring() -> None:
+        if bell is not None:
+            bell.ring()
+
     with first_ctrl_c_stops(stop, "stopping after the load in progress; Ctrl-C again to abort it (it publishes "
-                                  "nothing and its file stays)"), contextlib.ExitStack() as registration:
+                                  "nothing and its file stays)", also=ring), contextlib.ExitStack() as registration:
         left = others(folder, suffixes)
         if left:
             print(f"note: {left:,} file(s) in {folder} do not end in {', '.join(suffixes)} and are left alone",
                   file=sys.stderr, flush=True)
         if not args.once:
-            registration.enter_context(registered(db, folder, suffixes, terms))  # before it says it watches
+            bell = registration.enter_context(registered(db, folder, suffixes, terms))  # before it says it watches
             print(f"watching {folder} for {args.kind} files ({', '.join(suffixes)}) every {poll_s:g} s until Ctrl-C; "
                   f"loaded files move to {folder / LOADED}, rejected ones to {folder / FAILED}",
                   file=sys.stderr, flush=True)
