@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from carepulse.etl.handover import HANDED_PREFIX, REPORT_SUFFIX, registry
+from carepulse.etl.handover import HANDED_PREFIX, MAX_HANDED_BYTES, PATIENCE_S, REPORT_SUFFIX, Loader, registry
 from tests.cli.watch_helpers import EXTRA_IDS, bad, extra, tweet_ids, watcher
 
 # ``carepulse ARGS`` as the console script runs it; the modules it imported go to argv[1].
@@ -160,17 +160,20 @@ def test_a_registration_left_by_a_killed_loader_is_ignored_and_cleared_by_the_ne
 def test_a_loader_that_stops_before_loading_gets_the_file_taken_back_and_loaded_here(tmp_path: Path) -> None:
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
-    silent = subprocess.Popen([sys.executable, "-c", SILENT_LOADER, str(db), str(inbox), "1.5"], cwd=tmp_path,
-                              stdout=subprocess.PIPE, text=True)
+    silent = subprocess.Popen([sys.executable, "-c", SILENT_LOADER, str(db), str(inbox),
+                               str(PATIENCE_S + 1.5)], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     assert silent.stdout is not None and silent.stdout.readline().strip() == "registered"
 
     done, _ = _ingest(tmp_path, db, extra(tmp_path / "extra.csv"))
     assert silent.wait(timeout=30) == 0
 
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines() == [
-        f"note: the resident loader (PID {silent.pid}, {inbox.resolve()}) stopped before it loaded "
-        f"{tmp_path / 'extra.csv'}; loading it here (records it published before it stopped count as duplicates)"]
+    where = f"the resident loader (PID {silent.pid}, {inbox.resolve()})"
+    assert done.stderr.splitlines() == [  # once past its patience the command says it waits, then what it does
+        f"note: {tmp_path / 'extra.csv'} is handed to {where}, which is still busy with it or with files before it; "
+        "waiting for its report (Ctrl-C takes the file back if the loader has not started on it)",
+        f"note: {where} stopped before it loaded {tmp_path / 'extra.csv'}; loading it here (records it published "
+        "before it stopped count as duplicates)"]
     assert done.stdout.splitlines()[0] == \
         f"twcs {tmp_path / 'extra.csv'}: read 3 = loaded 3 + duplicate 0 + quarantined 0"
     assert tweet_ids(db) == list(EXTRA_IDS)
@@ -220,3 +223,19 @@ def test_a_hand_over_wakes_a_loader_that_looks_at_its_folder_rarely(tmp_path: Pa
         process.send_signal(signal.SIGINT)  # Ctrl-C wakes it too: it stops at once, not after its poll
         assert process.wait(timeout=60) == 0
     assert not list(registry(db).iterdir())  # a loader that stops takes its registration and its bell with it
+
+
+def test_only_a_small_file_with_an_ending_the_loader_takes_is_handed_over(tmp_path: Path) -> None:
+    """A big file loads in the command with its own progress bar; a name the loader would skip is never handed."""
+    loader = Loader(pid=1, folder=tmp_path, suffixes=(".csv", ".txt"), registration=tmp_path / "twcs-1.json")
+    small = extra(tmp_path / "small.CSV")
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:  # sparse: its size without writing it
+        fh.truncate(MAX_HANDED_BYTES + 1)
+    at_limit = tmp_path / "at_limit.csv"
+    with at_limit.open("wb") as fh:
+        fh.truncate(MAX_HANDED_BYTES)
+    other = extra(tmp_path / "small.csv.gz")
+    partial = extra(tmp_path / "small.csv~")
+    assert loader.takes(small) and loader.takes(at_limit)
+    assert not loader.takes(big) and not loader.takes(other) and not loader.takes(partial)

@@ -2,9 +2,10 @@
 
 The command prints the loader's report (the lines it would have printed itself) and one line saying where the
 file went; a file the source rejects is one ``error:`` line, as when the command loads it. Only one file at a
-time: several files given together are one load (one transaction), which the loader, one file per load, would
-split. Anything else (no loader, other terms, a name the loader would not take, a failed link) and the command
-loads the file itself, as before.
+time (several files given together are one load, one transaction, which the loader, one file per load, would
+split), and only a small one (``handover.MAX_HANDED_BYTES``: a big file loads with its progress bar in the user's
+terminal, where the start-up saved would not count). Anything else (no loader, other terms, a name the loader
+would not take, a failed link) and the command loads the file itself, as before.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def load_by_resident_loader(args: argparse.Namespace, settings: Settings) -> int
         handed = handover.hand_over(file, loader)
     except OSError:
         return None
-    outcome = handover.wait(handed, loader, started)
     where = f"the resident loader (PID {loader.pid}, {loader.folder})"
+    outcome = handover.wait(handed, loader, started, waiting=lambda: print(
+        f"note: {file} is handed to {where}, which is still busy with it or with files before it; waiting for its "
+        "report (Ctrl-C takes the file back if the loader has not started on it)", file=sys.stderr, flush=True))
     if outcome.interrupted:
         print(f"interrupted: {where} has {file} and finishes its load; its report will be in "
               f"{outcome.report_path}", file=sys.stderr)
