@@ -152,6 +152,8 @@ def measures(row: dict[str, Any]) -> dict[str, float]:
            "(d) incremental": row["incremental"]["wall_s"], "(e) metrics": row["metrics"]["wall_s"]}
     if "resident" in row:
         out["(d) resident"] = row["resident"]["wall_s"]
+        if "cli_wall_s" in row["resident"]:  # curves from before the command handed files over have none
+            out["(d) command, handed"] = row["resident"]["cli_wall_s"]
     for change in row["dashboard"]["changes"]:
         out[f"{change['page']} filter p50"] = change["http"]["p50"]
     return out
@@ -187,15 +189,17 @@ def table(result: dict[str, Any]) -> str:
         f"({m['cpu'] or 'unknown CPU'}), {m['ram_gb']} GB RAM; Python {m['python']}, DuckDB {m['duckdb']}, "
         f"Dash {m['dash']}; {m['date']}. (d) loads {result['incremental']:,} newer tweets into that size's "
         f"warehouse from the command line, (d) resident hands it to a running `ingest --watch` (median of "
-        f"{RESIDENT_REPS}, from the file's rename into the folder to published); (e) is the median of "
+        f"{RESIDENT_REPS}, from the file's rename into the folder to published), (d) command, handed runs "
+        f"`carepulse ingest twcs BATCH` while that loader runs, which hands the file to it (median of "
+        f"{RESIDENT_REPS}, start-up included); (e) is the median of "
         f"{METRIC_REPS} processes; a filter change is the whole change until the page is drawn with data "
         f"(p50 / p95 over {result['reps']} per page, each to another account). Load "
         f"average (1 / 5 / 15 min) before and after each size is in its row.",
         "",
         "| tweets | file | (c) ingest | (c) peak RSS | (c) loader | warehouse | (d) +"
-        f"{size_label(result['incremental'])} | (d) loader | (d) resident | (e) metrics | "
+        f"{size_label(result['incremental'])} | (d) loader | (d) resident | (d) command, handed | (e) metrics | "
         + " | ".join(f"{p} filter p50 / p95" for p in pages) + " | load before → after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(pages) + "---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(pages) + "---|",
     ]
     for row in rows:
         c, d = row["ingest"], row["incremental"]
@@ -203,7 +207,8 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {row['tweets']:,} | {_file_mb(row['file_mb'])} | {_s(c['wall_s'])} | {_mb(c['rss_mb'])} | "
             f"{_s(c['loader_s'])} | {_mb(c['db_mb'])} | {_s(d['wall_s'])} | {_s(d['loader_s'])} | "
-            f"{_s(row.get('resident', {}).get('wall_s'))} | {_s(row['metrics']['wall_s'])} | "
+            f"{_s(row.get('resident', {}).get('wall_s'))} | {_s(row.get('resident', {}).get('cli_wall_s'))} | "
+            f"{_s(row['metrics']['wall_s'])} | "
             + " | ".join(f"{_s(changes[p]['p50'])} / {_s(changes[p]['p95'])}" if p in changes else "–" for p in pages)
             + f" | {_load(row['load_before'])} → {_load(row['load_after'])} |")
     lines += _with_delta(rows[-1], pages) if rows else []

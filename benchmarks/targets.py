@@ -176,6 +176,11 @@ def scale(curve: dict[str, Any]) -> list[Target]:
             out.append(Target("scale_resident_growth", f"(d) resident at {at} / at {_size(before['tweets'])}", ratio,
                               _times(ratio), f"<= {TARGETS['incremental_growth']}x",
                               ratio <= TARGETS["incremental_growth"]))
+            if "cli_wall_s" in largest["resident"] and "cli_wall_s" in before["resident"]:
+                ratio = largest["resident"]["cli_wall_s"] / before["resident"]["cli_wall_s"]
+                out.append(Target("scale_resident_cli_growth", f"(d) command, handed, at {at} / at "
+                                  f"{_size(before['tweets'])}", ratio, _times(ratio),
+                                  f"<= {TARGETS['incremental_growth']}x", ratio <= TARGETS["incremental_growth"]))
         k = curve["growth"][-1]["k"].get("(e) metrics")
         if k is not None:
             out.append(Target("scale_metrics_k", f"(e) growth {_size(before['tweets'])} → {at}, exponent k", k,

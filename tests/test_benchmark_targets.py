@@ -92,6 +92,13 @@ def test_the_scale_curve_is_judged_at_its_largest_size() -> None:
     assert resident["resident_s"].ok and resident["resident_s"].value == 0.30  # at 3 M
     curve["sizes"][1]["resident"] = {"wall_s": 0.37}
     assert by_key(targets.scale(curve))["scale_resident_growth"].ok is False  # 1.23x
+    assert "scale_resident_cli_growth" not in by_key(targets.scale(curve))  # from before the command handed over
+    curve["sizes"][0]["resident"]["cli_wall_s"], curve["sizes"][1]["resident"]["cli_wall_s"] = 0.40, 0.46
+    handed = by_key(targets.scale(curve))
+    assert handed["scale_resident_cli_growth"].shown == "1.15x" and handed["scale_resident_cli_growth"].ok
+    assert handed["resident_cli_s"].value == 0.40  # at 3 M
+    curve["sizes"][1]["resident"]["cli_wall_s"] = 0.49
+    assert by_key(targets.scale(curve))["scale_resident_cli_growth"].ok is False  # 1.23x
 
 
 def test_over_runs_shows_every_value_the_range_and_how_often_each_target_held() -> None:

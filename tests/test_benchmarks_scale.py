@@ -42,7 +42,7 @@ def test_one_row_per_size_with_positive_numbers(curve: tuple[dict[str, Any], str
     assert [line.split("|")[1].strip() for line in rows] == ["2,000", "5,000"]
     for line in rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert len(cells) == 14  # tweets, file, (c) x4, (d) x3 (wall, loader, resident), (e), three pages, load
+        assert len(cells) == 15  # tweets, file, (c) x4, (d) x4 (wall, loader, resident, handed), (e), 3 pages, load
         for cell in cells[2:-1]:  # every time, memory and size is a positive number
             assert numbers(cell) and all(x > 0 for x in numbers(cell)), (cell, line)
     for size in result["sizes"]:
