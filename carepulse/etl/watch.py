@@ -4,7 +4,8 @@ Why a resident process: ``carepulse ingest`` from a shell or cron starts Python 
 and pyarrow (about 0.2 s) before it reads a byte; for a 10 k-tweet batch that is 40 % of the load. A
 process that stays up pays that once and then only the load itself. The files are handed over through the
 file system, the way exports arrive (a CRM job or an SFTP drop writing into a folder): no socket and no
-protocol, nothing a crash of either side can leave half done.
+protocol, nothing a crash of either side can leave half done. ``carepulse ingest FILE`` hands its file over the
+same way when a loader runs (:mod:`carepulse.etl.handover`).
 
 The contract (docs/warehouse.md, "The resident loader"):
 
