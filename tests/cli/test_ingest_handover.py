@@ -8,15 +8,17 @@ loader must stop before it loads, a process registers as one and holds the lock 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from carepulse.etl.handover import HANDED_PREFIX, MAX_HANDED_BYTES, PATIENCE_S, REPORT_SUFFIX, Loader, registry
-from tests.cli.watch_helpers import EXTRA_IDS, bad, extra, tweet_ids, watcher
+from tests.cli.watch_helpers import EXTRA_IDS, Lines, bad, extra, tweet_ids, watcher
 
 # ``carepulse ARGS`` as the console script runs it; the modules it imported go to argv[1].
 COMMAND = """
@@ -60,12 +62,20 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(name for name in HEAVY if name in modules)
 
 
-def test_a_file_is_handed_to_the_running_loader_which_loads_it_and_reports_to_the_command(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _running_loader(tmp_path: Path, poll: str = "0.05") -> Iterator[tuple[Path, Path, subprocess.Popen[str], Lines]]:
+    """A resident loader of a new warehouse watching a new folder, once it says it watches: folder, warehouse,
+    process, its output."""
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
-    mine = extra(tmp_path / "extra.csv")
-    with watcher(inbox, db, "0.05", cwd=tmp_path) as (process, lines):
+    with watcher(inbox, db, poll, cwd=tmp_path) as (process, lines):
         lines.wait_for("err", "watching")
+        yield inbox, db, process, lines
+
+
+def test_a_file_is_handed_to_the_running_loader_which_loads_it_and_reports_to_the_command(tmp_path: Path) -> None:
+    mine = extra(tmp_path / "extra.csv")
+    with _running_loader(tmp_path) as (inbox, db, process, lines):
         done, modules = _ingest(tmp_path, db, mine)
         loaded = lines.wait_for("out", "loaded in")
         assert tweet_ids(db) == list(EXTRA_IDS)  # published by the loader, which stays up
@@ -92,11 +102,8 @@ def test_a_file_is_handed_to_the_running_loader_which_loads_it_and_reports_to_th
 
 
 def test_a_file_the_source_rejects_is_one_error_line_and_lies_in_failed(tmp_path: Path) -> None:
-    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
-    inbox.mkdir()
     rejected = bad(tmp_path / "export.csv")
-    with watcher(inbox, db, "0.05", cwd=tmp_path) as (process, lines):
-        lines.wait_for("err", "watching")
+    with _running_loader(tmp_path) as (inbox, db, process, _lines):
         done, modules = _ingest(tmp_path, db, rejected)
         assert process.poll() is None  # a file's fault does not stop the loader
 
@@ -116,11 +123,8 @@ def test_a_file_the_source_rejects_is_one_error_line_and_lies_in_failed(tmp_path
 
 def test_other_terms_or_several_files_are_loaded_by_the_command_itself(tmp_path: Path) -> None:
     """A loader loads as its own options and settings say: a command with other ones must not hand over."""
-    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
-    inbox.mkdir()
     first = extra(tmp_path / "extra.csv")
-    with watcher(inbox, db, "0.05", cwd=tmp_path) as (_, lines):
-        lines.wait_for("err", "watching")
+    with _running_loader(tmp_path) as (inbox, db, _, _lines):
         with_account, modules = _ingest(tmp_path, db, "--account", "acme", first)
         assert with_account.returncode == 0, with_account.stderr
         assert with_account.stdout.splitlines()[0] == \
@@ -136,10 +140,7 @@ def test_other_terms_or_several_files_are_loaded_by_the_command_itself(tmp_path:
 
 
 def test_a_registration_left_by_a_killed_loader_is_ignored_and_cleared_by_the_next(tmp_path: Path) -> None:
-    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
-    inbox.mkdir()
-    with watcher(inbox, db, "0.05", cwd=tmp_path) as (process, lines):
-        lines.wait_for("err", "watching")
+    with _running_loader(tmp_path) as (inbox, db, process, lines):
         process.kill()
         process.wait()
     left = list(registry(db).glob("*.json"))
@@ -208,10 +209,7 @@ def test_ctrl_c_while_the_file_waits_takes_it_back_and_publishes_nothing(tmp_pat
 
 def test_a_hand_over_wakes_a_loader_that_looks_at_its_folder_rarely(tmp_path: Path) -> None:
     """The command rings the loader's bell: the file is loaded at once, not at the loader's next look (120 s here)."""
-    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
-    inbox.mkdir()
-    with watcher(inbox, db, "120", cwd=tmp_path) as (process, lines):
-        lines.wait_for("err", "watching")
+    with _running_loader(tmp_path, "120") as (_inbox, db, process, _lines):
         time.sleep(0.5)  # the loader's first look is done: it now waits for its poll or its bell
         started = time.monotonic()
         done, _ = _ingest(tmp_path, db, extra(tmp_path / "extra.csv"))
