@@ -14,9 +14,10 @@ The hand-over uses the folder's own contract (:mod:`carepulse.etl.watch`), nothi
 * the command links (or copies) the file into the folder under a name the loader skips, renames it to
   ``handed-<time>-<pid>-<name>`` and waits. The loader writes ``loaded/<that name>.report`` (the lines
   ``ingest`` prints) after the load's commit, or ``failed/<that name>.error``;
-* if the loader stops before either, the command takes its file back by renaming it out of the folder (a
-  rename either succeeds, and the loader never has it, or fails because the loader has taken it) and loads it
-  itself: a load the loader committed before it stopped makes every record a duplicate, nothing is lost.
+* if the loader stops before either, the command takes its file back and loads it itself: it takes the lock
+  the loader holds on a file while it loads it (``watch.claimed``), then renames the file out of the folder, so
+  the loader never starts on it; a load the loader committed before it stopped makes every record a duplicate,
+  nothing is lost. On Ctrl-C the same: taken back, or, if the loader holds the lock, left to the loader.
 """
 
 from __future__ import annotations
@@ -245,12 +246,26 @@ def wait(handed: Path, loader: Loader, started: float,
 
 
 def take_back(handed: Path) -> bool:
-    """Take ``handed`` out of the folder unless the loader has it; whether it was taken back."""
-    private = handed.with_name(f".{handed.name}.taken-back")
+    """Take ``handed`` out of the folder unless the loader has it; whether it was taken back.
+
+    The loader holds an exclusive lock on a file from before its load until its report (``watch.claimed``); taking
+    the lock first and then renaming the file away means the loader never starts on it, and failing to take it
+    means the loader has it.
+    """
     try:
-        os.rename(handed, private)
+        fh = handed.open("rb")
     except FileNotFoundError:
         return False
+    private = handed.with_name(f".{handed.name}.taken-back")
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        try:
+            os.rename(handed, private)
+        except FileNotFoundError:  # loaded and moved between our open and our lock
+            return False
     private.unlink()
     return True
 

@@ -13,6 +13,8 @@ The contract (docs/warehouse.md, "The resident loader"):
   (``Resource.file_suffixes``: ``.csv`` for TWCS); other files, the warehouse's own among them, are left
   alone. Writers write it elsewhere on the same file system, or under a name this module skips (starting
   with ``.``, ending in :data:`IN_PROGRESS`), and rename it into place, so a half-written file is never read;
+- while it loads a file the watcher holds an exclusive ``flock`` on it (:func:`claimed`); a file another
+  process holds locked is left for a later look (a command taking back a file it handed over);
 - files are taken in name order, one load (one transaction) each, by the same loader as ``carepulse
   ingest``: readers never wait and never see half a load, and a crash publishes nothing;
 - a loaded file moves to ``loaded/``; a file its source rejects (:func:`is_file_error`) moves to
@@ -25,9 +27,11 @@ The contract (docs/warehouse.md, "The resident loader"):
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -120,6 +124,29 @@ def write_atomically(path: Path, text: str) -> None:
     os.rename(staged, path)
 
 
+@contextlib.contextmanager
+def claimed(file: Path) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``file`` from before its load until it is moved and reported on; False (and
+    nothing held) if the file is gone or another process holds the lock.
+
+    Why: a command that handed a file over (:mod:`carepulse.etl.handover`) takes it back when it is interrupted or
+    the loader stops, by taking this lock first and then renaming the file away. Without the lock it could rename a
+    file the loader is loading: the load would commit and its move fail.
+    """
+    try:
+        fh = file.open("rb")
+    except FileNotFoundError:
+        yield False
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
 def is_file_error(exc: BaseException) -> bool:
     """Whether the file is at fault (its source cannot read it) rather than the warehouse or the machine."""
     return isinstance(exc, DataError) and not isinstance(exc, WarehouseError)
@@ -142,25 +169,26 @@ def watch(folder: Path, load: Callable[[Path], Report], *, poll_s: float, once: 
         for file in waiting(folder, suffixes):
             if should_stop():
                 break
-            if not file.exists():  # taken away after the listing
-                continue
-            started = time.perf_counter()
-            try:
-                report = load(file)
-            except Exception as exc:
-                if not file.exists():  # taken away while it was read: nothing to load, nothing to move
+            with claimed(file) as mine:
+                if not mine:  # taken away after the listing, or held by a command taking it back
                     continue
-                if not is_file_error(exc):
-                    raise
-                reason = describe(exc)
-                moved = move_into(file, FAILED)
-                write_atomically(moved.with_name(moved.name + ".error"), reason + "\n")
-                tally.failed += 1
-                on_handed(Handed(file, moved, time.perf_counter() - started, error=reason))
-                continue
-            moved = move_into(file, LOADED)
-            tally.loaded += 1
-            on_handed(Handed(file, moved, time.perf_counter() - started, report=report))
+                started = time.perf_counter()
+                try:
+                    report = load(file)
+                except Exception as exc:
+                    if not file.exists():  # taken away while it was read: nothing to load, nothing to move
+                        continue
+                    if not is_file_error(exc):
+                        raise
+                    reason = describe(exc)
+                    moved = move_into(file, FAILED)
+                    write_atomically(moved.with_name(moved.name + ".error"), reason + "\n")
+                    tally.failed += 1
+                    on_handed(Handed(file, moved, time.perf_counter() - started, error=reason))
+                    continue
+                moved = move_into(file, LOADED)
+                tally.loaded += 1
+                on_handed(Handed(file, moved, time.perf_counter() - started, report=report))
         if once:
             break
         sleep(poll_s)

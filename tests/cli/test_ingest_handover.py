@@ -46,6 +46,27 @@ with registered(db, inbox, (".csv", ".txt"), terms(args, load_settings(db=db))):
     time.sleep(float(sys.argv[3]))
 """
 
+# Registers like SILENT_LOADER, then takes the first file handed to it as a loader does before its load (the lock of
+# watch.claimed), says "claimed" and loads nothing for argv[3] seconds: a loader in the middle of a long load.
+CLAIMING_LOADER = """
+import sys, time
+from pathlib import Path
+from carepulse.cli import build_parser
+from carepulse.cli.commands.ingest_handover import terms
+from carepulse.core.config import load_settings
+from carepulse.etl.handover import registered
+from carepulse.etl.watch import claimed
+db, inbox = Path(sys.argv[1]), Path(sys.argv[2])
+args = build_parser(["ingest"]).parse_args(["ingest", "twcs", "--watch", str(inbox), "--db", str(db)])
+with registered(db, inbox, (".csv", ".txt"), terms(args, load_settings(db=db))):
+    print("registered", flush=True)
+    while not (found := sorted(inbox.glob("handed-*"))):
+        time.sleep(0.01)
+    with claimed(found[0]) as mine:
+        print("claimed" if mine else "not claimed", flush=True)
+        time.sleep(float(sys.argv[3]))
+"""
+
 HEAVY = ("duckdb", "numpy", "pyarrow")
 
 
@@ -237,3 +258,27 @@ def test_only_a_small_file_with_an_ending_the_loader_takes_is_handed_over(tmp_pa
     partial = extra(tmp_path / "small.csv~")
     assert loader.takes(small) and loader.takes(at_limit)
     assert not loader.takes(big) and not loader.takes(other) and not loader.takes(partial)
+
+def test_ctrl_c_while_the_loader_loads_the_file_leaves_it_to_the_loader_and_says_so(tmp_path: Path) -> None:
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    mine = extra(tmp_path / "extra.csv")
+    loader = subprocess.Popen([sys.executable, "-c", CLAIMING_LOADER, str(db), str(inbox), "60"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert loader.stdout is not None and loader.stdout.readline().strip() == "registered"
+        command = subprocess.Popen([sys.executable, "-m", "carepulse.cli", "ingest", "twcs", str(mine), "--db",
+                                    str(db)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert loader.stdout.readline().strip() == "claimed"
+        command.send_signal(signal.SIGINT)
+        out, err = command.communicate(timeout=30)
+    finally:
+        loader.kill()
+        loader.wait()
+    handed = [p for p in inbox.iterdir() if p.name.startswith(HANDED_PREFIX)]
+    assert len(handed) == 1  # not taken away from under the load
+    assert command.returncode == 130, err
+    assert err.splitlines() == [
+        f"interrupted: the resident loader (PID {loader.pid}, {inbox.resolve()}) has {mine} and finishes its load; "
+        f"its report will be in {inbox.resolve() / 'loaded' / (handed[0].name + REPORT_SUFFIX)}"]
+    assert out == ""

@@ -6,6 +6,7 @@ counters, so every pass of the watcher is deterministic and instant.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -335,6 +336,32 @@ def test_a_file_taken_away_after_the_listing_is_skipped(tmp_path: Path) -> None:
     assert [h.file.name for h in handed] == ["a.csv", "c.csv"]
     assert _files_in(tmp_path / LOADED) == ["a.csv", "c.csv"]
     assert not (tmp_path / FAILED).exists()
+
+
+def test_a_file_locked_by_another_process_is_left_for_a_later_pass_and_the_loader_locks_what_it_loads(
+        tmp_path: Path) -> None:
+    """A command taking back a file it handed over holds its lock (carepulse.etl.handover.take_back): the watcher
+    must not start on it meanwhile, and must hold the lock itself while it loads and moves a file."""
+    held, _ = _drop(tmp_path, "a.csv", "b.csv")
+    locked_during_load = []
+
+    def try_lock() -> None:  # during b.csv's load: another open file description must not get the lock
+        with (tmp_path / "b.csv").open("rb") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                locked_during_load.append(True)
+
+    with held.open("rb") as taker:
+        fcntl.flock(taker, fcntl.LOCK_EX)
+        load = Loads(then={"b.csv": try_lock})
+        tally, _ = _watch_once(tmp_path, load)
+    assert load.seen == ["b.csv"] and tally == Tally(loaded=1, failed=0)
+    assert locked_during_load == [True]
+    assert _files_in(tmp_path) == ["a.csv"]  # left where it was, not moved, not failed
+
+    tally, _ = _watch_once(tmp_path, load)  # the lock released: the next pass takes it
+    assert load.seen == ["b.csv", "a.csv"] and _files_in(tmp_path / LOADED) == ["a.csv", "b.csv"]
 
 
 def test_check_folder_refuses_a_missing_folder(tmp_path: Path) -> None:
