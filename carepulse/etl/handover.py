@@ -207,7 +207,11 @@ def hand_over(file: Path, loader: Loader) -> Path:
     except OSError:
         shutil.copyfile(file, staged)
     handed = loader.folder / name
-    os.rename(staged, handed)
+    try:
+        os.rename(staged, handed)
+    except BaseException:  # the staged link is skipped by the loader but would stay in its folder
+        staged.unlink(missing_ok=True)
+        raise
     ring(loader)
     return handed
 
