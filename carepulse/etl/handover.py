@@ -202,14 +202,14 @@ def hand_over(file: Path, loader: Loader) -> Path:
     where it is (a hard link, or a copy on another file system)."""
     name = f"{HANDED_PREFIX}{time.time_ns()}-{os.getpid()}-{file.name}"
     staged = loader.folder / f".{name}.part"
-    try:
-        os.link(file, staged)
-    except OSError:
-        shutil.copyfile(file, staged)
     handed = loader.folder / name
     try:
+        try:
+            os.link(file, staged)
+        except OSError:
+            shutil.copyfile(file, staged)
         os.rename(staged, handed)
-    except BaseException:  # the staged link is skipped by the loader but would stay in its folder
+    except BaseException:  # a staged link or half copy is skipped by the loader but would stay in its folder
         staged.unlink(missing_ok=True)
         raise
     ring(loader)
