@@ -577,18 +577,20 @@ class Warehouse:
 
     def _attach_delta_copy(self, con: duckdb.DuckDBPyConnection, work: Path, published: _Published) -> bool:
         """Attach a copy of the published delta as ``WORK_DB`` when it belongs to the base (True), else a new
-        file (a delta beside a newer base is folded in already)."""
+        file (a delta beside a newer base is folded in already). Either is written in small row groups
+        (:data:`delta.ROW_GROUP_ROWS`)."""
+        attach = f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB} (ROW_GROUP_SIZE {delta.ROW_GROUP_ROWS})"
         if self.delta_path.exists():
             shutil.copyfile(self.delta_path, work)
             try:
-                con.execute(f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB}")
+                con.execute(attach)
                 if delta.base_id(con, delta.WORK_DB) == published.base_id:
                     return True
                 con.execute(f"DETACH {delta.WORK_DB}")
             except duckdb.Error as exc:
                 raise _unusable(exc, "load into", self.delta_path) from exc
             work.unlink()
-        con.execute(f"ATTACH {sql_text(str(work))} AS {delta.WORK_DB}")
+        con.execute(attach)
         return False
 
     def _compact_if_due(self) -> None:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from benchmarks import generate
@@ -264,6 +265,41 @@ def test_a_reply_to_a_base_tweet_moves_that_row_into_the_delta(tmp_path: Path, m
     assert con.execute("SELECT customer_handle, status, first_response_seconds FROM threads "
                        "ORDER BY 1").fetchall() == [("c1", "answered", 1800.0), ("c2", "unanswered", None)]
     assert con.execute("SELECT count(*) FROM wd.threads__replaced").fetchone() == (1,)
+
+
+def _tweet_blocks(delta_file: Path) -> dict[int, set[tuple[object, ...]]]:
+    """The delta's ``tweets`` storage: per row group of :data:`delta.ROW_GROUP_ROWS` rows, where its segments lie."""
+    con = duckdb.connect(str(delta_file), read_only=True)
+    try:
+        rows = con.execute("SELECT row_group_id, column_name, segment_id, count, block_id, block_offset "
+                           "FROM pragma_storage_info('tweets')").fetchall()
+    finally:
+        con.close()
+    full = {group for group, _, _, count, _, _ in rows if count == delta.ROW_GROUP_ROWS}
+    return {group: {r[1:] for r in rows if r[0] == group} for group in full}
+
+
+def test_a_load_into_a_kept_delta_leaves_the_earlier_loads_row_groups_where_they_are(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second load that touches none of the first one's tweets must not rewrite them: the first load's full row
+    groups keep their blocks. With DuckDB's default row groups (122,880 rows) the commit merged and rewrote the
+    delta's partly filled groups, so a load's commit grew with the delta (delta.ROW_GROUP_ROWS)."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1e9)  # a one-tweet base: no compaction here
+    db = tmp_path / "wh.duckdb"
+    seed = write_twcs(tmp_path / "seed.csv", [row(1, "acme", True, at("09:00"), "We are here for you")])
+    ingest_tweets(Warehouse(db), "twcs", [seed], Settings(db=db))
+    first = write_twcs(tmp_path / "first.csv", [row(100 + i, f"c{i % 50}", False, at("10:00", day=i % 20),
+                                                    f"@acme tweet {i}") for i in range(5_000)])
+    ingest_tweets(Warehouse(db), "twcs", [first], Settings(db=db))
+    before = _tweet_blocks(delta.delta_path(db))
+    assert len(before) >= 2, "the first load's 5,000 tweets fill at least two row groups"
+    second = write_twcs(tmp_path / "second.csv", [row(10_000 + i, "d", False, at("12:00", day=30), f"@acme new {i}")
+                                                  for i in range(3_000)])
+    ingest_tweets(Warehouse(db), "twcs", [second], Settings(db=db))
+    after = _tweet_blocks(delta.delta_path(db))
+    assert {group: after.get(group) for group in before} == before
+    assert Warehouse(db).reader().connection().execute("SELECT count(*) FROM tweets").fetchone() == (8_001,)
 
 
 def test_a_delta_past_its_share_is_folded_into_a_new_base(
