@@ -6,9 +6,11 @@
 does the same work. A loader in use does something else: one batch after another, the delta growing until a
 load folds it into a new base (``delta.COMPACT_SHARE``), and the kept DuckDB (``store._Kept``) carried from
 load to load and dropped at each compaction. This runs that: a generated base, then ``--batches`` newer
-batches renamed into the folder one at a time, each timed from its rename to the loader's ``loaded in`` line
-(the compaction a load sets off is inside that line's time). After each load it reads from /proc the loader's
-resident memory now (``VmRSS``), whether it still holds a replaced base file open, and the delta's size.
+batches renamed into the folder one at a time, each timed from its rename to the loader's ``loaded in`` line.
+The loader reports a load before it folds a delta the load left due, and says so in that line; the soak then
+waits for its ``compacted`` line and times the compaction apart (as when files arrive seconds apart). After
+each load it reads from /proc the loader's resident memory now (``VmRSS``), whether it still holds a replaced
+base file open, and the delta's size.
 
 What it shows, per window of ten loads: hand-over time (median and worst), resident memory (lowest and highest)
 and the compactions in it. A loader that leaks grows from window to window; one that is sound returns to
@@ -23,14 +25,16 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.processes import carepulse, checked, run_child, status_mb
-from benchmarks.resident import hand_over, resident_loader
+from benchmarks.resident import hand_over, read_until, resident_loader
 from benchmarks.run import generate, say, workdir
 
 WINDOW = 10
+FOLDING = "; folding the delta into a new base now"  # the loader's ``loaded in`` line when a compaction follows
 ID_GAP = 1_000_000  # each batch's ids start this far above the one before: batches never collide
 
 
@@ -61,9 +65,15 @@ def soak(db: Path, files: list[Path], work: Path) -> list[dict[str, Any]]:
     with resident_loader(inbox, db) as proc:
         base = db.stat().st_ino
         for n, file in enumerate(files, 1):
-            wall, _ = hand_over(proc, file, inbox / file.name)
+            wall, said = hand_over(proc, file, inbox / file.name)
+            compact_s = None
+            if FOLDING in said and proc.stdout is not None:  # reported first, the delta folds now: time it apart
+                started = time.perf_counter()
+                read_until(proc, proc.stdout, " compacted ")
+                compact_s = time.perf_counter() - started
             compacted, base = db.stat().st_ino != base, db.stat().st_ino
-            rows.append({"n": n, "wall_s": wall, "rss_mb": status_mb(proc.pid, "VmRSS"), "compacted": compacted,
+            rows.append({"n": n, "wall_s": wall, "compact_s": compact_s, "rss_mb": status_mb(proc.pid, "VmRSS"),
+                         "compacted": compacted,
                          "held_replaced": held_replaced(proc.pid, db),
                          "delta_mb": delta.stat().st_size / 2**20 if delta.exists() else 0.0})
         if rows:
@@ -82,6 +92,7 @@ def windows(rows: list[dict[str, Any]], size: int = WINDOW) -> list[dict[str, An
         out.append({"first": part[0]["n"], "last": part[-1]["n"], "median_s": statistics.median(walls),
                     "max_s": max(walls), "rss_min_mb": min(rss) if rss else None,
                     "rss_max_mb": max(rss) if rss else None, "compactions": sum(r["compacted"] for r in part),
+                    "compact_s": [r["compact_s"] for r in part if r.get("compact_s") is not None],
                     "held_replaced": max(held) if held else None})
     return out
 
@@ -94,12 +105,15 @@ def table(result: dict[str, Any]) -> str:
     lines = [f"{result['batches']} batches of {result['batch']:,} tweets handed one after another to one "
              f"`ingest twcs --watch`, into a {result['tweets']:,}-tweet base (loaded in {result['base_s']:.2f} s); "
              f"{result['machine']}.", "",
-             "| loads | hand-over median | worst | loader RSS (lowest – highest) | compactions | replaced base held |",
+             "| loads | hand-over median | worst | loader RSS (lowest – highest) | compactions (after the report) "
+             "| replaced base held |",
              "|---|---:|---:|---:|---:|---:|"]
     for w in result["windows"]:
         held = "n/a" if w["held_replaced"] is None else ("no" if w["held_replaced"] == 0 else "**yes**")
+        after = ", ".join(f"{s:.2f} s" for s in w.get("compact_s", []))
         lines.append(f"| {w['first']}-{w['last']} | {w['median_s']:.2f} s | {w['max_s']:.2f} s | "
-                     f"{_mb(w['rss_min_mb'])} – {_mb(w['rss_max_mb'])} | {w['compactions']} | {held} |")
+                     f"{_mb(w['rss_min_mb'])} – {_mb(w['rss_max_mb'])} | {w['compactions']}"
+                     f"{f' ({after})' if after else ''} | {held} |")
     lines += ["", f"Peak RSS of the loader over all {result['batches']} loads: {_mb(result['peak_rss_mb'])}."]
     return "\n".join(lines) + "\n"
 

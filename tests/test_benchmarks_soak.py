@@ -20,6 +20,9 @@ def test_many_hand_overs_load_everything_compact_and_hold_no_replaced_base(tmp_p
     compacting = [r for r in rows if r["compacted"]]
     assert 2 <= len(compacting) <= 6
     assert all(r["delta_mb"] == 0 for r in compacting)  # folded into the new base
+    # the loader answered each of those loads first and said a compaction follows; the soak timed it apart
+    assert all(r["compact_s"] > 0 for r in compacting)
+    assert all(r["compact_s"] is None for r in rows if not r["compacted"])
     assert all(r["held_replaced"] == 0 for r in rows)  # the loader let go of every base a compaction replaced
     assert all(r["rss_mb"] > 20 for r in rows)
     assert result["peak_rss_mb"] >= max(r["rss_mb"] for r in rows)

@@ -317,12 +317,15 @@ class _Published:
 class Warehouse:
     """One warehouse file (the base), its delta, and the rules for touching them."""
 
-    def __init__(self, path: Path | str, *, resident: bool = False) -> None:
+    def __init__(self, path: Path | str, *, resident: bool = False, defer_compaction: bool = False) -> None:
         """``resident``: the object serves load after load in one process (``ingest --watch``), and keeps its
-        DuckDB with the base attached between them (:class:`_Kept`)."""
+        DuckDB with the base attached between them (:class:`_Kept`). ``defer_compaction``: a load that leaves the
+        delta due for folding does not fold it before it returns; the caller reports the load and then calls
+        :meth:`compact_if_due` (the resident loader: a hand-over is answered before the compaction, not after)."""
         self.path = Path(path)
         self._compact_after = False
         self._resident = resident
+        self._defer_compaction = defer_compaction
         self._kept: _Kept | None = None
 
     @property
@@ -381,7 +384,8 @@ class Warehouse:
             if use_delta:
                 with self._writing_delta(checking, published) as con:
                     yield con
-                self._compact_if_due()
+                if not self._defer_compaction:
+                    self._compact_if_due()
             else:
                 checking.close()
                 with self._writing_base(published, rewrite) as con:
@@ -597,6 +601,7 @@ class Warehouse:
         """Fold a delta that outgrew its share of the base into a new base (the load is already published)."""
         if not self._compact_after:
             return
+        self._compact_after = False  # done (or failed: the next load finds the delta due again)
         log.info("compacting %s: its delta passed %.0f %% of the base's rows", self.path, 100 * delta.COMPACT_SHARE)
         self._drop_kept()  # it holds the base this compaction replaces
         self._compact_locked()
@@ -605,6 +610,29 @@ class Warehouse:
         published = self._check_published()
         with self._writing_base(published, rewrite=False):
             pass
+
+    @property
+    def compaction_due(self) -> bool:
+        """Whether this deferring writer's last load left the delta due for folding (:meth:`compact_if_due`)."""
+        return self._compact_after
+
+    def compact_if_due(self) -> float | None:
+        """The compaction a deferring writer's last load found due (``defer_compaction``), now: the seconds it
+        took, or None when none was due or the delta is gone (another process folded it meanwhile).
+
+        The load is published before this starts, so a failure here loses nothing: its error says so, and the
+        next load finds the delta due again (or ``carepulse compact`` folds it)."""
+        if not self._compact_after:
+            return None
+        self._compact_after = False
+        started = time.perf_counter()
+        try:
+            if not self.compact():
+                return None
+        except CarepulseError as exc:
+            raise type(exc)(f"the load is published, but folding its delta into a new base failed (the next load "
+                            f"or `carepulse compact` tries again): {exc}") from exc
+        return time.perf_counter() - started
 
     def compact(self) -> bool:
         """Fold the delta into a new base now (``carepulse compact``); False when there was nothing to fold."""

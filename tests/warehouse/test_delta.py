@@ -199,6 +199,62 @@ def test_a_resident_writer_lets_go_of_the_base_its_compaction_replaces(
     assert dump(db) == dump(full)
 
 
+def test_a_deferring_writer_publishes_the_load_and_folds_the_delta_when_asked(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``defer_compaction`` (the resident loader): a load that leaves the delta due returns with the delta published
+    and the base untouched; ``compact_if_due`` then folds it, once."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)
+    db = copy_of(base, tmp_path / "deferring")
+    before, settings = sha(db), Settings(db=db)
+    loader = Warehouse(db, resident=True, defer_compaction=True)
+    ingest_tweets(loader, "twcs", [inputs["b1"]], settings)
+    assert sha(db) == before and delta.delta_path(db).exists()
+    published = dump(db)
+    seconds = loader.compact_if_due()
+    assert seconds is not None and seconds > 0
+    assert sha(db) != before and not delta.delta_path(db).exists()
+    assert dump(db) == published  # the same rows, now in the base alone
+    assert loader.compact_if_due() is None  # nothing due any more
+    assert held_open(db) == []  # the kept instance held the replaced base: closed before the fold
+
+
+def test_a_deferred_compaction_another_process_did_first_is_not_done_twice(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)
+    db = copy_of(base, tmp_path / "deferring")
+    loader = Warehouse(db, resident=True, defer_compaction=True)
+    ingest_tweets(loader, "twcs", [inputs["b1"]], Settings(db=db))
+    assert Warehouse(db).compact()  # `carepulse compact` got there first
+    folded = sha(db)
+    assert loader.compact_if_due() is None
+    assert sha(db) == folded  # no second rewrite of the base
+
+
+def test_a_failed_deferred_compaction_says_the_load_is_published_and_the_next_load_folds(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 0.0)
+    db = copy_of(base, tmp_path / "deferring")
+    settings = Settings(db=db)
+    loader = Warehouse(db, resident=True, defer_compaction=True)
+    ingest_tweets(loader, "twcs", [inputs["b1"]], settings)
+    published = dump(db)
+
+    def full_disk(self: Warehouse, *args: object, **kwargs: object) -> None:
+        raise store.ResourceError("no space left on device while writing the new base")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store.Warehouse, "_writing_base", full_disk)
+        with pytest.raises(store.ResourceError, match=r"^the load is published, but folding its delta into a new "
+                                                      r"base failed .*: no space left on device"):
+            loader.compact_if_due()
+    assert delta.delta_path(db).exists() and dump(db) == published
+    ingest_tweets(loader, "twcs", [inputs["b2"]], settings)  # the next load finds the delta due again
+    assert loader.compact_if_due() is not None and not delta.delta_path(db).exists()
+
+
 def test_a_resident_writer_lets_go_of_a_base_another_process_replaced(
         base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``carepulse compact`` (or a big load) from another process publishes a new base while the loader waits

@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     from carepulse.etl.loader import ingest_crm, ingest_tweets
     from carepulse.warehouse import Warehouse
 
-    warehouse = Warehouse(settings.db, resident=args.watch is not None)  # one load after another: keep the base
+    # a resident loader keeps the base from load to load, and answers a load before it compacts the delta
+    watching = args.watch is not None
+    warehouse = Warehouse(settings.db, resident=watching, defer_compaction=watching)
 
     def load(files: list[Path]) -> BatchReport:
         if args.kind == "crm":
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         from carepulse.cli.commands.ingest_watch import run_watch
 
         return run_watch(args, lambda file: load([file]), lambda report: report_text(report, settings.db),
-                         idle=warehouse.release_stale, db=settings.db, terms=terms(args, settings))
+                         idle=warehouse.release_stale, due=lambda: warehouse.compaction_due,
+                         compact=warehouse.compact_if_due, db=settings.db, terms=terms(args, settings))
     print_report(load(list(args.files)), settings.db)
     return 0
 
