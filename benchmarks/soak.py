@@ -32,9 +32,9 @@ from typing import Any
 from benchmarks.processes import carepulse, checked, run_child, status_mb
 from benchmarks.resident import hand_over, read_until, resident_loader
 from benchmarks.run import generate, say, workdir
+from carepulse.cli.commands.ingest_watch import COMPACTED, FOLDING
 
 WINDOW = 10
-FOLDING = "; folding the delta into a new base now"  # the loader's ``loaded in`` line when a compaction follows
 ID_GAP = 1_000_000  # each batch's ids start this far above the one before: batches never collide
 
 
@@ -69,7 +69,7 @@ def soak(db: Path, files: list[Path], work: Path) -> list[dict[str, Any]]:
             compact_s = None
             if FOLDING in said and proc.stdout is not None:  # reported first, the delta folds now: time it apart
                 started = time.perf_counter()
-                read_until(proc, proc.stdout, " compacted ")
+                read_until(proc, proc.stdout, f" {COMPACTED} ")
                 compact_s = time.perf_counter() - started
             compacted, base = db.stat().st_ino != base, db.stat().st_ino
             rows.append({"n": n, "wall_s": wall, "compact_s": compact_s, "rss_mb": status_mb(proc.pid, "VmRSS"),

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from carepulse.cli import main
+from carepulse.cli.commands.ingest_watch import FOLDING
 from carepulse.etl.watch import DEFAULT_POLL_S, FAILED
 from tests.cli.watch_helpers import EXTRA_IDS, bad, extra, tweet_ids, watcher
 from tests.twcs_helpers import at, row, write_twcs
@@ -117,7 +118,7 @@ def test_the_loader_reports_a_load_before_it_folds_the_delta_the_load_left_due(
     steps = [("report" if line.startswith("twcs ") else "loaded" if ": loaded in " in line
               else "compacted" if " compacted " in line else "other") for line in out]
     assert [s for s in steps if s != "other"] == ["report", "loaded", "compacted"] * 2, out
-    assert all(line.endswith("; folding the delta into a new base now") for line in out if ": loaded in " in line)
+    assert all(line.endswith(FOLDING) for line in out if ": loaded in " in line)
     compacted = [line for line in out if " compacted " in line]
     assert all(f"compacted {db}: the delta folded into a new base in " in line for line in compacted)
     assert not delta.delta_path(db).exists()  # the last load's delta is folded too

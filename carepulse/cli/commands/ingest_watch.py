@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from carepulse.etl.watch import Handed
 
 
+FOLDING = "; folding the delta into a new base now"
+"""The end of a ``loaded in`` line when a compaction follows it (what waits for a compaction reads this)."""
+COMPACTED = "compacted"
+"""The word of the line that ends that compaction."""
+
+
 class _CompactionInterrupted(Exception):
     """The second Ctrl-C came during a compaction: the loads are published, only the fold was given up."""
 
@@ -79,14 +85,14 @@ def run_watch(args: argparse.Namespace, load: Callable[[Path], BatchReport], sho
             print(text, end="")
             folding = due() and not stop.is_set()
             print(f"{stamp()} {done.file}: loaded in {done.seconds:.2f} s, moved to {done.moved_to}"
-                  f"{'; folding the delta into a new base now' if folding else ''}", flush=True)
+                  f"{FOLDING if folding else ''}", flush=True)
             if not folding:
                 return
             try:
                 seconds = compact()
             except KeyboardInterrupt:
                 raise _CompactionInterrupted from None
-            print(f"{stamp()} compacted {db}: " + ("nothing left to fold (another process folded the delta)"
+            print(f"{stamp()} {COMPACTED} {db}: " + ("nothing left to fold (another process folded the delta)"
                                                     if seconds is None else
                                                     f"the delta folded into a new base in {seconds:.2f} s"),
                   flush=True)
