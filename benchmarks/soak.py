@@ -21,6 +21,7 @@ limits are for (d); this is the evidence that they hold for a loader that keeps 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -39,11 +40,18 @@ ID_GAP = 1_000_000  # each batch's ids start this far above the one before: batc
 
 
 def held_replaced(pid: int, db: Path) -> int | None:
-    """How many descriptors of ``pid`` point at a replaced (deleted) base file; None without /proc."""
+    """How many descriptors of ``pid`` point at a replaced (deleted) base file; None without /proc.
+
+    A descriptor the loader closes between the listing and its ``readlink`` (a DuckDB thread closing a file
+    right after a compaction) is passed over, not taken for a missing /proc."""
     try:
-        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
         return None
+    links = []
+    for fd in fds:
+        with contextlib.suppress(FileNotFoundError):
+            links.append(os.readlink(fd))
     return sum(1 for link in links if link == f"{db} (deleted)")
 
 
