@@ -151,32 +151,46 @@ def ring(loader: Loader) -> None:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def registered(db: Path, folder: Path, suffixes: tuple[str, ...], terms: Terms) -> Iterator[Bell]:
-    """Register a running loader for ``db`` while the block runs, with its :class:`Bell`; stale registrations of
-    killed loaders go."""
-    where = registry(db)
-    where.mkdir(exist_ok=True)
+def sweep(where: Path) -> None:
+    """Remove the registrations (and bells) of loaders that no longer run: no lock held on them."""
     for old in where.glob("*.json"):
         if not _locked(old):
             with contextlib.suppress(FileNotFoundError):
                 old.unlink()
             with contextlib.suppress(FileNotFoundError):
                 old.with_suffix(".bell").unlink()
+
+
+@contextlib.contextmanager
+def registered(db: Path, folder: Path, suffixes: tuple[str, ...], terms: Terms) -> Iterator[Bell]:
+    """Register a running loader for ``db`` while the block runs, with its :class:`Bell`; stale registrations of
+    killed loaders go.
+
+    The registration is written and locked under a name no one reads (``.<name>.new``), then renamed into
+    place: a ``*.json`` file is never there unlocked while its loader runs. Written in place, it was, between
+    its creation and its lock, and a loader starting at that instant took it for a killed one's and removed it
+    (the first loader then ran unregistered: commands loaded their files themselves)."""
+    where = registry(db)
+    where.mkdir(exist_ok=True)
+    sweep(where)
     path = where / f"{terms.kind}-{os.getpid()}.json"
+    writing = path.with_name(f".{path.name}.new")
     bell = Bell(path.with_suffix(".bell"))
     try:
-        with path.open("w", encoding="utf-8") as fh:
+        with writing.open("w", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             json.dump({"pid": os.getpid(), "folder": str(folder.resolve()), "suffixes": list(suffixes),
                        "terms": asdict(terms)}, fh)
             fh.flush()
+            os.rename(writing, path)  # appears whole and locked
             try:
                 yield bell
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            writing.unlink()  # only if the rename never happened
         bell.close()
 
 
@@ -192,7 +206,7 @@ def find(db: Path, terms: Terms) -> Loader | None:
             found = json.loads(path.read_text(encoding="utf-8"))
             if Terms(**{**found["terms"], "accounts": tuple(found["terms"]["accounts"])}) == terms:
                 return Loader(int(found["pid"]), Path(found["folder"]), tuple(found["suffixes"]), path)
-        except (OSError, ValueError, KeyError, TypeError):  # half written by a loader starting now: not yet
+        except (OSError, ValueError, KeyError, TypeError):  # gone meanwhile, or not a registration: not a loader
             continue
     return None
 
