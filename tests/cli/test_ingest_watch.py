@@ -6,6 +6,7 @@ stops it with Ctrl-C (SIGINT), as a user would.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -168,8 +169,14 @@ def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Pat
 
 
 def _held_open(pid: int, db: Path) -> list[str]:
-    """What process ``pid`` holds open of the base file: its path, or the path marked "(deleted)" (Linux)."""
-    links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    """What process ``pid`` holds open of the base file: its path, or the path marked "(deleted)" (Linux).
+
+    A descriptor the watcher closes between the listing and its ``readlink`` (its poll opens and closes
+    files) is passed over: it holds nothing any more."""
+    links = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            links.append(os.readlink(fd))
     return sorted(link for link in links if link in (str(db), f"{db} (deleted)"))
 
 
