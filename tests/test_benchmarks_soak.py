@@ -25,7 +25,10 @@ def test_many_hand_overs_load_everything_compact_and_hold_no_replaced_base(tmp_p
     assert all(r["compact_s"] is None for r in rows if not r["compacted"])
     assert all(r["held_replaced"] == 0 for r in rows)  # the loader let go of every base a compaction replaced
     assert all(r["rss_mb"] > 20 for r in rows)
-    assert result["peak_rss_mb"] >= max(r["rss_mb"] for r in rows)
+    # the loader's own high-water mark (VmHWM), read after the last load: at least what was sampled along the way,
+    # within the kernel's bookkeeping (per-thread RSS counters sync in batches, and file pages reclaimed from a
+    # mapping lower RSS without raising the mark: 48 KB below a sample once, of 184 MB)
+    assert result["peak_rss_mb"] >= 0.99 * max(r["rss_mb"] for r in rows)
     assert sum(w["compactions"] for w in result["windows"]) == len(compacting)
     assert [(w["first"], w["last"]) for w in result["windows"]] == [(1, 10), (11, 12)]
     con = Warehouse(tmp_path / "soak_3000.duckdb").reader().connection()
