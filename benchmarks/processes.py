@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -55,6 +56,29 @@ def run_child(cmd: Sequence[str], *, timeout: float | None = None) -> Child:
 def peak_rss_mb(pid: int) -> float | None:
     """A running process's own peak resident set (``VmHWM``), or None where /proc does not say."""
     return status_mb(pid, "VmHWM")
+
+
+def open_files(pid: int | str = "self") -> list[str] | None:
+    """What process ``pid`` (default: this one) holds open, as /proc names it (a replaced file ends "(deleted)");
+    None where /proc does not say.
+
+    A descriptor closed between the listing and its ``readlink`` (DuckDB's threads open and close files all the
+    time, most right after a compaction) is passed over: it holds nothing any more."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return None
+    links = []
+    for fd in fds:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            links.append(os.readlink(fd))
+    return links
+
+
+def held_base(db: Path, pid: int | str = "self") -> list[str]:
+    """What process ``pid`` holds open of the warehouse file ``db``: its path, or the path marked "(deleted)" once a
+    new base replaced it (Linux)."""
+    return sorted(link for link in open_files(pid) or [] if link in (str(db), f"{db} (deleted)"))
 
 
 def status_mb(pid: int, field: str) -> float | None:

@@ -21,7 +21,6 @@ limits are for (d); this is the evidence that they hold for a loader that keeps 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.processes import carepulse, checked, run_child, status_mb
+from benchmarks.processes import carepulse, checked, open_files, run_child, status_mb
 from benchmarks.resident import hand_over, read_until, resident_loader
 from benchmarks.run import generate, say, workdir
 from carepulse.cli.commands.ingest_watch import COMPACTED, FOLDING
@@ -40,19 +39,9 @@ ID_GAP = 1_000_000  # each batch's ids start this far above the one before: batc
 
 
 def held_replaced(pid: int, db: Path) -> int | None:
-    """How many descriptors of ``pid`` point at a replaced (deleted) base file; None without /proc.
-
-    A descriptor the loader closes between the listing and its ``readlink`` (a DuckDB thread closing a file
-    right after a compaction) is passed over, not taken for a missing /proc."""
-    try:
-        fds = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return None
-    links = []
-    for fd in fds:
-        with contextlib.suppress(FileNotFoundError):
-            links.append(os.readlink(fd))
-    return sum(1 for link in links if link == f"{db} (deleted)")
+    """How many descriptors of ``pid`` point at a replaced (deleted) base file; None without /proc."""
+    links = open_files(pid)
+    return None if links is None else sum(1 for link in links if link == f"{db} (deleted)")
 
 
 def batches(tweets: int, count: int, size: int, work: Path) -> list[Path]:

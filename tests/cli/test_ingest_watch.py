@@ -6,7 +6,6 @@ stops it with Ctrl-C (SIGINT), as a user would.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.processes import held_base
 from carepulse.cli import main
 from carepulse.cli.commands.ingest_watch import FOLDING
 from carepulse.etl.watch import DEFAULT_POLL_S, FAILED
@@ -168,18 +168,6 @@ def test_resident_mode_loads_a_file_renamed_in_and_stops_on_ctrl_c(tmp_path: Pat
     assert not any(line.startswith(("error:", "Traceback", "interrupted")) for line in seen["err"]), seen["err"]
 
 
-def _held_open(pid: int, db: Path) -> list[str]:
-    """What process ``pid`` holds open of the base file: its path, or the path marked "(deleted)" (Linux).
-
-    A descriptor the watcher closes between the listing and its ``readlink`` (its poll opens and closes
-    files) is passed over: it holds nothing any more."""
-    links = []
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            links.append(os.readlink(fd))
-    return sorted(link for link in links if link in (str(db), f"{db} (deleted)"))
-
-
 def test_an_idle_watcher_lets_go_of_a_base_another_process_compacted(tmp_path: Path, shared_sample: Path) -> None:
     """The loader keeps the base open between loads; after ``carepulse compact`` it must close the replaced file
     at its next look at the folder, not hold its blocks on disk until a file arrives."""
@@ -189,18 +177,18 @@ def test_an_idle_watcher_lets_go_of_a_base_another_process_compacted(tmp_path: P
     extra(inbox / "2-extra.csv")  # a small load beside it: the base stays attached afterwards
     with watcher(inbox, db, "0.05") as (process, lines):
         lines.wait_for("out", "2-extra.csv: loaded in")
-        assert _held_open(process.pid, db) == [str(db)]
+        assert held_base(db, process.pid) == [str(db)]
         compacted = subprocess.run([sys.executable, "-m", "carepulse.cli", "compact", "--db", str(db)],
                                    capture_output=True, text=True, timeout=120)
         assert compacted.returncode == 0, compacted.stderr
         deadline = time.monotonic() + 10
-        while _held_open(process.pid, db) and time.monotonic() < deadline:
+        while held_base(db, process.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _held_open(process.pid, db) == [], "the watcher still holds the replaced base"
+        assert held_base(db, process.pid) == [], "the watcher still holds the replaced base"
         more = write_twcs(inbox / ".3.csv.tmp", [row(9_100_001, "c901", False, at("11:00"), "@acme still waiting")])
         os.rename(more, inbox / "3-more.csv")
         lines.wait_for("out", "3-more.csv: loaded in")  # the next load attaches the new base
-        assert _held_open(process.pid, db) == [str(db)]
+        assert held_base(db, process.pid) == [str(db)]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     assert len(tweet_ids(db)) == 1_000 + 3 + 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.processes import held_base
 from carepulse.core.config import Settings
 from carepulse.dashboard import app as dashboard_app
 from carepulse.dashboard import components, serving, state
@@ -77,12 +78,6 @@ def test_served_by_waitress_on_the_bound_port_refusing_foreign_hosts(demo_db: Pa
         server.wait(timeout=20)
 
 
-def _held_open(db: Path) -> list[str]:
-    """What this process holds open of ``db``: its path, or the path marked "(deleted)" once replaced (Linux)."""
-    links = (os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink())
-    return sorted(link for link in links if link in (str(db), f"{db} (deleted)"))
-
-
 def test_an_idle_server_lets_go_of_a_base_a_compaction_replaced(
         demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The background release a served dashboard runs: with no request at all, the readers close a replaced
@@ -96,14 +91,14 @@ def test_an_idle_server_lets_go_of_a_base_a_compaction_replaced(
     batch = write_twcs(tmp_path / "b.csv", [row(9_500_001, "c1", False, at("10:00"), "@acme hello")])
     ingest_tweets(Warehouse(db), "twcs", [batch], Settings(db=db))
     assert Warehouse(db).compact()
-    assert _held_open(db) == [f"{db} (deleted)"]
+    assert held_base(db) == [f"{db} (deleted)"]
     stop = threading.Event()
     thread = state.release_replaced(every_s=0.05, stop=stop)
     try:
         deadline = time.monotonic() + 10
-        while _held_open(db) and time.monotonic() < deadline:
+        while held_base(db) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _held_open(db) == []
+        assert held_base(db) == []
     finally:
         stop.set()
         thread.join(5)

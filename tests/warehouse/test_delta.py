@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from benchmarks import generate
+from benchmarks.processes import held_base
 from carepulse.cli import main
 from carepulse.core.config import Settings
 from carepulse.core.errors import DataError
@@ -181,13 +182,6 @@ def test_a_resident_writer_keeps_its_base_attached_and_loads_what_fresh_writers_
                   .fetchall()) == [delta.BASE_DB, "memory"]
 
 
-def held_open(db: Path) -> list[str]:
-    """What this process holds open of ``db``'s base file: its path, or the path marked "(deleted)" once a new
-    base replaced it (Linux's /proc)."""
-    links = (os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink())
-    return sorted(link for link in links if link in (str(db), f"{db} (deleted)"))
-
-
 def test_a_resident_writer_lets_go_of_the_base_its_compaction_replaces(
         base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="delta")
@@ -195,7 +189,7 @@ def test_a_resident_writer_lets_go_of_the_base_its_compaction_replaces(
     db = copy_of(base, tmp_path / "resident")
     kept = load_all(db, inputs, Warehouse(db, resident=True))
     assert kept == [None, None, None, None]  # closed before each compaction: the next load attaches the new base
-    assert held_open(db) == []  # not the replaced file either
+    assert held_base(db) == []  # not the replaced file either
     assert dump(db) == dump(full)
 
 
@@ -216,7 +210,7 @@ def test_a_deferring_writer_publishes_the_load_and_folds_the_delta_when_asked(
     assert sha(db) != before and not delta.delta_path(db).exists()
     assert dump(db) == published  # the same rows, now in the base alone
     assert loader.compact_if_due() is None  # nothing due any more
-    assert held_open(db) == []  # the kept instance held the replaced base: closed before the fold
+    assert held_base(db) == []  # the kept instance held the replaced base: closed before the fold
 
 
 def test_a_deferred_compaction_another_process_did_first_is_not_done_twice(
@@ -264,15 +258,15 @@ def test_a_resident_writer_lets_go_of_a_base_another_process_replaced(
     db = copy_of(base, tmp_path / "resident")
     resident, settings = Warehouse(db, resident=True), Settings(db=db)
     ingest_tweets(resident, "twcs", [inputs["b1"]], settings)
-    assert resident._kept is not None and held_open(db) == [str(db)]
+    assert resident._kept is not None and held_base(db) == [str(db)]
     resident.release_stale()  # nothing replaced yet: kept
     assert resident._kept is not None
     assert Warehouse(db).compact()
-    assert held_open(db) == [f"{db} (deleted)"]  # the old base's blocks stay on disk while it is held
+    assert held_base(db) == [f"{db} (deleted)"]  # the old base's blocks stay on disk while it is held
     resident.release_stale()
-    assert resident._kept is None and held_open(db) == []
+    assert resident._kept is None and held_base(db) == []
     ingest_tweets(resident, "twcs", [inputs["b2"]], settings)  # and the next load attaches the new base
-    assert resident._kept is not None and held_open(db) == [str(db)]
+    assert resident._kept is not None and held_base(db) == [str(db)]
 
 
 def test_a_failed_load_drops_the_kept_instance_and_the_next_load_is_whole(
@@ -584,19 +578,19 @@ def test_a_reader_lets_go_of_a_base_a_compaction_replaced_without_waiting_for_a_
     db = copy_of(base, tmp_path / "reader")
     reader = Warehouse(db).reader()
     before = reader.connection().execute("SELECT count(*) FROM tweets").fetchone()
-    assert held_open(db) == [str(db)]
-    assert reader.release_stale() is False and held_open(db) == [str(db)]  # still the published base
+    assert held_base(db) == [str(db)]
+    assert reader.release_stale() is False and held_base(db) == [str(db)]  # still the published base
     ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
     assert Warehouse(db).compact()
-    assert held_open(db) == [f"{db} (deleted)"]
+    assert held_base(db) == [f"{db} (deleted)"]
     assert Reader.release_all_stale() >= 1
     deadline = time.monotonic() + 10
-    while held_open(db) and time.monotonic() < deadline:
+    while held_base(db) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert held_open(db) == []
+    assert held_base(db) == []
     after = reader.connection().execute("SELECT count(*) FROM tweets").fetchone()
     assert after is not None and before is not None and after[0] == before[0] + tweets_in(inputs["b1"])
-    assert held_open(db) == [str(db)]
+    assert held_base(db) == [str(db)]
 
 
 def test_a_reader_sees_a_whole_delta_load_or_none_of_it(
