@@ -67,6 +67,17 @@ compression: the delta file is a quarter to a third bigger (33.6 MB against 24.4
 a load copies it (0.35 ms per MB here), and folding it into a new base took about 0.4 s longer (2.84-3.18 s
 against 2.38-2.83 s for the same 29 loads), once per compaction. Readers do not mind: the option shapes only
 what a writer writes, and `metrics --by account` over a 150 k-tweet delta took no longer."""
+ORPHANS = "base_orphans"
+"""The base's tweets that reply to a tweet the base does not hold (``tweet_id, in_reply_to_tweet_id,
+conversation_id``, in the order of the ids they reply to), written with every new base (:func:`stamp_new_base`).
+
+A load must find the loaded tweets that reply to one of its new tweets (a parent arriving late merges their
+conversation into its own). A new tweet is in no table yet, so a base tweet replying to it had no parent when the
+base was written: its ``parent_id`` is NULL (docs/warehouse.md), and it is listed here. A base tweet a load changed
+since is hidden and read from the delta instead, whose tweets are few. So a delta load looks for those replies in
+this list and the delta (:func:`replying_tweets`) instead of reading the reply ids of every tweet of the base: 27 ms
+at 10 M tweets, growing with the base, where the list of a generated 10 M-tweet base holds 60 k tweets and its
+order lets DuckDB skip all but the row groups of the newest ids (benchmarks/RESULTS.md)."""
 MODE_ENV = "CAREPULSE_LOAD_MODE"
 """``auto`` (default: by :data:`DELTA_MAX_SHARE`), ``delta`` (every load into an existing base) or ``full`` (every
 load rewrites the base; one file, as before, for operators whose backups copy one file)."""
@@ -81,13 +92,21 @@ def replaced(table: str) -> str:
 
 
 _DELTA_LOADS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+_LISTS_ORPHANS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
 
 def begin(con: duckdb.DuckDBPyConnection) -> None:
     """Mark ``con`` as a delta load's connection (the writer does, once the base and the delta copy are attached):
     :func:`target`, :func:`own`, :func:`delete` and :func:`count` then write and count through the delta. A set
-    lookup, where asking DuckDB's catalog took a millisecond per statement of the load."""
+    lookup, where asking DuckDB's catalog took a millisecond per statement of the load. Whether the base lists its
+    orphans (:data:`ORPHANS`; a base written before it did has none) is asked once here."""
     _DELTA_LOADS.add(con)
+    listed = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' "
+                         "AND table_name = $name", {"db": BASE_DB, "name": ORPHANS}).fetchall()[0][0]
+    if listed:
+        _LISTS_ORPHANS.add(con)
+    else:
+        _LISTS_ORPHANS.discard(con)
 
 
 def _is_delta(con: duckdb.DuckDBPyConnection) -> bool:
@@ -235,5 +254,21 @@ def base_id(con: duckdb.DuckDBPyConnection, alias: str) -> str | None:
 
 
 def stamp_new_base(con: duckdb.DuckDBPyConnection) -> None:
-    """A new id for the base a full write publishes: deltas of the base it replaces no longer count."""
+    """A new id for the base a full write publishes (deltas of the base it replaces no longer count), and the list
+    of its orphans that delta loads read (:data:`ORPHANS`), both in the transaction that writes the base."""
     con.execute("INSERT OR REPLACE INTO meta VALUES ($key, $value)", {"key": BASE_ID, "value": uuid.uuid4().hex})
+    con.execute(f"""CREATE OR REPLACE TABLE {ORPHANS} AS
+                    SELECT tweet_id, in_reply_to_tweet_id, conversation_id FROM tweets
+                    WHERE in_reply_to_tweet_id IS NOT NULL AND parent_id IS NULL
+                    ORDER BY in_reply_to_tweet_id""")
+
+
+def replying_tweets(con: duckdb.DuckDBPyConnection) -> str:
+    """A relation (``tweet_id, in_reply_to_tweet_id, conversation_id``) holding every loaded tweet that can reply to
+    a tweet no table holds yet: in a delta load whose base lists its orphans, that list less the tweets the delta
+    hides, and the delta's tweets (:data:`ORPHANS`); otherwise ``tweets`` itself."""
+    if con not in _LISTS_ORPHANS or not _is_delta(con):
+        return "tweets"
+    return (f"(SELECT tweet_id, in_reply_to_tweet_id, conversation_id FROM {BASE_DB}.main.{ORPHANS} "
+            f"WHERE tweet_id NOT IN (SELECT tweet_id FROM {WORK_DB}.main.{replaced('tweets')}) "
+            f"UNION ALL SELECT tweet_id, in_reply_to_tweet_id, conversation_id FROM {WORK_DB}.main.tweets)")

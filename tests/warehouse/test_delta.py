@@ -663,3 +663,61 @@ def test_a_shared_key_is_brought_into_the_delta_whole(tmp_path: Path, monkeypatc
         assert con.execute(f"SELECT count(*) FROM {delta.WORK_DB}.main.threads").fetchone() == (2,)
         assert con.execute(f"SELECT conversation_id FROM {delta.WORK_DB}.main.threads__replaced").fetchall() == [(1,)]
         assert sorted(con.execute("SELECT customer_handle FROM threads").fetchall()) == [("c1",), ("c2",)]
+
+
+def _late_parent_files(folder: Path, taken_over: bool) -> list[Path]:
+    """A reply whose parent is missing (and another thread); a load into its conversation, which with ``taken_over``
+    answers the reply earlier (so the load takes the reply over into the delta); then the missing parent itself,
+    which must pull the conversation into its own."""
+    earlier_answer = [row(12, "AcmeHelp", True, at("09:10"), "looking", 10)] if taken_over else []
+    return [write_twcs(folder / "first.csv", [row(10, "cust_a", False, at("09:00"), "@AcmeHelp hi?", 99),
+                                              row(11, "AcmeHelp", True, at("09:30"), "hello", 10),
+                                              row(30, "cust_b", False, at("10:00"), "@AcmeHelp broken")]),
+            write_twcs(folder / "second.csv", [*earlier_answer,
+                                               row(20, "cust_a", False, at("11:00"), "still there?", 11)]),
+            write_twcs(folder / "third.csv", [row(99, "cust_a", False, at("08:00"), "@AcmeHelp my router")])]
+
+
+def _load_each(db: Path, files: list[Path]) -> None:
+    for file in files:
+        ingest_tweets(Warehouse(db), "twcs", [file], Settings(db=db))
+
+
+@pytest.mark.parametrize("taken_over", [False, True], ids=["reply-in-the-base", "reply-in-the-delta"])
+def test_a_late_parent_finds_its_replies_in_the_base_list_of_orphans_and_in_the_delta(
+        taken_over: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Delta loads look for the loaded replies to a new tweet in the base's list of orphans and in the delta
+    (``delta.replying_tweets``), not in every tweet of the base: the answer must be the full rewrite's."""
+    files = _late_parent_files(tmp_path / "in", taken_over)
+    monkeypatch.setenv(delta.MODE_ENV, "full")
+    full = tmp_path / "full" / "wh.duckdb"
+    _load_each(full, files)
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1000.0)  # a three-tweet base: every load would fold otherwise
+    db = tmp_path / "delta" / "wh.duckdb"
+    _load_each(db, files[:2])
+    con = Warehouse(db).reader().connection()
+    # tweet 10 waits for its parent in the base's list; an earlier first reply made the second load take it over
+    assert con.execute(f"SELECT tweet_id FROM wh.{delta.ORPHANS}").fetchall() == [(10,)]
+    assert ((10,) in con.execute("SELECT tweet_id FROM wd.tweets__replaced").fetchall()) == taken_over
+    con.close()
+    _load_each(db, files[2:])
+    assert delta.delta_path(db).exists()
+    assert dump(db) == dump(full)
+    con = Warehouse(db).reader().connection()
+    assert con.execute("SELECT DISTINCT conversation_id FROM tweets WHERE tweet_id IN (10, 11, 12, 20, 99)"
+                       ).fetchall() == [(99,)]
+
+
+def test_a_base_written_before_the_list_of_orphans_is_read_whole(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)
+    db = copy_of(base, tmp_path / "old-base")
+    with duckdb.connect(str(db)) as con:  # as an earlier carepulse wrote it
+        con.execute(f"DROP TABLE {delta.ORPHANS}")
+    load_all(db, inputs)
+    assert dump(db) == dump(full)
+    assert Warehouse(db).compact()
+    listed = Warehouse(db).reader().connection().execute(f"SELECT count(*) FROM wh.{delta.ORPHANS}").fetchone()
+    assert listed is not None and listed[0] > 0  # the compaction wrote the list into the new base
