@@ -35,6 +35,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from benchmarks.paired import ROUNDS as PAIRED_ROUNDS
+from benchmarks.paired import step_paired
 from benchmarks.processes import checked, python, run_child
 from benchmarks.report import END_MARK, START_MARK, machine
 from benchmarks.resident import REPS as RESIDENT_REPS
@@ -215,6 +217,7 @@ def table(result: dict[str, Any]) -> str:
             + " | ".join(f"{_s(changes[p]['p50'])} / {_s(changes[p]['p95'])}" if p in changes else "–" for p in pages)
             + f" | {_load(row['load_before'])} → {_load(row['load_after'])} |")
     lines += _with_delta(rows[-1], pages) if rows else []
+    lines += _paired(result.get("paired"))
     if result["growth"]:
         names = list(result["growth"][0]["ratios"])
         lines += ["", "Growth between consecutive sizes: time (or memory) ratio, and k = log(ratio) / log(size "
@@ -241,6 +244,20 @@ def _with_delta(row: dict[str, Any], pages: Sequence[str]) -> list[str]:
                 f"average {row['load']['dashboard_delta']:.2f} at the start)."]
 
 
+def _paired(paired: dict[str, Any] | None) -> list[str]:
+    """(d) at the two largest sizes in turns (:mod:`benchmarks.paired`), beside the curve's own (d) walls."""
+    if not paired:
+        return []
+    small, large = (f"{n:,}" for n in paired["tweets"])
+    loads = 2 * paired["rounds"]
+    parts = [f"{way} {_s(paired[way]['median_s'][0])} / {_s(paired[way]['median_s'][1])} "
+             f"({paired[way]['ratio']:.2f}x)" for way in ("command", "resident")]
+    return ["", f"(d) at {small} and {large} tweets in turns ({paired['rounds']} rounds of smaller, larger, larger, "
+                f"smaller; {loads} loads per size and way, load average {paired['load_before']:.2f} at the start), "
+                f"median at {small} / at {large}: {'; '.join(parts)}. The curve's (d) walls above were measured "
+                "minutes apart, these side by side in time (benchmarks/paired.py)."]
+
+
 def write_block(out: Path, text: str, start: str = SCALE_START, end: str = SCALE_END) -> None:
     """Into ``out`` between the markers (appended when absent), the main results block untouched."""
     block = f"{start}\n{text}{end}"
@@ -253,9 +270,11 @@ def write_block(out: Path, text: str, start: str = SCALE_START, end: str = SCALE
         out.write_text(current.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
 
 
-def run_curve(sizes: Sequence[int], work: Path, incremental: int, reps: int) -> dict[str, Any]:
+def run_curve(sizes: Sequence[int], work: Path, incremental: int, reps: int,
+              paired_rounds: int = PAIRED_ROUNDS) -> dict[str, Any]:
     """Every file first (generation is not measured, and would raise the load average of the first
-    size's steps if interleaved), then each size in turn, smallest first."""
+    size's steps if interleaved), then each size in turn, smallest first; last, with two sizes or more, (d) at
+    the two largest in turns (:mod:`benchmarks.paired`)."""
     for tweets in sizes:
         say(f"generating twcs_{size_label(tweets)}.csv and its {size_label(incremental)} batch (kept for the next run)")
         generate(tweets, work / f"twcs_{size_label(tweets)}.csv")
@@ -265,6 +284,13 @@ def run_curve(sizes: Sequence[int], work: Path, incremental: int, reps: int) -> 
     for tweets in sizes:
         result["sizes"].append(measure_size(tweets, work, incremental, reps, with_delta=tweets == max(sizes)))
     result["growth"] = growth(result["sizes"])
+    if len(sizes) > 1:
+        pair = sorted(sizes)[-2:]
+        labels = [size_label(n) for n in pair]
+        say(f"(d) at {labels[0]} and {labels[1]} in turns ({paired_rounds} ABBA rounds): the command, then resident")
+        result["paired"] = {"tweets": pair, "load_before": os.getloadavg()[0],
+                            **step_paired([(work / f"twcs_{size_label(incremental)}_after_{label}.csv",
+                                            work / f"bench_{label}.duckdb") for label in labels], work, paired_rounds)}
     result["machine"]["load_after"] = os.getloadavg()
     return result
 
@@ -284,7 +310,8 @@ def from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         for number in range(args.runs):
             if args.runs > 1:
                 say(f"scale curve, run {number + 1} of {args.runs}")
-            results.append(run_curve(sizes, work, incremental=100 if args.quick else 10_000, reps=reps))
+            results.append(run_curve(sizes, work, incremental=100 if args.quick else 10_000, reps=reps,
+                                     paired_rounds=1 if args.quick else PAIRED_ROUNDS))
             print(table(results[-1]), flush=True)
     targets = over_runs([scale_targets(r) for r in results])  # one run: its values against the targets
     print(targets)

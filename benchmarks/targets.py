@@ -181,6 +181,7 @@ def scale(curve: dict[str, Any]) -> list[Target]:
                 out.append(Target("scale_resident_cli_growth", f"(d) command, handed, at {at} / at "
                                   f"{_size(before['tweets'])}", ratio, _times(ratio),
                                   f"<= {TARGETS['incremental_growth']}x", ratio <= TARGETS["incremental_growth"]))
+        out += paired_targets(curve.get("paired"))
         k = curve["growth"][-1]["k"].get("(e) metrics")
         if k is not None:
             out.append(Target("scale_metrics_k", f"(e) growth {_size(before['tweets'])} → {at}, exponent k", k,
@@ -200,6 +201,18 @@ def scale(curve: dict[str, Any]) -> list[Target]:
             out.append(Target(f"scale_{change['page']}_p95{key}", f"{change['page']} filter change p95 at {at}{where}",
                               p95, seconds(p95), f"<= {TARGETS['filter_p95_s']:.2f} s", p95 <= TARGETS["filter_p95_s"]))
     return out
+
+
+def paired_targets(paired: dict[str, Any] | None) -> list[Target]:
+    """(d) at the larger size against the smaller, both measured in turns (benchmarks.paired): the same target as
+    the curve's ratio, read without the machine's drift between two steps minutes apart."""
+    if not paired:
+        return []
+    small, large = (_size(n) for n in paired["tweets"])
+    return [Target(f"scale_paired_{way}_growth", f"(d) {label} at {large} / at {small}, in turns", ratio,
+                   _times(ratio), f"<= {TARGETS['incremental_growth']}x", ratio <= TARGETS["incremental_growth"])
+            for way, label in (("command", "command"), ("resident", "resident"))
+            for ratio in [paired[way]["ratio"]]]
 
 
 def of_run(data: dict[str, Any]) -> list[list[Target]]:

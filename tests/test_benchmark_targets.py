@@ -99,6 +99,13 @@ def test_the_scale_curve_is_judged_at_its_largest_size() -> None:
     assert handed["resident_cli_s"].value == 0.40  # at 3 M
     curve["sizes"][1]["resident"]["cli_wall_s"] = 0.49
     assert by_key(targets.scale(curve))["scale_resident_cli_growth"].ok is False  # 1.23x
+    assert "scale_paired_resident_growth" not in by_key(targets.scale(curve))  # not measured in turns: no verdict
+    curve["paired"] = {"tweets": [3_000_000, 10_000_000], "command": {"ratio": 1.25}, "resident": {"ratio": 1.1}}
+    turns = by_key(targets.scale(curve))
+    assert turns["scale_paired_command_growth"].ok is False and turns["scale_paired_command_growth"].shown == "1.25x"
+    assert turns["scale_paired_resident_growth"].ok and turns["scale_paired_resident_growth"].what == (
+        "(d) resident at 10 M / at 3 M, in turns")
+    assert turns["scale_resident_cli_growth"].ok is False  # the curve's own ratio is still judged beside it
 
 
 def test_over_runs_shows_every_value_the_range_and_how_often_each_target_held() -> None:

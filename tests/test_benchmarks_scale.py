@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from benchmarks import paired, scale
 from benchmarks import run as bench
-from benchmarks import scale
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,27 @@ def test_growth_between_consecutive_sizes(curve: tuple[dict[str, Any], str, str]
     # --out: the curve has its own block; the main results block and the prose stay
     assert "main table" in markdown and markdown.index("prose") < markdown.index(scale.SCALE_START)
     assert "| 2k → 5k |" in markdown.split(scale.SCALE_START, 1)[1]
+
+
+def test_the_two_largest_sizes_load_in_turns(curve: tuple[dict[str, Any], str, str]) -> None:
+    """benchmarks.paired: the same batches into both warehouses, smaller, larger, larger, smaller, from the command
+    line and then handed to two resident loaders; the medians per size, their ratio, and a line under the curve."""
+    result, text, _ = curve
+    paired = result["paired"]
+    assert paired["tweets"] == [2_000, 5_000] and paired["rounds"] == 1  # --quick: one ABBA round
+    for way in ("command", "resident"):
+        walls = paired[way]["walls"]
+        assert [len(w) for w in walls] == [2, 2] and all(x > 0 for w in walls for x in w)
+        medians = paired[way]["median_s"]
+        assert paired[way]["ratio"] == pytest.approx(medians[1] / medians[0])
+    line = next(line for line in text.splitlines() if line.startswith("(d) at 2,000 and 5,000 tweets in turns"))
+    assert f"({paired['command']['ratio']:.2f}x)" in line and f"({paired['resident']['ratio']:.2f}x)" in line
+    keys = {t.key for t in scale.scale_targets(result)}
+    assert {"scale_paired_command_growth", "scale_paired_resident_growth"} <= keys
+
+
+def test_turns_are_abba() -> None:
+    assert paired.order(2) == [0, 1, 1, 0, 0, 1, 1, 0]  # a steady drift in time falls on both sizes alike
 
 
 @pytest.mark.parametrize(("text", "tweets"), [
