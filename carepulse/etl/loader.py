@@ -27,7 +27,7 @@ from carepulse.etl.staging import create_staging
 from carepulse.etl.transform import threads
 from carepulse.etl.transform.crm_links import link_crm_cases
 from carepulse.warehouse import Warehouse
-from carepulse.warehouse.delta import count, own, target
+from carepulse.warehouse.delta import ANSWERED, count, own, target
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def relink_crm(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, 
 
 def table_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = {"tweets": count(con, "tweets"), "threads": count(con, "threads"),
-              "answered_threads": count(con, "threads", "status = 'answered'"),
+              "answered_threads": count(con, "threads", ANSWERED),
               "brand_accounts": "(SELECT count(*) FROM accounts)", "crm_cases": count(con, "crm_cases")}
     # a UNION ALL of one count each plans fast; a SELECT of many scalar subqueries does not
     found = dict(con.execute(" UNION ALL ".join(f"SELECT {i}, {sql}" for i, sql in enumerate(counts.values())))

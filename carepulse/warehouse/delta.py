@@ -78,6 +78,16 @@ since is hidden and read from the delta instead, whose tweets are few. So a delt
 this list and the delta (:func:`replying_tweets`) instead of reading the reply ids of every tweet of the base: 35 ms
 of a load into 10 M generated tweets, growing with the base, against 3 ms for their list of 60 k tweets, whose order
 lets DuckDB skip all but the row groups of the newest ids (benchmarks/RESULTS.md)."""
+ANSWERED = "status = 'answered'"
+"""The condition on ``threads`` of an answered thread, as a load's report counts them (:data:`STORED_COUNTS`)."""
+BASE_COUNTS = "base_counts"
+"""Counts of the base's rows a load reports and DuckDB cannot read from its metadata (``name, n``; the names and
+conditions in :data:`STORED_COUNTS`), written with every new base (:func:`stamp_new_base`). The answered threads
+of a 10 M-tweet base took a read of the status of its 2.5 M threads in every load, 10 ms growing with the base;
+written once with the base, which never changes after, they are a lookup. A base written before this table
+existed is counted as before (:func:`count`)."""
+STORED_COUNTS: dict[str, tuple[str, str]] = {"answered_threads": ("threads", ANSWERED)}
+"""name -> (table, condition) of each count :data:`BASE_COUNTS` holds."""
 MODE_ENV = "CAREPULSE_LOAD_MODE"
 """``auto`` (default: by :data:`DELTA_MAX_SHARE`), ``delta`` (every load into an existing base) or ``full`` (every
 load rewrites the base; one file, as before, for operators whose backups copy one file)."""
@@ -93,20 +103,25 @@ def replaced(table: str) -> str:
 
 _DELTA_LOADS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 _LISTS_ORPHANS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+_STORES_COUNTS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
 
 def begin(con: duckdb.DuckDBPyConnection) -> None:
     """Mark ``con`` as a delta load's connection (the writer does, once the base and the delta copy are attached):
     :func:`target`, :func:`own`, :func:`delete` and :func:`count` then write and count through the delta. A set
     lookup, where asking DuckDB's catalog took a millisecond per statement of the load. Whether the base lists its
-    orphans (:data:`ORPHANS`; a base written before it did has none) is asked once here."""
+    orphans (:data:`ORPHANS`) and stores its counts (:data:`BASE_COUNTS`) is asked once here: a base written
+    before it did has neither."""
     _DELTA_LOADS.add(con)
-    listed = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' "
-                         "AND table_name = $name", {"db": BASE_DB, "name": ORPHANS}).fetchall()[0][0]
-    if listed:
-        _LISTS_ORPHANS.add(con)
-    else:
-        _LISTS_ORPHANS.discard(con)
+    found = {name for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' "
+        "AND table_name IN ($orphans, $counts)", {"db": BASE_DB, "orphans": ORPHANS, "counts": BASE_COUNTS}
+    ).fetchall()}
+    for name, marked in ((ORPHANS, _LISTS_ORPHANS), (BASE_COUNTS, _STORES_COUNTS)):
+        if name in found:
+            marked.add(con)
+        else:
+            marked.discard(con)
 
 
 def _is_delta(con: duckdb.DuckDBPyConnection) -> bool:
@@ -174,6 +189,10 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> st
     if not _is_delta(con):
         return f"(SELECT count(*) FROM {table} WHERE {where})"
     base = f"{BASE_DB}.main.{table}"
+    counted = f"(SELECT count(*) FROM {base} WHERE {where})"
+    stored = next((name for name, asked in STORED_COUNTS.items() if asked == (table, where)), None)
+    if stored is not None and con in _STORES_COUNTS:
+        counted = f"(SELECT n FROM {BASE_DB}.main.{BASE_COUNTS} WHERE name = {_literal(stored)})"
     hidden = ""
     if table in KEYED and table not in SHARED_KEYS and where == "TRUE":
         hidden = f" - (SELECT count(*) FROM {WORK_DB}.main.{replaced(table)})"
@@ -181,8 +200,14 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> st
         key = KEYED[table]
         hidden = (f" - (SELECT count(*) FROM {base} WHERE ({where}) "
                   f"AND {key} IN (SELECT {key} FROM {WORK_DB}.main.{replaced(table)}))")
-    return f"((SELECT count(*) FROM {base} WHERE {where}){hidden} + (SELECT count(*) FROM {WORK_DB}.main.{table} " \
-           f"WHERE {where}))"
+    return f"({counted}{hidden} + (SELECT count(*) FROM {WORK_DB}.main.{table} WHERE {where}))"
+
+
+def _literal(name: str) -> str:
+    """A name of :data:`STORED_COUNTS` as a SQL string: :func:`count` returns an expression, not a statement with
+    parameters, and the names are this module's constants (checked, so one with a quote cannot slip in)."""
+    assert name.isidentifier(), name
+    return f"'{name}'"
 
 
 def prepare(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:
@@ -255,12 +280,16 @@ def base_id(con: duckdb.DuckDBPyConnection, alias: str) -> str | None:
 
 def stamp_new_base(con: duckdb.DuckDBPyConnection) -> None:
     """A new id for the base a full write publishes (deltas of the base it replaces no longer count), and the list
-    of its orphans that delta loads read (:data:`ORPHANS`), both in the transaction that writes the base."""
+    of its orphans that delta loads read (:data:`ORPHANS`) and its counts (:data:`BASE_COUNTS`), all in the
+    transaction that writes the base."""
     con.execute("INSERT OR REPLACE INTO meta VALUES ($key, $value)", {"key": BASE_ID, "value": uuid.uuid4().hex})
     con.execute(f"""CREATE OR REPLACE TABLE {ORPHANS} AS
                     SELECT tweet_id, in_reply_to_tweet_id, conversation_id FROM tweets
                     WHERE in_reply_to_tweet_id IS NOT NULL AND parent_id IS NULL
                     ORDER BY in_reply_to_tweet_id""")
+    con.execute(f"CREATE OR REPLACE TABLE {BASE_COUNTS} (name VARCHAR PRIMARY KEY, n BIGINT NOT NULL)")
+    for name, (table, where) in STORED_COUNTS.items():
+        con.execute(f"INSERT INTO {BASE_COUNTS} SELECT $name, count(*) FROM {table} WHERE {where}", {"name": name})
 
 
 def replying_tweets(con: duckdb.DuckDBPyConnection) -> str:

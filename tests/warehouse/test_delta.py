@@ -714,10 +714,32 @@ def test_a_base_written_before_the_list_of_orphans_is_read_whole(
     full = full_rewrite(base, inputs, tmp_path, monkeypatch, then="delta")
     monkeypatch.setattr(delta, "COMPACT_SHARE", 1.0)
     db = copy_of(base, tmp_path / "old-base")
-    with duckdb.connect(str(db)) as con:  # as an earlier carepulse wrote it
+    with duckdb.connect(str(db)) as con:  # as an earlier carepulse wrote it: no list of orphans, no stored counts
         con.execute(f"DROP TABLE {delta.ORPHANS}")
-    load_all(db, inputs)
+        con.execute(f"DROP TABLE {delta.BASE_COUNTS}")
+    load_all(db, inputs)  # the totals it reports are the tables' counts
     assert dump(db) == dump(full)
     assert Warehouse(db).compact()
-    listed = Warehouse(db).reader().connection().execute(f"SELECT count(*) FROM wh.{delta.ORPHANS}").fetchone()
+    con = Warehouse(db).reader().connection()
+    listed = con.execute(f"SELECT count(*) FROM wh.{delta.ORPHANS}").fetchone()
     assert listed is not None and listed[0] > 0  # the compaction wrote the list into the new base
+    stored = con.execute(f"SELECT name, n FROM wh.{delta.BASE_COUNTS}").fetchall()
+    assert stored == con.execute(f"SELECT 'answered_threads', count(*) FROM threads WHERE {delta.ANSWERED}").fetchall()
+
+
+def test_a_delta_load_reports_the_answered_threads_of_the_base_from_its_stored_count(
+        base: Path, inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base's answered threads are counted once, when the base is written (delta.BASE_COUNTS), not by a read
+    of every thread's status in each load. Shown by a stored count made wrong on purpose: the report follows it."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    with duckdb.connect(str(base), read_only=True) as con:
+        assert con.execute(f"SELECT name, n FROM {delta.BASE_COUNTS}").fetchall() == con.execute(
+            f"SELECT 'answered_threads', count(*) FROM threads WHERE {delta.ANSWERED}").fetchall()
+    db = copy_of(base, tmp_path / "tampered")
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"UPDATE {delta.BASE_COUNTS} SET n = n + 1000 WHERE name = 'answered_threads'")
+    report = ingest_tweets(Warehouse(db), "twcs", [inputs["b1"]], Settings(db=db))
+    assert delta.delta_path(db).exists()  # a delta load, not a rewrite (which would count afresh)
+    (answered,), = Warehouse(db).reader().connection().execute(
+        f"SELECT count(*) FROM threads WHERE {delta.ANSWERED}").fetchall()
+    assert report.totals["answered_threads"] == answered + 1000
