@@ -8,7 +8,8 @@ own seconds, file and warehouse size), (e) ``carepulse metrics --by account`` (m
 dashboard's filter changes per page (p50 / p95 over ``--reps``, default :data:`SCALE_REPS`), and last (d) the
 incremental load of 10 k newer tweets, because it changes the warehouse, from the command line and then
 handed to the resident loader (:mod:`benchmarks.resident`). At the largest size the dashboard is measured
-once more after (d), with the delta (d) published beside the base. The peers are
+once more after (d), with the delta (d) published beside the base. Last, with two sizes or more, (d) at the
+two largest once more, in turns (:mod:`benchmarks.paired`), so their ratio is not a drift of the machine. The peers are
 not part of the curve: they have their own step (``--step pandas|polars|duckdb_sql``) and would triple
 the run.
 
