@@ -250,6 +250,8 @@ def _paired(paired: dict[str, Any] | None) -> list[str]:
     if not paired:
         return []
     small, large = (f"{n:,}" for n in paired["tweets"])
+    if "skipped" in paired:
+        return ["", f"(d) at {small} and {large} tweets in turns: not measured, {paired['skipped']}."]
     loads = 2 * paired["rounds"]
     parts = [f"{way} {_s(paired[way]['median_s'][0])} / {_s(paired[way]['median_s'][1])} "
              f"({paired[way]['ratio']:.2f}x)" for way in ("command", "resident")]

@@ -206,7 +206,7 @@ def scale(curve: dict[str, Any]) -> list[Target]:
 def paired_targets(paired: dict[str, Any] | None) -> list[Target]:
     """(d) at the larger size against the smaller, both measured in turns (benchmarks.paired): the same target as
     the curve's ratio, read without the machine's drift between two steps minutes apart."""
-    if not paired:
+    if not paired or "skipped" in paired:
         return []
     small, large = (_size(n) for n in paired["tweets"])
     return [Target(f"scale_paired_{way}_growth", f"(d) {label} at {large} / at {small}, in turns", ratio,

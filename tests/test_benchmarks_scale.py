@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
-from benchmarks import paired, scale
+from benchmarks import generate, paired, scale, targets
 from benchmarks import run as bench
+from carepulse.core.config import Settings
+from carepulse.etl.loader import ingest_tweets
+from carepulse.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +103,20 @@ def test_the_two_largest_sizes_load_in_turns(curve: tuple[dict[str, Any], str, s
     assert f"({paired['command']['ratio']:.2f}x)" in line and f"({paired['resident']['ratio']:.2f}x)" in line
     keys = {t.key for t in scale.scale_targets(result)}
     assert {"scale_paired_command_growth", "scale_paired_resident_growth"} <= keys
+
+
+def test_turns_are_not_measured_when_the_batch_goes_into_the_base(tmp_path: Path) -> None:
+    """A batch above a tenth of a small warehouse is folded into a new base, so the same load cannot be repeated:
+    the step says so instead of timing loads of duplicates, and nothing is judged."""
+    base, batch, db = tmp_path / "base.csv", tmp_path / "batch.csv", tmp_path / "wh.duckdb"
+    assert generate.main(["--tweets", "300", "--out", str(base)]) == 0
+    assert generate.main(["--tweets", "2000", "--id-offset", "300", "--out", str(batch)]) == 0
+    ingest_tweets(Warehouse(db), "twcs", [base], Settings(db=db))
+    result = paired.step_paired([(batch, db), (batch, db)], tmp_path, rounds=1)
+    assert "folded into the base of wh.duckdb" in result["skipped"] and "command" not in result
+    curve = {"sizes": [], "paired": {"tweets": [300, 2_000], **result}}
+    assert "not measured, the batch was folded" in "\n".join(scale._paired(curve["paired"]))
+    assert targets.paired_targets(curve["paired"]) == []
 
 
 def test_turns_are_abba() -> None:

@@ -202,6 +202,16 @@ def test_a_loader_that_stops_before_loading_gets_the_file_taken_back_and_loaded_
     assert list(inbox.iterdir()) == []  # taken back: no loader started later loads it a second time
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the command's process before it starts: Ctrl-C (SIGINT) at its default, as in a terminal.
+
+    A test run started in the background of a shell without job control (``pytest ... &`` in a script) has SIGINT
+    ignored, every process it starts inherits that, and Python leaves an ignored SIGINT ignored: the command would
+    never see the Ctrl-C these tests send (both hung for 30 s in such a run). The resident loaders need no such help:
+    they install their own handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_the_file_waits_takes_it_back_and_publishes_nothing(tmp_path: Path) -> None:
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     inbox.mkdir()
@@ -211,7 +221,8 @@ def test_ctrl_c_while_the_file_waits_takes_it_back_and_publishes_nothing(tmp_pat
         assert silent.stdout is not None and silent.stdout.readline().strip() == "registered"
         command = subprocess.Popen([sys.executable, "-m", "carepulse.cli", "ingest", "twcs",
                                     str(extra(tmp_path / "extra.csv")), "--db", str(db)],
-                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=ctrl_c_as_in_a_terminal)
         deadline = time.monotonic() + 30
         while not any(p.name.startswith(HANDED_PREFIX) for p in inbox.iterdir()):
             assert time.monotonic() < deadline and command.poll() is None, command.communicate()
@@ -268,7 +279,8 @@ def test_ctrl_c_while_the_loader_loads_the_file_leaves_it_to_the_loader_and_says
     try:
         assert loader.stdout is not None and loader.stdout.readline().strip() == "registered"
         command = subprocess.Popen([sys.executable, "-m", "carepulse.cli", "ingest", "twcs", str(mine), "--db",
-                                    str(db)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    str(db)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=ctrl_c_as_in_a_terminal)
         assert loader.stdout.readline().strip() == "claimed"
         command.send_signal(signal.SIGINT)
         out, err = command.communicate(timeout=30)
