@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks.processes import carepulse, checked, run_child
 from benchmarks.resident import hand_over, resident_loader
+from carepulse.warehouse.delta import delta_path
 
 ROUNDS = 3
 """ABBA rounds: each size loads twice per round, so six loads per size and way."""
@@ -44,7 +45,7 @@ def step_paired(sides: list[tuple[Path, Path]], work: Path, rounds: int = ROUNDS
         batch, db = sides[side]
         _back_to_base(db)
         child = checked(run_child([*carepulse(), "ingest", "twcs", str(batch), "--db", str(db)]), "paired ingest")
-        if not _delta(db).exists():  # too big for a delta (docs/warehouse.md): its base now holds the batch
+        if not delta_path(db).exists():  # too big for a delta (docs/warehouse.md): its base now holds the batch
             return {"rounds": rounds, "skipped": f"the batch was folded into the base of {db.name} (too big for a "
                                                  "delta), so its load cannot be repeated"}
         command[side].append(child.wall_s)
@@ -64,9 +65,5 @@ def step_paired(sides: list[tuple[Path, Path]], work: Path, rounds: int = ROUNDS
     return out
 
 
-def _delta(db: Path) -> Path:
-    return db.with_name(db.name + ".delta")
-
-
 def _back_to_base(db: Path) -> None:
-    _delta(db).unlink(missing_ok=True)
+    delta_path(db).unlink(missing_ok=True)

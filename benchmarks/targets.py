@@ -209,10 +209,13 @@ def paired_targets(paired: dict[str, Any] | None) -> list[Target]:
     if not paired or "skipped" in paired:
         return []
     small, large = (_size(n) for n in paired["tweets"])
-    return [Target(f"scale_paired_{way}_growth", f"(d) {label} at {large} / at {small}, in turns", ratio,
-                   _times(ratio), f"<= {TARGETS['incremental_growth']}x", ratio <= TARGETS["incremental_growth"])
-            for way, label in (("command", "command"), ("resident", "resident"))
-            for ratio in [paired[way]["ratio"]]]
+    out = []
+    for way in ("command", "resident"):
+        ratio = paired[way]["ratio"]
+        limit = TARGETS["incremental_growth"]
+        out.append(Target(f"scale_paired_{way}_growth", f"(d) {way} at {large} / at {small}, in turns", ratio,
+                          _times(ratio), f"<= {limit}x", ratio <= limit))
+    return out
 
 
 def of_run(data: dict[str, Any]) -> list[list[Target]]:

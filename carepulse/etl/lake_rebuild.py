@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from carepulse.etl import lake_sql as q
 from carepulse.etl.transform import graph
+from carepulse.warehouse.delta import ANSWERED
 from carepulse.warehouse.engines.base import LakeWork
 from carepulse.warehouse.lake import TABLES, Lake
 
@@ -159,5 +160,5 @@ def _thread_totals(engine: LakeWork, removed: str | None) -> tuple[int, int]:
     if removed:
         kept += f" WHERE conversation_id NOT IN (SELECT conversation_id FROM {removed}) UNION ALL " \
                 "SELECT status FROM rebuilt"
-    row = engine.arrow(f"SELECT count(*), count(*) FILTER (WHERE status = 'answered') FROM ({kept}) s")
+    row = engine.arrow(f"SELECT count(*), count(*) FILTER (WHERE {ANSWERED}) FROM ({kept}) s")
     return int(row.column(0)[0].as_py()), int(row.column(1)[0].as_py())

@@ -16,6 +16,7 @@ from carepulse.core.config import Settings
 from carepulse.metrics.context import Database, Filters, cursor, open_context, zone
 from carepulse.metrics.sql import relation
 from carepulse.metrics.sqltree import statement
+from carepulse.warehouse.delta import ANSWERED
 from carepulse.warehouse.store import has_table
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def warehouse_summary(*, db: Database, settings: Settings) -> dict[str, Any]:
     try:
         row = con.execute(*statement(f"""
 SELECT (SELECT count(*) FROM tweets), (SELECT count(*) FROM threads),
-       (SELECT count(*) FILTER (WHERE status = 'answered') FROM threads), (SELECT count(*) FROM crm_cases),
+       (SELECT count(*) FILTER (WHERE {ANSWERED}) FROM threads), (SELECT count(*) FROM crm_cases),
        (SELECT count(*) FROM accounts), (SELECT count(*) FROM ingest_runs), (SELECT count(*) FROM quarantine),
        {_local_extreme('min', tz, 'created_at', 'tweets')}, {_local_extreme('max', tz, 'created_at', 'tweets')},
        {_local_extreme('min', tz, 'opened_at', 'crm_cases')}, {_local_extreme('max', tz, 'opened_at', 'crm_cases')},
