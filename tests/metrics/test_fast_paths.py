@@ -2,7 +2,8 @@
 
 * Kaplan-Meier: :mod:`carepulse.metrics.survival` (DuckDB scan + numpy) against :func:`metrics.sql.km_sql`
   (one SQL statement), per group and in total, on random data full of ties, groups where every
-  thread is answered, groups where none is, and an as-of that cuts through the data.
+  thread is answered, groups where none is, and an as-of that cuts through the data; both of its
+  fetches (one row per thread from DuckDB, rows per group and time from an engine across a network).
 * Reply times: ``tweets.first_reply_at`` and the stored first reply (``first_reply_by``, no join),
   against a plain-Python reading of the tweets, including two brand replies in the same second.
 """
@@ -13,7 +14,10 @@ import random
 import statistics
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import numpy as np
 import pytest
 
 from carepulse.core.config import Settings
@@ -41,12 +45,27 @@ def _threads(seed: int, n: int) -> list[ThreadRow]:
     return rows
 
 
+class Remote:
+    """A connection that is not DuckDB's own, as Spark's is: km_rows then asks for rows per group and time."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, params: object = None) -> duckdb.DuckDBPyConnection:
+        self.statements.append(sql)
+        return self.con.execute(sql, params)
+
+
 def _both(warehouse: Warehouse, settings: Settings, by: str | None,
-          as_of: datetime) -> tuple[list[tuple], list[tuple]]:
+          as_of: datetime, remote: bool = False) -> tuple[list[tuple], list[tuple]]:
     ctx = open_context(warehouse.reader(), settings, Filters(), by, as_of, ci=True)
     try:
         rel = relation(ctx, "threads", KM.joins, by=by)
-        fast = survival.km_rows(ctx.con, rel, KM)
+        con = Remote(ctx.con) if remote else ctx.con
+        fast = survival.km_rows(con, rel, KM)  # type: ignore[arg-type]
+        if isinstance(con, Remote):
+            assert con.statements == [survival.data_sql(rel, KM).sql]
         slow = ctx.con.execute(*km_sql(rel, KM)).fetchall()
     finally:
         ctx.con.close()
@@ -54,46 +73,67 @@ def _both(warehouse: Warehouse, settings: Settings, by: str | None,
     return sorted(fast, key=str), sorted(slow, key=str)
 
 
+@pytest.mark.parametrize("remote", [False, True], ids=["duckdb", "remote"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("by", [None, "account", "day", "week", "hour"])
-def test_numpy_kaplan_meier_equals_km_sql(tmp_path: Path, seed: int, by: str | None) -> None:
+def test_numpy_kaplan_meier_equals_km_sql(tmp_path: Path, seed: int, by: str | None, remote: bool) -> None:
     settings = Settings(db=tmp_path / "wh.duckdb")
     warehouse = Warehouse(settings.db)
     insert_threads(warehouse, _threads(seed, 400))
     for as_of in (AS_OF, AS_OF - timedelta(hours=20)):
-        fast, slow = _both(warehouse, settings, by, as_of)
+        fast, slow = _both(warehouse, settings, by, as_of, remote)
         assert fast == slow
 
 
-def test_numpy_kaplan_meier_on_no_threads_and_one_thread(tmp_path: Path) -> None:
+@pytest.mark.parametrize("remote", [False, True], ids=["duckdb", "remote"])
+def test_numpy_kaplan_meier_on_no_threads_and_one_thread(tmp_path: Path, remote: bool) -> None:
     settings = Settings(db=tmp_path / "wh.duckdb")
     warehouse = Warehouse(settings.db)
     insert_threads(warehouse, [ThreadRow("t0", "A", AS_OF - timedelta(hours=1), AS_OF - timedelta(minutes=30))])
     for by in (None, "account"):
-        fast, slow = _both(warehouse, settings, by, AS_OF)
+        fast, slow = _both(warehouse, settings, by, AS_OF, remote)
         assert fast == slow
-        fast, slow = _both(warehouse, settings, by, AS_OF - timedelta(days=3))  # before every thread
+        fast, slow = _both(warehouse, settings, by, AS_OF - timedelta(days=3), remote)  # before every thread
         assert fast == slow == []
 
 
+def test_duckdb_gets_one_row_per_thread_without_nulls(tmp_path: Path) -> None:
+    """In process, the fetch is the plain scan: as many rows as threads started by the as-of time, and
+    no column that numpy must mask (a masked array costs its import and a copy)."""
+    settings = Settings(db=tmp_path / "wh.duckdb")
+    warehouse = Warehouse(settings.db)
+    threads = _threads(5, 300)
+    insert_threads(warehouse, threads)
+    ctx = open_context(warehouse.reader(), settings, Filters(), "account", AS_OF)
+    try:
+        data = ctx.con.execute(*survival.thread_sql(relation(ctx, "threads", KM.joins, by="account"), KM)).fetchnumpy()
+    finally:
+        ctx.con.close()
+    assert len(data["t"]) == sum(1 for t in threads if t.started <= AS_OF)
+    assert not any(isinstance(column, np.ma.MaskedArray) for column in data.values())
+
+
 def test_groups_whose_hashes_collide_fall_back_to_km_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The groups' names come in the same fetch as their counts, keyed by a 64-bit hash: should two names
-    share one, the numpy path gives up and the engine's answer is km_sql's, group by group."""
+    """The groups' names come beside their rows, keyed by a 64-bit hash: should two names share one, the
+    numpy path gives up and the engine's answer is km_sql's, group by group."""
     settings = Settings(db=tmp_path / "wh.duckdb")
     warehouse = Warehouse(settings.db)
     insert_threads(warehouse, _threads(4, 300))
     expected = engine.compute([KM.name], "account", db=warehouse.reader(), settings=settings, as_of=AS_OF, ci=True)
-    original = survival.data_sql
+    for name, hashes in (("data_sql", 2), ("thread_sql", 1), ("names_sql", 1)):
+        original = getattr(survival, name)
 
-    def colliding(rel: object, metric: object) -> tuple[str, object]:
-        sql, params = original(rel, metric)  # type: ignore[arg-type]
-        assert sql.count("hash(g)") == 2, sql
-        return sql.replace("hash(g)", "42"), params
+        def colliding(*args: object, original: Any = original, hashes: int = hashes) -> tuple[str, object]:
+            sql, params = original(*args)
+            assert sql.count("hash(g)") == hashes, sql
+            return sql.replace("hash(g)", "42"), params
 
-    monkeypatch.setattr(survival, "data_sql", colliding)
+        monkeypatch.setattr(survival, name, colliding)
     ctx = open_context(warehouse.reader(), settings, Filters(), "account", AS_OF)
     try:
-        assert survival.km_rows(ctx.con, relation(ctx, "threads", KM.joins, by="account"), KM) is None
+        rel = relation(ctx, "threads", KM.joins, by="account")
+        assert survival.km_rows(ctx.con, rel, KM) is None
+        assert survival.km_rows(Remote(ctx.con), rel, KM) is None  # type: ignore[arg-type]
     finally:
         ctx.con.close()
     fallback = engine.compute([KM.name], "account", db=warehouse.reader(), settings=settings, as_of=AS_OF, ci=True)
