@@ -387,8 +387,9 @@ def explain(metric: str, by: str | None = None, filters: Filters | None = None, 
         grouped_by = by if m.allows(by) else None
         rel = relation(ctx, m.source, m.joins, by=grouped_by)
         if m.kind == "survival":
-            return head + ("-- the engine fetches observations and events per (group, time) and runs this same "
-                           "estimator in numpy (metrics/survival.py); this statement gives the same rows:\n"
+            return head + ("-- the engine fetches each observation's group, time and event (on Spark: their counts "
+                           "per group and time) and runs this same estimator in numpy (metrics/survival.py); this "
+                           "statement gives the same rows:\n"
                            ) + sql(display(km_sql(rel, m)))
         lookup = {x.name: x for x in list_metrics()}
         total = relation(ctx, m.source, m.joins, by=None) if grouped_by else None
