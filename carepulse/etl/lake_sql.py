@@ -160,18 +160,7 @@ mentions AS (
     FROM numbered m JOIN accounts a ON a.handle_key = lower(m.handles[m.pos])
     GROUP BY m.conversation_id, m.customer_id
 )
-SELECT CAST(c.conversation_id AS VARCHAR) || '-' || c.customer_id AS thread_id,
-       c.conversation_id, c.customer_id, c.customer_handle,
-       coalesce(r.responder, v.earliest_brand, m.mentioned) AS account,
-       CASE WHEN r.responder IS NOT NULL THEN 'first_response'
-            WHEN v.earliest_brand IS NOT NULL THEN 'earliest_brand_tweet'
-            WHEN m.mentioned IS NOT NULL THEN 'mention' END AS account_rule,
-       CASE WHEN r.first_response_at IS NULL THEN 'unanswered' ELSE 'answered' END AS status,
-       c.started_at, c.first_customer_tweet_id, r.first_response_at, r.first_response_tweet_id,
-       epoch(r.first_response_at) - epoch(c.started_at) AS first_response_seconds,
-       c.customer_tweets, coalesce(r.brand_replies, 0) AS brand_replies, v.conversation_tweets,
-       c.last_customer_tweet_at, r.last_brand_reply_at, v.last_tweet_at, c.lang, c.customer_followers
-FROM customers c
+SELECT """ + threads.THREAD_ROW + """FROM customers c
 JOIN conversations v ON v.conversation_id = c.conversation_id
 LEFT JOIN responses r ON r.conversation_id = c.conversation_id AND r.customer_id = c.customer_id
 LEFT JOIN mentions m ON m.conversation_id = c.conversation_id AND m.customer_id = c.customer_id

@@ -371,6 +371,22 @@ def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table,
     con.unregister("relinked")
 
 
+# A thread's row from its customer's tweets ``c``, its conversation ``v``, the brand's replies to that customer ``r``
+# and the brand account the customer mentioned ``m``: where a thread's account, status and first response are
+# defined. The lake's rebuild (etl/lake_sql.py) builds the same four relations in SQL Spark also runs, and reads
+# this same row from them.
+THREAD_ROW = """CAST(c.conversation_id AS VARCHAR) || '-' || c.customer_id AS thread_id,
+       c.conversation_id, c.customer_id, c.customer_handle,
+       coalesce(r.responder, v.earliest_brand, m.mentioned) AS account,
+       CASE WHEN r.responder IS NOT NULL THEN 'first_response'
+            WHEN v.earliest_brand IS NOT NULL THEN 'earliest_brand_tweet'
+            WHEN m.mentioned IS NOT NULL THEN 'mention' END AS account_rule,
+       CASE WHEN r.first_response_at IS NULL THEN 'unanswered' ELSE 'answered' END AS status,
+       c.started_at, c.first_customer_tweet_id, r.first_response_at, r.first_response_tweet_id,
+       epoch(r.first_response_at) - epoch(c.started_at) AS first_response_seconds,
+       c.customer_tweets, coalesce(r.brand_replies, 0) AS brand_replies, v.conversation_tweets,
+       c.last_customer_tweet_at, r.last_brand_reply_at, v.last_tweet_at, c.lang, c.customer_followers
+"""
 THREADS_SQL = """
 INSERT INTO {threads}
 WITH customer_tweets AS (
@@ -434,19 +450,7 @@ mentions AS (
     JOIN accounts a ON a.handle_key = lower(m.handle)
     GROUP BY conversation_id, customer_code
 )
-SELECT c.conversation_id || '-' || c.customer_id AS thread_id,
-       c.conversation_id, c.customer_id, c.customer_handle,
-       coalesce(r.responder, v.earliest_brand, m.mentioned) AS account,
-       CASE WHEN r.responder IS NOT NULL THEN 'first_response'
-            WHEN v.earliest_brand IS NOT NULL THEN 'earliest_brand_tweet'
-            WHEN m.mentioned IS NOT NULL THEN 'mention' END AS account_rule,
-       CASE WHEN r.first_response_at IS NULL THEN 'unanswered' ELSE 'answered' END AS status,
-       c.started_at, c.first_customer_tweet_id,
-       r.first_response_at, r.first_response_tweet_id,
-       epoch(r.first_response_at) - epoch(c.started_at) AS first_response_seconds,
-       c.customer_tweets, coalesce(r.brand_replies, 0) AS brand_replies, v.conversation_tweets,
-       c.last_customer_tweet_at, r.last_brand_reply_at, v.last_tweet_at, c.lang, c.customer_followers
-FROM customers c
+SELECT """ + THREAD_ROW + """FROM customers c
 JOIN conversations v USING (conversation_id)
 LEFT JOIN responses r USING (conversation_id, customer_code)
 LEFT JOIN mentions m USING (conversation_id, customer_code)
