@@ -20,15 +20,37 @@ def enabled() -> bool:
     return sys.stderr.isatty()
 
 
-def bar(total: float | None, desc: str, unit: str = "rec", **kwargs: Any) -> tqdm:
-    """A tqdm bar that disables itself when stderr is not a terminal.
+class Silent:
+    """What :func:`bar` gives where no bar is drawn: takes the same calls and does nothing."""
 
-    tqdm is imported here, when a bar is made: every command imports this module, and most never draw one
-    (5-10 ms of a command's start-up, a fiftieth of a small load)."""
+    def update(self, n: float = 1) -> None:
+        pass
+
+    def set_description_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def bar(total: float | None, desc: str, unit: str = "rec", **kwargs: Any) -> tqdm | Silent:
+    """A tqdm bar on a terminal; elsewhere a :class:`Silent` one.
+
+    tqdm is imported here, when a bar is drawn: every command imports this module, and a load's phases ask
+    for a bar even when stderr is a file or a pipe, where tqdm (which imports multiprocessing) cost 8-10 ms of a
+    small load's command for nothing."""
+    if not enabled():
+        return Silent()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=not enabled(),
-                file=sys.stderr, leave=False, dynamic_ncols=True, **kwargs)
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False,
+                dynamic_ncols=True, **kwargs)
 
 
 def run_polled(work: Callable[[], T], poll: Callable[[], float], total: float, desc: str,
