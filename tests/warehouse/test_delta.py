@@ -743,3 +743,41 @@ def test_a_delta_load_reports_the_answered_threads_of_the_base_from_its_stored_c
     (answered,), = Warehouse(db).reader().connection().execute(
         f"SELECT count(*) FROM threads WHERE {delta.ANSWERED}").fetchall()
     assert report.totals["answered_threads"] == answered + 1000
+
+
+def _text_compression(db_file: Path) -> set[str]:
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT DISTINCT compression FROM pragma_storage_info('tweets') "
+                                          "WHERE column_name = 'text' AND segment_type = 'VARCHAR'").fetchall()}
+    finally:
+        con.close()
+
+
+def test_texts_are_stored_with_zstd_in_base_delta_and_compacted_base_and_read_back_intact(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """schema.sql stores ``tweets.text`` with ZSTD (a quarter of writing a tweet was DICT_FSST's work on texts that
+    never repeat). The base a load writes, the delta beside it and the base a compaction folds them into keep it,
+    and every text reads back byte for byte, emoji, umlauts, quotes and an empty one included."""
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1e9)  # a two-tweet base: the compaction comes by command
+    db = tmp_path / "wh.duckdb"
+    texts = {1: "@acme mein Router geht nicht 😡 \"schon wieder\"", 2: "@c1 Sorry! DM us, bitte ✉️", 3: "",
+             4: "=SUM(A1) is not a formula here", 5: "Grüße, ß und ÄÖÜ"}
+    first = [row(1, "c1", False, at("10:00"), texts[1]), row(2, "acme", True, at("10:05"), texts[2], parent=1)]
+    ingest_tweets(Warehouse(db), "twcs", [write_twcs(tmp_path / "a.csv", first)], Settings(db=db))
+    later = [row(3, "c2", False, at("11:00"), texts[3]), row(4, "c3", False, at("11:10"), texts[4]),
+             row(5, "c4", False, at("11:20"), texts[5])]
+    ingest_tweets(Warehouse(db), "twcs", [write_twcs(tmp_path / "b.csv", later)], Settings(db=db))
+    assert delta.delta_path(db).exists(), "the second load went into a delta"
+    assert _text_compression(db) == {"ZSTD"} and _text_compression(delta.delta_path(db)) == {"ZSTD"}
+
+    def stored() -> dict[int, str]:
+        con = Warehouse(db).reader().connection()
+        return {int(i): ("" if t is None else str(t))
+                for i, t in con.execute("SELECT tweet_id, text FROM tweets").fetchall()}
+
+    assert stored() == texts
+    assert main(["compact", "--db", str(db)]) == 0
+    assert not delta.delta_path(db).exists() and _text_compression(db) == {"ZSTD"}
+    assert stored() == texts
