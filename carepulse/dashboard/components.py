@@ -27,6 +27,7 @@ from carepulse.dashboard import formatting as fmt
 from carepulse.dashboard import state
 from carepulse.dashboard.formatting import Locale
 from carepulse.dashboard.i18n import N_, _
+from carepulse.warehouse import values
 
 Kind = Literal["text", "tweet", "raw", "count", "number", "share", "duration", "money", "datetime", "date", "bytes"]
 
@@ -342,7 +343,7 @@ def thread_view(detail: dict[str, Any] | None, tweets: pd.DataFrame, cases: pd.D
     """One thread: who, which account, status and speed, its CRM cases, then every tweet in order."""
     if detail is None:
         return html.Div(empty_state(_("This thread is not in the warehouse (any more); pick another one", locale)))
-    answered = detail.get("status") == "answered"
+    answered = detail.get("status") == values.ANSWERED
     frs = detail.get("first_response_seconds")
     status = (dbc.Badge(_("answered", locale), color="success", className="me-1") if answered
               else dbc.Badge(_("waiting", locale), color="danger", className="me-1"))

@@ -19,12 +19,14 @@ from carepulse.metrics.sql import relation
 from carepulse.metrics.sqltree import Statement, statement
 from carepulse.metrics.weekly import GAP_WEEKS as GAP_WEEKS  # re-exported: the drill-down API
 from carepulse.metrics.weekly import weekly_counts
+from carepulse.warehouse import values
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ThreadOrder = Literal["started_at", "first_response_seconds", "waiting_seconds", "exposure"]
-Status = Literal["answered", "unanswered"]
+Status = Literal["answered", "unanswered"]  # values.ANSWERED, values.UNANSWERED
+_ANSWERED, _UNANSWERED = values.quoted(values.ANSWERED), values.quoted(values.UNANSWERED)
 
 # First-response bins a manager reads at a glance (upper bounds in seconds, the last is open).
 HISTOGRAM_BINS: tuple[tuple[str, float, float | None], ...] = (
@@ -62,7 +64,7 @@ def threads(filters: Filters | None = None, *, db: Database, settings: Settings,
     if key is not None:
         conditions.append(rel.key + " = $group")  # the group name is a value: a literal of the tree
     if status is not None:
-        conditions.append("answered" if status == "answered" else "NOT answered")
+        conditions.append("answered" if status == values.ANSWERED else "NOT answered")  # the boolean column
     direction = "DESC" if descending else "ASC"
     # a row count is part of the code, not a parameter: DuckDB turns ORDER BY ... LIMIT <constant> into a
     # top-N (a parameter made it sort all 770 k threads of the 3 M warehouse: 0.12 s -> 0.19 s)
@@ -80,7 +82,7 @@ texts AS MATERIALIZED (
     WHERE tweet_id IN (SELECT first_response_tweet_id FROM picked UNION ALL
                        SELECT first_customer_tweet_id FROM picked))
 SELECT p.thread_id, p.conversation_id, p.account, p.customer_handle,
-       CASE WHEN p.answered THEN 'answered' ELSE 'unanswered' END AS status,
+       CASE WHEN p.answered THEN {_ANSWERED} ELSE {_UNANSWERED} END AS status,
        {_local(ctx, 'p.started_at')} AS started_at, {_local(ctx, 'p.first_response_at')} AS first_response_at,
        p.frs AS first_response_seconds, p.waiting_s AS waiting_seconds,
        p.sla_met,

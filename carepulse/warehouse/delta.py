@@ -30,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 
+from carepulse.warehouse import values
+
 KEYED: dict[str, str] = {"tweets": "tweet_id", "threads": "conversation_id", "crm_cases": "case_id",
                          "users": "author_id"}
 """Each keyed table and the key its replaced rows are listed by. Threads go by conversation: a load rebuilds a
@@ -78,7 +80,7 @@ since is hidden and read from the delta instead, whose tweets are few. So a delt
 this list and the delta (:func:`replying_tweets`) instead of reading the reply ids of every tweet of the base: 35 ms
 of a load into 10 M generated tweets, growing with the base, against 3 ms for their list of 60 k tweets, whose order
 lets DuckDB skip all but the row groups of the newest ids (benchmarks/RESULTS.md)."""
-ANSWERED = "status = 'answered'"
+ANSWERED = f"status = {values.quoted(values.ANSWERED)}"
 """The condition on ``threads`` of an answered thread, as a load's report counts them (:data:`STORED_COUNTS`)."""
 BASE_COUNTS = "base_counts"
 """Counts of the base's rows a load reports and DuckDB cannot read from its metadata (``name, n``; the names and
@@ -192,7 +194,7 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> st
     counted = f"(SELECT count(*) FROM {base} WHERE {where})"
     stored = next((name for name, asked in STORED_COUNTS.items() if asked == (table, where)), None)
     if stored is not None and con in _STORES_COUNTS:
-        counted = f"(SELECT n FROM {BASE_DB}.main.{BASE_COUNTS} WHERE name = {_literal(stored)})"
+        counted = f"(SELECT n FROM {BASE_DB}.main.{BASE_COUNTS} WHERE name = {values.quoted(stored)})"
     hidden = ""
     if table in KEYED and table not in SHARED_KEYS and where == "TRUE":
         hidden = f" - (SELECT count(*) FROM {WORK_DB}.main.{replaced(table)})"
@@ -201,13 +203,6 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> st
         hidden = (f" - (SELECT count(*) FROM {base} WHERE ({where}) "
                   f"AND {key} IN (SELECT {key} FROM {WORK_DB}.main.{replaced(table)}))")
     return f"({counted}{hidden} + (SELECT count(*) FROM {WORK_DB}.main.{table} WHERE {where}))"
-
-
-def _literal(name: str) -> str:
-    """A name of :data:`STORED_COUNTS` as a SQL string: :func:`count` returns an expression, not a statement with
-    parameters, and the names are this module's constants (checked, so one with a quote cannot slip in)."""
-    assert name.isidentifier(), name
-    return f"'{name}'"
 
 
 def prepare(con: duckdb.DuckDBPyConnection, fresh: bool) -> None:

@@ -781,3 +781,31 @@ def test_texts_are_stored_with_zstd_in_base_delta_and_compacted_base_and_read_ba
     assert main(["compact", "--db", str(db)]) == 0
     assert not delta.delta_path(db).exists() and _text_compression(db) == {"ZSTD"}
     assert stored() == texts
+
+
+def test_the_status_words_written_counted_and_listed_are_the_warehouses_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``threads.status`` words come from ``warehouse.values``: the loader writes them, a load's report counts the
+    answered ones from the base's stored count and the delta, and the metrics' as-of status lists the same words.
+    Worked by hand: c1 is answered by acme (first load), c2 waits (second load, into the delta)."""
+    from carepulse.metrics import views
+    from carepulse.warehouse import values
+
+    monkeypatch.setenv(delta.MODE_ENV, "delta")
+    monkeypatch.setattr(delta, "COMPACT_SHARE", 1e9)
+    db = tmp_path / "wh.duckdb"
+    first = [row(1, "c1", False, at("10:00"), "@acme router down"), row(2, "acme", True, at("10:05"), "@c1 DM us",
+                                                                         parent=1)]
+    ingest_tweets(Warehouse(db), "twcs", [write_twcs(tmp_path / "a.csv", first)], Settings(db=db))
+    later = [row(3, "c2", False, at("11:00"), "@acme still waiting")]
+    report = ingest_tweets(Warehouse(db), "twcs", [write_twcs(tmp_path / "b.csv", later)], Settings(db=db))
+    con = Warehouse(db).reader().connection()
+    stored = dict(con.execute("SELECT customer_handle, status FROM threads").fetchall())
+    assert stored == {"c1": values.ANSWERED, "c2": values.UNANSWERED}
+    assert report.totals["answered_threads"] == 1 and report.totals["threads"] == 2
+    listed = views.threads(db=Warehouse(db).reader(), settings=Settings(db=db), limit=None)
+    assert dict(zip(listed["customer_handle"], listed["status"], strict=True)) == stored
+    answered = views.threads(db=Warehouse(db).reader(), settings=Settings(db=db), status=values.ANSWERED, limit=None)
+    assert list(answered["customer_handle"]) == ["c1"]
+    with pytest.raises(AssertionError):
+        values.quoted("o'brien")

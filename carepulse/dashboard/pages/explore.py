@@ -34,6 +34,7 @@ from carepulse.dashboard.i18n import LANGUAGES, N_, _, breakdown_label, metric_d
 from carepulse.dashboard.pilot_words import localized
 from carepulse.metrics import data_views, engine, units, views
 from carepulse.metrics.registry import BREAKDOWNS, PROXY_CHECKS, Metric, get, list_metrics
+from carepulse.warehouse import values
 
 dash.register_page(__name__, path="/explore", name="Explore", title="carepulse · Explore", order=2)
 follow_filters(ids.EXPLORE_QUERY)
@@ -53,7 +54,7 @@ UNIT_WORDS = {"count": N_("count"), "share": N_("share"), "seconds": N_("seconds
               "points": N_("points"), "month": N_("month"), "follower-hours": N_("follower-hours"),
               "seconds/week": N_("seconds/week")}
 """The registry's units as the definitions name them (EUR, FTE, AUC and rho read alike in both languages)."""
-STATUS_WORDS = {"answered": N_("answered"), "unanswered": N_("unanswered")}
+STATUS_WORDS = {values.ANSWERED: N_("answered"), values.UNANSWERED: N_("unanswered")}
 """The thread statuses (``views.threads``) as the threads list words them."""
 THREAD_COLUMNS = (
     Column("started_at", N_("Started"), "datetime", width=155),

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from carepulse.etl import columns
 from carepulse.etl.transform import graph
-from carepulse.warehouse import settle
+from carepulse.warehouse import settle, values
 from carepulse.warehouse.delta import STORED_ORDER, delete, own, replying_tweets, target
 
 log = logging.getLogger(__name__)
@@ -371,17 +371,19 @@ def _update_existing(con: duckdb.DuckDBPyConnection, existing: pa.Table,
     con.unregister("relinked")
 
 
+_ANSWERED, _UNANSWERED = values.quoted(values.ANSWERED), values.quoted(values.UNANSWERED)
+
 # A thread's row from its customer's tweets ``c``, its conversation ``v``, the brand's replies to that customer ``r``
 # and the brand account the customer mentioned ``m``: where a thread's account, status and first response are
 # defined. The lake's rebuild (etl/lake_sql.py) builds the same four relations in SQL Spark also runs, and reads
 # this same row from them.
-THREAD_ROW = """CAST(c.conversation_id AS VARCHAR) || '-' || c.customer_id AS thread_id,
+THREAD_ROW = f"""CAST(c.conversation_id AS VARCHAR) || '-' || c.customer_id AS thread_id,
        c.conversation_id, c.customer_id, c.customer_handle,
        coalesce(r.responder, v.earliest_brand, m.mentioned) AS account,
        CASE WHEN r.responder IS NOT NULL THEN 'first_response'
             WHEN v.earliest_brand IS NOT NULL THEN 'earliest_brand_tweet'
             WHEN m.mentioned IS NOT NULL THEN 'mention' END AS account_rule,
-       CASE WHEN r.first_response_at IS NULL THEN 'unanswered' ELSE 'answered' END AS status,
+       CASE WHEN r.first_response_at IS NULL THEN {_UNANSWERED} ELSE {_ANSWERED} END AS status,
        c.started_at, c.first_customer_tweet_id, r.first_response_at, r.first_response_tweet_id,
        epoch(r.first_response_at) - epoch(c.started_at) AS first_response_seconds,
        c.customer_tweets, coalesce(r.brand_replies, 0) AS brand_replies, v.conversation_tweets,
