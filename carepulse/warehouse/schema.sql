@@ -57,9 +57,10 @@ CREATE TABLE IF NOT EXISTS tweets (
     author_handle        VARCHAR NOT NULL,
     is_brand             BOOLEAN NOT NULL,
     created_at           TIMESTAMPTZ NOT NULL,
-    -- ZSTD, not DuckDB's default DICT_FSST for this column only: the texts are nearly all distinct, so the
-    -- dictionary buys nothing, and FSST's analysis and compression took a quarter of writing a tweet (3 M tweets:
-    -- 1.3-1.5 s of a load, file 243 -> 176 MB). Id and handle columns repeat and stay with the default.
+    -- ZSTD, not DuckDB's default DICT_FSST, for this column only: the texts are nearly all distinct, so the
+    -- dictionary buys nothing, and writing them took DuckDB a quarter to a third longer with it (3 M tweets: a load
+    -- 0.2-2.6 s faster in seven pairs, median 0.9 s; file 243 -> 176 MB). Ids and handles repeat: there the
+    -- default wins (benchmarks/RESULTS.md, "Texts stored with ZSTD").
     text                 VARCHAR USING COMPRESSION zstd,
     lang                 VARCHAR,
     in_reply_to_tweet_id BIGINT,
