@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from carepulse import __version__
-from carepulse.core.native import one_blas_thread
+from carepulse.core.native import CLOSING_THREAD, one_blas_thread
 
 one_blas_thread()  # before any command imports numpy: carepulse.core.native says why
 
@@ -150,11 +150,13 @@ def run() -> NoReturn:
     Everything a command writes is written and closed by then (warehouse files are published by rename,
     exports and reports by their writers), so the process flushes its output and the logging handlers, runs
     the exit handlers registered with :mod:`atexit` (a Spark session stops in one), and exits without the
-    rest. While a thread that is not a daemon still runs, it exits as usual, which waits for that thread.
+    rest. While a thread that is not a daemon still runs, it exits as usual, which waits for that thread; a
+    thread only freeing a finished DuckDB (:data:`~carepulse.core.native.CLOSING_THREAD`) is not waited for.
     Tests call :func:`main` and keep their interpreter.
     """
     code = main()
-    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+    if any(t is not threading.main_thread() and not t.daemon and t.name != CLOSING_THREAD
+           for t in threading.enumerate()):
         sys.exit(code)
     import atexit
     import logging

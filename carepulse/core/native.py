@@ -23,3 +23,10 @@ def one_blas_thread() -> None:
     """One BLAS thread for this process and the processes it starts, unless the environment says otherwise."""
     for name in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
+
+
+CLOSING_THREAD = "carepulse-close"
+"""The name of a thread that only frees a finished DuckDB instance (``warehouse.store``). It is not a daemon: an
+interpreter that finalizes while a daemon thread runs DuckDB's C++ ends that thread by unwinding it, which DuckDB's
+code does not survive ("FATAL: exception not rethrown", the process aborts with 134). So a plain interpreter waits
+for it at exit, and the ``carepulse`` command, which ends with ``os._exit``, need not: nothing it frees is data."""

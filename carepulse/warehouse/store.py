@@ -39,6 +39,7 @@ from typing import ClassVar
 
 import duckdb
 
+from carepulse.core import native
 from carepulse.core.errors import (
     MEMORY_HINT,
     CarepulseError,
@@ -159,19 +160,22 @@ def settle(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
 
 
-def _release_files(con: duckdb.DuckDBPyConnection) -> None:
+def _release_files(con: duckdb.DuckDBPyConnection) -> threading.Thread:
     """Detach every file from a finished load's in-memory DuckDB now, and close the DuckDB itself on a thread.
 
     The files must be closed before the work file is published (a reader attaching the delta must find no
     writer's lock on it). The in-memory instance holds nothing anyone waits for, but tearing it down (its
     buffers, its worker threads) took 12-15 ms of a 10 k load's 0.5 s; the CLI ends the process right after a
-    load (``os._exit``), which ends the thread too.
+    load (``os._exit``), which ends the thread too. The thread is no daemon (:data:`native.CLOSING_THREAD` says
+    why): a script that loads and returns waits for it at exit instead of aborting.
     """
     con.execute("USE memory")
     for (name,) in con.execute("SELECT database_name FROM duckdb_databases() "
                                "WHERE NOT internal AND database_name <> 'memory'").fetchall():
         con.execute(f"DETACH {name}")
-    threading.Thread(target=con.close, name="carepulse-close", daemon=True).start()
+    closing = threading.Thread(target=con.close, name=native.CLOSING_THREAD, daemon=False)
+    closing.start()
+    return closing
 
 
 def _release_work(con: duckdb.DuckDBPyConnection) -> None:
