@@ -160,7 +160,7 @@ def settle(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
 
 
-def _release_files(con: duckdb.DuckDBPyConnection) -> threading.Thread:
+def _release_files(con: duckdb.DuckDBPyConnection) -> None:
     """Detach every file from a finished load's in-memory DuckDB now, and close the DuckDB itself on a thread.
 
     The files must be closed before the work file is published (a reader attaching the delta must find no
@@ -173,9 +173,7 @@ def _release_files(con: duckdb.DuckDBPyConnection) -> threading.Thread:
     for (name,) in con.execute("SELECT database_name FROM duckdb_databases() "
                                "WHERE NOT internal AND database_name <> 'memory'").fetchall():
         con.execute(f"DETACH {name}")
-    closing = threading.Thread(target=con.close, name=native.CLOSING_THREAD, daemon=False)
-    closing.start()
-    return closing
+    threading.Thread(target=con.close, name=native.CLOSING_THREAD, daemon=False).start()
 
 
 def _release_work(con: duckdb.DuckDBPyConnection) -> None:

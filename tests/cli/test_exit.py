@@ -25,9 +25,13 @@ holder = sys.modules["teardown_witness"] = types.ModuleType("teardown_witness")
 holder.file = open(marks / "torn-down", "w", buffering=1 << 16)
 holder.file.write("yes")
 atexit.register(lambda: (marks / "atexit").write_text("yes"))
-if sys.argv[2] == "thread":
-    # still running when the command is done (a 1,000-tweet load takes well under 2 s)
-    threading.Thread(target=lambda: (time.sleep(2.0), (marks / "thread").write_text("yes"))).start()
+if sys.argv[2] in ("thread", "closing"):
+    # still running when the command is done (a 1,000-tweet load takes well under 2 s); "closing" names it as
+    # the thread that frees a finished load's DuckDB is named
+    from carepulse.core.native import CLOSING_THREAD
+
+    threading.Thread(target=lambda: (time.sleep(2.0), (marks / "thread").write_text("yes")),
+                     name=CLOSING_THREAD if sys.argv[2] == "closing" else None).start()
 sys.argv = ["carepulse", *sys.argv[3:]]
 from carepulse.cli import run
 
@@ -91,3 +95,11 @@ def test_a_script_that_ends_while_a_load_frees_its_duckdb_exits_cleanly() -> Non
     done = subprocess.run([sys.executable, "-c", CLOSING], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "FATAL" not in done.stderr
+
+
+def test_the_thread_freeing_a_finished_load_is_not_waited_for(tmp_path: Path, shared_sample: Path) -> None:
+    """The command still leaves at once while a load's DuckDB is being freed (no daemon, but nothing to wait for)."""
+    done = _run(tmp_path, "closing", "ingest", "twcs", str(shared_sample), "--db", str(tmp_path / "w.duckdb"))
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "thread").exists()  # os._exit ended it mid-sleep
+    assert _torn_down(tmp_path) is False
